@@ -1,0 +1,181 @@
+"""The :class:`RegisterPanel` container: weekly register states plus person and event tables.
+
+Schema
+------
+``states`` (long, **sparse**): one row per person-week *with a registered code*.
+
+=============  ==========  ==========================================================
+column         dtype       meaning
+=============  ==========  ==========================================================
+person_id      int64       person identifier (pseudonymised PNR)
+week           int32       week index (ISO weeks since 1990-W01, see :mod:`.weeks`)
+state          category    register code (categories = the panel's code table)
+=============  ==========  ==========================================================
+
+A person-week inside the person's observation window with **no row** means "no
+registered transfer that week" (blank in DREAM; self-supporting by the usual
+convention).  Sorted by ``(person_id, week)``; no duplicate person-weeks.
+
+``persons``: one row per person.
+
+=============  ==========  ==========================================================
+person_id      int64       unique
+obs_start      int32       first week the person is observed (inclusive)
+obs_end        int32       last week the person is observed (inclusive)
+sex            category    "M" / "F"                                     (optional)
+birth_year     int16       year of birth                                 (optional)
+origin         category    e.g. "danish", "western", "non_western"       (optional)
+municipality   category    municipality name or code                     (optional)
+...            ...         any further background columns                (optional)
+=============  ==========  ==========================================================
+
+``events``: ``{name: DataFrame}``, e.g. ``"activation"``, ``"mentor"``,
+``"interview"``, ``"sanction"``, ``"offer"``.  Each table has ``person_id``
+(int64), ``week`` (int32, first week) and ``end_week`` (int32, last week,
+inclusive; equal to ``week`` for point events), plus event attributes
+(``kind``, ``hours``, ``reason``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from evaltools._validation import check_columns
+from evaltools.data.codes import CodeTable, default_codes
+from evaltools.exceptions import DataValidationError
+
+__all__ = ["RegisterPanel", "STATE_COLUMNS", "PERSON_COLUMNS", "EVENT_COLUMNS"]
+
+STATE_COLUMNS = ("person_id", "week", "state")
+PERSON_COLUMNS = ("person_id", "obs_start", "obs_end")
+EVENT_COLUMNS = ("person_id", "week", "end_week")
+
+
+def _normalise_states(states: pd.DataFrame, codes: CodeTable) -> pd.DataFrame:
+    check_columns(states, STATE_COLUMNS, "RegisterPanel(states=...)")
+    out = pd.DataFrame(
+        {
+            "person_id": states["person_id"].to_numpy(dtype=np.int64),
+            "week": states["week"].to_numpy(dtype=np.int32),
+        }
+    )
+    raw = states["state"]
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        cats = raw.cat.categories.astype(str)
+        out["state"] = pd.Categorical.from_codes(raw.cat.codes.to_numpy(), categories=cats)
+        out["state"] = out["state"].cat.set_categories(list(codes.codes))
+        unknown_mask = raw.notna().to_numpy() & out["state"].isna().to_numpy()
+    else:
+        as_str = raw.astype("string").str.strip()
+        out["state"] = pd.Categorical(as_str.to_numpy(dtype=object, na_value=None), dtype=codes.dtype())
+        unknown_mask = as_str.notna().to_numpy() & out["state"].isna().to_numpy()
+    if unknown_mask.any():
+        bad = raw[unknown_mask]
+        ex = states.loc[unknown_mask, ["person_id", "week"]].head(3)
+        exs = "; ".join(f"person_id={p} week={w}" for p, w in ex.itertuples(index=False))
+        raise DataValidationError(
+            f"column 'state' has {int(unknown_mask.sum()):,} value(s) not in the code table "
+            f"(codes {sorted(map(str, bad.unique()))[:5]}; e.g. {exs}). "
+            "Add the codes to a CodeTable and pass it as codes=..., or recode them."
+        )
+    if out["state"].isna().any():
+        na = out["state"].isna().to_numpy()
+        ex = out.loc[na, ["person_id", "week"]].head(3)
+        exs = "; ".join(f"person_id={p} week={w}" for p, w in ex.itertuples(index=False))
+        raise DataValidationError(
+            f"column 'state' is missing in {int(na.sum()):,} rows (e.g. {exs}). The long layout stores only "
+            "weeks with a registered code: drop the blank rows (they mean 'no registered transfer')."
+        )
+    if len(out) and not (
+        np.all(np.diff(out["person_id"].to_numpy()) >= 0)
+        and np.all((np.diff(out["week"].to_numpy()) > 0) | (np.diff(out["person_id"].to_numpy()) > 0))
+    ):
+        out = out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+    return out
+
+
+@dataclass(frozen=True)
+class RegisterPanel:
+    """Weekly register panel: sparse long states, a person table and event tables.
+
+    Parameters
+    ----------
+    states : DataFrame
+        Columns ``person_id``, ``week``, ``state`` (see module docstring).
+    persons : DataFrame
+        One row per person with at least ``person_id``, ``obs_start``, ``obs_end``.
+    events : mapping of str to DataFrame, optional
+        Event tables with ``person_id``, ``week``, ``end_week`` and attributes.
+    codes : CodeTable, optional
+        Code vocabulary; defaults to :func:`evaltools.data.codes.default_codes`.
+    meta : mapping, optional
+        Free-form provenance (source file, seed, generator version, ...).
+
+    Notes
+    -----
+    The constructor copies its inputs, converts dtypes and checks the schema
+    (columns, unknown codes, missing states).  :meth:`validate` runs the full
+    set of content checks (duplicates, weeks outside the observation window,
+    rows after an absorbing state, events outside the window, ...).
+    """
+
+    states: pd.DataFrame
+    persons: pd.DataFrame
+    events: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    codes: CodeTable = field(default_factory=default_codes)
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "states", _normalise_states(self.states, self.codes))
+        check_columns(self.persons, PERSON_COLUMNS, "RegisterPanel(persons=...)")
+        persons = self.persons.copy()
+        persons["person_id"] = persons["person_id"].to_numpy(dtype=np.int64)
+        persons["obs_start"] = persons["obs_start"].to_numpy(dtype=np.int32)
+        persons["obs_end"] = persons["obs_end"].to_numpy(dtype=np.int32)
+        persons = persons.sort_values("person_id", kind="stable", ignore_index=True)
+        object.__setattr__(self, "persons", persons)
+        events = {}
+        for name, tab in dict(self.events).items():
+            check_columns(tab, EVENT_COLUMNS, f"RegisterPanel(events[{name!r}])")
+            t = tab.copy()
+            t["person_id"] = t["person_id"].to_numpy(dtype=np.int64)
+            t["week"] = t["week"].to_numpy(dtype=np.int32)
+            t["end_week"] = t["end_week"].to_numpy(dtype=np.int32)
+            events[name] = t.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+        object.__setattr__(self, "events", MappingProxyType(events))
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    # -- basic facts --------------------------------------------------------
+    @property
+    def n_persons(self) -> int:
+        """Number of persons in the person table."""
+        return len(self.persons)
+
+    @property
+    def n_person_weeks(self) -> int:
+        """Number of observed person-weeks (coded or not)."""
+        return int((self.persons["obs_end"] - self.persons["obs_start"] + 1).clip(lower=0).sum())
+
+    @property
+    def week_range(self) -> tuple[int, int]:
+        """Smallest ``obs_start`` and largest ``obs_end`` (week indices)."""
+        return int(self.persons["obs_start"].min()), int(self.persons["obs_end"].max())
+
+    def __repr__(self) -> str:
+        from evaltools.data.weeks import week_label
+
+        if self.n_persons:
+            lo, hi = self.week_range
+            span = f"{week_label(lo)}..{week_label(hi)}"
+        else:
+            span = "empty"
+        ev = ", ".join(f"{k}={len(v):,}" for k, v in self.events.items()) or "none"
+        return (
+            f"<RegisterPanel: {self.n_persons:,} persons, {len(self.states):,} coded person-weeks "
+            f"of {self.n_person_weeks:,} observed, weeks {span}, events: {ev}>"
+        )

@@ -1,0 +1,81 @@
+"""Exception and warning hierarchy for evaltools.
+
+Every error raised by evaltools derives from :class:`EvaltoolsError`.  Errors
+about bad *values* (data or parameters) also derive from :class:`ValueError`
+so that ``except ValueError`` keeps working in user code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EvaltoolsError",
+    "DataValidationError",
+    "SpecificationError",
+    "ConvergenceError",
+    "DisclosureError",
+    "EvaltoolsWarning",
+    "MissingValueWarning",
+    "DroppedRowsWarning",
+    "ConvergenceWarning",
+    "OverlapWarning",
+    "SingletonWarning",
+    "ExtremeWeightWarning",
+    "UnverifiedCodeWarning",
+    "DisclosureWarning",
+]
+
+
+class EvaltoolsError(Exception):
+    """Root of every exception raised by evaltools."""
+
+
+class DataValidationError(EvaltoolsError, ValueError):
+    """Input data violate a documented precondition (names column, count, examples, fix)."""
+
+
+class SpecificationError(EvaltoolsError, ValueError):
+    """A model or function was given an invalid option, formula or combination of options."""
+
+
+class ConvergenceError(EvaltoolsError, RuntimeError):
+    """An iterative estimator failed to converge."""
+
+
+class DisclosureError(EvaltoolsError, ValueError):
+    """An export would reveal small cells that disclosure control forbids."""
+
+
+class EvaltoolsWarning(UserWarning):
+    """Root of every warning issued by evaltools."""
+
+
+class MissingValueWarning(EvaltoolsWarning):
+    """Rows with missing values were removed (the count is in the message)."""
+
+
+class DroppedRowsWarning(EvaltoolsWarning):
+    """Rows were removed for a reason other than missing values (the count is in the message)."""
+
+
+class ConvergenceWarning(EvaltoolsWarning):
+    """An optimiser stopped without meeting its convergence criterion."""
+
+
+class OverlapWarning(EvaltoolsWarning):
+    """Treated and control propensity-score distributions overlap poorly."""
+
+
+class SingletonWarning(EvaltoolsWarning):
+    """A group, stratum or cluster contains a single observation."""
+
+
+class ExtremeWeightWarning(EvaltoolsWarning):
+    """Estimation weights are extreme (large maximum or small effective sample size)."""
+
+
+class UnverifiedCodeWarning(EvaltoolsWarning):
+    """A register code mapping relies on codes whose meaning is not publicly verified."""
+
+
+class DisclosureWarning(EvaltoolsWarning):
+    """A table is exported without (or with weakened) small-cell suppression."""

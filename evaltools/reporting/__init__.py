@@ -1,0 +1,6 @@
+"""Presentation: summaries, results base class, disclosure control and plotting helpers."""
+
+from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.summary import Summary
+
+__all__ = ["EstimationResults", "Summary"]
