@@ -88,7 +88,9 @@ def check_columns(data: pd.DataFrame, columns: Sequence[str], where: str, role: 
         )
 
 
-def format_examples(frame: pd.DataFrame, mask: np.ndarray | pd.Series, columns: Sequence[str], n: int = 3) -> str:
+def format_examples(
+    frame: pd.DataFrame, mask: np.ndarray | pd.Series, columns: Sequence[str], n: int = 3
+) -> str:
     """Format the first ``n`` offending rows as ``col=value col=value; ...``."""
     sub = frame.loc[np.asarray(mask, dtype=bool), list(columns)].head(n)
     parts = [" ".join(f"{c}={row[c]}" for c in columns) for _, row in sub.iterrows()]

@@ -20,7 +20,7 @@ def _split(req: str) -> tuple[str, str]:
 def _pyproject_requirements() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     reqs = list(data["project"]["dependencies"])
-    for name, extra in data["project"]["optional-dependencies"].items():
+    for extra in data["project"]["optional-dependencies"].values():
         reqs += [r for r in extra if not r.startswith("evaltools")]
     out = {}
     for r in reqs:

@@ -163,7 +163,8 @@ class CodeTable:
         unknown = ~s.isin(self._table.index)
         if unknown.any():
             raise DataValidationError(
-                f"{int(unknown.sum())} code(s) are not in the code table (e.g. {s[unknown].unique()[:5].tolist()}). "
+                f"{int(unknown.sum())} code(s) are not in the code table "
+                f"(e.g. {s[unknown].unique()[:5].tolist()}). "
                 "Add them to the table or pass your own CodeTable."
             )
         return self._table.loc[s, column].to_numpy()
