@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,9 @@ import pandas as pd
 from evaltools._validation import check_columns
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.exceptions import DataValidationError
+
+if TYPE_CHECKING:
+    from evaltools.data.checks import ValidationReport
 
 __all__ = ["RegisterPanel", "STATE_COLUMNS", "PERSON_COLUMNS", "EVENT_COLUMNS"]
 
@@ -179,3 +183,75 @@ class RegisterPanel:
             f"<RegisterPanel: {self.n_persons:,} persons, {len(self.states):,} coded person-weeks "
             f"of {self.n_person_weeks:,} observed, weeks {span}, events: {ev}>"
         )
+
+    # -- derived views (added with the data layer) ----------------------------
+    def subset(self, person_ids: object) -> RegisterPanel:
+        """Panel restricted to ``person_ids`` (states, persons and every event table).
+
+        Parameters
+        ----------
+        person_ids : array_like of int
+            Persons to keep; ids not in the panel are ignored.
+
+        Returns
+        -------
+        RegisterPanel
+            A new panel with the same code table and meta.
+        """
+        keep = np.unique(np.asarray(person_ids, dtype=np.int64))
+        states = self.states.loc[np.isin(self.states["person_id"].to_numpy(), keep)]
+        persons = self.persons.loc[np.isin(self.persons["person_id"].to_numpy(), keep)]
+        events = {k: v.loc[np.isin(v["person_id"].to_numpy(), keep)] for k, v in self.events.items()}
+        return RegisterPanel(
+            states=states.reset_index(drop=True),
+            persons=persons.reset_index(drop=True),
+            events=events,
+            codes=self.codes,
+            meta=self.meta,
+        )
+
+    def to_long(self, *, dense: bool = False) -> pd.DataFrame:
+        """States in the long layout.
+
+        Parameters
+        ----------
+        dense : bool, default=False
+            ``False`` returns the sparse ``states`` table (a copy).  ``True``
+            returns one row per observed person-week (``obs_start`` to
+            ``obs_end``) with ``state`` missing in weeks without a code.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``person_id`` (int64), ``week`` (int32), ``state`` (category).
+        """
+        if not dense:
+            return self.states.copy()
+        p = self.persons
+        n = (p["obs_end"].to_numpy(dtype=np.int64) - p["obs_start"].to_numpy(dtype=np.int64) + 1).clip(0)
+        pid = np.repeat(p["person_id"].to_numpy(), n)
+        first = np.repeat(np.cumsum(n) - n, n)
+        week = np.repeat(p["obs_start"].to_numpy(dtype=np.int64), n) + (np.arange(n.sum()) - first)
+        out = pd.DataFrame({"person_id": pid.astype(np.int64), "week": week.astype(np.int32)})
+        out = out.merge(self.states, on=["person_id", "week"], how="left", sort=False)
+        out["state"] = out["state"].astype(self.states["state"].dtype)
+        return out
+
+    def validate(self, *, raise_: bool = True, **kwargs: object) -> ValidationReport:
+        """Run the content checks of :func:`evaltools.data.checks.validate` on this panel.
+
+        Parameters
+        ----------
+        raise_ : bool, default=True
+            Raise :class:`DataValidationError` listing every violated rule.
+        **kwargs
+            ``treatments``, ``benefit``, ``gap_rule`` (see :func:`~evaltools.data.validate`).
+
+        Returns
+        -------
+        ValidationReport
+            The rules run and the issues found.
+        """
+        from evaltools.data.checks import validate
+
+        return validate(self, raise_=raise_, **kwargs)

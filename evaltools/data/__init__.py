@@ -1,0 +1,63 @@
+"""Register panel data layer: containers, readers/writers, validation and transforms.
+
+The central object is :class:`RegisterPanel` (sparse long person-week states,
+a person table and event tables).  Readers build panels from the DREAM wide
+layout (:func:`read_dream`) or long person-week files (:func:`read_long`);
+:func:`validate` checks the content; the transforms produce benefit spells
+(:func:`build_spells`), counting-process rows (:func:`to_counting_process`),
+person-period rows (:func:`to_person_period`) and outcomes around reference
+weeks.  :mod:`evaltools.data.dask` runs the same transforms on Dask
+DataFrames partitioned by person (optional ``dask`` extra).
+"""
+
+from __future__ import annotations
+
+from evaltools.data.checks import Issue, ValidationReport, validate
+from evaltools.data.codes import CodeTable, default_codes
+from evaltools.data.counting import to_counting_process
+from evaltools.data.io import read_dream, read_long, to_dream_wide, write_dream, write_long
+from evaltools.data.outcomes import self_supporting_at, weeks_on_public_support, weeks_self_supporting
+from evaltools.data.panel import RegisterPanel
+from evaltools.data.person_period import to_person_period
+from evaltools.data.spells import build_spells
+from evaltools.data.store import read_panel, write_panel
+from evaltools.data.weeks import (
+    dream_column,
+    index_to_isoweek,
+    isoweek_to_index,
+    parse_dream_columns,
+    week_label,
+    week_monday,
+    week_month,
+    weeks_in_year,
+)
+
+__all__ = [
+    "RegisterPanel",
+    "CodeTable",
+    "default_codes",
+    "read_dream",
+    "write_dream",
+    "to_dream_wide",
+    "read_long",
+    "write_long",
+    "read_panel",
+    "write_panel",
+    "validate",
+    "ValidationReport",
+    "Issue",
+    "build_spells",
+    "to_counting_process",
+    "to_person_period",
+    "self_supporting_at",
+    "weeks_self_supporting",
+    "weeks_on_public_support",
+    "isoweek_to_index",
+    "index_to_isoweek",
+    "weeks_in_year",
+    "week_label",
+    "week_monday",
+    "week_month",
+    "dream_column",
+    "parse_dream_columns",
+]
