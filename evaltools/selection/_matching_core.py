@@ -1,0 +1,305 @@
+"""Vectorised neighbour search used by :mod:`evaltools.selection.matching`.
+
+All functions work on *transformed* coordinates ``Z`` in which the matching
+metric is the squared Euclidean distance (covariates are standardised and, for
+Mahalanobis matching, multiplied by the Cholesky factor of the weight matrix,
+as R ``Matching`` does).  Matches are returned as flat, query-sorted arrays
+``(query, pool, weight)`` -- a compressed sparse layout that avoids per-unit
+Python loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "knn_range_1d",
+    "knn_with_ties",
+    "within_radius",
+    "greedy_without_replacement",
+    "pair_weights",
+]
+
+_CHUNK_ELEMENTS = 4_000_000
+
+
+def _chunks(n_query: int, n_pool: int) -> list[slice]:
+    step = max(1, _CHUNK_ELEMENTS // max(n_pool, 1))
+    return [slice(s, min(s + step, n_query)) for s in range(0, n_query, step)]
+
+
+def _sqdist(zq: np.ndarray, zp: np.ndarray, pool_sq: np.ndarray) -> np.ndarray:
+    d = (zq * zq).sum(axis=1)[:, None] + pool_sq[None, :] - 2.0 * (zq @ zp.T)
+    np.maximum(d, 0.0, out=d)
+    return d
+
+
+def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``repeat(arange(n), hi-lo)`` and positions ``lo[i]..hi[i]-1`` (flat)."""
+    counts = hi - lo
+    rows = np.repeat(np.arange(lo.size), counts)
+    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    pos = starts + np.arange(counts.sum())
+    return rows, pos
+
+
+def _knn_1d(zq: np.ndarray, zp: np.ndarray, m: int, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(zp, kind="stable")
+    sp = zp[order]
+    n = sp.size
+    pos = np.searchsorted(sp, zq)
+    # the m nearest lie in the window [pos - m, pos + m)
+    offs = np.arange(-m, m)
+    win = pos[:, None] + offs[None, :]
+    valid = (win >= 0) & (win < n)
+    d = np.where(valid, (sp[np.clip(win, 0, n - 1)] - zq[:, None]) ** 2, np.inf)
+    dm = np.partition(d, m - 1, axis=1)[:, m - 1]
+    lim = dm + tol
+    r = np.sqrt(lim) * (1 + 1e-12) + 1e-300
+    lo = np.searchsorted(sp, zq - r, side="left")
+    hi = np.searchsorted(sp, zq + r, side="right")
+    rows, p = _expand_ranges(lo, hi)
+    keep = (sp[p] - zq[rows]) ** 2 <= lim[rows]
+    return rows[keep], order[p[keep]]
+
+
+def _exact_bounds(
+    sp: np.ndarray,
+    q: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    inside: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move ``[lo, hi)`` so that it is exactly the contiguous run of positions where ``inside`` holds."""
+    n = sp.size
+    for _ in range(64):
+        grow_lo = (lo > 0) & inside(sp[np.maximum(lo - 1, 0)], q)
+        shrink_lo = (lo < hi) & ~inside(sp[np.minimum(lo, n - 1)], q)
+        grow_hi = (hi < n) & inside(sp[np.minimum(hi, n - 1)], q)
+        shrink_hi = (hi > lo) & ~inside(sp[np.maximum(hi - 1, 0)], q)
+        if not (grow_lo.any() or shrink_lo.any() or grow_hi.any() or shrink_hi.any()):
+            break
+        lo = lo - grow_lo + shrink_lo
+        hi = hi + grow_hi - shrink_hi
+    return lo, hi
+
+
+def knn_range_1d(
+    q: np.ndarray, sp: np.ndarray, m: int, tol: float, width: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Position ranges ``[lo, hi)`` in the sorted pool ``sp`` of the tie-inclusive ``m`` nearest units.
+
+    The range holds every pool unit whose squared distance to ``q`` is at most
+    the ``m``-th smallest squared distance plus ``tol``; with ``width`` it is
+    intersected with ``|sp - q| <= width`` (nearest units among those within
+    the caliper).  Sums over the matches can then be read off cumulative sums
+    in O(1) per unit, even when tie sets are large.
+
+    Parameters
+    ----------
+    q : ndarray of shape (n_query,)
+        Query values.
+    sp : ndarray of shape (n_pool,)
+        Sorted pool values.
+    m : int
+        Number of neighbours.
+    tol : float
+        Tie tolerance on the squared distance.
+    width : float, optional
+        Caliper half-width.
+
+    Returns
+    -------
+    lo, hi : ndarray of int
+    """
+    n = sp.size
+    pos = np.searchsorted(sp, q)
+    if width is not None:
+        clo = np.searchsorted(sp, q - width, side="left")
+        chi = np.searchsorted(sp, q + width, side="right")
+        clo, chi = _exact_bounds(sp, q, clo, chi, lambda v, c: np.abs(v - c) <= width)
+    offs = np.arange(-m, m)
+    win = pos[:, None] + offs[None, :]
+    valid = (win >= 0) & (win < n)
+    if width is not None:
+        valid &= (win >= clo[:, None]) & (win < chi[:, None])
+    d = np.where(valid, (sp[np.clip(win, 0, n - 1)] - q[:, None]) ** 2, np.inf)
+    dm = np.partition(d, m - 1, axis=1)[:, m - 1]
+    # fewer than m eligible units: take all eligible ones
+    dm = np.where(np.isfinite(dm), dm, np.where(np.isfinite(d), d, -np.inf).max(axis=1))
+    lim = dm + tol
+    r = np.sqrt(np.maximum(lim, 0.0))
+    lo = np.searchsorted(sp, q - r, side="left")
+    hi = np.searchsorted(sp, q + r, side="right")
+    lo, hi = _exact_bounds(sp, q, lo, hi, lambda v, c: (v - c) ** 2 <= lim)
+    if width is not None:
+        lo, hi = np.maximum(lo, clo), np.minimum(hi, chi)
+        hi = np.maximum(hi, lo)
+    return lo, hi
+
+
+def knn_with_ties(
+    zq: np.ndarray,
+    zp: np.ndarray,
+    m: int,
+    tol: float,
+    caliper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find the ``m`` nearest pool units of every query unit, keeping ties.
+
+    A pool unit is a match when its squared distance is at most the ``m``-th
+    smallest squared distance plus ``tol`` (R ``Matching``'s
+    ``distance.tolerance`` rule), so a query may get more than ``m`` matches.
+
+    Parameters
+    ----------
+    zq, zp : ndarray of shape (n_query, k) and (n_pool, k)
+        Transformed coordinates of query and pool units.
+    m : int
+        Number of neighbours (``m <= n_pool``).
+    tol : float
+        Tie tolerance on the squared distance.
+    caliper : (vq, vp, width), optional
+        Only pool units with ``|vq - vp| <= width`` on every column are
+        eligible (the neighbours are the nearest *eligible* units, as in R
+        ``Matching``'s C code); queries without eligible units get no match.
+
+    Returns
+    -------
+    query, pool : ndarray of int
+        Flat arrays of matched index pairs, sorted by query (and, within a
+        query, by position for the 1-D search or pool index otherwise).
+    """
+    if zq.shape[0] == 0 or zp.shape[0] == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    if zq.shape[1] == 1 and (caliper is None or caliper[0].shape[1] == 1):
+        q, p = _knn_1d(zq[:, 0], zp[:, 0], m, tol)
+        if caliper is not None:
+            # in 1-D the nearest eligible units are the nearest units that pass the caliper
+            vq, vp, width = caliper
+            ok = np.abs(vq[q, 0] - vp[p, 0]) <= width[0]
+            q, p = q[ok], p[ok]
+        return q, p
+    pool_sq = (zp * zp).sum(axis=1)
+    qs, ps = [], []
+    for sl in _chunks(zq.shape[0], zp.shape[0]):
+        d = _sqdist(zq[sl], zp, pool_sq)
+        if caliper is not None:
+            vq, vp, width = caliper
+            for k in range(vq.shape[1]):
+                d[np.abs(vq[sl, k][:, None] - vp[None, :, k]) > width[k]] = np.inf
+        dm = np.partition(d, m - 1, axis=1)[:, m - 1]
+        r, c = np.nonzero((d <= (dm + tol)[:, None]) & np.isfinite(d))
+        qs.append(r + sl.start)
+        ps.append(c)
+    return np.concatenate(qs), np.concatenate(ps)
+
+
+def within_radius(zq: np.ndarray, zp: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pool units within Euclidean distance ``radius`` of each query unit.
+
+    Returns
+    -------
+    query, pool : ndarray of int
+        Matched index pairs sorted by query.
+    dist : ndarray of float
+        Euclidean distance of each pair.
+    """
+    if zq.shape[0] == 0 or zp.shape[0] == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+    if zq.shape[1] == 1:
+        q, p = zq[:, 0], zp[:, 0]
+        order = np.argsort(p, kind="stable")
+        sp = p[order]
+        lo = np.searchsorted(sp, q - radius, side="left")
+        hi = np.searchsorted(sp, q + radius, side="right")
+        rows, pos = _expand_ranges(lo, hi)
+        dist = np.abs(sp[pos] - q[rows])
+        keep = dist <= radius
+        return rows[keep], order[pos[keep]], dist[keep]
+    pool_sq = (zp * zp).sum(axis=1)
+    qs, ps, ds = [], [], []
+    for sl in _chunks(zq.shape[0], zp.shape[0]):
+        d = _sqdist(zq[sl], zp, pool_sq)
+        r, c = np.nonzero(d <= radius * radius)
+        qs.append(r + sl.start)
+        ps.append(c)
+        ds.append(np.sqrt(d[r, c]))
+    return np.concatenate(qs), np.concatenate(ps), np.concatenate(ds)
+
+
+def greedy_without_replacement(
+    zq: np.ndarray,
+    zp: np.ndarray,
+    m: int,
+    order: np.ndarray,
+    caliper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy nearest-neighbour matching without replacement.
+
+    Query units are processed in ``order``; each takes its ``m`` nearest pool
+    units that are still available (ties broken by pool position).  This is
+    sequential by nature: the loop runs over query units, the distance
+    computation for each is vectorised over the pool.
+
+    A ``caliper`` ``(vq, vp, width)`` restricts each query to pool units with
+    ``|vq - vp| <= width`` on every column.
+
+    Returns
+    -------
+    query, pool : ndarray of int
+        Matched pairs sorted by query.  Queries left without an available
+        pool unit get no pairs.
+    """
+    n_pool = zp.shape[0]
+    available = np.ones(n_pool, dtype=bool)
+    n_left = n_pool
+    qs: list[np.ndarray] = []
+    ps: list[np.ndarray] = []
+    for i in order:
+        if n_left == 0:
+            break
+        d = ((zp - zq[i]) ** 2).sum(axis=1)
+        d[~available] = np.inf
+        if caliper is not None:
+            vq, vp, width = caliper
+            d[(np.abs(vp - vq[i]) > width).any(axis=1)] = np.inf
+        k = min(m, n_left)
+        idx = np.argpartition(d, k - 1)[:k] if k < n_pool else np.arange(n_pool)
+        idx = idx[np.isfinite(d[idx])]
+        idx = idx[np.lexsort((idx, d[idx]))][:k]
+        available[idx] = False
+        n_left -= idx.size
+        qs.append(np.full(idx.size, i, dtype=np.intp))
+        ps.append(idx.astype(np.intp))
+    if not qs:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    q = np.concatenate(qs)
+    p = np.concatenate(ps)
+    srt = np.argsort(q, kind="stable")
+    return q[srt], p[srt]
+
+
+def pair_weights(query: np.ndarray, n_query: int, raw: np.ndarray | None = None) -> np.ndarray:
+    """Normalise pair weights so that they sum to one within each query.
+
+    Parameters
+    ----------
+    query : ndarray of int
+        Query index of every pair.
+    n_query : int
+        Number of query units.
+    raw : ndarray, optional
+        Unnormalised weights (e.g. kernel values); equal weights when omitted.
+
+    Returns
+    -------
+    ndarray
+        Pair weights ``raw / sum(raw within query)``.
+    """
+    if raw is None:
+        raw = np.ones(query.size)
+    tot = np.bincount(query, weights=raw, minlength=n_query)
+    return raw / tot[query]

@@ -1,0 +1,468 @@
+"""Propensity-score models, common support and trimming.
+
+:class:`PropensityScore` fits ``P(T = 1 | X)`` by logit or probit
+(statsmodels, with coefficient table) or by any scikit-learn classifier (cloned
+before fitting).  :class:`PropensityResults` holds the scores aligned to the
+data index and offers common-support diagnostics, trimming (min/max rule or
+Crump, Hotz, Imbens and Mitnik 2009) and the overlap plot.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools._validation import check_columns, check_option
+from evaltools.exceptions import (
+    ConvergenceWarning,
+    DataValidationError,
+    OverlapWarning,
+    SpecificationError,
+)
+from evaltools.reporting.results import EstimationResults
+from evaltools.selection.diagnostics import _binary_treatment, plot_overlap
+
+__all__ = ["PropensityScore", "PropensityResults", "TrimResult", "crump_alpha"]
+
+_WHERE = "PropensityScore"
+_EXTREME = 1e-10
+
+
+def _design_from_columns(data: pd.DataFrame, covariates: Sequence[str], where: str) -> pd.DataFrame:
+    covariates = list(covariates)
+    if not covariates:
+        raise SpecificationError(f"{where}: 'covariates' must name at least one column.")
+    check_columns(data, covariates, where, "covariates")
+    x = data[covariates]
+    nonnum = [c for c in covariates if not (pd.api.types.is_numeric_dtype(x[c]) or x[c].dtype == bool)]
+    if nonnum:
+        raise DataValidationError(
+            f"{where}: covariate column(s) {nonnum} are not numeric. Encode them (e.g. with "
+            "pandas.get_dummies) or use from_formula, which expands categorical columns."
+        )
+    return x.astype(float)
+
+
+def _check_missing(x: pd.DataFrame, where: str) -> None:
+    nan = x.isna()
+    if nan.to_numpy().any():
+        counts = nan.sum()
+        counts = counts[counts > 0]
+        rows = nan.any(axis=1)
+        ex = list(map(str, x.index[rows.to_numpy()][:3]))
+        desc = ", ".join(f"{c!r}: {n:,}" for c, n in counts.items())
+        raise DataValidationError(
+            f"{where}: covariates have missing values ({desc}; {int(rows.sum()):,} of {len(x):,} rows, "
+            f"e.g. index {ex}). evaltools does not drop rows silently: drop or impute them first "
+            "(e.g. data.dropna(subset=covariates))."
+        )
+
+
+class PropensityScore:
+    """Propensity-score model ``P(T = 1 | X)``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit.
+    treatment : str
+        Binary (0/1 or bool) treatment column.
+    covariates : sequence of str
+        Numeric covariate columns (use :meth:`from_formula` for transformations
+        and categorical expansion).
+    method : {"logit", "probit"} or scikit-learn classifier, default="logit"
+        Model.  A classifier must implement ``fit`` and ``predict_proba``; it is
+        cloned, never modified.
+    add_constant : bool, default=True
+        Add an intercept (logit/probit with ``covariates``).
+
+    Examples
+    --------
+    >>> from evaltools.datasets.nsw import load
+    >>> ps = PropensityScore(load(), treatment="treat", covariates=["age", "educ", "re75"]).fit()
+    >>> ps.pscore.shape
+    (445,)
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        treatment: str,
+        covariates: Sequence[str] | None = None,
+        method: Any = "logit",
+        add_constant: bool = True,
+        _design: pd.DataFrame | None = None,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise SpecificationError(f"{_WHERE}: data must be a pandas DataFrame; got {type(data).__name__}.")
+        check_columns(data, [treatment], _WHERE, "treatment")
+        if isinstance(method, str):
+            check_option("method", method, ("logit", "probit"), _WHERE)
+        elif not (hasattr(method, "fit") and hasattr(method, "predict_proba")):
+            raise SpecificationError(
+                f"The 'method' parameter of {_WHERE} must be 'logit', 'probit' or a scikit-learn "
+                f"classifier with fit/predict_proba. Got {method!r} instead."
+            )
+        self.treatment = treatment
+        self.method = method
+        self._t = _binary_treatment(data, treatment, _WHERE)
+        if _design is not None:
+            x = _design
+        else:
+            if covariates is None:
+                raise SpecificationError(f"{_WHERE}: pass 'covariates' or use PropensityScore.from_formula.")
+            x = _design_from_columns(data, covariates, _WHERE)
+            if add_constant and isinstance(method, str):
+                x = pd.concat([pd.Series(1.0, index=x.index, name="Intercept"), x], axis=1)
+        _check_missing(x, _WHERE)
+        self.covariates = [c for c in x.columns if c != "Intercept"]
+        self._x = x
+        self._index = data.index
+
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame, *, method: Any = "logit") -> PropensityScore:
+        """Build the model from a formula such as ``"treat ~ age + I(age**2) + educ"``.
+
+        Parameters
+        ----------
+        formula : str
+            ``treatment ~ terms`` (formulaic syntax; an intercept is included
+            unless removed with ``- 1``).
+        data : DataFrame
+            The data.
+        method : {"logit", "probit"} or scikit-learn classifier, default="logit"
+            See :class:`PropensityScore`.
+
+        Returns
+        -------
+        PropensityScore
+        """
+        import formulaic
+
+        if "~" not in formula:
+            raise SpecificationError(
+                f"{_WHERE}.from_formula: formula must look like 'treat ~ x1 + x2'; got {formula!r}."
+            )
+        lhs = formula.split("~", 1)[0].strip()
+        check_columns(data, [lhs], f"{_WHERE}.from_formula", "treatment")
+        try:
+            mm = formulaic.model_matrix(formula, data, na_action="ignore")
+        except Exception as exc:  # formulaic raises many types for bad formulas
+            raise SpecificationError(f"{_WHERE}.from_formula: cannot parse {formula!r}: {exc}") from exc
+        x = pd.DataFrame(mm.rhs, index=data.index).astype(float)
+        return cls(data, treatment=lhs, method=method, _design=x)
+
+    def fit(self, *, maxiter: int = 100) -> PropensityResults:
+        """Fit the model and return :class:`PropensityResults` (the model is not modified).
+
+        Parameters
+        ----------
+        maxiter : int, default=100
+            Maximum Newton iterations (logit/probit).
+
+        Returns
+        -------
+        PropensityResults
+
+        Raises
+        ------
+        DataValidationError
+            When covariates perfectly predict treatment (complete separation).
+        """
+        t = self._t.astype(float)
+        x = self._x
+        if isinstance(self.method, str):
+            import statsmodels.api as sm
+            from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
+
+            cls = sm.Logit if self.method == "logit" else sm.Probit
+            mod = cls(t, x.to_numpy())
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    res = mod.fit(method="newton", maxiter=maxiter, disp=0)
+                except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
+                    raise self._separation_error() from exc
+            kinds = {type(w.message) for w in caught}
+            if PerfectSeparationWarning in kinds:
+                raise self._separation_error()
+            lin = x.to_numpy() @ res.params
+            p = res.predict(x.to_numpy())
+            conv = bool(res.mle_retvals.get("converged", True))
+            if not conv:
+                warnings.warn(
+                    f"{_WHERE}.fit: {self.method} did not converge in {maxiter} iterations.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            params = pd.Series(res.params, index=x.columns)
+            cov = pd.DataFrame(res.cov_params(), index=x.columns, columns=x.columns)
+            extra_model = {"llf": float(res.llf), "converged": conv, "_sm_model": mod}
+        else:
+            from sklearn.base import clone
+
+            est = clone(self.method)
+            est.fit(x.to_numpy(), self._t.astype(int))
+            classes = list(getattr(est, "classes_", [0, 1]))
+            p = est.predict_proba(x.to_numpy())[:, classes.index(1)]
+            with np.errstate(divide="ignore"):
+                lin = np.log(p) - np.log1p(-p)
+            params = pd.Series(dtype=float)
+            cov = pd.DataFrame(dtype=float)
+            extra_model = {"llf": float("nan"), "converged": True, "_sm_model": None, "estimator": est}
+        p = np.asarray(p, dtype=float)
+        n_extreme = int(((p < _EXTREME) | (p > 1 - _EXTREME)).sum())
+        if n_extreme:
+            warnings.warn(
+                f"{_WHERE}.fit: {n_extreme:,} of {p.size:,} units have a propensity score within "
+                f"{_EXTREME:g} of 0 or 1 (quasi-complete separation); their treatment is almost "
+                "determined by the covariates. Consider trimming (PropensityResults.trim) or a "
+                "simpler specification.",
+                OverlapWarning,
+                stacklevel=2,
+            )
+        return PropensityResults(self, p, lin, params, cov, n_extreme=n_extreme, **extra_model)
+
+    def _separation_error(self) -> DataValidationError:
+        return DataValidationError(
+            f"{_WHERE}.fit: the covariates perfectly predict treatment {self.treatment!r} (complete "
+            f"separation in the {self.method} model), so propensity scores of 0 or 1 leave no overlap. "
+            "Remove or coarsen the covariate(s) that determine treatment, or restrict the sample to "
+            "units that could receive either treatment."
+        )
+
+
+@dataclass(frozen=True)
+class TrimResult:
+    """Outcome of :meth:`PropensityResults.trim`.
+
+    Attributes
+    ----------
+    keep : Series of bool
+        True for units kept, aligned to the data index.
+    lower, upper : float
+        Propensity-score bounds of the kept region.
+    method : str
+        ``"crump"`` or ``"minmax"``.
+    alpha : float
+        The Crump cut-off used (``nan`` for minmax).
+    n_dropped_treated, n_dropped_control : int
+        Units outside the bounds.
+    """
+
+    keep: pd.Series
+    lower: float
+    upper: float
+    method: str
+    alpha: float
+    n_dropped_treated: int
+    n_dropped_control: int
+
+    @property
+    def n_dropped(self) -> int:
+        """Total number of units trimmed."""
+        return self.n_dropped_treated + self.n_dropped_control
+
+    def describe(self) -> str:
+        """One sentence for summary footnotes."""
+        rule = (
+            f"Crump et al. (2009) rule alpha={self.alpha:.4g}"
+            if self.method == "crump"
+            else "min/max common-support rule"
+        )
+        return (
+            f"Trimmed to propensity scores in [{self.lower:.4g}, {self.upper:.4g}] ({rule}): "
+            f"dropped {self.n_dropped_treated:,} treated and {self.n_dropped_control:,} control units."
+        )
+
+
+def crump_alpha(pscore: np.ndarray) -> float:
+    """Optimal trimming cut-off of Crump, Hotz, Imbens and Mitnik (2009).
+
+    With ``g = 1 / (e (1 - e))``, no trimming is needed (``alpha = 0``) when
+    ``max g <= 2 mean g``; otherwise ``gamma`` solves
+    ``gamma = 2 E[g | g <= gamma]`` and ``alpha = 1/2 - sqrt(1/4 - 1/gamma)``.
+
+    Parameters
+    ----------
+    pscore : ndarray
+        Propensity scores strictly inside (0, 1).
+
+    Returns
+    -------
+    float
+        The cut-off ``alpha``; keep units with ``alpha <= e <= 1 - alpha``.
+    """
+    e = np.asarray(pscore, dtype=float)
+    g = np.sort(1.0 / (e * (1.0 - e)))
+    if g[-1] <= 2.0 * g.mean():
+        return 0.0
+    cm = np.cumsum(g) / np.arange(1, g.size + 1)
+    # first k with g_k > 2 * mean(g_1..g_k): gamma is the fixed point just below it
+    k = int(np.argmax(g > 2.0 * cm))
+    gamma = 2.0 * cm[k - 1] if k > 0 else g[0]
+    gamma = max(gamma, 4.0)
+    return float(0.5 - np.sqrt(0.25 - 1.0 / gamma))
+
+
+class PropensityResults(EstimationResults):
+    """Fitted propensity-score model (read-only).
+
+    Attributes
+    ----------
+    pscore : Series
+        Estimated ``P(T = 1 | X)`` aligned to the data index.
+    linear_predictor : Series
+        Index ``x'b`` (logit/probit) or ``logit(pscore)`` (classifiers).
+    treated : Series of bool
+        The treatment indicator.
+    llf : float
+        Log-likelihood (logit/probit).
+    n_extreme : int
+        Units with scores within 1e-10 of 0 or 1.
+    """
+
+    def __init__(
+        self,
+        model: PropensityScore,
+        p: np.ndarray,
+        lin: np.ndarray,
+        params: pd.Series,
+        cov: pd.DataFrame,
+        **extra: Any,
+    ) -> None:
+        idx = model._index
+        method = model.method if isinstance(model.method, str) else type(model.method).__name__
+        t = model._t
+        foot = [
+            f"Propensity score P({model.treatment}=1 | X) estimated by {method} on "
+            f"{len(model.covariates)} covariate column(s).",
+        ]
+        if not isinstance(model.method, str):
+            foot.append("Classifier scores have no coefficient table; a clone of the estimator was fitted.")
+        header = [
+            ("Model", method),
+            ("Treated", int(t.sum())),
+            ("Controls", int((~t).sum())),
+            ("Log-likelihood", round(extra.get("llf", float("nan")), 4)),
+        ]
+        extra.update(
+            {
+                "pscore": pd.Series(p, index=idx, name="pscore"),
+                "linear_predictor": pd.Series(lin, index=idx, name="linear_predictor"),
+                "treated": pd.Series(t, index=idx, name=model.treatment),
+                "method": method,
+            }
+        )
+        super().__init__(
+            params,
+            cov,
+            len(p),
+            model=model,
+            title="Propensity score model",
+            header=header,
+            footnotes=foot,
+            extra=extra,
+        )
+
+    @cached_property
+    def _design(self) -> np.ndarray:
+        return self.model._x.to_numpy()
+
+    def common_support(self) -> pd.DataFrame:
+        """Range of scores by group and units outside the overlap region.
+
+        Returns
+        -------
+        DataFrame
+            Rows ``treated``/``control``; columns ``n``, ``min``, ``max``,
+            ``n_below_overlap``, ``n_above_overlap``.  The overlap region is
+            ``[max(min_t, min_c), min(max_t, max_c)]`` (stored in ``attrs``).
+        """
+        p = self.pscore.to_numpy()
+        t = self.treated.to_numpy()
+        lo = max(p[t].min(), p[~t].min())
+        hi = min(p[t].max(), p[~t].max())
+        rows = {}
+        for name, m in (("treated", t), ("control", ~t)):
+            rows[name] = {
+                "n": int(m.sum()),
+                "min": p[m].min(),
+                "max": p[m].max(),
+                "n_below_overlap": int((p[m] < lo).sum()),
+                "n_above_overlap": int((p[m] > hi).sum()),
+            }
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        out.attrs["overlap"] = (float(lo), float(hi))
+        if lo > hi:
+            warnings.warn(
+                "PropensityResults.common_support: treated and control scores do not overlap at all.",
+                OverlapWarning,
+                stacklevel=2,
+            )
+        return out
+
+    def trim(self, method: str = "crump", alpha: float | str = 0.1) -> TrimResult:
+        """Trim units with extreme propensity scores.
+
+        Parameters
+        ----------
+        method : {"crump", "minmax"}, default="crump"
+            ``"crump"`` keeps ``alpha <= e <= 1 - alpha`` (Crump et al. 2009);
+            ``"minmax"`` keeps the overlap region of the two groups' ranges.
+        alpha : float or "optimal", default=0.1
+            Crump cut-off; ``0.1`` is the authors' rule of thumb, ``"optimal"``
+            solves their variance-minimising condition (:func:`crump_alpha`).
+
+        Returns
+        -------
+        TrimResult
+            The kept mask (aligned to the data index) with counts; apply it
+            with ``data[result.keep]``.
+        """
+        check_option("method", method, ("crump", "minmax"), "PropensityResults.trim")
+        p = self.pscore.to_numpy()
+        t = self.treated.to_numpy()
+        if method == "crump":
+            if isinstance(alpha, str):
+                check_option("alpha", alpha, ("optimal",), "PropensityResults.trim")
+                a = crump_alpha(np.clip(p, 1e-12, 1 - 1e-12))
+            else:
+                a = float(alpha)
+                if not 0 <= a < 0.5:
+                    raise SpecificationError(
+                        f"PropensityResults.trim: alpha must be in [0, 0.5); got {alpha!r}."
+                    )
+            lo, hi = a, 1 - a
+        else:
+            a = float("nan")
+            lo = max(p[t].min(), p[~t].min())
+            hi = min(p[t].max(), p[~t].max())
+        keep = (p >= lo) & (p <= hi)
+        if not (keep & t).any() or not (keep & ~t).any():
+            raise DataValidationError(
+                f"PropensityResults.trim: no {'treated' if not (keep & t).any() else 'control'} units have "
+                f"propensity scores in [{lo:.4g}, {hi:.4g}]; there is no common support."
+            )
+        return TrimResult(
+            pd.Series(keep, index=self.pscore.index, name="keep"),
+            float(lo),
+            float(hi),
+            method,
+            a,
+            int((~keep & t).sum()),
+            int((~keep & ~t).sum()),
+        )
+
+    def plot_overlap(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Mirrored histogram of treated and control scores (see :func:`plot_overlap`)."""
+        return plot_overlap(self.pscore.to_numpy(), self.treated.to_numpy(), ax=ax, **kwargs)
+
+    plot = plot_overlap

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltools.datasets.nsw import load
+from evaltools.exceptions import (
+    DataValidationError,
+    DroppedRowsWarning,
+    ExtremeWeightWarning,
+    SpecificationError,
+)
+from evaltools.selection.propensity import PropensityScore
+from evaltools.selection.weighting import AIPW, IPW, WeightingResults
+
+REF = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "reference" / "selection" / "nsw_ipw" / "expected.json"
+    ).read_text()
+)
+PS = REF["meta"]["ps_covariates"]
+OUT = REF["meta"]["outcome_covariates"]
+
+
+def _prep(d: pd.DataFrame) -> pd.DataFrame:
+    d = d.copy()
+    for c in ("re74", "re75", "re78"):
+        d[c] = d[c] / 1000
+    d["u74"], d["u75"] = (d.re74 == 0) * 1.0, (d.re75 == 0) * 1.0
+    d["age2"], d["age3"] = d.age**2 / 100, d.age**3 / 1000
+    d["educ2"], d["educ_re74"] = d.educ**2, d.educ * d.re74
+    return d
+
+
+@pytest.fixture(scope="module")
+def exp() -> pd.DataFrame:
+    return _prep(load())
+
+
+@pytest.fixture(scope="module")
+def cps() -> pd.DataFrame:
+    return _prep(load("cps"))
+
+
+def _fits(d):
+    return {
+        "ipw_ate": IPW(d, outcome="re78", treatment="treat", covariates=PS).fit(),
+        "ipw_att": IPW(d, outcome="re78", treatment="treat", covariates=PS, estimand="ATT").fit(),
+        "aipw_ate": AIPW(d, outcome="re78", treatment="treat", covariates=PS, outcome_covariates=OUT).fit(),
+    }
+
+
+@pytest.mark.parametrize("key", ["ipw_ate", "ipw_att", "aipw_ate"])
+def test_experimental_against_statsmodels(exp, key):
+    r = _fits(exp)[key]
+    ref = REF["experimental"][key]
+    eff, pom0, pom1 = ref["closed_form_effect_pom0_pom1"]
+    # closed-form estimates given the logit fit
+    np.testing.assert_allclose(r.params.to_numpy(), [eff, pom1, pom0], rtol=1e-8)
+    # statsmodels differentiates the moment conditions numerically (we use analytic derivatives): rtol 1e-5
+    np.testing.assert_allclose(
+        r.bse.to_numpy(), [ref["effect_se"], ref["pom1_se"], ref["pom0_se"]], rtol=1e-5
+    )
+
+
+def test_cps_point_estimates_against_statsmodels(cps):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtremeWeightWarning)
+        fits = _fits(cps)
+    for key, r in fits.items():
+        eff, pom0, pom1 = REF["cps"][key]["closed_form_effect_pom0_pom1"]
+        # extreme weights amplify the 1e-10-level differences of two Newton logit fits: rtol 1e-6
+        np.testing.assert_allclose(r.params.to_numpy(), [eff, pom1, pom0], rtol=1e-6)
+        assert np.isfinite(r.bse).all()
+
+
+def test_cps_extreme_weights_warn_and_report(cps):
+    with pytest.warns(ExtremeWeightWarning, match=r"effective sample size [\d.,]+ of 185"):
+        r = IPW(cps, outcome="re78", treatment="treat", covariates=PS).fit()
+    assert r.extreme_weights
+    assert r.ess_treated < 0.1 * 185
+    text = str(r.summary())
+    assert "Effective sample sizes" in text and "extreme weights" in text
+
+
+def test_trimming_counts_and_refit(cps):
+    with pytest.warns(DroppedRowsWarning, match="propensity score outside"):
+        r = IPW(cps, outcome="re78", treatment="treat", covariates=PS, estimand="ATE", trim=0.1).fit()
+    full = PropensityScore(cps, treatment="treat", covariates=PS).fit().pscore
+    keep = (full >= 0.1) & (full <= 0.9)
+    t = cps.treat == 1
+    assert r.n_trimmed_treated == int((~keep & t).sum())
+    assert r.n_trimmed_control == int((~keep & ~t).sum())
+    assert r.weights.isna().sum() == int((~keep).sum())
+    assert r.nobs == int(keep.sum())
+    assert "Trimmed to propensity scores in [0.1, 0.9]" in str(r.summary())
+    # the propensity model is re-fitted on the kept units
+    assert r.pscore.nobs == int(keep.sum())
+
+
+def test_normalize_stabilize_and_given_pscore(exp):
+    before = exp.copy()
+    a = IPW(exp, outcome="re78", treatment="treat", covariates=PS).fit()
+    with pytest.warns(DroppedRowsWarning, match="dropped 13 of 445 rows"):
+        AIPW(exp, outcome="re78", treatment="treat", covariates=PS, trim=0.2).fit()
+    pd.testing.assert_frame_equal(exp, before)
+    with pytest.raises(AttributeError):
+        a.estimate = 1.0
+    s = IPW(exp, outcome="re78", treatment="treat", covariates=PS, stabilize=True).fit()
+    np.testing.assert_allclose(a.params, s.params, rtol=1e-12)
+    t = exp.treat == 1
+    # stabilised ATE weights average about one in each arm
+    assert abs(s.weights[t].mean() - 1) < 0.2 and abs(s.weights[~t].mean() - 1) < 0.2
+    ht = IPW(exp, outcome="re78", treatment="treat", covariates=PS, normalize=False).fit()
+    p = a.pscore.pscore.to_numpy()
+    y, tt = exp.re78.to_numpy(), t.to_numpy()
+    np.testing.assert_allclose(ht.params["POM1"], np.mean(tt * y / p), rtol=1e-12)
+    np.testing.assert_allclose(ht.params["POM0"], np.mean((1 - tt) * y / (1 - p)), rtol=1e-12)
+    ps = PropensityScore(exp, treatment="treat", covariates=PS).fit()
+    g = IPW(exp, outcome="re78", treatment="treat", pscore=ps).fit()
+    np.testing.assert_allclose(g.params, a.params, rtol=1e-12)
+    np.testing.assert_allclose(g.bse, a.bse, rtol=1e-10)
+    assert isinstance(g, WeightingResults)
+    b = g.balance(PS[:4])
+    assert b.adjusted and len(b.table) == 4
+
+
+def test_ht_att_influence_function_against_numerical_sandwich(exp):
+    # independent check of the stacked sandwich: jackknife-free numerical derivative of the moments
+    r = IPW(
+        exp,
+        outcome="re78",
+        treatment="treat",
+        covariates=["age", "educ", "re75"],
+        estimand="ATT",
+        normalize=False,
+    ).fit()
+    import statsmodels.api as sm
+
+    x = sm.add_constant(exp[["age", "educ", "re75"]]).to_numpy()
+    t = exp.treat.to_numpy().astype(float)
+    y = exp.re78.to_numpy()
+    theta = np.concatenate([r.pscore.params.to_numpy(), [r.params["POM1"], r.params["POM0"]]])
+
+    def moments(th):
+        g, m1, m0 = th[:4], th[4], th[5]
+        p = 1 / (1 + np.exp(-x @ g))
+        return np.column_stack([(t - p)[:, None] * x, t * (y - m1), (1 - t) * p / (1 - p) * y - t * m0])
+
+    n = len(y)
+    psi = moments(theta)
+    jac = np.empty((6, 6))
+    for j in range(6):
+        h = 1e-6 * max(1.0, abs(theta[j]))
+        e = np.zeros(6)
+        e[j] = h
+        jac[:, j] = (moments(theta + e).mean(0) - moments(theta - e).mean(0)) / (2 * h)
+    ainv = np.linalg.inv(jac)
+    v = ainv @ (psi.T @ psi / n) @ ainv.T / n
+    grad = np.zeros(6)
+    grad[4], grad[5] = 1, -1
+    np.testing.assert_allclose(r.bse["ATT"], np.sqrt(grad @ v @ grad), rtol=1e-5)
+
+
+def test_aipw_sklearn_outcome_cross_fitted(exp):
+    from sklearn.linear_model import LinearRegression
+
+    ols = AIPW(exp, outcome="re78", treatment="treat", covariates=PS, outcome_covariates=OUT).fit()
+    lr = LinearRegression()
+    sk = AIPW(
+        exp,
+        outcome="re78",
+        treatment="treat",
+        covariates=PS,
+        outcome_covariates=OUT,
+        outcome_model=lr,
+        n_folds=5,
+    ).fit()
+    assert not hasattr(lr, "coef_")
+    assert abs(sk.estimate - ols.estimate) < 0.5 * ols.bse.iloc[0]
+    assert "cross-fitted" in str(sk.summary())
+
+
+def test_bad_input(exp):
+    with pytest.raises(
+        SpecificationError,
+        match=r"The 'estimand' parameter of IPW must be a str among "
+        r"\{'ATE', 'ATT'\}. Got 'ATC' instead.",
+    ):
+        IPW(exp, outcome="re78", treatment="treat", covariates=PS, estimand="ATC")
+    with pytest.raises(SpecificationError, match="'trim'"):
+        IPW(exp, outcome="re78", treatment="treat", covariates=PS, trim=0.7)
+    with pytest.raises(SpecificationError, match="outcome_model"):
+        AIPW(exp, outcome="re78", treatment="treat", covariates=PS, outcome_model="lasso")
+    with pytest.raises(DataValidationError, match="binary"):
+        IPW(exp.assign(tt=exp.treat * 2 + (exp.age > 30)), outcome="re78", treatment="tt", covariates=PS)
+    with pytest.raises(DataValidationError, match="perfectly predict"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            IPW(
+                exp.assign(z=exp.treat * 1.0), outcome="re78", treatment="treat", covariates=["z", "age"]
+            ).fit()
+    bad = exp.copy()
+    bad.loc[4, "re78"] = np.nan
+    with pytest.raises(DataValidationError, match="missing values"):
+        IPW(bad, outcome="re78", treatment="treat", covariates=PS)
+    other = exp.iloc[150:300]
+    ps = PropensityScore(other, treatment="treat", covariates=["age"]).fit()
+    with pytest.raises(DataValidationError, match="different index"):
+        IPW(exp, outcome="re78", treatment="treat", pscore=ps)
+
+
+def _dgp(rng, n=600):
+    x1 = rng.normal(size=n)
+    x2 = rng.binomial(1, 0.4, size=n)
+    p = 1 / (1 + np.exp(-(-0.3 + 0.7 * x1 - 0.5 * x2)))
+    t = rng.binomial(1, p)
+    # heterogeneous effect 1 + x1: ATE = 1, ATT = 1 + E[x1 | T=1]
+    y = 0.5 + x1 + x2 + (1 + x1) * t + rng.normal(size=n)
+    return pd.DataFrame({"x1": x1, "x2": x2, "t": t, "y": y})
+
+
+def _att_truth():
+    rng = np.random.default_rng(99)
+    x1 = rng.normal(size=2_000_000)
+    x2 = rng.binomial(1, 0.4, size=x1.size)
+    p = 1 / (1 + np.exp(-(-0.3 + 0.7 * x1 - 0.5 * x2)))
+    return 1 + np.sum(p * x1) / np.sum(p)
+
+
+@pytest.mark.filterwarnings("ignore::evaltools.exceptions.ExtremeWeightWarning")
+@pytest.mark.parametrize("cls,estimand", [(IPW, "ATE"), (IPW, "ATT"), (AIPW, "ATE"), (AIPW, "ATT")])
+def test_monte_carlo_bias_and_coverage(cls, estimand):
+    truth = 1.0 if estimand == "ATE" else _att_truth()
+    rng = np.random.default_rng(7 + len(estimand) + (cls is AIPW))
+    reps = 150
+    est, cover = np.empty(reps), np.empty(reps, dtype=bool)
+    for i in range(reps):
+        r = cls(_dgp(rng), outcome="y", treatment="t", covariates=["x1", "x2"], estimand=estimand).fit()
+        est[i] = r.estimate
+        lo, hi = r.conf_int().iloc[0]
+        cover[i] = lo <= truth <= hi
+    mc_se = est.std(ddof=1) / np.sqrt(reps)
+    assert abs(est.mean() - truth) < 4 * mc_se
+    # nominal 0.95; MC SE of the coverage rate with 150 reps is 0.018
+    assert 0.89 <= cover.mean() <= 0.995
