@@ -1,0 +1,50 @@
+"""Labour-market indicators, monitoring and municipal benchmarking (jobindsats-style).
+
+Every indicator returns an :class:`IndicatorTable`; its exports (DataFrame,
+CSV, Excel, HTML, notebook display) apply small-cell suppression by default
+(see :mod:`evaltools.reporting.disclosure`).
+"""
+
+from evaltools.indicators._table import IndicatorTable
+from evaltools.indicators.benchmark import (
+    BenchmarkResults,
+    DiDResults,
+    benchmark,
+    decompose_share_change,
+    did,
+    regression_to_mean,
+)
+from evaltools.indicators.cohort import cohort_self_support, first_contact_within, job_ready_share
+from evaltools.indicators.fte import (
+    FTETarget,
+    activation_rate,
+    company_oriented_share,
+    fte,
+    fte_dask,
+    target_table,
+    tool_mix_by_duration,
+)
+from evaltools.indicators.plots import plot_caterpillar, plot_funnel, plot_timeseries
+
+__all__ = [
+    "IndicatorTable",
+    "fte",
+    "fte_dask",
+    "activation_rate",
+    "company_oriented_share",
+    "tool_mix_by_duration",
+    "FTETarget",
+    "target_table",
+    "cohort_self_support",
+    "job_ready_share",
+    "first_contact_within",
+    "benchmark",
+    "BenchmarkResults",
+    "did",
+    "DiDResults",
+    "regression_to_mean",
+    "decompose_share_change",
+    "plot_timeseries",
+    "plot_caterpillar",
+    "plot_funnel",
+]

@@ -1,0 +1,483 @@
+"""Municipal benchmarking: frame-condition adjustment, project DiD, regression to the mean, decomposition.
+
+* :func:`benchmark`: actual vs expected level given structural frame
+  conditions (*rammevilkår*), as in the jobindsats benchmark table Y30R21
+  (actual level, expected level, difference, rank), with prediction intervals.
+* :func:`did`: difference-in-differences of project vs non-project municipalities
+  (two-way fixed effects, standard errors clustered by municipality).
+* :func:`regression_to_mean`: expected change of units selected for a bad
+  baseline if nothing but regression to the mean happened.
+* :func:`decompose_share_change`: change in a share split into within-person
+  change, inflow and outflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from evaltools._validation import check_columns, check_option, warn_dropped
+from evaltools.exceptions import DataValidationError, SpecificationError
+from evaltools.indicators._table import IndicatorTable
+from evaltools.reporting.results import EstimationResults
+
+__all__ = [
+    "BenchmarkResults",
+    "DiDResults",
+    "benchmark",
+    "did",
+    "regression_to_mean",
+    "decompose_share_change",
+]
+
+RTM_NOTE = (
+    "Units selected because of poor baseline results tend to improve even without any effect "
+    "(regression to the mean); compare their change with regression_to_mean() or a comparison group."
+)
+
+
+def _complete(data: pd.DataFrame, cols: Sequence[str], where: str) -> pd.DataFrame:
+    check_columns(data, list(cols), where)
+    bad = data[list(cols)].isna().any(axis=1).to_numpy()
+    warn_dropped(int(bad.sum()), len(data), f"missing values in {list(cols)}", where)
+    return data.loc[~bad].reset_index(drop=True)
+
+
+class BenchmarkResults(EstimationResults):
+    """Frame-condition benchmark (coefficients as params; per-unit table in :attr:`table`)."""
+
+    def _summary_tables(self) -> list[pd.DataFrame]:
+        return [self.to_frame(), self.table.set_index(self.id_col)]
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Caterpillar plot of actual minus expected with prediction intervals (returns the Axes)."""
+        from evaltools.indicators.plots import plot_caterpillar
+
+        return plot_caterpillar(self, ax=ax, **kwargs)
+
+
+class DiDResults(EstimationResults):
+    """Difference-in-differences estimate (``params["did"]``) with the 2x2 table of means in :attr:`means`."""
+
+    def _summary_tables(self) -> list[pd.DataFrame]:
+        return [self.to_frame().loc[["did"]], self.means]
+
+
+def benchmark(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    frame_conditions: Sequence[str],
+    id_col: str = "municipality",
+    weights: str | None = None,
+    model: str = "ols",
+    better: str = "lower",
+    project: str | Sequence[object] | None = None,
+    selected_on_outcome: bool = False,
+    alpha: float = 0.05,
+) -> BenchmarkResults:
+    """Compare each unit's actual outcome with the level expected from its frame conditions.
+
+    The expected level is the fitted value of a linear regression of the
+    outcome on the frame conditions across units (the approach of the
+    jobindsats/VIVE benchmark model; its published coefficients are not used).
+    The interval is the regression prediction interval for a new observation
+    with the unit's frame conditions.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit (e.g. municipality) with the outcome and the frame conditions.
+    outcome : str
+        Outcome column (e.g. full-time persons on public support in % of the 16-66 population).
+    frame_conditions : sequence of str
+        Structural covariates (local unemployment, share non-Western, ...).
+    id_col : str, default="municipality"
+        Unit identifier.
+    weights : str, optional
+        Weight column (e.g. population); used for WLS and for the weighted national average.
+    model : {"ols", "wls"}, default="ols"
+        ``"wls"`` requires ``weights``.
+    better : {"lower", "higher"}, default="lower"
+        Direction of a good result; rank 1 is the unit furthest on the good side of its expectation.
+    project : str or sequence, optional
+        A boolean column, or a list of unit ids, marking project units (for the project average).
+    selected_on_outcome : bool, default=False
+        Set when the project units were chosen for poor results; adds the regression-to-the-mean note.
+    alpha : float, default=0.05
+        One minus the level of the prediction intervals.
+
+    Returns
+    -------
+    BenchmarkResults
+        ``params`` are the regression coefficients; ``table`` has, per unit:
+        ``actual``, ``expected``, ``difference`` (actual - expected), ``lower``,
+        ``upper`` (prediction interval), ``outside`` (actual outside the
+        interval), ``rank``, ``raw_difference`` (actual - national average) and
+        ``project``; ``national_average`` and ``project_average`` are attributes.
+    """
+    where = "benchmark"
+    check_option("model", model, ("ols", "wls"), where)
+    check_option("better", better, ("lower", "higher"), where)
+    if model == "wls" and weights is None:
+        raise SpecificationError("benchmark: model='wls' needs weights=... (a column name).")
+    fc = list(frame_conditions)
+    cols = [id_col, outcome, *fc, *([weights] if weights else [])]
+    d = _complete(data, cols, where)
+    if d[id_col].duplicated().any():
+        dup = d.loc[d[id_col].duplicated(), id_col].head(3).tolist()
+        raise DataValidationError(
+            f"benchmark: column {id_col!r} must identify one row per unit; duplicates: {dup}."
+        )
+    if len(d) <= len(fc) + 1:
+        raise DataValidationError(
+            f"benchmark: {len(d)} units are too few for {len(fc)} frame conditions plus a constant."
+        )
+    y = d[outcome].to_numpy(float)
+    x = sm.add_constant(d[fc].to_numpy(float), has_constant="add")
+    names = ["const", *fc]
+    w = d[weights].to_numpy(float) if weights else None
+    if model == "wls":
+        fit = sm.WLS(y, x, weights=w).fit()
+        pred = fit.get_prediction(x, weights=w).summary_frame(alpha=alpha)
+    else:
+        fit = sm.OLS(y, x).fit()
+        pred = fit.get_prediction(x).summary_frame(alpha=alpha)
+    expected = pred["mean"].to_numpy()
+    national = float(np.average(y, weights=w)) if w is not None else float(np.mean(y))
+    if project is None:
+        proj = np.zeros(len(d), dtype=bool)
+    elif isinstance(project, str):
+        check_columns(d, [project], where)
+        proj = d[project].astype(bool).to_numpy()
+    else:
+        proj = d[id_col].isin(list(project)).to_numpy()
+    diff = y - expected
+    score = diff if better == "lower" else -diff
+    table = pd.DataFrame(
+        {
+            id_col: d[id_col].to_numpy(),
+            "actual": y,
+            "expected": expected,
+            "difference": diff,
+            "lower": pred["obs_ci_lower"].to_numpy(),
+            "upper": pred["obs_ci_upper"].to_numpy(),
+            "rank": pd.Series(score).rank(method="min").astype(int).to_numpy(),
+            "raw_difference": y - national,
+            "project": proj,
+        }
+    )
+    table["outside"] = (y < table["lower"]) | (y > table["upper"])
+    proj_avg = (
+        (float(np.average(y[proj], weights=w[proj])) if w is not None else float(np.mean(y[proj])))
+        if proj.any()
+        else np.nan
+    )
+    notes = [
+        f"Expected level: {model.upper()} regression of {outcome!r} on {fc} across {len(d)} units; interval "
+        f"= {100 * (1 - alpha):g}% prediction interval.",
+        f"Rank 1 = furthest {'below' if better == 'lower' else 'above'} its expected level "
+        f"({better} is better).",
+        "National average = "
+        + ("weighted by " + repr(weights) if weights else "unweighted")
+        + " mean of the "
+        "units, including project units; raw differences ignore frame conditions.",
+    ]
+    if selected_on_outcome:
+        notes.append(RTM_NOTE)
+    params = pd.Series(fit.params, index=names)
+    cov = pd.DataFrame(fit.cov_params(), index=names, columns=names)
+    return BenchmarkResults(
+        params,
+        cov,
+        len(d),
+        dist="t",
+        df_resid=float(fit.df_resid),
+        title="Benchmark against frame conditions",
+        header=(
+            ("R-squared", float(fit.rsquared)),
+            ("National average", national),
+            ("Project average", proj_avg),
+        ),
+        footnotes=notes,
+        extra={
+            "table": table,
+            "national_average": national,
+            "project_average": proj_avg,
+            "id_col": id_col,
+            "outcome": outcome,
+            "better": better,
+            "alpha": alpha,
+        },
+    )
+
+
+def did(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treated: str,
+    post: str,
+    unit: str = "municipality",
+    time: str = "period",
+    weights: str | None = None,
+    selected_on_outcome: bool = False,
+) -> DiDResults:
+    """Difference-in-differences of project vs non-project units with two-way fixed effects.
+
+    Fits ``outcome ~ unit FE + time FE + did * (treated & post)`` by OLS (or WLS
+    with ``weights``) with standard errors clustered by unit.  On a balanced
+    panel with two periods the estimate equals the difference between the mean
+    change of project units and of the other units (the seed 003 comparison,
+    +11 vs +7 percentage points).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period.
+    outcome : str
+        Outcome column.
+    treated : str
+        Boolean column: the unit is a project unit (constant within unit).
+    post : str
+        Boolean column: the period is after the project start.
+    unit, time : str
+        Unit and period columns.
+    weights : str, optional
+        Weight column.
+    selected_on_outcome : bool, default=False
+        Set when project units were chosen for poor pre-period results; adds the
+        regression-to-the-mean note (the parallel-trends assumption is then doubtful).
+
+    Returns
+    -------
+    DiDResults
+        ``params["did"]`` with clustered standard error, and ``means`` (2x2 table
+        of mean outcomes with changes).
+    """
+    where = "did"
+    cols = [unit, time, outcome, treated, post, *([weights] if weights else [])]
+    d = _complete(data, cols, where)
+    tr = d[treated].astype(bool)
+    if (d.assign(_t=tr).groupby(unit)["_t"].nunique() > 1).any():
+        raise DataValidationError(f"did: column {treated!r} must be constant within each {unit!r}.")
+    if tr.all() or (~tr).all():
+        raise DataValidationError("did: need both project and non-project units.")
+    d = d.assign(_did=(tr & d[post].astype(bool)).astype(float))
+    ud = pd.get_dummies(d[unit].astype("category"), prefix="u", drop_first=True, dtype=float)
+    td = pd.get_dummies(d[time].astype("category"), prefix="t", drop_first=True, dtype=float)
+    x = pd.concat([pd.Series(1.0, index=d.index, name="const"), d["_did"].rename("did"), ud, td], axis=1)
+    y = d[outcome].to_numpy(float)
+    groups = pd.factorize(d[unit])[0]
+    mod = sm.WLS(y, x, weights=d[weights].to_numpy(float)) if weights else sm.OLS(y, x)
+    fit = mod.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    n_cl = int(groups.max()) + 1
+    means = (
+        d.assign(_g=np.where(tr, "project", "other"), _p=np.where(d[post].astype(bool), "post", "pre"))
+        .groupby(["_g", "_p"])[outcome]
+        .mean()
+        .unstack("_p")
+        .reindex(columns=["pre", "post"])
+    )
+    means["change"] = means["post"] - means["pre"]
+    means.index.name = None
+    means.columns.name = None
+    notes = [
+        f"Two-way fixed effects ({unit} and {time}); did = coefficient on project x post.",
+        f"Standard errors clustered on {unit} ({n_cl} clusters).",
+    ]
+    if selected_on_outcome:
+        notes.append(RTM_NOTE)
+    return DiDResults(
+        fit.params,
+        fit.cov_params(),
+        len(d),
+        dist="t",
+        df_resid=float(n_cl - 1),
+        title="Difference-in-differences: project vs other units",
+        header=(("Clusters", n_cl), ("Project units", int(d.loc[tr, unit].nunique()))),
+        footnotes=notes,
+        extra={"means": means},
+    )
+
+
+def regression_to_mean(
+    data: pd.DataFrame, *, baseline: str, followup: str, selected: str, id_col: str = "municipality"
+) -> pd.DataFrame:
+    """Expected follow-up of selected units from the baseline-followup relation of the other units.
+
+    Regresses ``followup`` on ``baseline`` by OLS in the units *not* selected and
+    predicts the selected units.  With no programme effect, a selected unit is
+    expected to move from its baseline towards the mean by ``expected_change``;
+    ``excess_change`` (actual minus expected change) is the part not explained
+    by regression to the mean and common trends.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit.
+    baseline, followup : str
+        Outcome before and after.
+    selected : str
+        Boolean column: unit selected (e.g. for poor baseline results).
+    id_col : str, default="municipality"
+        Unit identifier.
+
+    Returns
+    -------
+    DataFrame
+        Per selected unit: ``baseline``, ``followup``, ``expected_followup``,
+        ``actual_change``, ``expected_change``, ``excess_change``; ``attrs`` holds
+        ``slope`` and ``intercept``.
+    """
+    d = _complete(data, [id_col, baseline, followup, selected], "regression_to_mean")
+    sel = d[selected].astype(bool).to_numpy()
+    if sel.all() or (~sel).sum() < 3:
+        raise DataValidationError("regression_to_mean: need at least 3 units that were not selected.")
+    slope, intercept = np.polyfit(
+        d.loc[~sel, baseline].to_numpy(float), d.loc[~sel, followup].to_numpy(float), 1
+    )
+    s = d.loc[sel]
+    b, f = s[baseline].to_numpy(float), s[followup].to_numpy(float)
+    exp_f = intercept + slope * b
+    out = pd.DataFrame(
+        {
+            id_col: s[id_col].to_numpy(),
+            "baseline": b,
+            "followup": f,
+            "expected_followup": exp_f,
+            "actual_change": f - b,
+            "expected_change": exp_f - b,
+            "excess_change": f - exp_f,
+        }
+    )
+    out.attrs.update(slope=float(slope), intercept=float(intercept))
+    return out
+
+
+def decompose_share_change(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    value_col: str,
+    id_col: str = "person_id",
+    by: Sequence[str] = (),
+) -> IndicatorTable:
+    """Split the change in a share between two dates into within-person change, inflow and outflow.
+
+    The populations at the two dates are split into stayers ``S`` (in both),
+    leavers ``L`` (only before) and entrants ``E`` (only after).  With ``s`` the
+    share of ``value_col`` and ``n`` the counts, the change is exactly::
+
+        s_after - s_before = within + inflow + outflow
+        within  = s_S,after - s_S,before
+        inflow  = n_E / (n_S + n_E) * (s_E - s_S,after)
+        outflow = n_L / (n_S + n_L) * (s_S,before - s_L)
+
+    ``composition = inflow + outflow`` (e.g. the job-ready share falls when fewer
+    job-ready persons enter and more leave for self-support, seed 003).
+
+    Parameters
+    ----------
+    before, after : DataFrame
+        One row per person in the population at each date, with ``id_col``,
+        ``value_col`` (0/1 or bool) and the ``by`` columns (taken from ``after``
+        for stayers and entrants, from ``before`` for leavers).
+    value_col : str
+        Indicator column.
+    id_col : str, default="person_id"
+        Person identifier.
+    by : sequence of str, default=()
+        Groups (e.g. municipality).
+
+    Returns
+    -------
+    IndicatorTable
+        Per group: counts, the shares, ``change``, ``within``, ``inflow``,
+        ``outflow`` and ``composition``.
+    """
+    where = "decompose_share_change"
+    by = list(by)
+    for nm, t in (("before", before), ("after", after)):
+        check_columns(t, [id_col, value_col, *by], f"{where}({nm}=...)")
+        if t[id_col].duplicated().any():
+            raise DataValidationError(
+                f"{where}: {nm} has duplicated {id_col!r}; one row per person is required."
+            )
+        if t[value_col].isna().any():
+            raise DataValidationError(
+                f"{where}: {nm}[{value_col!r}] is missing in {int(t[value_col].isna().sum())} rows."
+            )
+    b = before[[id_col, value_col, *by]].rename(columns={value_col: "v0"})
+    a = after[[id_col, value_col, *by]].rename(columns={value_col: "v1"})
+    m = b.merge(a, on=id_col, how="outer", suffixes=("_b", "_a"), indicator=True)
+    for c in by:
+        m[c] = m[f"{c}_a"].where(m["_merge"] != "left_only", m[f"{c}_b"])
+    m["S"] = m["_merge"] == "both"
+    m["L"] = m["_merge"] == "left_only"
+    m["E"] = m["_merge"] == "right_only"
+    m["v0"] = m["v0"].astype(float)
+    m["v1"] = m["v1"].astype(float)
+    g = m.assign(
+        vS0=m["v0"].where(m["S"], 0.0),
+        vS1=m["v1"].where(m["S"], 0.0),
+        vL=m["v0"].where(m["L"], 0.0),
+        vE=m["v1"].where(m["E"], 0.0),
+    )
+    keys = by if by else None
+    agg_spec = {
+        "n_stayers": ("S", "sum"),
+        "n_leavers": ("L", "sum"),
+        "n_entrants": ("E", "sum"),
+        "a_S0": ("vS0", "sum"),
+        "a_S1": ("vS1", "sum"),
+        "a_L": ("vL", "sum"),
+        "a_E": ("vE", "sum"),
+    }
+    agg = (
+        g.groupby(keys, dropna=False).agg(**agg_spec).reset_index()
+        if keys
+        else pd.DataFrame({k: [g[c].sum()] for k, (c, _) in agg_spec.items()})
+    )
+    nS, nL, nE = (agg[c].to_numpy(float) for c in ("n_stayers", "n_leavers", "n_entrants"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sS0 = agg["a_S0"] / nS
+        sS1 = agg["a_S1"] / nS
+        sL = agg["a_L"] / nL
+        sE = agg["a_E"] / nE
+        s0 = (agg["a_S0"] + agg["a_L"]) / (nS + nL)
+        s1 = (agg["a_S1"] + agg["a_E"]) / (nS + nE)
+        inflow = np.where(nE > 0, nE / (nS + nE) * (sE - sS1), 0.0)
+        outflow = np.where(nL > 0, nL / (nS + nL) * (sS0 - sL), 0.0)
+    out = agg[by].copy() if by else pd.DataFrame(index=agg.index)
+    out["persons"] = (nS + nL + nE).astype(np.int64)
+    for c in ("n_stayers", "n_leavers", "n_entrants"):
+        out[c] = agg[c].astype(np.int64)
+    out["share_before"] = s0
+    out["share_after"] = s1
+    out["share_stayers_before"] = sS0
+    out["share_stayers_after"] = sS1
+    out["share_leavers"] = sL
+    out["share_entrants"] = sE
+    out["change"] = s1 - s0
+    out["within"] = sS1 - sS0
+    out["inflow"] = inflow
+    out["outflow"] = outflow
+    out["composition"] = inflow + outflow
+    notes = [
+        "change = within (stayers' change) + inflow (entrants vs stayers) + outflow (stayers vs leavers); "
+        "composition = inflow + outflow.",
+    ]
+    return IndicatorTable(
+        out,
+        keys=by,
+        count_col="persons",
+        layout=(by[:1], by[1] if len(by) > 1 else None),
+        title="Decomposition of a change in a share",
+        footnotes=notes,
+        extra_counts=["n_stayers", "n_leavers", "n_entrants"],
+    )

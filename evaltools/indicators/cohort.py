@@ -1,0 +1,462 @@
+"""Cohort and stock shares: self-support, job-ready share, timeliness of first contact.
+
+These are the person-level shares of the seed reports:
+
+* :func:`cohort_self_support`: share in self-support or ordinary education at
+  an evaluation week among persons at most N weeks after their first week on an
+  entry benefit (seed 003, measure 1);
+* :func:`job_ready_share`: share assessed job-ready among recipients of a benefit
+  (seed 003, measure 2);
+* :func:`first_contact_within`: share of new benefit spells with a first
+  interview or offer within 1 and 3 months (seed 004, Figs. 1-2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evaltools.data.panel import RegisterPanel
+from evaltools.data.spells import build_spells
+from evaltools.data.weeks import index_to_isoweek, week_label
+from evaltools.exceptions import DataValidationError, SpecificationError
+from evaltools.indicators import _core
+from evaltools.indicators._core import DEFAULT_AGE_BANDS
+from evaltools.indicators._table import IndicatorTable
+
+__all__ = ["cohort_self_support", "job_ready_share", "first_contact_within"]
+
+
+def _eval_weeks(
+    panel: RegisterPanel, at: Sequence[int] | None, period: str, window: tuple[int, int] | None, where: str
+) -> tuple[np.ndarray, list[str]]:
+    if at is not None:
+        w = np.unique(np.asarray(list(at), dtype=np.int64))
+        return w, list(week_label(w))
+    lo, hi = window if window is not None else panel.week_range
+    p = _core.make_periods(int(lo), int(hi), period, where)
+    return p.last.astype(np.int64), list(p.labels)
+
+
+def _group_cols(
+    frame: pd.DataFrame,
+    panel: RegisterPanel,
+    by: Sequence[str],
+    age: np.ndarray | None,
+    age_bands: Sequence[float],
+    where: str,
+) -> list[str]:
+    cols = []
+    for name in by:
+        if name == "age_group":
+            if age is None:
+                raise SpecificationError(f"{where}: grouping by 'age_group' needs 'birth_year'.")
+            edges = np.asarray(age_bands, dtype=float)
+            b = np.searchsorted(edges, age, side="right") - 1
+            labels = np.asarray(_core.band_labels(edges) + ["outside"], dtype=object)
+            b = np.where((b < 0) | (b >= len(edges) - 1), len(edges) - 1, b)
+            frame["age_group"] = labels[b]
+        elif name in panel.persons.columns and name not in ("person_id", "obs_start", "obs_end"):
+            if name not in frame.columns:
+                frame[name] = (
+                    panel.persons.set_index("person_id")[name].reindex(frame["person_id"]).to_numpy()
+                )
+        elif name != "benefit" or "benefit" not in frame.columns:
+            raise SpecificationError(
+                f"{where}: cannot group by {name!r}. Use person columns {list(panel.persons.columns[3:])} or "
+                "'age_group'."
+            )
+        cols.append(name)
+    return cols
+
+
+def _ages(panel: RegisterPanel, person_ids: np.ndarray, weeks: np.ndarray, where: str) -> np.ndarray:
+    if "birth_year" not in panel.persons.columns:
+        raise DataValidationError(
+            f"{where}: age limits need column 'birth_year' in panel.persons. Add it or pass ages=None."
+        )
+    by_ = panel.persons.set_index("person_id")["birth_year"].reindex(person_ids).to_numpy(dtype=float)
+    return index_to_isoweek(weeks)[0].astype(float) - by_
+
+
+def _state_at(panel: RegisterPanel, pid: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Code (str) of each person at each week, or None where no code is registered."""
+    st = panel.states
+    sub = st[st["week"].isin(np.unique(week)) & st["person_id"].isin(np.unique(pid))]
+    look = pd.DataFrame({"person_id": pid, "week": week})
+    m = look.merge(sub.astype({"state": str}), on=["person_id", "week"], how="left")
+    return m["state"].to_numpy(dtype=object)
+
+
+def cohort_self_support(
+    panel: RegisterPanel,
+    *,
+    entry_benefit: str | Sequence[str] = "integrationsydelse",
+    max_since_entry: int = 156,
+    at: Sequence[int] | None = None,
+    period: str = "quarter",
+    window: tuple[int, int] | None = None,
+    by: Sequence[str] = ("municipality",),
+    education_benefit: str | Sequence[str] | None = "su",
+    ages: tuple[int, int] | None = (18, 64),
+    persons_where: Mapping[str, object] | None = None,
+    age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
+) -> IndicatorTable:
+    """Share of an entry cohort in self-support or ordinary education at evaluation weeks.
+
+    Population at evaluation week ``t``: persons whose first week on
+    ``entry_benefit`` (over the whole panel) is at most ``max_since_entry`` weeks
+    before ``t`` (and not after it), who are observed at ``t``
+    (``obs_start <= t <= obs_end``), within ``ages`` at ``t`` and not in a
+    censoring state at ``t``.  Self-support = no registered code at ``t``;
+    ordinary education = a code of ``education_benefit`` at ``t``.
+
+    Parameters
+    ----------
+    panel : RegisterPanel
+        Weekly register panel.
+    entry_benefit : str or sequence of str, default="integrationsydelse"
+        Benefit group(s) whose first week defines entry.
+    max_since_entry : int, default=156
+        Largest number of weeks since entry (156 weeks ~ 36 months, the seed 003 rule).
+    at : sequence of int, optional
+        Evaluation weeks.  Default: the last week of each ``period`` in ``window``
+        (seed 003 evaluates at the last week of the quarter).
+    period : str, default="quarter"
+        Period unit for the default evaluation weeks.
+    window : (int, int), optional
+        Weeks spanned by the default evaluation periods (default: the panel range).
+    by : sequence of str, default=("municipality",)
+        Person columns and/or ``"age_group"`` (age at ``t``).
+    education_benefit : str or sequence of str or None, default="su"
+        Benefit group(s) counted as ordinary education; ``None`` counts self-support only.
+    ages : (int, int) or None, default=(18, 64)
+        Age limits at ``t`` (age = ISO year minus birth year).
+    persons_where : mapping, optional
+        Person selection, e.g. ``{"origin": "non_western"}``.
+    age_bands : sequence of float
+        Edges for ``by="age_group"``.
+
+    Returns
+    -------
+    IndicatorTable
+        Keys, ``week`` (evaluation week), ``persons`` (cohort size),
+        ``n_self_support``, ``n_education``, ``share`` (either),
+        ``share_self_support`` and ``share_education``.
+    """
+    where = "cohort_self_support"
+    weeks, labels = _eval_weeks(panel, at, period, window, where)
+    ben = pd.Series(panel.codes.mapping("benefit"))
+    cen = pd.Series(panel.codes.mapping("censoring"))
+    entry = [entry_benefit] if isinstance(entry_benefit, str) else list(entry_benefit)
+    edu = (
+        []
+        if education_benefit is None
+        else ([education_benefit] if isinstance(education_benefit, str) else list(education_benefit))
+    )
+    st = panel.states
+    is_entry = st["state"].astype(str).map(ben).isin(entry).to_numpy()
+    first = st.loc[is_entry, ["person_id", "week"]].drop_duplicates("person_id")  # sorted: first week
+    persons = panel.persons.set_index("person_id")
+    ok_p = _core.person_filter(panel.persons, persons_where, where)
+    first = first[first["person_id"].isin(panel.persons.loc[ok_p, "person_id"])]
+    n_c, n_t = len(first), len(weeks)
+    grid = pd.DataFrame(
+        {
+            "person_id": np.repeat(first["person_id"].to_numpy(), n_t),
+            "entry": np.repeat(first["week"].to_numpy(np.int64), n_t),
+            "week": np.tile(weeks, n_c),
+            "period": np.tile(np.asarray(labels, dtype=object), n_c),
+        }
+    )
+    t = grid["week"].to_numpy()
+    e = grid["entry"].to_numpy()
+    lo = persons["obs_start"].reindex(grid["person_id"]).to_numpy()
+    hi = persons["obs_end"].reindex(grid["person_id"]).to_numpy()
+    keep = (e <= t) & (t - e <= max_since_entry) & (lo <= t) & (t <= hi)
+    age = None
+    if ages is not None or "age_group" in by:
+        age = _ages(panel, grid["person_id"].to_numpy(), t, where)
+        if ages is not None:
+            keep &= (age >= ages[0]) & (age <= ages[1])
+    grid = grid[keep].reset_index(drop=True)
+    age = age[keep] if age is not None else None
+    state = _state_at(panel, grid["person_id"].to_numpy(), grid["week"].to_numpy())
+    has = pd.notna(state)
+    s_str = np.where(has, state, "")
+    censored = has & pd.Series(s_str).map(cen).eq(True).to_numpy()
+    n_cens = int(censored.sum())
+    grid["self_support"] = ~has
+    grid["education"] = has & pd.Series(s_str).map(ben).isin(edu).to_numpy()
+    grid, age = grid[~censored], (age[~censored] if age is not None else None)
+    cols = _group_cols(grid, panel, by, age, age_bands, where)
+    agg = (
+        grid.groupby([*cols, "period", "week"], dropna=False, observed=True)
+        .agg(
+            persons=("person_id", "size"),
+            n_self_support=("self_support", "sum"),
+            n_education=("education", "sum"),
+        )
+        .reset_index()
+    )
+    n = agg["persons"].to_numpy(float)
+    agg["share"] = (agg["n_self_support"] + agg["n_education"]) / n
+    agg["share_self_support"] = agg["n_self_support"] / n
+    agg["share_education"] = agg["n_education"] / n
+    agg["period"] = agg["period"].astype(str)
+    notes = [
+        f"Cohort: persons at most {max_since_entry} weeks after their first week on {entry}, observed at the "
+        "evaluation week" + (f", aged {ages[0]}-{ages[1]}" if ages else "") + ".",
+        "Self-support = no registered code in the evaluation week; ordinary education = a code of "
+        f"{edu or 'no group'}.",
+        f"{n_cens:,} person-weeks in a censoring state (emigrated, died, out of population) were left out.",
+    ]
+    return IndicatorTable(
+        agg,
+        keys=[*cols, "period", "week"],
+        count_col="persons",
+        layout=(cols[:1], cols[1] if len(cols) > 1 else None),
+        title="Share in self-support or ordinary education",
+        footnotes=notes,
+        extra_counts=["n_self_support", "n_education"],
+    )
+
+
+def job_ready_share(
+    panel: RegisterPanel,
+    *,
+    benefit: str | Sequence[str] = "integrationsydelse",
+    assessment: str = "assessment",
+    category_col: str = "category",
+    ready: str | Sequence[str] = "jobparat",
+    at: Sequence[int] | None = None,
+    period: str = "month",
+    window: tuple[int, int] | None = None,
+    by: Sequence[str] = ("municipality",),
+    ages: tuple[int, int] | None = None,
+    persons_where: Mapping[str, object] | None = None,
+    age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
+) -> IndicatorTable:
+    """Share of benefit recipients whose latest assessment is job-ready.
+
+    Population at evaluation week ``t``: persons with a code of ``benefit`` in
+    week ``t``.  Their category is the one of the latest assessment event with
+    ``week <= t`` (events table ``panel.events[assessment]``, column
+    ``category_col``).  Recipients never assessed count in the denominator as not
+    job-ready and are reported in ``n_unassessed``.
+
+    Parameters
+    ----------
+    panel : RegisterPanel
+        Weekly register panel.
+    benefit : str or sequence of str, default="integrationsydelse"
+        Benefit group(s) defining recipients.
+    assessment : str, default="assessment"
+        Name of the events table with assessments.
+    category_col : str, default="category"
+        Column of the events table with the assessed category.
+    ready : str or sequence of str, default="jobparat"
+        Categories counted as job-ready (e.g. ``"jobparat"`` or match group 1).
+    at, period, window, by, ages, persons_where, age_bands
+        As in :func:`cohort_self_support` (default evaluation week: last week of each month).
+
+    Returns
+    -------
+    IndicatorTable
+        Keys, ``week``, ``persons`` (recipients), ``n_ready``, ``n_unassessed`` and ``share``.
+    """
+    where = "job_ready_share"
+    if assessment not in panel.events:
+        raise DataValidationError(
+            f"{where}: the panel has no events table {assessment!r} (tables: {list(panel.events)}). "
+            "Add assessment events (person_id, week, end_week, category) or pass assessment=...."
+        )
+    ev = panel.events[assessment]
+    if category_col not in ev.columns:
+        raise DataValidationError(
+            f"{where}: events[{assessment!r}] has no column {category_col!r} (columns: {list(ev.columns)})."
+        )
+    weeks, labels = _eval_weeks(panel, at, period, window, where)
+    bens = [benefit] if isinstance(benefit, str) else list(benefit)
+    rd = [ready] if isinstance(ready, str) else list(ready)
+    codes = panel.codes.codes_where(benefit=bens)
+    st = panel.states
+    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
+    rec = st[st["week"].isin(weeks) & st["state"].astype(str).isin(codes) & st["person_id"].isin(ok_p)]
+    rec = rec[["person_id", "week"]].copy()
+    rec["week"] = rec["week"].astype(np.int64)
+    rec["period"] = np.asarray(labels, dtype=object)[np.searchsorted(weeks, rec["week"].to_numpy())]
+    age = None
+    if ages is not None or "age_group" in by:
+        age = _ages(panel, rec["person_id"].to_numpy(), rec["week"].to_numpy(), where)
+        if ages is not None:
+            keep = (age >= ages[0]) & (age <= ages[1])
+            rec, age = rec[keep], age[keep]
+    e = ev[["person_id", "week", category_col]].rename(columns={"week": "a_week", category_col: "_cat"})
+    e = e.assign(a_week=e["a_week"].astype(np.int64)).sort_values("a_week", kind="stable")
+    rec = rec.reset_index(drop=True)
+    rec["_row"] = np.arange(len(rec))
+    m = pd.merge_asof(
+        rec.sort_values("week", kind="stable"),
+        e,
+        left_on="week",
+        right_on="a_week",
+        by="person_id",
+        direction="backward",
+    ).sort_values("_row")
+    rec["ready"] = m["_cat"].isin(rd).to_numpy()
+    rec["unassessed"] = m["_cat"].isna().to_numpy()
+    cols = _group_cols(rec, panel, by, age, age_bands, where)
+    agg = (
+        rec.groupby([*cols, "period", "week"], dropna=False, observed=True)
+        .agg(persons=("person_id", "size"), n_ready=("ready", "sum"), n_unassessed=("unassessed", "sum"))
+        .reset_index()
+    )
+    agg["share"] = agg["n_ready"] / agg["persons"]
+    notes = [
+        f"Job-ready share = recipients of {bens} in the evaluation week whose latest assessment up to then "
+        f"is in {rd} / all recipients that week.",
+        f"Recipients without any assessment so far are not job-ready ({int(agg['n_unassessed'].sum()):,} "
+        "person-weeks).",
+    ]
+    return IndicatorTable(
+        agg,
+        keys=[*cols, "period", "week"],
+        count_col="persons",
+        layout=(cols[:1], cols[1] if len(cols) > 1 else None),
+        title="Job-ready share",
+        footnotes=notes,
+        extra_counts=["n_ready"],
+    )
+
+
+def first_contact_within(
+    panel: RegisterPanel,
+    *,
+    event: str = "interview",
+    horizons: Sequence[int] = (4, 13),
+    benefit: str | Sequence[str] = ("adagpenge", "kontanthjaelp", "starthjaelp"),
+    by: Sequence[str] = ("benefit",),
+    period: str = "half_year",
+    window: tuple[int, int] | None = None,
+    gap_rule: str | int = "any_week",
+    persons_where: Mapping[str, object] | None = None,
+    age_bands: Sequence[float] = (0, 30, np.inf),
+) -> IndicatorTable:
+    """Share of new benefit spells with a first event (interview, offer) within N weeks of the start.
+
+    The rule is in weeks: an event *within h weeks* lies in weeks ``start ..
+    start + h - 1`` of the spell (and no later than the spell's last week).  The
+    defaults ``horizons=(4, 13)`` read "within 1 month" as within the first 4
+    weeks and "within 3 months" as within the first 13 weeks.  Only events in
+    ``panel.events[event]`` with ``week >= start`` are considered, so an event of
+    an earlier spell never counts.
+
+    New spells are the spells of ``benefit`` starting in ``window``; spells that
+    start at the person's ``obs_start`` are left-censored (not known to be new)
+    and left out.  A spell enters the denominator for horizon ``h`` only if the
+    person is observed for the full ``h`` weeks (``start + h - 1 <= obs_end``).
+
+    Parameters
+    ----------
+    panel : RegisterPanel
+        Panel with the events table ``event``.
+    event : str, default="interview"
+        Events table name (``"interview"``, ``"offer"``, ``"activation"``, ...).
+    horizons : sequence of int, default=(4, 13)
+        Horizons in weeks.
+    benefit : str or sequence of str
+        Benefit groups whose spells are followed.
+    by : sequence of str, default=("benefit",)
+        ``"benefit"``, person columns and/or ``"age_group"`` (age at spell start,
+        bands from ``age_bands``; default under 30 / 30 and over).
+    period : str, default="half_year"
+        Period of the spell start (seed 004 uses January-June).
+    window : (int, int), optional
+        Spell-start weeks included (default: the panel range).
+    gap_rule : {"any_week", "calendar_month"} or int, default="any_week"
+        Spell rule of :func:`evaltools.data.spells.build_spells`.
+    persons_where : mapping, optional
+        Person selection.
+    age_bands : sequence of float, default=(0, 30, inf)
+        Edges for ``by="age_group"``.
+
+    Returns
+    -------
+    IndicatorTable
+        Keys (``by``, ``period``, ``horizon``), ``spells`` (followed for the full
+        horizon), ``persons`` (distinct persons among them), ``n_within`` and ``share``.
+    """
+    where = "first_contact_within"
+    if event not in panel.events:
+        raise DataValidationError(
+            f"{where}: the panel has no events table {event!r} (tables: {list(panel.events)})."
+        )
+    hz = [int(h) for h in horizons]
+    if not hz or min(hz) < 1:
+        raise SpecificationError(
+            f"{where}: horizons must be positive numbers of weeks; got {list(horizons)}."
+        )
+    bens = [benefit] if isinstance(benefit, str) else list(benefit)
+    sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
+    obs_start = panel.persons.set_index("person_id")["obs_start"].reindex(sp["person_id"]).to_numpy()
+    sp = sp.assign(benefit=sp["benefit"].astype(str), left_censored=sp["start_week"].to_numpy() <= obs_start)
+    lo, hi = window if window is not None else panel.week_range
+    per = _core.make_periods(int(lo), int(hi), period, where)
+    n_left = int((sp["left_censored"] & sp["start_week"].between(lo, hi)).sum())
+    sp = sp[~sp["left_censored"] & sp["start_week"].between(lo, hi)]
+    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
+    sp = sp[sp["person_id"].isin(ok_p)].reset_index(drop=True)
+    sp["period"] = np.asarray(per.labels, dtype=object)[per.of(sp["start_week"].to_numpy())]
+    ev = panel.events[event][["person_id", "week"]].rename(columns={"week": "ev_week"})
+    ev = ev.assign(ev_week=ev["ev_week"].astype(np.int64)).sort_values("ev_week", kind="stable")
+    sp["_row"] = np.arange(len(sp))
+    left = sp.assign(start_week=sp["start_week"].astype(np.int64)).sort_values("start_week", kind="stable")
+    m = pd.merge_asof(
+        left, ev, left_on="start_week", right_on="ev_week", by="person_id", direction="forward"
+    ).sort_values("_row")
+    ev_week = m["ev_week"].to_numpy(dtype=float)
+    obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
+    age = None
+    if "age_group" in by:
+        age = _ages(panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), where)
+    cols = _group_cols(sp, panel, by, age, age_bands, where)
+    parts = []
+    n_short = {}
+    start = sp["start_week"].to_numpy()
+    end = sp["end_week"].to_numpy()
+    for h in hz:
+        followed = start + h - 1 <= obs_end
+        n_short[h] = int((~followed).sum())
+        within = (ev_week - start < h) & (ev_week <= end)
+        d = sp.loc[followed, [*cols, "period", "person_id"]].copy()
+        d["within"] = within[followed]
+        d["horizon"] = h
+        parts.append(d)
+    d = pd.concat(parts, ignore_index=True)
+    agg = (
+        d.groupby([*cols, "period", "horizon"], dropna=False, sort=True)
+        .agg(spells=("within", "size"), persons=("person_id", "nunique"), n_within=("within", "sum"))
+        .reset_index()
+    )
+    agg["share"] = agg["n_within"] / agg["spells"]
+    notes = [
+        f"New spells of {bens} (build_spells, gap rule {gap_rule!r}); "
+        f"{n_left:,} spells starting at the start of observation were left out as not known to be new.",
+        f"First {event} within h weeks = in weeks start .. start + h - 1, not after the spell end "
+        f"(horizons {hz} weeks; 4 weeks is read as 1 month and 13 weeks as 3 months).",
+        "Spells not observed for the full horizon were left out of that horizon: "
+        + ", ".join(f"{n:,} at {h} weeks" for h, n in n_short.items())
+        + ".",
+    ]
+    return IndicatorTable(
+        agg,
+        keys=[*cols, "period", "horizon"],
+        count_col="persons",
+        layout=(cols[:1], cols[1] if len(cols) > 1 else None),
+        title=f"First {event} within N weeks of spell start",
+        footnotes=notes,
+        extra_counts=["n_within"],
+    )
