@@ -22,6 +22,7 @@ __all__ = [
     "ExtremeWeightWarning",
     "UnverifiedCodeWarning",
     "DisclosureWarning",
+    "ExclusionRestrictionWarning",
 ]
 
 
@@ -79,3 +80,11 @@ class UnverifiedCodeWarning(EvaltoolsWarning):
 
 class DisclosureWarning(EvaltoolsWarning):
     """A table is exported without (or with weakened) small-cell suppression."""
+
+
+class ExclusionRestrictionWarning(EvaltoolsWarning):
+    """The selection equation has no covariate excluded from the outcome equation.
+
+    The model is then identified only through the non-linearity of the probit,
+    and the inverse Mills ratio is nearly collinear with the outcome covariates.
+    """
