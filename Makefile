@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench sample clean
+.PHONY: install demo test test-slow lint bench sample clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: install
 
 test: install lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+test-slow: install
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --run-slow $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run_all
