@@ -1,0 +1,39 @@
+"""Duration models for benefit spells.
+
+Kaplan-Meier, Nelson-Aalen and Aalen-Johansen curves; Cox proportional hazards
+on ``(start, stop]`` counting-process rows; discrete-time hazards on
+person-period rows (with automatic collapsing and competing exits); the
+log-normal accelerated-failure-time model.
+"""
+
+from evaltools.duration._cox_results import CoxResults, TestResult
+from evaltools.duration._discrete_results import DiscreteHazardResults, MultinomialHazardResults
+from evaltools.duration.aft import LogNormalAFT, LogNormalAFTResults
+from evaltools.duration.cox import CoxPH
+from evaltools.duration.discrete import DiscreteHazard, MultinomialHazard
+from evaltools.duration.nonparametric import (
+    AalenJohansen,
+    AalenJohansenResults,
+    KaplanMeier,
+    KaplanMeierResults,
+    NelsonAalen,
+    NelsonAalenResults,
+)
+
+__all__ = [
+    "KaplanMeier",
+    "KaplanMeierResults",
+    "NelsonAalen",
+    "NelsonAalenResults",
+    "AalenJohansen",
+    "AalenJohansenResults",
+    "CoxPH",
+    "CoxResults",
+    "TestResult",
+    "DiscreteHazard",
+    "DiscreteHazardResults",
+    "MultinomialHazard",
+    "MultinomialHazardResults",
+    "LogNormalAFT",
+    "LogNormalAFTResults",
+]
