@@ -33,7 +33,7 @@ test-slow: install
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --run-slow $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
