@@ -2,6 +2,7 @@
 
 from evaltools.exceptions import ExclusionRestrictionWarning
 from evaltools.selection.diagnostics import BalanceTable, balance_table, plot_overlap
+from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
 from evaltools.selection.heckman import Heckman, HeckmanResults
 from evaltools.selection.matching import Matching, MatchingResults
 from evaltools.selection.panel import event_study, iv_2sls, municipality_panel_ols, twfe_did
@@ -36,6 +37,8 @@ __all__ = [
     "oster_bounds",
     "oster_delta",
     "OsterResults",
+    "DynamicEvaluation",
+    "DynamicResults",
     "municipality_panel_ols",
     "twfe_did",
     "event_study",

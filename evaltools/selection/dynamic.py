@@ -1,0 +1,752 @@
+"""Dynamic evaluation on spell panels: "treated at elapsed week u vs not yet treated at u".
+
+The estimator of Sianesi (2004) and Crepon, Ferracci, Jolivet & van den Berg
+(2009).  For every elapsed benefit duration ``u`` the *risk set* is the spells
+still on the benefit at ``u``, not treated before (the person's first start of
+the treatment is not earlier; a person treated in an earlier spell is out) and
+not in another programme at ``u``.  Spells whose treatment starts at ``u`` are
+the treated; the rest of the risk set are the controls.  Within each band of
+elapsed weeks a propensity logit is fitted and the ATT at ``u`` is estimated by
+inverse-probability weighting (Hajek odds weights), AIPW or matching; the
+pooled effect is the treated-weighted average over the bands.
+
+Estimand (``comparison="not_yet_treated"``, the default): the effect of
+starting the treatment at ``u`` versus *waiting* -- controls may be treated
+later (Sianesi's "treat now vs not now").  It equals the effect of "now vs
+never" when later treatment of controls within the horizon is rare; the
+fraction of controls treated within the horizon is reported
+(``DynamicResults.counts["controls_treated_within_horizon"]``).
+``comparison="never_treated"`` keeps only controls who are never treated in
+the window: it conditions on the future and is the biased "static" comparison
+(a negative control, Crepon et al. 2009).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaltools._validation import check_columns, check_option
+from evaltools.data.outcomes import (
+    _count_coded,
+    _not_self_supporting_codes,
+    weeks_on_public_support,
+    weeks_self_supporting,
+)
+from evaltools.data.panel import RegisterPanel
+from evaltools.data.spells import build_spells
+from evaltools.exceptions import DataValidationError, SpecificationError
+from evaltools.reporting.results import EstimationResults
+from evaltools.selection._dynamic_core import band_effect, last_interval, logit_fit, stack_elapsed
+
+__all__ = ["DynamicEvaluation", "DynamicResults"]
+
+_W = "DynamicEvaluation"
+_OUTCOMES = ("weeks_self_supporting",)
+_ESTIMATORS = ("ipw", "aipw", "matching")
+_COMPARISONS = ("not_yet_treated", "censor_later", "never_treated")
+
+
+def _bands(elapsed: Any) -> list[tuple[int, int]]:
+    """Normalise ``elapsed`` to a list of inclusive (lo, hi) bands."""
+    if isinstance(elapsed, range) or (
+        isinstance(elapsed, Sequence) and all(isinstance(v, int | np.integer) for v in elapsed)
+    ):
+        vals = sorted({int(v) for v in elapsed})
+        out = [(v, v) for v in vals]
+    elif isinstance(elapsed, Sequence) and all(isinstance(v, tuple) and len(v) == 2 for v in elapsed):
+        out = [(int(a), int(b)) for a, b in elapsed]
+    else:
+        raise SpecificationError(
+            f"The 'elapsed' parameter of {_W} must be a range/list of weeks (one band per week) or a list of "
+            f"(first, last) week bands, e.g. [(0, 4), (5, 13), (14, 26)]. Got {elapsed!r} instead."
+        )
+    if not out or any(a < 0 or b < a for a, b in out):
+        raise SpecificationError(f"{_W}: elapsed bands must be non-empty with 0 <= first <= last; got {out}.")
+    flat = sorted(out)
+    if any(flat[i + 1][0] <= flat[i][1] for i in range(len(flat) - 1)):
+        raise SpecificationError(f"{_W}: elapsed bands overlap: {flat}.")
+    return flat
+
+
+class DynamicEvaluation:
+    """Effect of starting a treatment at elapsed benefit duration ``u`` versus not (yet) at ``u``.
+
+    Parameters
+    ----------
+    data : RegisterPanel
+        The register panel (spells are built with :func:`~evaltools.data.build_spells`).
+    treatment : str or DataFrame, default="activation"
+        Event-table name of the treatment, or a DataFrame of treatment starts
+        (``person_id``, ``week``).  Only each person's first start counts.
+    kind : str or list of str, optional
+        Keep event rows whose ``kind`` attribute is in ``kind`` (e.g. ``"loentilskud"``).
+    benefit : str or list of str, default="kontanthjaelp"
+        Benefit group(s) of the spells; with several groups the spell's group
+        enters the propensity model as dummies.
+    covariates : list of str, default=()
+        Person-level columns of ``panel.persons`` (categoricals become dummies)
+        or of ``extra``.
+    history : sequence of int, default=(260,)
+        Time-varying history: weeks on public support in the ``L`` weeks before
+        week ``u`` (observed part of the window), one covariate per ``L``.
+    elapsed : range, list of int or list of (int, int), default=range(0, 52)
+        Elapsed weeks ``u`` (one band per week) or bands of weeks; the
+        propensity model is fitted per band (with ``u`` as a regressor in bands
+        wider than one week).
+    outcome : {"weeks_self_supporting"}, default="weeks_self_supporting"
+        Weeks self-supporting in ``[w, w + horizon)`` where ``w`` is the
+        calendar week at elapsed duration ``u``.
+    horizon : int, default=52
+        Outcome window in weeks; rows without full follow-up are dropped (counted).
+    definition : {"no_code", "no_code_or_su"}, default="no_code_or_su"
+        Self-support definition (see :mod:`evaltools.data.outcomes`).
+    estimator : {"ipw", "aipw", "matching"}, default="ipw"
+        IPW with Hajek odds weights, AIPW (linear outcome model on the
+        controls), or 1-NN propensity-score matching with replacement
+        (:class:`~evaltools.selection.Matching`).
+    comparison : {"not_yet_treated", "censor_later", "never_treated"}, default="not_yet_treated"
+        Control group (see the module docstring).  ``"censor_later"`` censors
+        controls at a later start and reweights them by the inverse probability
+        of not having started yet (the per-band propensity models used as
+        weekly start hazards): the estimand is "start at u vs never within the
+        horizon", which matches :meth:`evaltools.synth.Truth.att_of`.
+    busy : str or None, default="activation" when ``treatment`` is an event name
+        Event table of programmes: persons in one of its intervals at ``u`` (or
+        starting another kind at ``u``) are not in the risk set.
+    extra : DataFrame, optional
+        Extra person-level covariates keyed by ``person_id`` (e.g. the hidden
+        type in a Monte Carlo check).
+    spell_covariates : DataFrame, optional
+        Spell-level covariates keyed by ``person_id`` and ``start_week`` (e.g.
+        the readiness category from the ``assessment`` events).
+    """
+
+    def __init__(
+        self,
+        data: RegisterPanel,
+        *,
+        treatment: str | pd.DataFrame = "activation",
+        kind: str | Sequence[str] | None = None,
+        benefit: str | Sequence[str] = "kontanthjaelp",
+        covariates: Sequence[str] = (),
+        history: Sequence[int] = (260,),
+        elapsed: Any = range(0, 52),
+        outcome: str = "weeks_self_supporting",
+        horizon: int = 52,
+        definition: str = "no_code_or_su",
+        estimator: str = "ipw",
+        comparison: str = "not_yet_treated",
+        busy: str | None = "activation",
+        extra: pd.DataFrame | None = None,
+        spell_covariates: pd.DataFrame | None = None,
+    ) -> None:
+        if not isinstance(data, RegisterPanel):
+            raise SpecificationError(f"{_W}: data must be a RegisterPanel; got {type(data).__name__}.")
+        self.panel = data
+        self.outcome = check_option("outcome", outcome, _OUTCOMES, _W)
+        self.estimator = check_option("estimator", estimator, _ESTIMATORS, _W)
+        self.comparison = check_option("comparison", comparison, _COMPARISONS, _W)
+        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise SpecificationError(f"{_W}: horizon must be a positive int of weeks; got {horizon!r}.")
+        self.horizon = int(horizon)
+        self.definition = definition
+        self.bands = _bands(elapsed)
+        self.benefit = benefit
+        self.covariates = list(covariates)
+        self.history = [int(h) for h in history]
+        self.kind = [kind] if isinstance(kind, str) else (None if kind is None else list(kind))
+        self.treatment = treatment
+        self.busy = busy if isinstance(treatment, str) or busy != "activation" else None
+        if isinstance(treatment, str) and treatment not in data.events:
+            raise SpecificationError(
+                f"{_W}: event table {treatment!r} not in the panel (tables: {sorted(data.events)})."
+            )
+        self.extra = extra
+        self.spell_covariates = spell_covariates
+        self._table, self.counts = self._risk_sets()
+
+    # -- data ------------------------------------------------------------------
+    def _starts(self) -> pd.DataFrame:
+        if isinstance(self.treatment, pd.DataFrame):
+            ev = self.treatment
+            check_columns(ev, ["person_id", "week"], _W, "treatment")
+        else:
+            ev = self.panel.events[self.treatment]
+        if self.kind is not None:
+            check_columns(ev, ["kind"], _W, "kind")
+            ev = ev[ev["kind"].astype(str).isin(self.kind)]
+        if len(ev) == 0:
+            raise DataValidationError(
+                f"{_W}: no treatment starts (treatment={self.treatment!r}, kind={self.kind})."
+            )
+        return ev.groupby("person_id", observed=True)["week"].min()
+
+    def _risk_sets(self) -> tuple[pd.DataFrame, dict[str, int]]:
+        panel = self.panel
+        counts: dict[str, int] = {}
+        sp = build_spells(panel, benefit=self.benefit)
+        persons = panel.persons.set_index("person_id")
+        obs_start = persons["obs_start"].reindex(sp["person_id"]).to_numpy(np.int64)
+        left = sp["start_week"].to_numpy(np.int64) <= obs_start
+        counts["spells"] = len(sp)
+        counts["spells_left_censored_dropped"] = int(left.sum())
+        sp = sp[~left].reset_index(drop=True)
+        umax = max(b for _, b in self.bands)
+        censor = self.comparison == "censor_later"
+        top = int(sp["duration"].max()) if censor and len(sp) else umax + 1
+        elapsed = np.arange(0, max(top, umax + 1), dtype=np.int64)
+        if not censor:
+            elapsed = np.array(sorted({u for a, b in self.bands for u in range(a, b + 1)}), dtype=np.int64)
+        rows, u = stack_elapsed(sp["duration"].to_numpy(), elapsed)
+        pid = sp["person_id"].to_numpy(np.int64)[rows]
+        w = sp["start_week"].to_numpy(np.int64)[rows] + u
+        end = sp["end_week"].to_numpy(np.int64)[rows]
+        first = self._starts()
+        tw = first.reindex(pid).to_numpy(dtype=float)  # NaN = never treated
+        prior = tw < w
+        keep = ~prior
+        treated = tw == w
+        if self.busy is not None:
+            ev = panel.events[self.busy].sort_values(["person_id", "week"])
+            found, s0, e0 = last_interval(
+                ev["person_id"].to_numpy(np.int64),
+                ev["week"].to_numpy(np.int64),
+                ev["end_week"].to_numpy(np.int64),
+                pid,
+                w,
+            )
+            ongoing = found & (s0 < w) & (e0 >= w)
+            other = found & (s0 == w) & ~treated
+            keep &= ~ongoing & ~other
+        at_risk = keep.copy()
+        band_lo = np.array([a for a, _ in self.bands])
+        band_hi = np.array([b for _, b in self.bands])
+        bi = np.searchsorted(band_lo, u, side="right") - 1
+        inside = (bi >= 0) & (u <= band_hi[np.maximum(bi, 0)])
+        counts["rows_treated_before"] = int((prior & inside).sum())
+        if self.busy is not None:
+            counts["rows_in_programme_dropped"] = int((~prior & ongoing & inside).sum())
+            counts["rows_other_start_dropped"] = int((~prior & other & inside).sum())
+        keep &= inside
+        obs_end = persons["obs_end"].reindex(pid).to_numpy(np.int64)
+        short = w + self.horizon - 1 > obs_end
+        counts["rows_short_followup_dropped"] = int((keep & short).sum())
+        keep &= ~short
+        tw_later = np.where(np.isnan(tw), np.inf, tw)
+        if self.comparison == "never_treated":
+            later = ~treated & np.isfinite(tw_later)
+            counts["rows_later_treated_dropped"] = int((keep & later).sum())
+            keep &= ~later
+        if censor:
+            # hazard rows: every at-risk spell-week (any u), band = nearest band at or below u
+            hz = pd.DataFrame(
+                {
+                    "person_id": pid[at_risk],
+                    "start_week": sp["start_week"].to_numpy(np.int64)[rows][at_risk],
+                    "spell_benefit": sp["benefit"].astype(str).to_numpy()[rows][at_risk],
+                    "u": u[at_risk],
+                    "week": w[at_risk],
+                    "band": np.clip(bi[at_risk], 0, len(self.bands) - 1),
+                    "_est": keep[at_risk],
+                }
+            )
+            hz["u_model"] = np.minimum(hz["u"].to_numpy(), band_hi[hz["band"].to_numpy()])
+            hz = self._add_covariates(hz)
+            self._hazard = hz
+            self._est_pos = np.flatnonzero(hz["_est"].to_numpy())
+        tab = pd.DataFrame(
+            {
+                "person_id": pid[keep],
+                "spell_id": sp["spell_id"].to_numpy()[rows][keep],
+                "start_week": sp["start_week"].to_numpy(np.int64)[rows][keep],
+                "spell_benefit": sp["benefit"].astype(str).to_numpy()[rows][keep],
+                "u": u[keep],
+                "week": w[keep],
+                "treated": treated[keep].astype(np.int8),
+                "remaining": (end - w)[keep],
+                "later_within": ((tw_later > w) & (tw_later < w + self.horizon))[keep],
+            }
+        )
+        tab["band"] = bi[keep]
+        if censor:
+            xcols = [c for c in self._hazard.columns if c.startswith("x__")]
+            tab = pd.concat([tab, self._hazard[xcols].iloc[self._est_pos].reset_index(drop=True)], axis=1)
+        else:
+            tab = self._add_covariates(tab)
+        ref = tab[["person_id", "week"]].assign(week=tab["week"] - 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tab["y"] = weeks_self_supporting(
+                panel, ref, self.horizon, definition=self.definition, partial="observed"
+            ).to_numpy(dtype=float)
+        counts["rows"] = len(tab)
+        counts["treated"] = int(tab["treated"].sum())
+        ctrl = tab["treated"] == 0
+        counts["controls_treated_within_horizon"] = int((ctrl & tab["later_within"]).sum())
+        if censor:
+            self._ipcw = _ipcw_setup(panel, tab, self._hazard, tw_later[keep], self.horizon, self.definition)
+        if counts["treated"] == 0:
+            raise DataValidationError(
+                f"{_W}: no treatment starts inside the risk sets ({counts}). "
+                "Check 'benefit', 'kind' and 'elapsed'."
+            )
+        return tab, counts
+
+    def _add_covariates(self, tab: pd.DataFrame) -> pd.DataFrame:
+        persons = self.panel.persons
+        src = persons
+        if self.extra is not None:
+            check_columns(self.extra, ["person_id"], _W, "extra")
+            src = persons.merge(self.extra, on="person_id", how="left", validate="one_to_one")
+        cols = [c for c in self.covariates if c in src.columns]
+        spell_cols: list[str] = []
+        if self.spell_covariates is not None:
+            check_columns(self.spell_covariates, ["person_id", "start_week"], _W, "spell_covariates")
+            spell_cols = [c for c in self.covariates if c in self.spell_covariates.columns and c not in cols]
+        missing = [c for c in self.covariates if c not in cols and c not in spell_cols]
+        if missing:
+            raise SpecificationError(
+                f"{_W}: covariate(s) {missing} are not columns of panel.persons, "
+                "'extra' or 'spell_covariates'."
+            )
+        out = tab.merge(src[["person_id", *cols]], on="person_id", how="left")
+        if spell_cols:
+            sc = self.spell_covariates[["person_id", "start_week", *spell_cols]].drop_duplicates(
+                ["person_id", "start_week"]
+            )
+            out = out.merge(sc, on=["person_id", "start_week"], how="left")
+        ref = out[["person_id", "week"]]
+        for lb in self.history:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[f"history_{lb}"] = weeks_on_public_support(
+                    self.panel, ref, lb, partial="observed"
+                ).to_numpy(dtype=float)
+        design = []
+        for c in self.covariates:
+            s = out[c]
+            if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_bool_dtype(s):
+                d = pd.get_dummies(s.astype(str), prefix=c, drop_first=True, dtype=float)
+                design.append(d)
+            else:
+                design.append(s.astype(float).rename(c))
+        for lb in self.history:
+            design.append(out[f"history_{lb}"])
+        if out["spell_benefit"].nunique() > 1:
+            design.append(
+                pd.get_dummies(out["spell_benefit"], prefix="benefit", drop_first=True, dtype=float)
+            )
+        x = pd.concat(design, axis=1) if design else pd.DataFrame(index=out.index)
+        bad = x.isna().any(axis=1).to_numpy()
+        if bad.any():
+            raise DataValidationError(
+                f"{_W}: {int(bad.sum()):,} risk-set rows have missing covariates (columns "
+                f"{x.columns[x.isna().any()].tolist()}). Impute or drop those covariates."
+            )
+        self.design_columns = list(x.columns)
+        return pd.concat([out, x.add_prefix("x__")], axis=1)
+
+    @property
+    def risk_sets(self) -> pd.DataFrame:
+        """The stacked risk-set table (a copy): one row per spell and elapsed week."""
+        return self._table.copy()
+
+    # -- estimation ----------------------------------------------------------------
+    def _estimate(self, freq: np.ndarray | None) -> dict[str, Any]:
+        tab = self._table
+        xall = tab[[f"x__{c}" for c in self.design_columns]].to_numpy(float)
+        t_all = tab["treated"].to_numpy()
+        y_all = tab["y"].to_numpy(float)
+        bands = tab["band"].to_numpy()
+        if self.comparison == "censor_later":
+            y_all = self._censored_outcome(freq)
+        per: list[dict[str, Any]] = []
+        infl = np.zeros(len(tab))
+        weights = np.zeros(len(tab))
+        for b, (lo, hi) in enumerate(self.bands):
+            m = bands == b
+            if freq is not None:
+                m &= freq > 0
+            f = None if freq is None else freq[m]
+            t = t_all[m]
+            n1 = (t if f is None else t * f).sum()
+            if n1 == 0 or n1 == (len(t) if f is None else f.sum()):
+                per.append(dict(band=b, u_from=lo, u_to=hi, n_treated=int(n1), skipped=True))
+                continue
+            x = xall[m]
+            keepcol = _usable_columns(x, t.astype(bool), f)
+            dropped_cols = [c for c, k in zip(self.design_columns, keepcol, strict=True) if not k]
+            xd = self._band_design(x, tab["u"].to_numpy()[m], keepcol, hi > lo)
+            if self.estimator == "matching":
+                fit = self._match(xd, t, y_all[m], f)
+            else:
+                fit = band_effect(xd, t, y_all[m], estimator=self.estimator, freq=f)
+                infl[m] = fit.influence
+                weights[m] = fit.weights
+            per.append(
+                dict(
+                    band=b,
+                    u_from=lo,
+                    u_to=hi,
+                    n_treated=fit.n_treated,
+                    n_controls=fit.n_controls,
+                    estimate=fit.estimate,
+                    mean_treated=fit.mean_treated,
+                    mean_control=fit.mean_control,
+                    ess_controls=fit.ess_controls,
+                    skipped=False,
+                    var=getattr(fit, "var", None),
+                    dropped_columns=dropped_cols,
+                )
+            )
+        return {"per": per, "infl": infl, "weights": weights}
+
+    def _band_design(self, x: np.ndarray, u: np.ndarray, keepcol: np.ndarray, wide: bool) -> np.ndarray:
+        parts = [np.ones((len(x), 1)), x[:, keepcol]]
+        if wide:
+            parts.append(u.astype(float)[:, None])
+        return np.hstack(parts)
+
+    def _censored_outcome(self, freq: np.ndarray | None) -> np.ndarray:
+        """IPCW outcome: controls censored at their later start, weighted by 1 / P(not started by t)."""
+        hz, tab, ip = self._hazard, self._table, self._ipcw
+        xcols = [f"x__{c}" for c in self.design_columns]
+        xh = hz[xcols].to_numpy(float)
+        xt = tab[xcols].to_numpy(float)
+        bands_h = hz["band"].to_numpy()
+        lam = np.zeros(len(hz))
+        fr = np.ones(len(tab)) if freq is None else freq
+        for b, (lo, hi) in enumerate(self.bands):
+            m = (tab["band"].to_numpy() == b) & (fr > 0)
+            t = tab["treated"].to_numpy()[m]
+            if t.sum() == 0 or t.sum() == m.sum():
+                continue
+            keepcol = _usable_columns(xt[m], t.astype(bool), fr[m])
+            xd = self._band_design(xt[m], tab["u"].to_numpy()[m], keepcol, hi > lo)
+            beta, _ = logit_fit(xd, t.astype(float), fr[m])
+            mh = bands_h == b
+            xdh = self._band_design(xh[mh], hz["u_model"].to_numpy()[mh], keepcol, hi > lo)
+            lam[mh] = 1.0 / (1.0 + np.exp(-np.clip(xdh @ beta, -35, 35)))
+        cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(lam, 1 - 1e-12)))])
+        surv = np.exp(cum[ip["pos_t"] + 1] - cum[ip["pos_w"] + 1][:, None])
+        z = (ip["ss"] & ip["uncensored"]) / surv
+        y = tab["y"].to_numpy(float).copy()
+        y[ip["rows"]] = z.sum(axis=1)
+        return y
+
+    def _match(self, xd: np.ndarray, t: np.ndarray, y: np.ndarray, f: np.ndarray | None) -> Any:
+        from types import SimpleNamespace
+
+        from evaltools.selection._dynamic_core import logit_fit
+        from evaltools.selection.matching import Matching
+
+        rep = np.ones(len(t), dtype=int) if f is None else f.astype(int)
+        idx = np.repeat(np.arange(len(t)), rep)
+        _, p = logit_fit(xd, t.astype(float), rep.astype(float))
+        d = pd.DataFrame({"y": y[idx], "t": t[idx], "lp": np.log(p / (1 - p))[idx]})
+        r = Matching(d, outcome="y", treatment="t", covariates=["lp"], distance="inverse_variance").fit()
+        est = float(r.params.iloc[0])
+        mt = float(d.loc[d.t == 1, "y"].mean())
+        return SimpleNamespace(
+            estimate=est,
+            mean_treated=mt,
+            mean_control=mt - est,
+            n_treated=int((d.t == 1).sum()),
+            n_controls=int((d.t == 0).sum()),
+            ess_controls=float("nan"),
+            var=float(r.bse.iloc[0]) ** 2,
+        )
+
+    def fit(
+        self, *, n_boot: int = 0, seed: int | None = None, progress: bool = True, alpha: float = 0.05
+    ) -> DynamicResults:
+        """Estimate the effects by elapsed band and pooled.
+
+        Parameters
+        ----------
+        n_boot : int, default=0
+            Bootstrap replications resampling persons (all their rows together);
+            0 uses the analytic person-clustered influence-function SEs (IPW/AIPW;
+            IPW includes the propensity-estimation term) or the Abadie-Imbens SEs
+            (matching; these ignore repeated persons across ``u``).
+        seed : int, optional
+            Seed of ``np.random.default_rng`` for the bootstrap.
+        progress : bool, default=True
+            tqdm progress bar over bootstrap replications.
+        alpha : float, default=0.05
+            One minus the confidence level of the intervals in the tables.
+
+        Returns
+        -------
+        DynamicResults
+        """
+        tab = self._table
+        main = self._estimate(None)
+        per = pd.DataFrame(main["per"])
+        ok = ~per["skipped"].to_numpy(bool)
+        if not ok.any():
+            raise DataValidationError(
+                f"{_W}: no band has both treated and controls ({per.to_dict('records')})."
+            )
+        skipped = per.loc[~ok, ["u_from", "u_to"]].to_numpy().tolist()
+        per = per[ok].reset_index(drop=True)
+        n1 = per["n_treated"].to_numpy(float)
+        est_b = per["estimate"].to_numpy(float)
+        pooled = float((n1 * est_b).sum() / n1.sum())
+        labels = [
+            f"u={a}" if a == b else f"u={a}-{b}" for a, b in zip(per["u_from"], per["u_to"], strict=True)
+        ]
+        pid = tab["person_id"].to_numpy()
+        if n_boot > 0:
+            rng = np.random.default_rng(seed)
+            persons, inv = np.unique(pid, return_inverse=True)
+            reps = np.empty((n_boot, len(per) + 1))
+            it = range(n_boot)
+            if progress:
+                from tqdm.auto import tqdm
+
+                it = tqdm(it, desc="bootstrap", leave=False)
+            for r in it:
+                cnt = np.bincount(rng.integers(0, len(persons), len(persons)), minlength=len(persons))
+                bt = pd.DataFrame(self._estimate(cnt[inv].astype(float))["per"])
+                bt = bt.set_index("band").reindex(per["band"])
+                e = bt["estimate"].to_numpy(float)
+                nn = bt["n_treated"].to_numpy(float)
+                good = np.isfinite(e)
+                reps[r, :-1] = e
+                reps[r, -1] = (nn[good] * e[good]).sum() / nn[good].sum()
+            reps = reps[np.all(np.isfinite(reps), axis=1)]
+            cov = np.cov(reps, rowvar=False)
+            se_note = (
+                f"Standard errors: bootstrap over persons ({len(reps)} of {n_boot} replications usable)."
+            )
+        else:
+            reps = None
+            if self.estimator == "matching":
+                v = per["var"].to_numpy(float)
+                cov = np.diag(np.r_[v, (n1**2 * v).sum() / n1.sum() ** 2])
+                se_note = "Standard errors: Abadie-Imbens per band (persons repeated across u are ignored)."
+            else:
+                infl = main["infl"]
+                band = tab["band"].to_numpy()
+                t = tab["treated"].to_numpy()
+                mats = [np.where(band == b, infl, 0.0) for b in per["band"]]
+                # pooled = sum_b n1_b est_b / N1; the random n1_b add sum_i T_i (est_b(i) - pooled) / N1
+                bmap = dict(zip(per["band"], est_b, strict=True))
+                eb = np.array([bmap.get(b, pooled) for b in band])
+                pooled_if = sum(n1[k] / n1.sum() * mats[k] for k in range(len(mats)))
+                pooled_if = (
+                    pooled_if + np.where(np.isin(band, per["band"]), t * (eb - pooled), 0.0) / n1.sum()
+                )
+                mats.append(pooled_if)
+                g = pd.DataFrame(np.column_stack(mats)).groupby(pid).sum().to_numpy()
+                ng = len(g)
+                gc = g - g.mean(axis=0)
+                cov = ng / (ng - 1) * gc.T @ gc
+                se_note = "Standard errors: influence functions clustered by person" + (
+                    " (including the propensity-estimation term)." if self.estimator == "ipw" else "."
+                )
+        params = pd.Series(np.r_[est_b, pooled], index=[*labels, "pooled"])
+        cov = pd.DataFrame(np.atleast_2d(cov), index=params.index, columns=params.index)
+        return DynamicResults(self, per, params, cov, main["weights"], se_note, skipped, reps, alpha)
+
+
+class DynamicResults(EstimationResults):
+    """Results of :class:`DynamicEvaluation`: effects by elapsed band, pooled, survival curves.
+
+    Attributes
+    ----------
+    by_elapsed : DataFrame
+        ``u_from``, ``u_to``, ``n_treated``, ``n_controls``, ``estimate``,
+        ``std_err``, ``lower``, ``upper``, ``mean_treated``, ``mean_control``,
+        ``ess_controls``.
+    pooled : float
+        Treated-weighted average effect.
+    counts : dict
+        Rows and persons in each step (dropped rows by reason).
+    survival : DataFrame
+        ``weeks`` since ``u``, ``treated`` and ``control`` (weighted) shares still
+        in the benefit spell.
+    """
+
+    def __init__(self, model, per, params, cov, weights, se_note, skipped, reps, alpha) -> None:
+        tab = model._table
+        se = np.sqrt(np.clip(np.diag(cov.to_numpy()), 0, None))
+        q = stats.norm.ppf(1 - alpha / 2)
+        by = per[["u_from", "u_to", "n_treated", "n_controls", "estimate"]].copy()
+        by["std_err"] = se[:-1]
+        by["lower"] = by["estimate"] - q * by["std_err"]
+        by["upper"] = by["estimate"] + q * by["std_err"]
+        by["mean_treated"] = per["mean_treated"]
+        by["mean_control"] = per["mean_control"]
+        by["ess_controls"] = per["ess_controls"]
+        counts = dict(model.counts)
+        counts["persons"] = int(tab["person_id"].nunique())
+        survival = _survival(tab, weights, per) if model.estimator != "matching" else None
+        comp = {
+            "not_yet_treated": "spells in the risk set at u that do not start the treatment at u (they may "
+            "start it later: 'treat now vs wait', Sianesi 2004)",
+            "censor_later": "spells in the risk set at u that do not start the treatment at u, censored at a "
+            "later start and weighted by the inverse probability of not having started yet (estimand: "
+            "start at "
+            "u vs never within the horizon; van den Berg & Vikstrom)",
+            "never_treated": "only spells of persons never treated in the window (conditions on the future: "
+            "biased static comparison, shown as a negative control)",
+        }[model.comparison]
+        n_c = max(int((tab["treated"] == 0).sum()), 1)
+        footnotes = [
+            f"Estimand: ATT of starting the treatment at elapsed week u of a {model.benefit} spell, on weeks "
+            f"self-supporting ({model.definition}) in [u, u+{model.horizon}); "
+            "pooled = treated-weighted mean.",
+            f"Comparison group: {comp}. "
+            f"{model.counts['controls_treated_within_horizon']:,} of {n_c:,} control rows "
+            f"({model.counts['controls_treated_within_horizon'] / n_c:.1%}) start the treatment "
+            "within the horizon.",
+            f"Risk set: spells on benefit at u, not treated before, not in another programme at u; dropped: "
+            f"{counts.get('spells_left_censored_dropped', 0):,} left-censored spells, "
+            f"{counts.get('rows_in_programme_dropped', 0):,} rows in a programme, "
+            f"{counts.get('rows_other_start_dropped', 0):,} rows starting another programme, "
+            f"{counts.get('rows_short_followup_dropped', 0):,} rows without full follow-up"
+            + (
+                f", {counts['rows_later_treated_dropped']:,} rows of later-treated controls"
+                if "rows_later_treated_dropped" in counts
+                else ""
+            )
+            + ".",
+            f"Estimator: {model.estimator} with one propensity logit per elapsed band. {se_note}",
+        ]
+        if skipped:
+            footnotes.append(f"Bands without treated or without controls (skipped): {skipped}.")
+        super().__init__(
+            params,
+            cov,
+            counts["rows"],
+            model=model,
+            title="Dynamic evaluation: treated at u vs not treated at u",
+            header=(
+                ("Treated", counts["treated"]),
+                ("Persons", counts["persons"]),
+                ("Horizon (weeks)", model.horizon),
+                ("Estimator", model.estimator),
+            ),
+            footnotes=footnotes,
+            extra={
+                "by_elapsed": by,
+                "pooled": float(params["pooled"]),
+                "counts": counts,
+                "survival": survival,
+                "bootstrap": reps,
+            },
+        )
+
+    def _summary_tables(self) -> list[pd.DataFrame]:
+        return [self.to_frame(), self.by_elapsed]
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        by = self.by_elapsed
+        mid = (by["u_from"] + by["u_to"]) / 2
+        ax.errorbar(
+            mid,
+            by["estimate"],
+            yerr=[by["estimate"] - by["lower"], by["upper"] - by["estimate"]],
+            fmt="o",
+            capsize=2,
+            **kwargs,
+        )
+        ax.axhline(self.pooled, ls="--", color="grey", label=f"pooled {self.pooled:.2f}")
+        ax.axhline(0, color="black", lw=0.5)
+        ax.set_xlabel("elapsed weeks u at treatment start")
+        ax.set_ylabel("effect on weeks self-supporting")
+        ax.legend()
+        return ax
+
+    def plot_survival(self, ax: Any = None) -> Any:
+        """Share still in the benefit spell by weeks since u, treated vs (weighted) controls."""
+        import matplotlib.pyplot as plt
+
+        if self.survival is None:
+            raise SpecificationError("plot_survival is not available for estimator='matching'.")
+        if ax is None:
+            _, ax = plt.subplots()
+        s = self.survival
+        ax.step(s["weeks"], s["treated"], where="post", label="treated at u")
+        ax.step(s["weeks"], s["control"], where="post", label="not treated at u (weighted)")
+        ax.set_xlabel("weeks since u")
+        ax.set_ylabel("share still in the benefit spell")
+        ax.legend()
+        return ax
+
+
+def _ipcw_setup(
+    panel: RegisterPanel, tab: pd.DataFrame, hz: pd.DataFrame, tw: np.ndarray, horizon: int, definition: str
+) -> dict[str, np.ndarray]:
+    """Fixed parts of the controls' IPCW outcome: self-support and censoring by week, hazard positions."""
+    rows = np.flatnonzero(tab["treated"].to_numpy() == 0)
+    pid = tab["person_id"].to_numpy(np.int64)[rows]
+    w = tab["week"].to_numpy(np.int64)[rows]
+    weeks = w[:, None] + np.arange(horizon)[None, :]
+    codes = _not_self_supporting_codes(panel, definition, _W)
+    pid_f = np.repeat(pid, horizon)
+    coded = _count_coded(panel, codes, pid_f, weeks.ravel(), weeks.ravel()).reshape(weeks.shape)
+    hp = hz["person_id"].to_numpy(np.int64)
+    hw = hz["week"].to_numpy(np.int64)
+    if np.any((hp[1:] < hp[:-1]) | ((hp[1:] == hp[:-1]) & (hw[1:] <= hw[:-1]))):
+        raise DataValidationError(f"{_W}: internal error: hazard rows are not sorted by person and week.")
+    _, pos_t_s, _ = _last_pos(hp, hw, pid_f, weeks.ravel())
+    _, pos_w, _ = _last_pos(hp, hw, pid, w)
+    return {
+        "rows": rows,
+        "ss": coded == 0,
+        "uncensored": tw[rows][:, None] > weeks,
+        "pos_t": pos_t_s.reshape(weeks.shape),
+        "pos_w": pos_w,
+    }
+
+
+def _last_pos(hp: np.ndarray, hw: np.ndarray, pid: np.ndarray, week: np.ndarray) -> tuple:
+    """Position of the last hazard row of ``pid`` with week <= ``week`` (rows sorted by person, week)."""
+    uniq = np.unique(np.concatenate([hp, pid]))
+    hk = (np.searchsorted(uniq, hp).astype(np.int64) << 32) + (hw + 2**31)
+    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week + 2**31)
+    pos = np.searchsorted(hk, qk, side="right") - 1
+    return None, pos, None
+
+
+def _usable_columns(x: np.ndarray, t: np.ndarray, f: np.ndarray | None) -> np.ndarray:
+    """Columns with variation; binary columns need both values among the treated and among the controls."""
+    keep = x.std(axis=0) > 0
+    live = np.ones(len(t), bool) if f is None else f > 0
+    binary = np.all((x == 0) | (x == 1), axis=0)
+    for grp in (t & live, ~t & live):
+        s = x[grp].sum(axis=0)
+        keep &= ~binary | ((s > 0) & (s < grp.sum()))
+    return keep
+
+
+def _survival(tab: pd.DataFrame, weights: np.ndarray, per: pd.DataFrame) -> pd.DataFrame:
+    """Treated and weighted-control survival in the spell, pooled with treated-share band weights."""
+    h = int(tab["remaining"].max()) + 1
+    weeks = np.arange(0, min(h, 157))
+    t = tab["treated"].to_numpy().astype(bool)
+    band = tab["band"].to_numpy()
+    rem = tab["remaining"].to_numpy()
+    n1 = per.set_index("band")["n_treated"]
+    share = (n1 / n1.sum()).reindex(band).fillna(0.0).to_numpy()
+    wc = np.where(t, 0.0, weights)
+    sw = pd.Series(wc).groupby(band).transform("sum").to_numpy()
+    wc = np.where(sw > 0, wc / np.where(sw > 0, sw, 1) * share, 0.0)
+    alive = rem[:, None] >= weeks[None, :]
+    treated = alive[t].mean(axis=0)
+    control = (wc[:, None] * alive).sum(axis=0) / wc.sum()
+    return pd.DataFrame({"weeks": weeks, "treated": treated, "control": control})
