@@ -3,7 +3,9 @@
 Kaplan-Meier, Nelson-Aalen and Aalen-Johansen curves; Cox proportional hazards
 on ``(start, stop]`` counting-process rows; discrete-time hazards on
 person-period rows (with automatic collapsing and competing exits); the
-log-normal accelerated-failure-time model.
+log-normal accelerated-failure-time model; the timing-of-events mixed
+proportional hazards model with NPMLE mass points; discrete-time hazards with
+gamma frailty.
 """
 
 from evaltools.duration._cox_results import CoxResults, TestResult
@@ -11,6 +13,8 @@ from evaltools.duration._discrete_results import DiscreteHazardResults, Multinom
 from evaltools.duration.aft import LogNormalAFT, LogNormalAFTResults
 from evaltools.duration.cox import CoxPH
 from evaltools.duration.discrete import DiscreteHazard, MultinomialHazard
+from evaltools.duration.frailty import GammaFrailtyHazard, GammaFrailtyResults
+from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, build_toe_rows
 from evaltools.duration.nonparametric import (
     AalenJohansen,
     AalenJohansenResults,
@@ -36,4 +40,10 @@ __all__ = [
     "MultinomialHazardResults",
     "LogNormalAFT",
     "LogNormalAFTResults",
+    "TimingOfEvents",
+    "MPHPath",
+    "MPHResults",
+    "build_toe_rows",
+    "GammaFrailtyHazard",
+    "GammaFrailtyResults",
 ]

@@ -1,0 +1,328 @@
+"""Numerical core of the mixed proportional hazards (MPH) model with NPMLE heterogeneity.
+
+The data are episode-split rows sorted by person: each row has a length ``t``
+(weeks), an at-risk mask over the ``J`` hazards, the transition that ended it
+(``-1`` for none) and one design matrix per hazard.  The hazard of transition
+``j`` in row ``r`` at mass point ``m`` is ``h = exp(x_rj' beta_j + v_mj)``.
+
+Row contributions (``H`` = sum of the hazards at risk in the row):
+
+* ``timing="exact"``: ``h_d^{[event]} exp(-t H)`` (piecewise-exponential);
+* ``timing="interval"`` (weekly grouped time): the row survives ``t - 1``
+  weeks and the transition happens *somewhere in the last week*,
+  ``exp(-(t-1) H) * h_d / H * (1 - exp(-H))``; rows without a transition
+  contribute ``exp(-t H)``.  This is durmod's ``timing="interval"`` applied to
+  person-week rows and, with one hazard, the cloglog binary model on person-weeks.
+
+The person likelihood is ``sum_m pi_m prod_r c_r(v_m)``, evaluated as a
+log-sum-exp over points; gradients use the posterior point weights
+(responsibilities) times per-row score pieces, summed with ``np.add.reduceat``
+over rows sorted by person.  Probabilities are logit-parametrised with ``a_0 = 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+from scipy.special import logsumexp
+
+__all__ = ["Design", "Layout", "make_design", "loglik", "loglik_grad", "person_loglik", "person_scores",
+           "candidate_loglik", "directional_derivative", "maximise", "numerical_hessian"]
+
+_LIN_MAX = 40.0  # cap on log hazards (exp(40) per week is already absurd); keeps exp finite
+
+
+@dataclass(frozen=True)
+class Design:
+    """Arrays describing the rows (sorted by person); build with :func:`make_design`."""
+
+    pid: np.ndarray  # (n,) int person index 0..N-1, non-decreasing
+    starts: np.ndarray  # (N,) first row of each person
+    t: np.ndarray  # (n,) row length
+    event: np.ndarray  # (n,) int transition index or -1
+    risk: np.ndarray  # (n, J) bool
+    X: tuple[np.ndarray, ...]  # J design matrices (n, p_j)
+    interval: bool
+    texp: np.ndarray  # (n,) exposure multiplying H in the linear part: t, or t - 1 for interval event rows
+    ev_idx: np.ndarray  # (ne,) rows ending with a transition
+    ev_j: np.ndarray  # (ne,) their transition
+    ev_pid: np.ndarray  # (ne,) their person
+    ev_persons: np.ndarray  # persons with at least one transition
+    ev_starts: np.ndarray  # first event row (within ev_idx) of each of those persons
+
+    @property
+    def n_persons(self) -> int:
+        """Number of persons."""
+        return int(self.starts.shape[0])
+
+    @property
+    def n_hazards(self) -> int:
+        """Number of hazards (transitions)."""
+        return int(self.risk.shape[1])
+
+
+def make_design(pid: np.ndarray, t: np.ndarray, event: np.ndarray, risk: np.ndarray,
+                X: tuple[np.ndarray, ...], interval: bool) -> Design:
+    """Build a :class:`Design` from rows sorted by person (``pid`` non-decreasing, 0..N-1)."""
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+    ev_idx = np.flatnonzero(event >= 0)
+    ev_pid = pid[ev_idx]
+    first = np.r_[True, ev_pid[1:] != ev_pid[:-1]] if ev_idx.size else np.zeros(0, bool)
+    texp = t - (interval & (event >= 0))
+    return Design(pid=pid, starts=starts, t=t, event=event, risk=risk, X=X, interval=interval,
+                  texp=texp.astype(float), ev_idx=ev_idx, ev_j=event[ev_idx], ev_pid=ev_pid,
+                  ev_persons=ev_pid[first], ev_starts=np.flatnonzero(first))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Positions of the parameter blocks in the flat vector for ``M`` points."""
+
+    p: tuple[int, ...]
+    n_points: int
+
+    @property
+    def n_beta(self) -> int:
+        """Number of regression coefficients (all hazards)."""
+        return int(sum(self.p))
+
+    @property
+    def size(self) -> int:
+        """Total number of parameters."""
+        return self.n_beta + self.n_points * len(self.p) + self.n_points - 1
+
+    def split(self, theta: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Split ``theta`` into (betas, V (M, J), a (M,) with a[0] = 0)."""
+        J = len(self.p)
+        betas, k = [], 0
+        for pj in self.p:
+            betas.append(theta[k:k + pj])
+            k += pj
+        V = theta[k:k + self.n_points * J].reshape(self.n_points, J)
+        k += self.n_points * J
+        a = np.concatenate([[0.0], theta[k:]])
+        return betas, V, a
+
+    def join(self, betas: list[np.ndarray], V: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`split` (``a[0]`` is dropped)."""
+        return np.concatenate([*[np.asarray(b, float) for b in betas], np.ravel(V), np.asarray(a)[1:]])
+
+
+def _linear(design: Design, betas: list[np.ndarray]) -> np.ndarray:
+    n = design.t.shape[0]
+    eta = np.empty((n, design.n_hazards))
+    for j, (Xj, bj) in enumerate(zip(design.X, betas)):
+        eta[:, j] = Xj @ bj if Xj.shape[1] else 0.0
+    return eta
+
+
+def _half_minus(H: np.ndarray) -> np.ndarray:
+    """Stable ``1/H - 1/expm1(H)`` (tends to 1/2 as H -> 0)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        big = 1.0 / H - np.exp(-H) / -np.expm1(-H)
+    return np.where(H < 1e-4, 0.5 - H / 12.0, big)
+
+
+def _collapsed(design: Design, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row ``texp * exp(eta) * risk`` (n, J) and its per-person sums ``A`` (N, J).
+
+    The part ``-texp * H`` of every row's log-contribution is linear in ``exp(v_mj)``, so
+    it collapses to ``-A @ exp(V).T`` per person; only rows ending with a transition need
+    per-point work.
+    """
+    w_row = design.texp[:, None] * np.exp(np.minimum(eta, _LIN_MAX)) * design.risk
+    return w_row, np.add.reduceat(w_row, design.starts, axis=0)
+
+
+def _event_terms(design: Design, eta: np.ndarray, V: np.ndarray, need_grad: bool):
+    """Log-contribution terms of the transition rows that are not linear in exp(v): (ne, M) [, (ne, M, J)]."""
+    idx, ej = design.ev_idx, design.ev_j
+    if not design.interval:
+        f = eta[idx, ej][:, None] + V[:, ej].T
+        return f, None
+    lin = np.minimum(eta[idx][:, None, :] + V[None, :, :], _LIN_MAX)
+    h = np.exp(lin)
+    h *= design.risk[idx][:, None, :]
+    H = h[:, :, 0].copy()
+    for j in range(1, h.shape[2]):
+        H += h[:, :, j]
+    rows = np.arange(idx.size)
+    f = lin[rows, :, ej] - np.log(H) + np.log(-np.expm1(-H))
+    if not need_grad:
+        return f, None
+    g = h * -_half_minus(H)[:, :, None]
+    g[rows, :, ej] += 1.0
+    return f, g
+
+
+def _ell(design: Design, eta: np.ndarray, A: np.ndarray, V: np.ndarray, need_grad: bool):
+    """Person x point log-likelihoods (N, M) and the event-row pieces."""
+    ell = -A @ np.exp(V).T
+    f, g = _event_terms(design, eta, V, need_grad)
+    if design.ev_idx.size:
+        ell[design.ev_persons] += np.add.reduceat(f, design.ev_starts, axis=0)
+    return ell, g
+
+
+def _mix(ell: np.ndarray, a: np.ndarray):
+    logpi = a - logsumexp(a)
+    z = logpi[None, :] + ell
+    lli = logsumexp(z, axis=1)
+    return logpi, lli, np.exp(z - lli[:, None])
+
+
+def _grad_pieces(design: Design, theta: np.ndarray, layout: Layout):
+    betas, V, a = layout.split(theta)
+    eta = _linear(design, betas)
+    w_row, A = _collapsed(design, eta)
+    ell, g = _ell(design, eta, A, V, need_grad=True)
+    logpi, lli, w = _mix(ell, a)
+    eV = np.exp(V)
+    E = w @ eV  # (N, J): posterior mean of exp(v_j)
+    c = -w_row * E[design.pid]  # d loglik / d eta per row (linear part)
+    idx, ej = design.ev_idx, design.ev_j
+    we = w[design.ev_pid]  # (ne, M)
+    if design.interval:
+        ge = we[:, :, None] * g  # responsibility-weighted event scores
+        c[idx] += ge.sum(axis=1)
+    else:
+        ge = np.zeros((idx.size, V.shape[0], V.shape[1]))
+        ge[np.arange(idx.size), :, ej] = we
+        c[idx, ej] += 1.0
+    return betas, V, a, eV, A, logpi, lli, w, c, ge
+
+
+def loglik(theta: np.ndarray, design: Design, layout: Layout) -> float:
+    """Log-likelihood at ``theta``."""
+    return float(person_loglik(theta, design, layout).sum())
+
+
+def person_loglik(theta: np.ndarray, design: Design, layout: Layout) -> np.ndarray:
+    """Per-person log-likelihood contributions (N,)."""
+    betas, V, a = layout.split(theta)
+    eta = _linear(design, betas)
+    _, A = _collapsed(design, eta)
+    ell, _ = _ell(design, eta, A, V, need_grad=False)
+    return _mix(ell, a)[1]
+
+
+def loglik_grad(theta: np.ndarray, design: Design, layout: Layout) -> tuple[float, np.ndarray]:
+    """Log-likelihood and its analytic gradient."""
+    betas, V, a, eV, A, logpi, lli, w, c, ge = _grad_pieces(design, theta, layout)
+    grads = [Xj.T @ c[:, j] for j, Xj in enumerate(design.X)]
+    gV = -eV * (w.T @ A) + ge.sum(axis=0)
+    ga = (w - np.exp(logpi)[None, :]).sum(axis=0)[1:]
+    return float(lli.sum()), np.concatenate([*grads, gV.ravel(), ga])
+
+
+def person_scores(theta: np.ndarray, design: Design, layout: Layout) -> np.ndarray:
+    """Per-person score contributions, shape (N, n_params)."""
+    betas, V, a, eV, A, logpi, lli, w, c, ge = _grad_pieces(design, theta, layout)
+    N = design.n_persons
+    blocks = [np.add.reduceat(Xj * c[:, [j]], design.starts, axis=0) for j, Xj in enumerate(design.X)]
+    sV = -w[:, :, None] * eV[None, :, :] * A[:, None, :]
+    if design.ev_idx.size:
+        sV[design.ev_persons] += np.add.reduceat(ge, design.ev_starts, axis=0)
+    blocks.append(sV.reshape(N, -1))
+    blocks.append((w - np.exp(logpi)[None, :])[:, 1:])
+    return np.concatenate(blocks, axis=1)
+
+
+def candidate_loglik(theta: np.ndarray, design: Design, layout: Layout, candidates: np.ndarray) -> np.ndarray:
+    """Person log-likelihoods with all mass at each candidate point, shape (N, K)."""
+    betas, _, _ = layout.split(theta)
+    eta = _linear(design, betas)
+    _, A = _collapsed(design, eta)
+    return _ell(design, eta, A, np.atleast_2d(candidates), need_grad=False)[0]
+
+
+def directional_derivative(
+    theta: np.ndarray, design: Design, layout: Layout, candidates: np.ndarray
+) -> np.ndarray:
+    """Lindsay directional derivative ``sum_i L_i(c)/L_i - N`` for each candidate point (K,).
+
+    Candidates are processed in chunks so that memory stays O(rows x J x chunk).
+    """
+    betas, V, a = layout.split(theta)
+    eta = _linear(design, betas)
+    _, A = _collapsed(design, eta)
+    lli = _mix(_ell(design, eta, A, V, need_grad=False)[0], a)[1]
+    K = candidates.shape[0]
+    chunk = int(max(4, min(64, 4_000_000 // max(design.ev_idx.size * design.n_hazards, 1))))
+    D = np.empty(K)
+    for k0 in range(0, K, chunk):
+        ellc = _ell(design, eta, A, candidates[k0:k0 + chunk], need_grad=False)[0]
+        D[k0:k0 + chunk] = np.exp(np.minimum(ellc - lli[:, None], 700.0)).sum(axis=0)
+    return D - design.n_persons
+
+
+def numerical_hessian(theta: np.ndarray, design: Design, layout: Layout) -> np.ndarray:
+    """Symmetrised central-difference Hessian of the analytic gradient."""
+    P = theta.shape[0]
+    Hm = np.empty((P, P))
+    for k in range(P):
+        step = 1e-5 * max(1.0, abs(theta[k]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[k] += step
+        tm[k] -= step
+        Hm[:, k] = (loglik_grad(tp, design, layout)[1] - loglik_grad(tm, design, layout)[1]) / (2 * step)
+    return 0.5 * (Hm + Hm.T)
+
+
+def maximise(
+    theta0: np.ndarray, design: Design, layout: Layout, *, maxiter: int = 5000, polish: bool = True,
+    ftol: float = 1e-12, gtol: float = 1e-7,
+) -> tuple[np.ndarray, float, bool, np.ndarray | None]:
+    """Maximise the log-likelihood with L-BFGS-B, then polish with guarded Newton steps.
+
+    ``ftol``/``gtol`` are the L-BFGS-B tolerances on the per-person objective; loose
+    values are used for the exploratory starts of the point search.
+
+    Returns ``(theta, loglik, converged, hessian)``; the Hessian is the last
+    numerical Hessian computed during polishing (or ``None``).
+    """
+    N = design.n_persons
+
+    def f(th: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, g = loglik_grad(th, design, layout)
+        if not np.isfinite(ll):
+            return 1e300, np.zeros_like(th)
+        return -ll / N, -g / N
+
+    nb = layout.n_beta + layout.n_points * len(layout.p)
+    bounds = [(None, None)] * layout.n_beta + [(-60.0, _LIN_MAX)] * (nb - layout.n_beta) \
+        + [(-30.0, 30.0)] * (layout.n_points - 1)
+    res = optimize.minimize(f, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
+                            options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol, "maxcor": 20})
+    theta = res.x
+    ll, g = loglik_grad(theta, design, layout)
+    converged = bool(res.success) or float(np.max(np.abs(g))) / N < 1e-5
+    hess = None
+    if polish:
+        for _ in range(4):
+            hess = numerical_hessian(theta, design, layout)
+            if float(np.max(np.abs(g))) / N < 1e-9:
+                break
+            try:
+                w, U = np.linalg.eigh(-hess)
+            except np.linalg.LinAlgError:  # pragma: no cover - non-finite Hessian
+                break
+            keep = w > 1e-9 * max(w.max(), 1e-300)
+            if not keep.any():
+                break
+            step = U[:, keep] @ ((U[:, keep].T @ g) / w[keep])
+            accepted = False
+            for lam in (1.0, 0.5, 0.25, 0.1):
+                cand = theta + lam * step
+                llc, gc = loglik_grad(cand, design, layout)
+                if np.isfinite(llc) and llc >= ll - 1e-10 * abs(ll):
+                    gain = llc - ll
+                    theta, ll, g, accepted = cand, llc, gc, True
+                    break
+            if not accepted or gain < 1e-9:
+                hess = numerical_hessian(theta, design, layout) if accepted else hess
+                break
+        converged = converged or float(np.max(np.abs(g))) / N < 1e-6
+    return theta, float(ll), converged, hess

@@ -1,0 +1,201 @@
+"""Results objects of the mixed proportional hazards / timing-of-events model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools.exceptions import SpecificationError
+from evaltools.reporting.results import EstimationResults, ReadOnlyMixin
+from evaltools.reporting.summary import Summary
+
+__all__ = ["MPHResults", "MPHPath"]
+
+
+class MPHResults(EstimationResults):
+    """Results of a mixed proportional hazards fit with a given number of mass points.
+
+    Besides the :class:`~evaltools.reporting.results.EstimationResults`
+    interface (``params``, ``bse``, ``conf_int()``, ``summary()``...), it has
+
+    Attributes
+    ----------
+    masspoints : DataFrame
+        One row per mass point: ``prob`` and the location ``v`` for each hazard.
+    loglike, aic, bic : float
+        Log-likelihood, AIC and BIC (BIC with N = persons).
+    n_points, n_persons, n_rows : int
+        Number of mass points, persons and rows used.
+    hazards : tuple of str
+        Hazard (transition) names in parameter order.
+    effect_params : dict
+        ``{hazard: [parameter names of the treatment-effect bands]}``.
+    converged : bool
+        Whether the optimiser reported convergence.
+    rank : int
+        Rank of the information matrix (``< len(params)`` when degenerate).
+    masspoint_params : list of str
+        Names of the mass-point locations and logit probabilities in ``params``.
+    """
+
+    masspoints: pd.DataFrame
+    loglike: float
+    aic: float
+    bic: float
+    n_points: int
+    n_persons: int
+    n_rows: int
+    hazards: tuple[str, ...]
+    effect_params: dict[str, list[str]]
+    converged: bool
+    rank: int
+    masspoint_params: list[str]
+
+    def _summary_tables(self) -> list[pd.DataFrame]:
+        frame = self.to_frame()
+        return [frame.drop(index=self.masspoint_params), self.masspoints]
+
+    def effects(self, hazard: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Treatment-effect bands of one exit hazard (log hazard ratios and intervals).
+
+        Parameters
+        ----------
+        hazard : str, optional
+            Exit hazard name (default: the first one with effect parameters).
+        alpha : float, default=0.05
+            One minus the confidence level.
+
+        Returns
+        -------
+        DataFrame
+            ``to_frame`` rows of the effect parameters, indexed by band label.
+        """
+        if not self.effect_params:
+            raise SpecificationError("This model has no treatment-effect parameters.")
+        if hazard is None:
+            hazard = next(iter(self.effect_params))
+        if hazard not in self.effect_params:
+            raise SpecificationError(
+                f"The 'hazard' parameter of MPHResults.effects must be a str among "
+                f"{set(self.effect_params)}. Got {hazard!r} instead."
+            )
+        names = self.effect_params[hazard]
+        out = self.to_frame(alpha).loc[names]
+        out.index = [n.split("[", 1)[1].rstrip("]") if "[" in n else n for n in names]
+        out.index.name = "weeks since treatment"
+        return out
+
+    def plot(self, ax: Any = None, *, hazard: str | None = None, alpha: float = 0.05, **kwargs: Any) -> Any:
+        """Plot the treatment effect by time since treatment with confidence intervals.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (default: a new figure).
+        hazard : str, optional
+            Exit hazard (default: the first with effect parameters).
+        alpha : float, default=0.05
+            One minus the confidence level.
+        **kwargs
+            Passed to ``Axes.errorbar``.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        eff = self.effects(hazard, alpha)
+        if ax is None:
+            _, ax = plt.subplots()
+        x = np.arange(len(eff))
+        est = eff["estimate"].to_numpy()
+        yerr = np.vstack([est - eff["lower"].to_numpy(), eff["upper"].to_numpy() - est])
+        kwargs.setdefault("fmt", "o")
+        kwargs.setdefault("capsize", 3)
+        ax.errorbar(x, est, yerr=yerr, **kwargs)
+        ax.axhline(0.0, color="grey", lw=0.8)
+        ax.set_xticks(x)
+        ax.set_xticklabels(list(eff.index))
+        ax.set_xlabel("weeks since treatment")
+        ax.set_ylabel("treatment effect (log hazard ratio)")
+        ax.set_title(f"{self.n_points}-point NPMLE, {int(round((1 - alpha) * 100))}% CI")
+        return ax
+
+
+class MPHPath(ReadOnlyMixin):
+    """The NPMLE iteration path: one fit per number of mass points.
+
+    Attributes
+    ----------
+    path : DataFrame
+        One row per iteration: ``points, loglike, n_params, aic, bic`` (N = persons),
+        ``min_prob, converged, rank``.
+    results : tuple of MPHResults
+        The fits, in path order.
+    stop_reason : str
+        Why point addition stopped.
+    """
+
+    def __init__(self, results: list[MPHResults], stop_reason: str) -> None:
+        self.results = tuple(results)
+        self.stop_reason = stop_reason
+        self.path = pd.DataFrame({
+            "points": [r.n_points for r in results],
+            "loglike": [r.loglike for r in results],
+            "n_params": [len(r.params) for r in results],
+            "aic": [r.aic for r in results],
+            "bic": [r.bic for r in results],
+            "min_prob": [float(r.masspoints["prob"].min()) for r in results],
+            "converged": [r.converged for r in results],
+            "rank": [r.rank for r in results],
+        }).set_index("points")
+        self._freeze()
+
+    def best(self, criterion: str = "aic") -> MPHResults:
+        """The fit chosen by ``criterion`` (``'aic'``, ``'bic'`` or ``'last'``)."""
+        if criterion not in ("aic", "bic", "last"):
+            raise SpecificationError(
+                "The 'criterion' parameter of MPHPath.best must be a str among {'aic', 'bic', 'last'}. "
+                f"Got {criterion!r} instead."
+            )
+        if criterion == "last":
+            return self.results[-1]
+        return self.results[int(np.argmin(self.path[criterion].to_numpy()))]
+
+    def __getitem__(self, n_points: int) -> MPHResults:
+        """The fit with ``n_points`` mass points."""
+        for r in self.results:
+            if r.n_points == n_points:
+                return r
+        raise SpecificationError(
+            f"No fit with {n_points!r} mass points on the path; available: {list(self.path.index)}."
+        )
+
+    def __len__(self) -> int:
+        """Number of fits on the path."""
+        return len(self.results)
+
+    def __iter__(self) -> Iterator[MPHResults]:
+        """Iterate over the fits."""
+        return iter(self.results)
+
+    def summary(self) -> Summary:
+        """Summary of the path (log-likelihood, AIC, BIC per number of points)."""
+        return Summary(title="NPMLE path", header=(("Stop reason", self.stop_reason),),
+                       tables=[self.path.reset_index()],
+                       footnotes=("BIC uses N = number of persons.",
+                                  f"AIC selects {self.best('aic').n_points} point(s); "
+                                  f"BIC selects {self.best('bic').n_points} point(s)."))
+
+    def __str__(self) -> str:
+        return self.summary().as_text()
+
+    def __repr__(self) -> str:
+        return f"<MPHPath: {len(self)} fits, points {list(self.path.index)}>"
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()

@@ -1,0 +1,61 @@
+"""Monte Carlo tests of the timing-of-events model (evaltools.duration.montecarlo)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from evaltools.duration.montecarlo import TRUE_PARAMS, ToEDGP, run_monte_carlo, simulate_toe
+
+EFFECT = "exit:effect[1-13]"
+
+
+def test_simulate_toe_is_reproducible_and_consistent():
+    a = simulate_toe(3000, seed=5)
+    pd.testing.assert_frame_equal(a, simulate_toe(3000, seed=5))
+    tw = a["treatment_week"].to_numpy()
+    treated = np.isfinite(tw)
+    assert np.all(tw[treated] <= a["duration"].to_numpy()[treated])
+    # exit and treatment never happen in the same week in this DGP
+    assert not np.any(treated & (a["exit"].to_numpy() == 1) & (tw == a["duration"].to_numpy()))
+    # selection on unobservables: the type with the high treatment hazard is treated far more often
+    share = pd.Series(treated).groupby(a["type"]).mean()
+    assert share[1] > share[0] + 0.3
+    assert TRUE_PARAMS == ToEDGP().true_params() and TRUE_PARAMS[EFFECT] == 0.7
+
+
+def _bounds(tab: pd.DataFrame, est: str, name: str) -> tuple[float, float, int]:
+    row = tab.loc[(est, name)]
+    return float(row["bias"]), float(row["sd"]), int(row["n_reps"])
+
+
+def test_naive_model_is_biased_and_npmle_recovers_effect():
+    reps = 6
+    tab = run_monte_carlo(reps, 2000, seed=7, max_points=3)
+    bias_naive, _, _ = _bounds(tab, "naive", EFFECT)
+    assert bias_naive < -0.4  # selection on unobservables biases the one-point model towards zero
+    assert tab.loc[("naive", EFFECT), "coverage"] <= 1 / reps
+    bias, sd, n = _bounds(tab, "npmle", EFFECT)
+    assert abs(bias) < 4 * sd / np.sqrt(n) + 0.05
+    # coverage not significantly below 95%: binomial lower bound at the 0.1% level
+    k_min = stats.binom.ppf(0.001, n, 0.95)
+    assert tab.loc[("npmle", EFFECT), "coverage"] * n >= k_min
+    assert set(tab.columns) >= {"true", "mean", "bias", "rmse", "mean_se", "sd", "coverage", "n_reps"}
+
+
+def test_parallel_runs_equal_serial_runs():
+    serial = run_monte_carlo(2, 400, seed=3, n_jobs=1, max_points=2)
+    parallel = run_monte_carlo(2, 400, seed=3, n_jobs=2, max_points=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+@pytest.mark.slow
+def test_monte_carlo_full_size():
+    tab = run_monte_carlo(50, 5000, seed=2026, n_jobs=2, max_points=5)
+    assert tab.loc[("naive", EFFECT), "coverage"] < 0.1
+    for name in TRUE_PARAMS:
+        bias, sd, n = _bounds(tab, "npmle", name)
+        assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n)
+        assert tab.loc[("npmle", name), "coverage"] * n >= stats.binom.ppf(0.001, n, 0.95)
