@@ -6,23 +6,47 @@ order: person attributes first, then one ``(n, N_CHANNELS)`` array of uniforms
 per week whatever the state of the persons.  Re-running a block with a
 programme switched off therefore uses exactly the same draws (common random
 numbers), which is how the counterfactual paths behind the true ATTs are made.
+
+Burn-in: the weekly loop starts ``SynthConfig.burn_in_years`` ISO years before
+the observation window, from a rough initial state, so that the stocks on each
+benefit, the elapsed durations of spells in progress, exhausted a-dagpenge
+entitlements, the førtidspension stock and programme histories at the window
+start come from the model's own dynamics.  Nothing is censored during the
+burn-in (the persons are a sample of the population present at the window
+start); codes and point events of the burn-in are not kept, and programme,
+mentor and benefit spells in progress at the window start are kept with their
+start clipped to the first window week (benefit spells keep their true start
+in ``spell_start_week`` of the assessment table).  Programme and mentor switches
+of the counterfactual runs act in the window only; they resume from a snapshot
+of the factual run taken at the window start (state and random-number stream),
+so the burn-in is simulated once per block.
+
+Population: the persons present at the window start, refugees/family-reunified
+persons arriving during the window, and persons turning 16 during the window
+(``SynthConfig.entrants_per_year``), who replace those leaving at 65 (birthdays are
+spread over the year), by death or emigration.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from evaltools.data.weeks import index_to_isoweek, isoweek_to_index
 from evaltools.synth.config import MUNICIPALITIES, PROGRAMMES, SynthConfig
 
-__all__ = ["BLOCK_SIZE", "BlockOutput", "draw_persons", "simulate_block", "MENTOR_SWITCH"]
+__all__ = ["BLOCK_SIZE", "BlockOutput", "draw_persons", "simulate_block", "MENTOR_SWITCH", "burn_in_weeks"]
 
 #: Persons per RNG block; output is identical for any chunking made of whole blocks.
 BLOCK_SIZE = 4096
 #: Value of ``disabled`` that switches mentor starts off.
 MENTOR_SWITCH = len(PROGRAMMES) + 1
 N_CHANNELS = 20
+#: ``arrival`` of persons who are not immigrants (week indices before 1990 are negative).
+NO_ARRIVAL = -(2**40)
 
 # engine states
 JOB, EDU, DP, KH, IY, SDP, FOEP, GONE, WAIT = range(9)
@@ -37,6 +61,9 @@ _CODE[KH, :] = (701, 702, 703, 705, 706, 704)
 _CODE[IY, :] = (721, 722, 723, 725, 724, 724)
 _CODE[SDP, :] = 890
 _CODE[FOEP, :] = 783
+# public support states (the ``support_weeks_prior5y`` history)
+_PUBLIC = np.zeros(9, dtype=np.int64)
+_PUBLIC[[DP, KH, IY, SDP, FOEP]] = 1
 
 MENTOR_REASONS = (
     "support_activity",
@@ -70,13 +97,16 @@ class PersonDraws:
     muni: np.ndarray
     origin: np.ndarray
     migrant: np.ndarray
-    arrival: np.ndarray  # week index; -1 = not an immigrant
+    arrival: np.ndarray  # week index (may be negative: before 1990); NO_ARRIVAL = not an immigrant
     female: np.ndarray
     birth_year: np.ndarray
     education: np.ndarray
     insured: np.ndarray
     het: np.ndarray
-    hist: np.ndarray  # weeks on public support in the 260 weeks before obs_start
+    hist: np.ndarray  # drawn benefit history in weeks (of 260); drives the hazards with ``prop``
+    birth_frac: np.ndarray  # time of birth within the birth year (fraction of a year; not published)
+    entry: np.ndarray  # week of the 16th birthday of persons entering in the window; NO_ARRIVAL = none
+    prop: np.ndarray  # benefit propensity in weeks (drives the hazards): hist, or a draw for entrants
 
 
 @dataclass
@@ -89,6 +119,15 @@ class BlockOutput:
     events: dict[str, dict[str, np.ndarray]] | None
     first_start: np.ndarray  # (n, P + 1) first programme/mentor start (t index, -1 = never)
     selfsup_cum: np.ndarray  # (T + 1, n) cumulative weeks self-supporting
+    snapshot: dict[str, Any] | None = None  # state and RNG state at the window start (factual run)
+    support_prior: np.ndarray | None = None  # weeks on public support in the 260 weeks before the window
+
+
+def burn_in_weeks(cfg: SynthConfig, year0: int) -> int:
+    """Number of burn-in weeks simulated before the window starting in ISO year ``year0``."""
+    if cfg.burn_in_years <= 0:
+        return 0
+    return int(isoweek_to_index(year0, 1) - isoweek_to_index(year0 - cfg.burn_in_years, 1))
 
 
 def _cat(rng_u: np.ndarray, cum: np.ndarray) -> np.ndarray:
@@ -115,11 +154,12 @@ def draw_persons(
     arrival = np.where(
         (migrant >= 1) & (migrant <= 3),
         np.where(is_fam_ref & (u < cfg.share_arrivals), w0 + np.floor(u2 * T), w0 - 1 - np.floor(u2 * 600)),
-        -1,
+        NO_ARRIVAL,
     ).astype(np.int64)
     female = rng.random(n) < 0.47
     u = rng.random(n)
-    age = np.where(u < 0.25, 16 + 14 * rng.random(n), 30 + 34 * rng.random(n) ** 1.15)
+    # year0 - birth_year in 16..65 (the oldest turn 65 during the first window year)
+    age = np.where(u < 0.25, 16 + 14 * rng.random(n), 30 + 36 * rng.random(n) ** 1.15)
     arrivals_in = arrival >= w0
     age = np.where(arrivals_in, 18 + 27 * rng.random(n), age)
     birth_year = (year0 - np.floor(age)).astype(np.int16)
@@ -132,10 +172,38 @@ def draw_persons(
     a = np.array([2.7, 1.1, 0.45])[het]
     b = np.array([0.65, 1.1, 1.6])[het]
     hist = np.floor(260 * rng.beta(a, b))
+    hist0 = hist
     young = (year0 - birth_year) < 21
     hist = np.where(young, np.floor(hist * 0.4), hist)
-    hist = np.where(arrivals_in | ((arrival >= 0) & (arrival > w0 - 260)), 0, hist).astype(np.int16)
-    return PersonDraws(muni, origin, migrant, arrival, female, birth_year, education, insured, het, hist)
+    hist = np.where(arrivals_in | (arrival > w0 - 260), 0, hist).astype(np.int16)
+    birth_frac = rng.random(n)
+    # open population: persons turning 16 in the window enter it (they replace the cohorts that
+    # leave at 65, by death or emigration, so the stocks do not drift down with an ageing closed cohort)
+    u = rng.random(n)
+    u2 = rng.random(n)
+    entrant = (arrival == NO_ARRIVAL) & (u < cfg.entrants_per_year * T / 52.1775)  # not immigrants
+    entry = np.where(entrant, w0 + np.floor(u2 * T), NO_ARRIVAL).astype(np.int64)
+    born = year0 - 16 + (entry - w0 + 0.5) / 52.1775  # birth time in years
+    birth_year = np.where(entrant, np.floor(born), birth_year).astype(np.int16)
+    birth_frac = np.where(entrant, born - np.floor(born), birth_frac)
+    # entrants have no history yet; their benefit propensity (the hazard driver) is that of young persons
+    prop = np.where(entrant, np.floor(hist0 * 0.4), hist).astype(np.int16)
+    hist = np.where(entrant, 0, hist).astype(np.int16)
+    return PersonDraws(
+        muni,
+        origin,
+        migrant,
+        arrival,
+        female,
+        birth_year,
+        education,
+        insured,
+        het,
+        hist,
+        birth_frac,
+        entry,
+        prop,
+    )
 
 
 class _Recorder:
@@ -175,8 +243,9 @@ def simulate_block(
     *,
     disabled: int = 0,
     record: bool = True,
+    resume: dict[str, Any] | None = None,
 ) -> tuple[PersonDraws, BlockOutput]:
-    """Simulate ``n`` persons over weeks ``w0 .. w0 + T - 1``.
+    """Simulate ``n`` persons over weeks ``w0 .. w0 + T - 1`` (after the burn-in).
 
     Parameters
     ----------
@@ -192,7 +261,12 @@ def simulate_block(
         0 = factual world; 1..P switches programme ``PROGRAMMES[disabled-1]`` off
         (its starts do not happen); ``MENTOR_SWITCH`` switches mentor starts off.
     record : bool, default=True
-        Record codes and event tables (off for counterfactual runs).
+        Record codes and event tables (off for counterfactual runs).  A recording
+        run also returns ``BlockOutput.snapshot``, the state at the window start.
+    resume : dict, optional
+        A snapshot of the factual run of the same block (same ``seed_seq``, ``cfg``,
+        window): start at the window start from that state instead of re-simulating
+        the burn-in.  The switches in ``disabled`` act in the window only.
 
     Returns
     -------
@@ -213,11 +287,11 @@ def simulate_block(
         * np.where(p.female, 1.0, 1.3)
         * np.where(p.origin == 2, 2.8, 1.0)
         * np.where((year0 - p.birth_year) < 29, 9.0, 1.0)
-        * (0.05 + 2.5 * (p.hist / 260.0) ** 2.5)
+        * (0.05 + 2.5 * (p.prop / 260.0) ** 2.2)
     )
-    ment_ready = np.array([1.0, 1.0, 0.45, 0.05])
+    ment_ready = np.array([1.0, 1.0, 0.38, 0.05])
     het_in = np.asarray(cfg.het_inflow)[p.het]
-    hist_share = p.hist / 260.0
+    hist_share = p.prop / 260.0
     lockin = np.array([1.0] + [cfg.lockin[k] for k in PROGRAMMES])
     post = np.array([1.0] + [cfg.post[k] for k in PROGRAMMES])
     sanc_upper = np.array([b[0] for b in cfg.sanction_effect])
@@ -253,16 +327,21 @@ def simulate_block(
     dur_lo = np.array([0] + [cfg.programme_duration[k][0] for k in PROGRAMMES])
     dur_hi = np.array([0] + [cfg.programme_duration[k][1] for k in PROGRAMMES])
     foep_r = np.array([0.0, cfg.exit_foep["match1"], cfg.exit_foep["match2"], cfg.exit_foep["match3"]])
-    xb_base = (
-        0.15 * ((year0 - p.birth_year) < 30)
-        - 0.45 * ((year0 - p.birth_year) >= 50)
-        + np.array([0.0, 0.10, 0.25])[p.education]
+    # age groups of the exit hazard use the current age (ISO year of the week minus birth year),
+    # updated each ISO year: persons age into the 50+ group as the older cohorts leave at 65
+    xb_fixed = (
+        np.array([0.0, 0.10, 0.25])[p.education]
         - 0.25 * (p.origin == 2)
         - 0.05 * p.female
         - 0.08 * (unemp - 5.0)
         - 0.6 * hist_share
     )
-    base_exit = np.exp(xb_base) * het_exit
+
+    def _aged(iso_year: int) -> tuple[np.ndarray, np.ndarray]:
+        age_now = iso_year - p.birth_year
+        xb = xb_fixed + 0.15 * (age_now < 30) - 0.45 * (age_now >= 50)
+        return np.exp(xb) * het_exit, np.exp(cfg.foep_age_slope * (age_now - 45.0))
+
     inflow_h = (
         cfg.inflow
         * het_in
@@ -277,20 +356,33 @@ def simulate_block(
     )
     p_m1 = 1.0 / (1.0 + np.exp(-(score_ready - 0.15)))
     p_m3 = 1.0 / (1.0 + np.exp(score_ready + 2.3))
-    # ---- initial state ---------------------------------------------------------------------
+    # ---- initial state at the start of the burn-in ---------------------------------------------
+    B = burn_in_weeks(cfg, year0)
+    wb = w0 - B
     st = np.full(n, JOB, dtype=np.int8)
-    u0 = rng.random((n, 4))
-    arrived_before = (p.arrival >= 0) & (p.arrival < w0)
+    u0 = rng.random((n, 5))
+    age_b = (year0 - p.birth_year) - B / 52.1775
+    arrived_before = (p.arrival != NO_ARRIVAL) & (p.arrival < wb)
     on_ben = u0[:, 0] < np.minimum(0.95, cfg.share_on_benefit_at_start * (0.2 + 2.0 * hist_share))
-    young = (year0 - p.birth_year) < 25
+    on_ben &= age_b >= 18
+    young = age_b < 25
     st = np.where(young & (u0[:, 1] < 0.25), EDU, st)
-    st = np.where(on_ben, np.where(u0[:, 1] < 0.08, SDP, np.where(p.insured, DP, KH)), st)
-    in_integration = arrived_before & (w0 - p.arrival < cfg.integration_weeks) & (u0[:, 2] < 0.85)
+    # elapsed durations up to the drawn history; insured persons beyond the 104 weeks are on kontanthjælp
+    dur0 = np.floor(u0[:, 3] * p.hist).astype(np.int32)
+    dp_ok = p.insured & (dur0 < cfg.dp_max_weeks)
+    st = np.where(on_ben, np.where(u0[:, 1] < 0.08, SDP, np.where(dp_ok, DP, KH)), st)
+    in_integration = arrived_before & (wb - p.arrival < cfg.integration_weeks) & (u0[:, 2] < 0.85)
     st = np.where(in_integration, IY, st)
-    st = np.where(p.arrival >= w0, WAIT, st).astype(np.int8)
-    dur = np.where(on_ben, np.floor(u0[:, 3] * np.minimum(p.hist, 104)), 0).astype(np.int32)
-    dur = np.where(in_integration, w0 - p.arrival, dur).astype(np.int32)
-    spell_start = (w0 - dur).astype(np.int64)
+    # førtidspension stock: prevalence rising with benefit history and age (absorbing state)
+    p_foep = (
+        cfg.foep_at_burn_in * hist_share**2 * np.clip((age_b - 20.0) / 25.0, 0.0, 2.0) ** cfg.foep_age_power
+    )
+    st = np.where(~in_integration & (u0[:, 4] < p_foep), FOEP, st)
+    st = np.where((p.arrival >= wb) | (p.entry >= w0), WAIT, st).astype(np.int8)
+    on_ben = np.isin(st, (DP, KH, SDP))
+    dur = np.where(on_ben, np.where(st == SDP, np.minimum(dur0, 52), dur0), 0).astype(np.int32)
+    dur = np.where(in_integration, wb - p.arrival, dur).astype(np.int32)
+    spell_start = (wb - dur).astype(np.int64)
     readiness = np.where(u0[:, 2] < p_m1, 1, np.where(u0[:, 2] > 1 - p_m3, 3, 2)).astype(np.int8)
     readiness = np.where(st == DP, np.where(u0[:, 2] < 0.9, 1, 2), readiness).astype(np.int8)
     prog = np.zeros(n, dtype=np.int8)
@@ -301,7 +393,28 @@ def simulate_block(
     ment_left = np.zeros(n, dtype=np.int32)
     interviewed = dur > 13
     dp_used = np.where(st == DP, dur, 0).astype(np.int32)
-    obs_start = np.where(p.arrival >= w0, p.arrival, w0).astype(np.int64)
+    # simulated weeks on public support in the 260 weeks before the window: the part before the burn-in
+    # from the drawn history (at least the elapsed part of the spell in progress), the burn-in as simulated
+    pre = max(260 - B, 0)
+    support_prior = np.where(
+        st == FOEP, pre, np.maximum(np.round(p.hist * pre / 260.0), np.minimum(dur * on_ben, pre))
+    )
+    support_prior = np.where(st == WAIT, 0, support_prior).astype(np.int64)
+    t_begin = -B
+    if resume is not None:
+        rng.bit_generator.state = copy.deepcopy(resume["rng"])
+        st, dur, spell_start, readiness = (
+            resume[k].copy() for k in ("st", "dur", "spell_start", "readiness")
+        )
+        prog, prog_left, prog_start, post_prog = (
+            resume[k].copy() for k in ("prog", "prog_left", "prog_start", "post_prog")
+        )
+        since_sanc, ment_left, interviewed, dp_used = (
+            resume[k].copy() for k in ("since_sanc", "ment_left", "interviewed", "dp_used")
+        )
+        t_begin = 0
+    snapshot: dict[str, Any] | None = None
+    obs_start = np.where(p.arrival >= w0, p.arrival, np.where(p.entry >= w0, p.entry, w0)).astype(np.int64)
     obs_end = np.full(n, w0 + T - 1, dtype=np.int64)
     first_start = np.full((n, P + 1), -1, dtype=np.int32)
     selfsup = np.zeros((T + 1, n), dtype=np.int16)
@@ -316,7 +429,11 @@ def simulate_block(
             "assessment": ("person_id", "week", "end_week", "benefit", "readiness"),
         }
     )
-    age65_week = (w0 + np.round((p.birth_year + 65 - year0) * 52.18)).astype(np.int64)
+    # 65th birthday spread over the birth year (a common week per birth year made yearly spikes of 999)
+    age65_week = (w0 + np.floor((p.birth_year + 65 - year0 + p.birth_frac) * 52.1775)).astype(np.int64)
+    # benefits (and mentors) from the 18th birthday: kontanthjælp and a-dagpenge need age 18
+    age18_week = (w0 + np.floor((p.birth_year + 18 - year0 + p.birth_frac) * 52.1775)).astype(np.int64)
+    iso_year = index_to_isoweek(np.arange(w0 + t_begin, w0 + T))[0]
     death_h = 0.00002 * np.exp(0.09 * (year0 - p.birth_year - 40.0))
     emig_h = np.where(p.origin > 0, cfg.emigration_immigrant, cfg.emigration)
     is_young30 = (year0 - p.birth_year) < 30
@@ -346,8 +463,28 @@ def simulate_block(
                 kind=prog[i],
             )
 
-    for t in range(T):
+    for t in range(t_begin, T):
         wk = w0 + t
+        window = t >= 0
+        if t == 0 and record and resume is None:
+            snapshot = {
+                "rng": copy.deepcopy(rng.bit_generator.state),
+                "st": st.copy(),
+                "dur": dur.copy(),
+                "spell_start": spell_start.copy(),
+                "readiness": readiness.copy(),
+                "prog": prog.copy(),
+                "prog_left": prog_left.copy(),
+                "prog_start": prog_start.copy(),
+                "post_prog": post_prog.copy(),
+                "since_sanc": since_sanc.copy(),
+                "ment_left": ment_left.copy(),
+                "interviewed": interviewed.copy(),
+                "dp_used": dp_used.copy(),
+            }
+        off = disabled if window else 0  # switches act in the window only
+        if t == t_begin or iso_year[t - t_begin] != iso_year[t - t_begin - 1]:
+            base_exit, foep_age = _aged(int(iso_year[t - t_begin]))
         U = rng.random((n, N_CHANNELS), dtype=np.float32)
         # 1. arrivals (start on integrationsydelse)
         arr = (st == WAIT) & (p.arrival == wk)
@@ -357,8 +494,10 @@ def simulate_block(
             spell_start[arr] = wk
             interviewed[arr] = False
             readiness[arr] = np.where(U[arr, 14] < p_m1[arr], 1, np.where(U[arr, 14] > 1 - p_m3[arr], 3, 2))
+        ent = (st == WAIT) & (p.entry == wk)  # 16th birthday: enters self-supporting (no code)
+        st[ent] = JOB
         # 2. censoring: emigration 997, death 998, age 65 999 (independent of the state: same in all worlds)
-        alive = (st != GONE) & (st != WAIT)
+        alive = (st != GONE) & (st != WAIT) & window  # nobody leaves during the burn-in
         c65 = alive & (wk >= age65_week)
         cdeath = alive & ~c65 & (U[:, 13] < death_h)
         cemig = alive & ~c65 & ~cdeath & (U[:, 13] > 1.0 - emig_h)
@@ -375,7 +514,7 @@ def simulate_block(
         band = np.where(dur <= 4, 0, 1)
         h_int = np.where(interviewed, cfg.interview_followup, int_first[st, band])
         iv = onb & (U[:, 12] < h_int)
-        if record and iv.any():
+        if record and window and iv.any():
             i = idx_all[iv]
             rec.add("interview", person_id=i, week=wk, first=~interviewed[i])
         interviewed |= iv
@@ -392,21 +531,22 @@ def simulate_block(
             w[:, 1] *= tilt[i]
             cw = np.cumsum(w, axis=1)
             kind = 1 + np.minimum((U[i, 5][:, None] * cw[:, -1:] >= cw).sum(axis=1), P - 1)
-            ok = kind != disabled
+            ok = kind != off
             i, kind = i[ok], kind[ok]
             d = dur_lo[kind] + np.floor(U[i, 6] * (dur_hi[kind] - dur_lo[kind] + 1)).astype(np.int32)
             prog[i] = kind
             prog_left[i] = d
             prog_start[i] = wk
-            fs = first_start[i, kind - 1]
-            first_start[i, kind - 1] = np.where(fs < 0, t, fs)
-            if record:
+            if window:
+                fs = first_start[i, kind - 1]
+                first_start[i, kind - 1] = np.where(fs < 0, t, fs)
+            if record and window:
                 rec.add("offer", person_id=i, week=wk, kind=kind)
             # mentors attached to the programme (internal)
             company = kind <= 3
             pm = np.where(company, cfg.mentor_at_company, cfg.mentor_at_course * (kind == 4))
             pm = pm * het_ment[i] * ment_ready[readiness[i]] * np.where(st[i] == DP, 0.06, 1.0)
-            mstart = (ment_left[i] == 0) & (U[i, 8] < pm) & (disabled != MENTOR_SWITCH)
+            mstart = (ment_left[i] == 0) & (U[i, 8] < pm) & (off != MENTOR_SWITCH)
             if mstart.any():
                 j = i[mstart]
                 ctx = np.where(company[mstart], 0, 1)
@@ -414,7 +554,7 @@ def simulate_block(
                 _start_mentor(rec, record, j, wk, dm, True, ctx, U, ment_left, first_start, t, P)
         # 5. passive mentors (external)
         pm = ment_b[st] * het_ment * ment_ready[readiness]
-        mp = onb & (prog == 0) & (ment_left == 0) & (U[:, 8] < pm) & (disabled != MENTOR_SWITCH)
+        mp = onb & (prog == 0) & (ment_left == 0) & (U[:, 8] < pm) & (off != MENTOR_SWITCH)
         if mp.any():
             j = idx_all[mp]
             d = (4 + np.floor(U[j, 10] * 27)).astype(np.int32)
@@ -423,18 +563,21 @@ def simulate_block(
         sc = ben & (U[:, 7] < sanc_b[st] * het_sanc)
         if sc.any():
             since_sanc[sc] = 0
-            if record:
+            if record and window:
                 i = idx_all[sc]
                 kind_s = (U[i, 7] < 0.5 * sanc_b[st[i]] * het_sanc[i]).astype(np.int8)
                 rec.add("sanction", person_id=i, week=wk, kind=kind_s)
         # 7. record this week's code and self-support
-        if record:
+        if record and not window and t >= -260:
+            support_prior += _PUBLIC[st]
+        if record and window:
             codes[t] = _CODE[st, prog]
             if cens.any():
                 codes[t, cemig] = 997
                 codes[t, cdeath] = 998
                 codes[t, c65] = 999
-        selfsup[t + 1] = selfsup[t] + ((st == JOB) | (st == EDU))
+        if window:
+            selfsup[t + 1] = selfsup[t] + ((st == JOB) | (st == EDU))
         # 8. transitions at the end of the week -----------------------------------------------
         s_idx = np.searchsorted(sanc_upper, since_sanc, side="right")
         eff = np.where(prog > 0, lockin[prog], post[post_prog]) * sanc_mult[s_idx]
@@ -447,7 +590,7 @@ def simulate_block(
         h_edu = np.where(ben, edu_h * np.where(mentor_on, cfg.mentor_edu_effect, 1.0), 0.0)
         h_sick = np.where(ben, exit_sick_b[st], 0.0)
         h_foep = np.where(ben & (st != DP), foep_r[readiness], 0.0)
-        h_foep = np.where((st == SDP) & (dur > 26), cfg.exit_foep["sygedagpenge"], h_foep)
+        h_foep = np.where((st == SDP) & (dur > 26), cfg.exit_foep["sygedagpenge"], h_foep) * foep_age
         h_kh = np.where(st == SDP, 0.004, 0.0)
         H = np.stack([h_job, h_edu, h_sick, h_foep, h_kh], axis=1)
         Hc = np.cumsum(H, axis=1)
@@ -455,10 +598,10 @@ def simulate_block(
         ex = onb & (U[:, 0] < tot)
         dest = np.minimum((U[:, 1][:, None] * Hc[:, -1:] >= Hc).sum(axis=1), 4)
         # self-supporting persons
-        inflow = (st == JOB) & (U[:, 2] < inflow_h)
+        inflow = (st == JOB) & (U[:, 2] < inflow_h) & (wk >= age18_week)
         to_edu_from_job = (st == JOB) & ~inflow & is_young30 & (U[:, 2] > 1.0 - 0.0015)
         edu_out = (st == EDU) & (U[:, 2] < cfg.edu_exit)
-        edu_kh = (st == EDU) & ~edu_out & (U[:, 2] > 1.0 - 0.002)
+        edu_kh = (st == EDU) & ~edu_out & (U[:, 2] > 1.0 - 0.002) & (wk >= age18_week)
         # programme bookkeeping: completions and ends by exit
         prog_left = np.where(prog > 0, prog_left - 1, prog_left)
         done = (prog > 0) & (prog_left <= 0) & ~ex
@@ -472,11 +615,22 @@ def simulate_block(
         # retention mentors at exit to job/education
         exit_ok = ex & (dest <= 1)
         rm = exit_ok & (ment_left == 0) & (U[:, 9] < cfg.mentor_retention * het_ment)
-        if disabled != MENTOR_SWITCH and t + 1 < T and rm.any():
+        if off != MENTOR_SWITCH and t + 1 < T and rm.any():
             j = idx_all[rm]
             d = (4 + np.floor(U[j, 10] * 13)).astype(np.int32)
             _start_mentor(
-                rec, record, j, wk + 1, d, False, np.full(len(j), 3), U, ment_left, first_start, t + 1, P
+                rec,
+                record,
+                j,
+                wk + 1,
+                d,
+                False,
+                np.full(len(j), 3),
+                U,
+                ment_left,
+                first_start,
+                t + 1 if window else -1,
+                P,
             )
         # new states
         new = st.copy()
@@ -516,8 +670,38 @@ def simulate_block(
     still = st != GONE
     end_programmes(still & (prog > 0), last)
     end_spells(still, last)
-    events = rec.finish() if record else None
-    return p, BlockOutput(codes, obs_start, obs_end, events, first_start, selfsup)
+    events = _clip_to_window(rec.finish(), w0) if record else None
+    # published history: the drawn history (which drives the hazards), raised where the simulated path
+    # needs more weeks (a spell in progress since before the window, a førtidspension stock)
+    if record:
+        support_prior = np.where(obs_start > w0, 0, np.maximum(p.hist, np.minimum(support_prior, 260)))
+    else:
+        support_prior = None
+    return p, BlockOutput(codes, obs_start, obs_end, events, first_start, selfsup, snapshot, support_prior)
+
+
+def _clip_to_window(ev: dict[str, dict[str, np.ndarray]], w0: int) -> dict[str, dict[str, np.ndarray]]:
+    """Keep spell events that reach into the window; clip their first week to ``w0``.
+
+    Benefit spells (``assessment``) keep their true start; the person-level clip to
+    ``obs_start`` happens when the tables are labelled.
+    """
+    out = dict(ev)
+    a = ev["activation"]
+    keep = a["end_week"] >= w0
+    out["activation"] = {c: v[keep] for c, v in a.items()}
+    out["activation"]["week"] = np.maximum(out["activation"]["week"], w0)
+    m = ev["mentor"]
+    end = m["week"] + m["dur"] - 1
+    keep = end >= w0
+    out["mentor"] = {c: v[keep] for c, v in m.items()}
+    start = np.maximum(m["week"][keep], w0)
+    out["mentor"]["dur"] = (end[keep] - start + 1).astype(m["dur"].dtype)
+    out["mentor"]["week"] = start
+    s = ev["assessment"]
+    keep = s["end_week"] >= w0
+    out["assessment"] = {c: v[keep] for c, v in s.items()}
+    return out
 
 
 def _start_mentor(
@@ -535,8 +719,9 @@ def _start_mentor(
     P: int,
 ) -> None:
     ment_left[j] = d
-    fs = first_start[j, P]
-    first_start[j, P] = np.where(fs < 0, t, fs)
+    if t >= 0:  # mentor starts decided in the burn-in are history, not treatments in the window
+        fs = first_start[j, P]
+        first_start[j, P] = np.where(fs < 0, t, fs)
     if not record:
         return
     cum = _REASON_MIX[ctx]

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from evaltools._validation import check_option
 
 __all__ = ["SynthConfig", "PROGRAMMES", "BENEFITS", "MUNICIPALITIES", "HET_TYPES"]
@@ -99,8 +101,26 @@ class SynthConfig:
         more often (positive selection into company-oriented programmes).
     het_sanction, het_mentor, het_inflow : tuple of float
         Multipliers of the sanction, mentor-start and benefit-inflow hazards per type.
+    burn_in_years : int
+        ISO years simulated before the window and then discarded (default 3), so that
+        the stocks, spell durations in progress and the førtidspension stock at the
+        window start follow the model's own dynamics (see ``_engine``).  0 starts
+        the window from the rough initial state below.
     share_on_benefit_at_start : float
-        Base share of persons on a benefit in the first week (modified by type and history).
+        Base share of persons on a benefit at the start of the burn-in (modified by
+        type and history).
+    entrants_per_year : float
+        Share of the persons (per window year) who turn 16 during the window and enter
+        the population then (``obs_start`` = that week; self-supporting at entry).
+        They replace the persons leaving at 65, by death or emigration, so that
+        the population and the benefit stocks do not drift with an ageing closed cohort.
+    foep_at_burn_in, foep_age_power : float
+        Førtidspension stock at the start of the burn-in: prevalence
+        ``foep_at_burn_in * (history share)^2 * clip((age - 20) / 25, 0, 2)^foep_age_power``.
+    foep_age_slope : float
+        The førtidspension hazards in ``exit_foep`` are multiplied by
+        ``exp(foep_age_slope * (age - 45))`` (current age), so that inflow and the
+        exits at 65 balance and the stock stays flat.
     exit_job : dict
         Baseline weekly hazard of exit to self-support by benefit.
     exit_edu_young, exit_edu_other : float
@@ -165,7 +185,12 @@ class SynthConfig:
     het_sanction: tuple[float, float, float] = (1.80, 1.0, 0.50)
     het_mentor: tuple[float, float, float] = (1.80, 1.0, 0.50)
     het_inflow: tuple[float, float, float] = (2.50, 1.0, 0.45)
-    share_on_benefit_at_start: float = 0.30
+    burn_in_years: int = 3
+    share_on_benefit_at_start: float = 0.26
+    foep_at_burn_in: float = 0.16
+    foep_age_power: float = 3.0
+    foep_age_slope: float = 0.08
+    entrants_per_year: float = 0.02
     exit_job: dict[str, float] = field(
         default_factory=lambda: _d(
             adagpenge=0.050, kontanthjaelp=0.016, integrationsydelse=0.0035, sygedagpenge=0.070
@@ -177,7 +202,7 @@ class SynthConfig:
         default_factory=lambda: _d(adagpenge=0.002, kontanthjaelp=0.003, integrationsydelse=0.002)
     )
     exit_foep: dict[str, float] = field(
-        default_factory=lambda: _d(match1=0.0001, match2=0.0012, match3=0.0040, sygedagpenge=0.0015)
+        default_factory=lambda: _d(match1=0.00005, match2=0.0006, match3=0.0020, sygedagpenge=0.00075)
     )
     dp_max_weeks: int = 104
     integration_weeks: int = 156
@@ -255,6 +280,13 @@ class SynthConfig:
     share_arrivals: float = 0.5
 
     def __post_init__(self) -> None:
+        b = self.burn_in_years
+        if not isinstance(b, (int, np.integer)) or isinstance(b, bool) or not 0 <= b <= 30:
+            from evaltools.exceptions import SpecificationError
+
+            raise SpecificationError(
+                f"SynthConfig.burn_in_years must be an int in [0, 30]. Got {b!r} instead."
+            )
         for name in ("lockin", "post"):
             got = getattr(self, name)
             if set(got) != set(PROGRAMMES):

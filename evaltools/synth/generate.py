@@ -35,7 +35,7 @@ from evaltools.synth.truth import ESTIMAND, HORIZONS, TREATMENTS, Truth, structu
 __all__ = ["SynthResult", "generate", "generate_to_disk", "GENERATOR_VERSION"]
 
 #: Bumped whenever the simulation changes its output for a given seed.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 _EVENT_NAMES = ("activation", "mentor", "interview", "offer", "sanction", "assessment")
 
 
@@ -118,11 +118,11 @@ def _run_block(args: tuple[int, int, int, SynthConfig, int, int, int, bool]) -> 
             "birth_year": p.birth_year.astype(np.int16),
             "origin": p.origin.astype(np.int8),
             "migrant_status": p.migrant.astype(np.int8),
-            "arrival_week": p.arrival.astype(np.int32),
+            "arrival_week": p.arrival.astype(np.int64),
             "education": p.education.astype(np.int8),
             "municipality": p.muni.astype(np.int8),
             "insured": p.insured.astype(bool),
-            "support_weeks_prior5y": p.hist.astype(np.int16),
+            "support_weeks_prior5y": out.support_prior.astype(np.int16),
         }
     )
     # readiness at the person's first assessed spell in the window
@@ -149,7 +149,9 @@ def _run_block(args: tuple[int, int, int, SynthConfig, int, int, int, bool]) -> 
             treated = np.flatnonzero(s >= 0)
             if not len(treated):
                 continue
-            _, cf = E.simulate_block(seq, n, cfg, w0, T, year0, disabled=k + 1, record=False)
+            _, cf = E.simulate_block(
+                seq, n, cfg, w0, T, year0, disabled=k + 1, record=False, resume=out.snapshot
+            )
             row = {
                 "person_id": pid[treated],
                 "treatment": np.full(len(treated), k, np.int8),
@@ -200,8 +202,10 @@ def _finish_tables(block: dict[str, Any], w_last: int) -> dict[str, Any]:
     per["sex"] = pd.Categorical(per["sex"], categories=["F", "M"])
     per["origin"] = _label(per["origin"], E.ORIGIN)
     per["migrant_status"] = _label(per["migrant_status"], E.MIGRANT_STATUS)
-    per["arrival_week"] = pd.array(np.where(per["arrival_week"] < 0, -1, per["arrival_week"]), dtype="Int32")
-    per.loc[per["arrival_week"] < 0, "arrival_week"] = pd.NA
+    arr = per["arrival_week"].to_numpy()
+    no_arrival = arr == E.NO_ARRIVAL
+    per["arrival_week"] = pd.array(np.where(no_arrival, 0, arr).astype(np.int32), dtype="Int32")
+    per.loc[no_arrival, "arrival_week"] = pd.NA
     per["education"] = _label(per["education"], E.EDUCATION)
     per["municipality"] = _label(per["municipality"], tuple(m[0] for m in MUNICIPALITIES))
     rdy = per["readiness"].to_numpy()
@@ -383,6 +387,7 @@ def _meta(cfg: SynthConfig, seed: int, n_persons: int, years: int, start_year: i
         "start_year": int(start_year),
         "first_week": w0,
         "last_week": w0 + T - 1,
+        "burn_in_weeks": E.burn_in_weeks(cfg, start_year),
         "block_size": E.BLOCK_SIZE,
         "att_persons": int(min(att_persons, n_persons)),
         "synthetic": True,

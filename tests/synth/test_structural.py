@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from evaltools.data.weeks import index_to_isoweek
 from evaltools.synth import MUNICIPALITIES, PROGRAMMES
 from evaltools.synth.calibration import benefit_spells
 
@@ -73,11 +74,11 @@ def _design(res) -> tuple[pd.Series, pd.DataFrame]:
     mend, found = _latest_before(key_m[om], m["end_week"].to_numpy()[om], key)
     X["mentor"] = (found & (mend >= week)).astype(float)
     # covariates of the baseline hazard
-    year0 = panel.meta["start_year"]
-    age0 = year0 - per.loc[pid, "birth_year"].to_numpy()
+    # the generator's age groups use the current age: ISO year of the week minus birth year
+    age = index_to_isoweek(week)[0] - per.loc[pid, "birth_year"].to_numpy()
     X["log_dd"] = np.log1p((week - start) / 26.0)
-    X["young"] = (age0 < 30).astype(float)
-    X["old"] = (age0 >= 50).astype(float)
+    X["young"] = (age < 30).astype(float)
+    X["old"] = (age >= 50).astype(float)
     edu = per.loc[pid, "education"].astype(str).to_numpy()
     X["vocational"] = (edu == "vocational").astype(float)
     X["higher"] = (edu == "higher").astype(float)
