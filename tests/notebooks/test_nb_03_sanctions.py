@@ -1,0 +1,91 @@
+"""Notebook 03 (sanctions, seed 001 citing Rosholm & Svarer 2010; Svarer 2011): naive Cox vs ToE vs truth.
+
+The numbers are read from the notebook's ``KEY-RESULTS`` line; the true multipliers
+are read from the sample's ``truth.json``, so a regenerated sample changes the
+numbers, not the test.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nbrun import ROOT, run_notebook
+
+from evaltools.synth import Truth
+
+TRUTH = ROOT / "data_samples" / "sample_panel" / "truth.json"
+
+
+@pytest.fixture(scope="module")
+def key(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_notebook("03_sanctions.ipynb", tmp_path_factory.mktemp("nb03"))
+
+
+@pytest.fixture(scope="module")
+def truth() -> Truth:
+    assert Path(TRUTH).is_file()
+    return Truth.read_json(TRUTH)
+
+
+def test_truth_bands_are_the_generators(key: dict, truth: Truth) -> None:
+    # band "a-b" (weeks since the shifted treatment, 1-based) = weeks a-1.. since the sanction
+    assert key["bands"] == ["1-4", "5-8", "9-13", "14+"]
+    expected = [truth.hazard_ratio("sanction", "sanction", weeks_since=w) for w in (0, 4, 8, 13)]
+    np.testing.assert_allclose(key["truth_hr"], expected, rtol=1e-6)
+    assert key["truth_first_band_log_hr"] == pytest.approx(math.log(expected[0]), abs=1e-4)
+    assert expected[0] > expected[1] > expected[2] > expected[3] == 1.0  # fading effect
+
+
+def test_counts_are_consistent(key: dict) -> None:
+    assert 0 < key["n_sanctioned_spells"] < key["n_spells"]
+    assert 0 < key["n_exits"] < key["n_spells"]
+    assert key["n_persons"] <= key["n_spells"]
+    # the Cox rows and the ToE rows describe the same spells, exits and person-weeks
+    assert key["n_cp_events"] == key["n_exits"]
+    assert key["toe_person_weeks"] == key["spell_weeks"]
+    assert key["n_toe_persons"] == key["n_persons"]
+    assert key["n_toe_rows"] > key["n_spells"] and key["n_cp_rows"] > key["n_spells"]
+    assert 0 <= key["n_dropped_first_week"] < 0.05 * key["n_spells"]
+
+
+def test_standard_errors_positive_and_finite(key: dict) -> None:
+    for name in ("naive_se", "toe_se", "oracle_se"):
+        assert len(key[name]) == len(key["bands"]), name
+        for v in key[name]:
+            assert v is not None and math.isfinite(v) and v > 0, name
+    for lo, est, hi in zip(key["toe_lower"], key["toe_log_hr"], key["toe_upper"]):
+        assert lo < est < hi
+
+
+def test_npmle_path(key: dict) -> None:
+    ll = key["npmle_loglike_path"]
+    assert key["npmle_points"] >= 2
+    assert len(ll) == key["npmle_points"]
+    assert all(b >= a - 1e-6 for a, b in zip(ll[:-1], ll[1:])), ll
+    assert 1 <= key["npmle_aic_points"] <= key["npmle_points"]
+    assert 0 < key["npmle_min_prob"] < 1
+
+
+def test_sanctions_are_selected_on_the_hidden_type(key: dict) -> None:
+    assert key["share_low_type_sanctioned"] > key["share_low_type_not_sanctioned"]
+    # the naive Cox model is biased downwards relative to the oracle that conditions on the type
+    assert key["naive_log_hr"][0] < key["oracle_log_hr"][0]
+
+
+def test_toe_is_closer_to_the_truth_than_naive_cox(key: dict) -> None:
+    t = key["truth_first_band_log_hr"]
+    assert abs(key["toe_log_hr"][0] - t) < abs(key["naive_log_hr"][0] - t)
+    # the heterogeneity correction moves the estimate away from the one-point (no heterogeneity) fit
+    assert key["toe_log_hr"][0] > key["toe1_log_hr"][0]
+
+
+def test_truth_inside_toe_or_oracle_interval_for_the_main_band(key: dict) -> None:
+    t = key["truth_first_band_log_hr"]
+    in_toe = key["toe_lower"][0] <= t <= key["toe_upper"][0]
+    in_oracle = key["oracle_lower"][0] <= t <= key["oracle_upper"][0]
+    assert in_toe or in_oracle
+    # the sanction raises the exit hazard in the first weeks (the estimate is positive)
+    assert key["toe_log_hr"][0] > 0 and key["oracle_log_hr"][0] > 0
