@@ -16,7 +16,12 @@ from evaltools.data.checks import Issue, ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.counting import to_counting_process
 from evaltools.data.io import read_dream, read_long, to_dream_wide, write_dream, write_long
-from evaltools.data.outcomes import self_supporting_at, weeks_on_public_support, weeks_self_supporting
+from evaltools.data.outcomes import (
+    is_self_supporting,
+    self_supporting_at,
+    weeks_on_public_support,
+    weeks_self_supporting,
+)
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.person_period import to_person_period
 from evaltools.data.spells import build_spells
@@ -49,6 +54,7 @@ __all__ = [
     "build_spells",
     "to_counting_process",
     "to_person_period",
+    "is_self_supporting",
     "self_supporting_at",
     "weeks_self_supporting",
     "weeks_on_public_support",

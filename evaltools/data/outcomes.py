@@ -34,7 +34,13 @@ from evaltools._validation import check_columns, check_option
 from evaltools.data.panel import RegisterPanel
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 
-__all__ = ["self_supporting_at", "weeks_self_supporting", "weeks_on_public_support", "DEFINITIONS"]
+__all__ = [
+    "self_supporting_at",
+    "weeks_self_supporting",
+    "weeks_on_public_support",
+    "is_self_supporting",
+    "DEFINITIONS",
+]
 
 #: Self-support definitions understood by the outcome functions.
 DEFINITIONS = ("no_code", "no_code_or_su")
@@ -237,3 +243,72 @@ def weeks_on_public_support(
     n = _count_coded(panel, codes, pid, a, b)
     incomplete = (week - int(lookback) < lo) | (week - 1 > hi)
     return _finish(n, incomplete, partial, index, f"weeks_public_support_{int(lookback)}", where, "Int32")
+
+
+def is_self_supporting(
+    panel: RegisterPanel,
+    person_id: np.ndarray | pd.Series,
+    week: np.ndarray | pd.Series,
+    *,
+    definition: str = "no_code",
+) -> np.ndarray:
+    """Whether each (person, week) pair is self-supporting: a vectorised array version for large grids.
+
+    Unlike :func:`self_supporting_at` there is no reference week or horizon and
+    no Series is built, so millions of pairs (e.g. every week of an outcome
+    window for every risk-set row) take one binary search each.
+
+    Parameters
+    ----------
+    panel : RegisterPanel
+        The register panel.
+    person_id, week : array-like of int
+        Equal-length arrays of person ids (in ``panel.persons``) and week indices.
+    definition : {"no_code", "no_code_or_su"}, default="no_code"
+        Self-support definition (see the module docstring).
+
+    Returns
+    -------
+    ndarray of bool
+        True where the person has no code counting against self-support that week.
+
+    Raises
+    ------
+    DataValidationError
+        If a person is not in ``panel.persons`` or a week is outside the
+        person's observation window (where self-support is unknown).
+
+    Examples
+    --------
+    >>> from evaltools.data import read_panel
+    >>> panel = read_panel("data_samples/sample_panel")  # doctest: +SKIP
+    >>> is_self_supporting(panel, [1, 1], [100, 101])  # doctest: +SKIP
+    array([ True, False])
+    """
+    where = "is_self_supporting"
+    codes = _not_self_supporting_codes(panel, definition, where)
+    pid = np.asarray(person_id).astype(np.int64).ravel()
+    wk = np.asarray(week).astype(np.int64).ravel()
+    if pid.shape != wk.shape:
+        raise SpecificationError(
+            f"{where}: person_id and week must have the same length; got {len(pid):,} and {len(wk):,}."
+        )
+    ppid = panel.persons["person_id"].to_numpy()
+    pos = np.searchsorted(ppid, pid)
+    pos_c = np.minimum(pos, max(len(ppid) - 1, 0))
+    known = (pos < len(ppid)) & (ppid[pos_c] == pid) if len(ppid) else np.zeros(len(pid), bool)
+    if not known.all():
+        raise DataValidationError(
+            f"{where}: {int((~known).sum()):,} pair(s) name persons not in panel.persons "
+            f"(e.g. person_id={np.unique(pid[~known])[:3].tolist()})."
+        )
+    lo = panel.persons["obs_start"].to_numpy(np.int64)[pos_c]
+    hi = panel.persons["obs_end"].to_numpy(np.int64)[pos_c]
+    out = (wk < lo) | (wk > hi)
+    if out.any():
+        raise DataValidationError(
+            f"{where}: {int(out.sum()):,} of {len(wk):,} weeks are outside the person's observation window "
+            f"(e.g. person_id={pid[out][:3].tolist()}, week={wk[out][:3].tolist()}); self-support is unknown "
+            "there. Restrict the pairs to [obs_start, obs_end]."
+        )
+    return _count_coded(panel, codes, pid, wk, wk) == 0

@@ -14,6 +14,7 @@ from evaltools.selection.sensitivity import (
     oster_delta,
     rosenbaum_bounds,
 )
+from evaltools.selection.survival import IPWSurvival, IPWSurvivalResults, ipw_survival
 from evaltools.selection.weighting import AIPW, IPW, WeightingResults
 
 __all__ = [
@@ -37,6 +38,9 @@ __all__ = [
     "oster_bounds",
     "oster_delta",
     "OsterResults",
+    "IPWSurvival",
+    "IPWSurvivalResults",
+    "ipw_survival",
     "DynamicEvaluation",
     "DynamicResults",
     "municipality_panel_ols",

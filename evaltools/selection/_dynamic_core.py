@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from evaltools.exceptions import DataValidationError
 
-__all__ = ["stack_elapsed", "last_interval", "logit_fit", "band_effect", "BandFit"]
+__all__ = ["stack_elapsed", "last_interval", "logit_fit", "band_effect", "BandFit", "cluster_covariance"]
 
 
 def stack_elapsed(duration: np.ndarray, elapsed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,6 +146,7 @@ def band_effect(
     estimator: str,
     freq: np.ndarray | None = None,
     pscore_correction: bool = True,
+    pscore: np.ndarray | None = None,
 ) -> BandFit:
     """ATT of one band by IPW (Hajek odds weights) or AIPW (outcome regression on controls).
 
@@ -162,6 +162,9 @@ def band_effect(
         Frequency weights (bootstrap multiplicities).
     pscore_correction : bool, default=True
         Add the propensity-estimation term to the IPW influence function.
+    pscore : array, optional
+        Fitted probabilities of this very logit (``logit_fit(x, t, freq)``), when
+        already computed; skips the re-fit.
 
     Returns
     -------
@@ -170,7 +173,7 @@ def band_effect(
     """
     f = np.ones(len(t)) if freq is None else np.asarray(freq, dtype=float)
     tb = t.astype(bool)
-    _, p = logit_fit(x, t.astype(float), f)
+    p = logit_fit(x, t.astype(float), f)[1] if pscore is None else np.asarray(pscore, dtype=float)
     odds = p / (1 - p)
     wc = np.where(tb, 0.0, odds)
     n1 = float(f[tb].sum())
@@ -212,10 +215,30 @@ def band_effect(
     )
 
 
-def cluster_variance(infl: np.ndarray, cluster: np.ndarray) -> float:
-    """Variance of a sum-form influence function clustered by ``cluster`` (small-sample G/(G-1))."""
-    s = pd.Series(infl).groupby(cluster).sum().to_numpy()
-    g = len(s)
+def cluster_covariance(infl: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+    """Covariance of sum-form influence functions clustered by ``cluster`` (small-sample factor G/(G-1)).
+
+    Parameters
+    ----------
+    infl : array, shape (n,) or (n, k)
+        Influence-function contributions of each row to ``k`` estimates (sum form:
+        ``estimate - truth ~= infl.sum(axis=0)``).
+    cluster : array, shape (n,)
+        Cluster labels (persons).
+
+    Returns
+    -------
+    ndarray, shape (k, k)
+        ``G/(G-1) sum_g (s_g - mean s)(s_g - mean s)'`` over the cluster sums ``s_g``
+        (NaN with fewer than two clusters).
+    """
+    m = np.asarray(infl, dtype=float)
+    m = m[:, None] if m.ndim == 1 else m
+    _, inv = np.unique(np.asarray(cluster), return_inverse=True)
+    g = int(inv.max()) + 1 if len(inv) else 0
     if g < 2:
-        return float("nan")
-    return float(g / (g - 1) * np.sum((s - s.mean()) ** 2))
+        return np.full((m.shape[1], m.shape[1]), np.nan)
+    s = np.zeros((g, m.shape[1]))
+    np.add.at(s, inv.ravel(), m)
+    sc = s - s.mean(axis=0)
+    return g / (g - 1) * sc.T @ sc

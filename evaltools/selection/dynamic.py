@@ -32,17 +32,18 @@ import pandas as pd
 from scipy import stats
 
 from evaltools._validation import check_columns, check_option
-from evaltools.data.outcomes import (
-    _count_coded,
-    _not_self_supporting_codes,
-    weeks_on_public_support,
-    weeks_self_supporting,
-)
+from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support, weeks_self_supporting
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.spells import build_spells
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.reporting.results import EstimationResults
-from evaltools.selection._dynamic_core import band_effect, last_interval, logit_fit, stack_elapsed
+from evaltools.selection._dynamic_core import (
+    band_effect,
+    cluster_covariance,
+    last_interval,
+    logit_fit,
+    stack_elapsed,
+)
 
 __all__ = ["DynamicEvaluation", "DynamicResults"]
 
@@ -365,7 +366,9 @@ class DynamicEvaluation:
         y_all = tab["y"].to_numpy(float)
         bands = tab["band"].to_numpy()
         if self.comparison == "censor_later":
-            y_all = self._censored_outcome(freq)
+            y_all, p_cache = self._censored_outcome(freq)
+        else:
+            p_cache = {}
         per: list[dict[str, Any]] = []
         infl = np.zeros(len(tab))
         weights = np.zeros(len(tab))
@@ -386,7 +389,7 @@ class DynamicEvaluation:
             if self.estimator == "matching":
                 fit = self._match(xd, t, y_all[m], f)
             else:
-                fit = band_effect(xd, t, y_all[m], estimator=self.estimator, freq=f)
+                fit = band_effect(xd, t, y_all[m], estimator=self.estimator, freq=f, pscore=p_cache.get(b))
                 infl[m] = fit.influence
                 weights[m] = fit.weights
             per.append(
@@ -413,8 +416,12 @@ class DynamicEvaluation:
             parts.append(u.astype(float)[:, None])
         return np.hstack(parts)
 
-    def _censored_outcome(self, freq: np.ndarray | None) -> np.ndarray:
-        """IPCW outcome: controls censored at their later start, weighted by 1 / P(not started by t)."""
+    def _censored_outcome(self, freq: np.ndarray | None) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """IPCW outcome: controls censored at their later start, weighted by 1 / P(not started by t).
+
+        Also returns the fitted propensities of each band's logit (the same model
+        :func:`band_effect` needs, so it is fitted once).
+        """
         hz, tab, ip = self._hazard, self._table, self._ipcw
         xcols = [f"x__{c}" for c in self.design_columns]
         xh = hz[xcols].to_numpy(float)
@@ -422,6 +429,7 @@ class DynamicEvaluation:
         bands_h = hz["band"].to_numpy()
         lam = np.zeros(len(hz))
         fr = np.ones(len(tab)) if freq is None else freq
+        p_cache: dict[int, np.ndarray] = {}
         for b, (lo, hi) in enumerate(self.bands):
             m = (tab["band"].to_numpy() == b) & (fr > 0)
             t = tab["treated"].to_numpy()[m]
@@ -429,7 +437,7 @@ class DynamicEvaluation:
                 continue
             keepcol = _usable_columns(xt[m], t.astype(bool), fr[m])
             xd = self._band_design(xt[m], tab["u"].to_numpy()[m], keepcol, hi > lo)
-            beta, _ = logit_fit(xd, t.astype(float), fr[m])
+            beta, p_cache[b] = logit_fit(xd, t.astype(float), fr[m])
             mh = bands_h == b
             xdh = self._band_design(xh[mh], hz["u_model"].to_numpy()[mh], keepcol, hi > lo)
             lam[mh] = 1.0 / (1.0 + np.exp(-np.clip(xdh @ beta, -35, 35)))
@@ -438,7 +446,7 @@ class DynamicEvaluation:
         z = (ip["ss"] & ip["uncensored"]) / surv
         y = tab["y"].to_numpy(float).copy()
         y[ip["rows"]] = z.sum(axis=1)
-        return y
+        return y, p_cache
 
     def _match(self, xd: np.ndarray, t: np.ndarray, y: np.ndarray, f: np.ndarray | None) -> Any:
         from types import SimpleNamespace
@@ -545,10 +553,7 @@ class DynamicEvaluation:
                     pooled_if + np.where(np.isin(band, per["band"]), t * (eb - pooled), 0.0) / n1.sum()
                 )
                 mats.append(pooled_if)
-                g = pd.DataFrame(np.column_stack(mats)).groupby(pid).sum().to_numpy()
-                ng = len(g)
-                gc = g - g.mean(axis=0)
-                cov = ng / (ng - 1) * gc.T @ gc
+                cov = cluster_covariance(np.column_stack(mats), pid)
                 se_note = "Standard errors: influence functions clustered by person" + (
                     " (including the propensity-estimation term)." if self.estimator == "ipw" else "."
                 )
@@ -696,9 +701,8 @@ def _ipcw_setup(
     pid = tab["person_id"].to_numpy(np.int64)[rows]
     w = tab["week"].to_numpy(np.int64)[rows]
     weeks = w[:, None] + np.arange(horizon)[None, :]
-    codes = _not_self_supporting_codes(panel, definition, _W)
     pid_f = np.repeat(pid, horizon)
-    coded = _count_coded(panel, codes, pid_f, weeks.ravel(), weeks.ravel()).reshape(weeks.shape)
+    ss = is_self_supporting(panel, pid_f, weeks.ravel(), definition=definition).reshape(weeks.shape)
     hp = hz["person_id"].to_numpy(np.int64)
     hw = hz["week"].to_numpy(np.int64)
     if np.any((hp[1:] < hp[:-1]) | ((hp[1:] == hp[:-1]) & (hw[1:] <= hw[:-1]))):
@@ -707,7 +711,7 @@ def _ipcw_setup(
     _, pos_w, _ = _last_pos(hp, hw, pid, w)
     return {
         "rows": rows,
-        "ss": coded == 0,
+        "ss": ss,
         "uncensored": tw[rows][:, None] > weeks,
         "pos_t": pos_t_s.reshape(weeks.shape),
         "pos_w": pos_w,
@@ -746,7 +750,12 @@ def _survival(tab: pd.DataFrame, weights: np.ndarray, per: pd.DataFrame) -> pd.D
     wc = np.where(t, 0.0, weights)
     sw = pd.Series(wc).groupby(band).transform("sum").to_numpy()
     wc = np.where(sw > 0, wc / np.where(sw > 0, sw, 1) * share, 0.0)
-    alive = rem[:, None] >= weeks[None, :]
-    treated = alive[t].mean(axis=0)
-    control = (wc[:, None] * alive).sum(axis=0) / wc.sum()
+
+    # share with remaining >= k: reverse cumulative sums of (weighted) counts by remaining (no n x k grid)
+    def alive(weight: np.ndarray) -> np.ndarray:
+        by_rem = np.bincount(rem, weights=weight, minlength=h)
+        return np.cumsum(by_rem[::-1])[::-1][: len(weeks)] / weight.sum()
+
+    treated = alive(t.astype(float))
+    control = alive(wc)
     return pd.DataFrame({"weeks": weeks, "treated": treated, "control": control})

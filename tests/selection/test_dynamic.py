@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaltools.data.outcomes import is_self_supporting, self_supporting_at
+from evaltools.exceptions import DataValidationError
 from evaltools.selection import PropensityScore
-from evaltools.selection._dynamic_core import logit_fit, stack_elapsed
+from evaltools.selection._dynamic_core import cluster_covariance, logit_fit, stack_elapsed
 from evaltools.selection.dynamic import DynamicEvaluation
 from evaltools.synth import SynthConfig, generate
 
@@ -85,6 +87,62 @@ def test_logit_matches_propensity_score():
     _, pf = logit_fit(np.column_stack([np.ones(500), x]), t, f.astype(float))
     _, pr = logit_fit(np.column_stack([np.ones(500), x])[idx], t[idx])
     np.testing.assert_allclose(pf[idx], pr, rtol=1e-7)
+
+
+def test_cluster_covariance_matches_groupby():
+    rng = np.random.default_rng(3)
+    infl = rng.normal(size=(200, 3))
+    cl = rng.integers(0, 40, 200) * 7
+    g = pd.DataFrame(infl).groupby(cl).sum().to_numpy()
+    gc = g - g.mean(axis=0)
+    np.testing.assert_allclose(cluster_covariance(infl, cl), len(g) / (len(g) - 1) * gc.T @ gc, rtol=1e-12)
+    # one column: the clustered variance; singletons: the ordinary n/(n-1) variance of the sum
+    v = cluster_covariance(infl[:, 0], np.arange(200))
+    assert v.shape == (1, 1) and np.isclose(v[0, 0], 200 * infl[:, 0].var(ddof=1))
+    assert np.isnan(cluster_covariance(infl, np.zeros(200))).all()
+
+
+def test_is_self_supporting_matches_self_supporting_at(draw):
+    panel = draw.panel
+    rng = np.random.default_rng(0)
+    p = panel.persons.sample(300, random_state=1)
+    wk = rng.integers(p["obs_start"].to_numpy(), p["obs_end"].to_numpy() + 1)
+    for definition in ("no_code", "no_code_or_su"):
+        got = is_self_supporting(panel, p["person_id"].to_numpy(), wk, definition=definition)
+        ref = self_supporting_at(
+            panel,
+            pd.DataFrame({"person_id": p["person_id"].to_numpy(), "week": wk}),
+            0,
+            definition=definition,
+        )
+        np.testing.assert_array_equal(got, ref.to_numpy(dtype=bool))
+    assert (~is_self_supporting(panel, p["person_id"].to_numpy(), wk)).sum() > 0
+    with pytest.raises(DataValidationError, match="observation window"):
+        is_self_supporting(panel, p["person_id"].to_numpy()[:1], p["obs_end"].to_numpy()[:1] + 1)
+    with pytest.raises(DataValidationError, match="not in panel.persons"):
+        is_self_supporting(panel, [-5], [int(p["obs_start"].iloc[0])])
+
+
+def test_survival_curves_match_grid_formula():
+    from evaltools.selection.dynamic import _survival
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    tab = pd.DataFrame(
+        {"treated": rng.random(n) < 0.2, "band": rng.integers(0, 3, n), "remaining": rng.integers(0, 200, n)}
+    )
+    w = rng.exponential(size=n)
+    per = pd.DataFrame({"band": [0, 1, 2], "n_treated": tab.groupby("band")["treated"].sum().to_numpy()})
+    got = _survival(tab, w, per)
+    t = tab["treated"].to_numpy()
+    band = tab["band"].to_numpy()
+    share = (per.set_index("band")["n_treated"] / per["n_treated"].sum()).reindex(band).to_numpy()
+    wc = np.where(t, 0.0, w)
+    wc = wc / pd.Series(wc).groupby(band).transform("sum").to_numpy() * share
+    alive = tab["remaining"].to_numpy()[:, None] >= np.arange(157)[None, :]
+    np.testing.assert_allclose(got["treated"], alive[t].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(got["control"], (wc[:, None] * alive).sum(axis=0) / wc.sum(), rtol=1e-10)
+    assert got["weeks"].tolist() == list(range(157))
 
 
 def test_risk_set_definition(draw):
@@ -188,6 +246,13 @@ def test_monte_carlo_fast():
 @pytest.mark.slow
 def test_monte_carlo_slow():
     d = _mc(range(200, 240), 8192)
+    for comp, g in d.groupby("comparison"):
+        e = g.est - g.truth
+        print(  # shown with pytest -s: the numbers reported for the Monte Carlo check
+            f"{comp}: reps={len(g)} mean truth={g.truth.mean():.3f} bias={e.mean():.3f} "
+            f"(MC SE {e.std() / np.sqrt(len(g)):.3f}) sd(est-truth)={e.std():.3f} mean SE={g.se.mean():.3f} "
+            f"coverage={g.cover.mean():.3f}"
+        )
     c = d[d.comparison == "censor_later"]
     err = (c.est - c.truth).mean()
     assert abs(err) < 3 * (c.est - c.truth).std() / np.sqrt(len(c))
