@@ -28,7 +28,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "matching": ("bench_matching.py", ["--controls", "1000000", "--treated", "50000"],
                  ["--controls", "20000", "--treated", "1000"]),
     "heckman": ("bench_heckman.py", ["--rows", "200000"], ["--rows", "5000"]),
-    "dynamic": ("bench_dynamic.py", ["--persons", "20000", "--extra-covariates", "37"], ["--persons", "5000"]),
+    "dynamic": ("bench_dynamic.py", ["--persons", "20000", "--extra-covariates", "37"],
+                ["--persons", "5000"]),
     "mph": ("bench_mph.py", ["--persons", "5000"], ["--persons", "1000", "--max-points", "3"]),
 }
 
