@@ -32,7 +32,11 @@ class MPHResults(EstimationResults):
     hazards : tuple of str
         Hazard (transition) names in parameter order.
     effect_params : dict
-        ``{hazard: [parameter names of the treatment-effect bands]}``.
+        ``{hazard: [parameter names of the treatment-effect bands]}`` (all treatments).
+    effect_groups : dict
+        ``{(hazard, treatment): [parameter names]}``.
+    treatments : tuple of str
+        Treatment labels (empty without treatment hazard).
     converged : bool
         Whether the optimiser reported convergence.
     rank : int
@@ -50,6 +54,8 @@ class MPHResults(EstimationResults):
     n_rows: int
     hazards: tuple[str, ...]
     effect_params: dict[str, list[str]]
+    effect_groups: dict[tuple[str, str], list[str]]
+    treatments: tuple[str, ...]
     converged: bool
     rank: int
     masspoint_params: list[str]
@@ -58,7 +64,8 @@ class MPHResults(EstimationResults):
         frame = self.to_frame()
         return [frame.drop(index=self.masspoint_params), self.masspoints]
 
-    def effects(self, hazard: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    def effects(self, hazard: str | None = None, alpha: float = 0.05, *,
+                treatment: str | None = None) -> pd.DataFrame:
         """Treatment-effect bands of one exit hazard (log hazard ratios and intervals).
 
         Parameters
@@ -67,6 +74,9 @@ class MPHResults(EstimationResults):
             Exit hazard name (default: the first one with effect parameters).
         alpha : float, default=0.05
             One minus the confidence level.
+        treatment : str, optional
+            With several treatments: the one whose bands are returned (default:
+            all, indexed by ``"<treatment>[<band>]"``).
 
         Returns
         -------
@@ -82,13 +92,24 @@ class MPHResults(EstimationResults):
                 f"The 'hazard' parameter of MPHResults.effects must be a str among "
                 f"{set(self.effect_params)}. Got {hazard!r} instead."
             )
-        names = self.effect_params[hazard]
+        if treatment is not None:
+            if (hazard, treatment) not in self.effect_groups:
+                raise SpecificationError(
+                    f"The 'treatment' parameter of MPHResults.effects must be a str among "
+                    f"{set(self.treatments)}. Got {treatment!r} instead.")
+            names = self.effect_groups[(hazard, treatment)]
+        else:
+            names = self.effect_params[hazard]
         out = self.to_frame(alpha).loc[names]
-        out.index = [n.split("[", 1)[1].rstrip("]") if "[" in n else n for n in names]
-        out.index.name = "weeks since treatment"
+        if treatment is None and len(self.treatments) > 1:
+            out.index = [n.split(":", 1)[1] for n in names]
+        else:
+            out.index = [n.split("[", 1)[1].rstrip("]") if "[" in n else n for n in names]
+        out.index.name = "effect band"
         return out
 
-    def plot(self, ax: Any = None, *, hazard: str | None = None, alpha: float = 0.05, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, *, hazard: str | None = None, alpha: float = 0.05,
+             treatment: str | None = None, **kwargs: Any) -> Any:
         """Plot the treatment effect by time since treatment with confidence intervals.
 
         Parameters
@@ -99,6 +120,8 @@ class MPHResults(EstimationResults):
             Exit hazard (default: the first with effect parameters).
         alpha : float, default=0.05
             One minus the confidence level.
+        treatment : str, optional
+            With several treatments: the one to plot (default: all).
         **kwargs
             Passed to ``Axes.errorbar``.
 
@@ -108,7 +131,7 @@ class MPHResults(EstimationResults):
         """
         import matplotlib.pyplot as plt
 
-        eff = self.effects(hazard, alpha)
+        eff = self.effects(hazard, alpha, treatment=treatment)
         if ax is None:
             _, ax = plt.subplots()
         x = np.arange(len(eff))
@@ -120,7 +143,8 @@ class MPHResults(EstimationResults):
         ax.axhline(0.0, color="grey", lw=0.8)
         ax.set_xticks(x)
         ax.set_xticklabels(list(eff.index))
-        ax.set_xlabel("weeks since treatment")
+        ax.set_xlabel("effect band (weeks since treatment)" if treatment is None else
+                      f"effect band of {treatment!r}")
         ax.set_ylabel("treatment effect (log hazard ratio)")
         ax.set_title(f"{self.n_points}-point NPMLE, {int(round((1 - alpha) * 100))}% CI")
         return ax

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from scipy import stats
 
 from evaltools.exceptions import SpecificationError
 
-__all__ = ["ToEDGP", "simulate_toe", "run_monte_carlo", "TRUE_PARAMS"]
+__all__ = ["ToEDGP", "simulate_toe", "toe_model", "run_monte_carlo", "TRUE_PARAMS"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,19 @@ class ToEDGP:
         Mass-point locations ``(v_exit, v_treatment)``.
     probs : tuple of float
         Mass-point probabilities.
+    programme_points : tuple of float
+        Log-intercepts of a second treatment, a *programme* with a duration,
+        per mass point (empty: no programme).  Like the first treatment it is
+        a competing transition in its week; it lasts ``programme_weeks``
+        weeks (lock-in) and then has a permanent post-programme effect.
+    programme_baseline : tuple of float
+        Log-baseline shifts of the programme hazard per band.
+    beta_programme : float
+        Coefficient of ``x1`` in the programme hazard.
+    programme_weeks : tuple of (int, int)
+        Range of programme durations (uniform, inclusive).
+    lockin, post : float
+        True log hazard ratios of the exit hazard in and after the programme.
     """
 
     horizon: int = 104
@@ -65,12 +79,33 @@ class ToEDGP:
     beta_treatment: float = 0.3
     points: tuple[tuple[float, float], ...] = field(default=((-2.0, -4.2), (-3.4, -2.6)))
     probs: tuple[float, ...] = (0.5, 0.5)
+    programme_points: tuple[float, ...] = ()
+    programme_baseline: tuple[float, ...] = (0.0, -0.2, -0.4)
+    beta_programme: float = -0.3
+    programme_weeks: tuple[int, int] = (4, 12)
+    lockin: float = -0.5
+    post: float = 0.4
+
+    @property
+    def has_programme(self) -> bool:
+        """Whether the DGP has the second (programme) treatment."""
+        return len(self.programme_points) > 0
 
     def true_params(self) -> dict[str, float]:
-        """True values under the parameter names of :class:`TimingOfEvents`."""
+        """True values under the parameter names of :class:`TimingOfEvents`.
+
+        With a programme the model has two treatments (``treated`` given as a
+        list), so the effect names are ``exit:treatment[...]`` and
+        ``exit:programme[lock-in]`` / ``exit:programme[post 1+]``.
+        """
         from evaltools.duration._mph_rows import band_labels
 
-        out = {f"exit:effect[{lab}]": e for lab, e in zip(band_labels(list(self.effect_bands)), self.effects)}
+        tag = "treatment" if self.has_programme else "effect"
+        out = {f"exit:{tag}[{lab}]": e for lab, e in zip(band_labels(list(self.effect_bands)), self.effects)}
+        if self.has_programme:
+            out["exit:programme[lock-in]"] = self.lockin
+            out["exit:programme[post 1+]"] = self.post
+            out["programme:x1"] = self.beta_programme
         out["exit:x1"] = self.beta_exit
         out["treatment:x1"] = self.beta_treatment
         return out
@@ -96,11 +131,16 @@ def simulate_toe(n_persons: int, seed: int | np.random.SeedSequence | None = Non
     -------
     DataFrame
         ``id, duration`` (last observed week), ``exit`` (1 = exit in that week),
-        ``treatment_week`` (NaN if untreated), ``x1`` and the true ``type``.
+        ``treatment_week`` (NaN if untreated), ``x1`` and the true ``type``;
+        with a programme also ``programme_week`` and ``programme_end`` (last
+        lock-in week; the start is a transition in its week, the lock-in runs
+        from the next week, as :func:`build_toe_rows` with ``effect_from="next_week"``).
     """
     dgp = dgp or ToEDGP()
     if len(dgp.points) != len(dgp.probs) or not np.isclose(sum(dgp.probs), 1.0):
         raise SpecificationError("ToEDGP: 'points' and 'probs' must have equal length and probs sum to 1.")
+    if dgp.has_programme and len(dgp.programme_points) != len(dgp.probs):
+        raise SpecificationError("ToEDGP: 'programme_points' needs one location per mass point.")
     rng = np.random.default_rng(seed)
     n = int(n_persons)
     x1 = rng.standard_normal(n)
@@ -113,6 +153,12 @@ def simulate_toe(n_persons: int, seed: int | np.random.SeedSequence | None = Non
     duration = np.full(n, dgp.horizon)
     exited = np.zeros(n, bool)
     tweek = np.full(n, np.nan)
+    pweek = np.full(n, np.nan)
+    pend = np.full(n, np.nan)
+    prog = dgp.has_programme
+    vq = np.asarray(dgp.programme_points, dtype=float)[typ] if prog else np.zeros(n)
+    aq = np.asarray(dgp.programme_baseline, dtype=float)
+    plen = rng.integers(dgp.programme_weeks[0], dgp.programme_weeks[1] + 1, size=n) if prog else np.zeros(n)
     active = np.ones(n, bool)
     for week in range(1, dgp.horizon + 1):
         band = int(np.searchsorted(bb, week - 1, side="right"))
@@ -123,32 +169,65 @@ def simulate_toe(n_persons: int, seed: int | np.random.SeedSequence | None = Non
         since = week - np.where(treated, tweek[idx], week)
         ebnd = np.searchsorted(eb, since - 1, side="right")
         le = ve[idx] + ae[band] + dgp.beta_exit * x1[idx] + np.where(treated, eff[ebnd], 0.0)
+        p_on = np.isfinite(pweek[idx])
+        if prog:
+            in_prog = p_on & (week <= pend[idx])
+            le = le + np.where(in_prog, dgp.lockin, np.where(p_on, dgp.post, 0.0))
         he = np.exp(le)
         hp = np.where(treated, 0.0, np.exp(vp[idx] + ap[band] + dgp.beta_treatment * x1[idx]))
-        H = he + hp
+        hq = (np.where(p_on, 0.0, np.exp(vq[idx] + aq[band] + dgp.beta_programme * x1[idx])) if prog
+              else np.zeros(idx.size))
+        H = he + hp + hq
         u = rng.random(idx.size)
         trans = u < -np.expm1(-H)
-        is_exit = trans & (rng.random(idx.size) * H < he)
-        is_treat = trans & ~is_exit
+        u2 = rng.random(idx.size) * H
+        is_exit = trans & (u2 < he)
+        is_treat = trans & ~is_exit & (u2 < he + hp)
+        is_prog = trans & ~is_exit & ~is_treat
         ex_i = idx[is_exit]
         exited[ex_i] = True
         duration[ex_i] = week
         active[ex_i] = False
         tweek[idx[is_treat]] = week
-    return pd.DataFrame({"id": np.arange(n), "duration": duration, "exit": exited.astype(np.int8),
-                         "treatment_week": tweek, "x1": x1, "type": typ})
+        pweek[idx[is_prog]] = week
+        pend[idx[is_prog]] = week + plen[idx[is_prog]]
+    out = pd.DataFrame({"id": np.arange(n), "duration": duration, "exit": exited.astype(np.int8),
+                        "treatment_week": tweek, "x1": x1, "type": typ})
+    if prog:
+        out["programme_week"] = pweek
+        out["programme_end"] = pend
+    return out
+
+
+def toe_model(spells: pd.DataFrame, dgp: ToEDGP) -> Any:
+    """The correctly specified :class:`~evaltools.duration.mph.TimingOfEvents` model for ``dgp``."""
+    from evaltools.duration.mph import TimingOfEvents, build_toe_rows
+
+    if not dgp.has_programme:
+        rows = build_toe_rows(spells, id="id", duration="duration", exit="exit",
+                              treatment_week="treatment_week", baseline_bands=dgp.baseline_bands,
+                              effect_bands=dgp.effect_bands, covariates=["x1"])
+        return TimingOfEvents(rows, id="id", duration="duration", event="event", treated="treated",
+                              baseline_band="band", effect_band="effect_band", exit_covariates=["x1"],
+                              treatment_covariates=["x1"])
+    end = spells["programme_end"]
+    sp = spells.assign(programme_end=end.where(end <= spells["duration"]))
+    rows = build_toe_rows(sp, id="id", duration="duration", exit="exit",
+                          treatment_week={"treatment": "treatment_week", "programme": "programme_week"},
+                          treatment_end={"programme": "programme_end"}, baseline_bands=dgp.baseline_bands,
+                          effect_bands={"treatment": dgp.effect_bands}, covariates=["x1"])
+    kw = {"at_risk": {"exit": "at_risk_exit"}} if "at_risk_exit" in rows else {}
+    return TimingOfEvents(rows, id="id", duration="duration", event="event",
+                          treated=["treated_treatment", "treated_programme"],
+                          treatment=["treatment", "programme"], baseline_band="band",
+                          effect_band=["effect_band_treatment", "effect_band_programme"],
+                          exit_covariates=["x1"], treatment_covariates=["x1"], **kw)
 
 
 def _fit_rep(seed: np.random.SeedSequence, n_persons: int, max_points: int, dgp: ToEDGP,
              names: Sequence[str], multistart: int = 1) -> dict[str, np.ndarray]:
-    from evaltools.duration.mph import TimingOfEvents, build_toe_rows
-
     spells = simulate_toe(n_persons, seed, dgp)
-    rows = build_toe_rows(spells, id="id", duration="duration", exit="exit", treatment_week="treatment_week",
-                          baseline_bands=dgp.baseline_bands, effect_bands=dgp.effect_bands, covariates=["x1"])
-    model = TimingOfEvents(rows, id="id", duration="duration", event="event", treated="treated",
-                           baseline_band="band", effect_band="effect_band", exit_covariates=["x1"],
-                           treatment_covariates=["x1"])
+    model = toe_model(spells, dgp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         path = model.fit(max_points=max_points, multistart=multistart, seed=int(seed.generate_state(1)[0]))

@@ -90,23 +90,27 @@ class TimingOfEvents:
         Transition that ended the row: a label in ``exits`` or ``treatment``,
         missing (or empty) for none.  With one exit and no treatment a 0/1
         column is accepted.
-    treated : str, optional
+    treated : str or sequence of str, optional
         0/1 column: the row lies after the treatment (the treatment hazard is
         not at risk, the effect terms are active).  ``None`` fits a plain
-        (competing-risks) MPH model without treatment hazard.
+        (competing-risks) MPH model without treatment hazard.  A sequence
+        gives several treatments (e.g. sanctions and programme starts), each
+        with its own hazard; all hazards share the joint distribution of the
+        unobserved heterogeneity.
     exits : sequence of str, default=("exit",)
         Labels of the exit destinations (one hazard each).
-    treatment : str, default="treatment"
-        Label of the treatment transition.
+    treatment : str or sequence of str, default="treatment"
+        Label(s) of the treatment transition(s), one per ``treated`` column.
     baseline_band : str, optional
         Categorical column with the elapsed-duration band of the row; each
         hazard gets a piecewise-constant baseline with the first band as
         reference (the mass points are the log-hazard intercepts).
-    effect_band : str, optional
+    effect_band : str or sequence of (str or None), optional
         Categorical column with the time-since-treatment band of treated rows;
         one effect per band and exit.  ``None``: a single effect.  Any labelling
-        works, e.g. ``"in programme"`` (lock-in) and ``"after 1-13"``,
-        ``"after 14+"`` (post-programme) for programme evaluations.
+        works, e.g. ``"lock-in"``, ``"post 1-13"``, ``"post 14+"`` for
+        programme evaluations (see ``treatment_end`` in :func:`build_toe_rows`).
+        With several treatments, one entry per treatment.
     exit_covariates, treatment_covariates : sequence of str
         Numeric covariate columns of the exit and treatment hazards.
     effect_covariates : sequence of str
@@ -114,6 +118,17 @@ class TimingOfEvents:
         (effect heterogeneity by observables).
     timing : {"interval", "exact"}, default="interval"
         Row likelihood (see the module docstring).
+    at_risk : mapping of str to str, optional
+        ``{hazard label: 0/1 column}``: the rows in which that hazard is at
+        risk.  Default: the exits in every row, a treatment while its
+        ``treated`` column is 0.  :func:`build_toe_rows` writes these columns
+        (``at_risk_exit``, ``at_risk_<treatment>``) for point rows
+        (``effect_from="same_week"``) and recurrent treatments.
+
+    Notes
+    -----
+    Parameter names: ``"<exit>:effect[<band>]"`` with one treatment given as a
+    string, ``"<exit>:<treatment>[<band>]"`` with a sequence of treatments.
     """
 
     def __init__(
@@ -123,15 +138,16 @@ class TimingOfEvents:
         id: str,
         duration: str,
         event: str,
-        treated: str | None = None,
+        treated: str | Sequence[str] | None = None,
         exits: Sequence[str] = ("exit",),
-        treatment: str = "treatment",
+        treatment: str | Sequence[str] = "treatment",
         baseline_band: str | None = None,
-        effect_band: str | None = None,
+        effect_band: str | Sequence[str | None] | None = None,
         exit_covariates: Sequence[str] = (),
         treatment_covariates: Sequence[str] = (),
         effect_covariates: Sequence[str] = (),
         timing: str = "interval",
+        at_risk: dict[str, str] | None = None,
     ) -> None:
         check_option("timing", timing, ["interval", "exact"], _WHERE)
         if not isinstance(rows, pd.DataFrame):
@@ -141,9 +157,32 @@ class TimingOfEvents:
         if not self.exits:
             raise SpecificationError(f"{_WHERE}: 'exits' must name at least one exit destination.")
         self.treatment = treatment if treated is not None else None
+        tcols = _as_list(treated)
+        self.treatments = tuple(_as_list(treatment)) if treated is not None else ()
+        self._multi = treated is not None and not isinstance(treated, str)
+        if len(self.treatments) != len(tcols) or len(set(self.treatments)) != len(tcols):
+            raise SpecificationError(
+                f"{_WHERE}: give one distinct 'treatment' label per 'treated' column; got treated={tcols!r}, "
+                f"treatment={list(self.treatments)!r}.")
+        if set(self.treatments) & set(self.exits):
+            both = sorted(set(self.treatments) & set(self.exits))
+            raise SpecificationError(f"{_WHERE}: treatment labels {both} are also exit labels.")
+        if effect_band is None or isinstance(effect_band, str):
+            bands = [effect_band] * len(tcols) if (effect_band is None or len(tcols) == 1) else None
+        else:
+            bands = list(effect_band)
+        if bands is None or len(bands) != len(tcols):
+            raise SpecificationError(f"{_WHERE}: 'effect_band' must be one column (one treatment) or a "
+                                     f"sequence with one entry (column or None) per treatment; got "
+                                     f"{effect_band!r}.")
+        at_risk = dict(at_risk or {})
+        unknown = set(at_risk) - set(self.exits) - set(self.treatments)
+        if unknown:
+            raise SpecificationError(f"{_WHERE}: 'at_risk' names unknown hazards {sorted(unknown)}; "
+                                     f"hazards are {[*self.exits, *self.treatments]}.")
         self.timing = timing
-        self.roles = {"id": id, "duration": duration, "event": event, "treated": treated,
-                      "baseline_band": baseline_band, "effect_band": effect_band}
+        self.roles = {"id": id, "duration": duration, "event": event, "treated": tcols,
+                      "baseline_band": baseline_band, "effect_band": bands, "at_risk": at_risk}
         self.exit_covariates = _as_list(exit_covariates)
         self.treatment_covariates = _as_list(treatment_covariates) if treated is not None else []
         self.effect_covariates = _as_list(effect_covariates) if treated is not None else []
@@ -152,7 +191,8 @@ class TimingOfEvents:
                 f"{_WHERE}: treatment_covariates, effect_covariates and effect_band need a 'treated' column."
             )
         covs = sorted(set(self.exit_covariates + self.treatment_covariates + self.effect_covariates))
-        used = [c for c in (id, duration, event, treated, baseline_band, effect_band) if c] + covs
+        roles = (id, duration, event, *tcols, baseline_band, *bands, *at_risk.values())
+        used = [c for c in roles if c] + covs
         check_columns(rows, used, _WHERE)
         self._prepare(rows, covs)
 
@@ -214,15 +254,19 @@ class TimingOfEvents:
     # ------------------------------------------------------------------
     def _prepare(self, rows: pd.DataFrame, covs: list[str]) -> None:
         r = self.roles
-        data = rows[list(dict.fromkeys(c for c in [*r.values(), *covs] if c))]
+        role_cols = [r["id"], r["duration"], r["event"], *r["treated"], r["baseline_band"], *r["effect_band"],
+                     *r["at_risk"].values()]
+        data = rows[list(dict.fromkeys(c for c in [*role_cols, *covs] if c))]
         n_total = len(data)
         num = data[covs].apply(pd.to_numeric, errors="coerce") if covs else pd.DataFrame(index=data.index)
         bad_cov = num.isna().any(axis=1).to_numpy() if covs else np.zeros(n_total, bool)
-        if r["treated"]:
-            bad_cov |= data[r["treated"]].isna().to_numpy()
-        if r["effect_band"]:
-            tr = pd.to_numeric(data[r["treated"]], errors="coerce").to_numpy() == 1
-            bad_cov |= tr & data[r["effect_band"]].isna().to_numpy()
+        for tcol, bcol in zip(r["treated"], r["effect_band"]):
+            bad_cov |= data[tcol].isna().to_numpy()
+            if bcol:
+                tr = pd.to_numeric(data[tcol], errors="coerce").to_numpy() == 1
+                bad_cov |= tr & data[bcol].isna().to_numpy()
+        for col in r["at_risk"].values():
+            bad_cov |= data[col].isna().to_numpy()
         if r["baseline_band"]:
             bad_cov |= data[r["baseline_band"]].isna().to_numpy()
         bad_person = data[r["id"]].isin(data.loc[bad_cov, r["id"]].unique()).to_numpy()
@@ -247,13 +291,14 @@ class TimingOfEvents:
                        + (" whole number of weeks" if self.timing == "interval" else " number")
                        + " in every row", fix="Correct these rows or use timing='exact' for fractional "
                        "durations.", columns=[r["id"], r["duration"]])
-        treated = (np.zeros(len(data), bool) if r["treated"] is None
-                   else pd.to_numeric(data[r["treated"]], errors="coerce").to_numpy() == 1)
-        if r["treated"]:
-            tv = pd.to_numeric(data[r["treated"]], errors="coerce").to_numpy()
-            raise_for_rows(data, ~np.isin(tv, [0, 1]), rule=f"column {r['treated']!r} must be 0 or 1",
-                           fix="Recode the treatment-state column to 0/1.", columns=[r["id"], r["treated"]])
-        hazards = list(self.exits) + ([self.treatment] if self.treatment else [])
+        K = len(self.treatments)
+        treated = np.zeros((len(data), K), bool)
+        for k, tcol in enumerate(r["treated"]):
+            tv = pd.to_numeric(data[tcol], errors="coerce").to_numpy()
+            raise_for_rows(data, ~np.isin(tv, [0, 1]), rule=f"column {tcol!r} must be 0 or 1",
+                           fix="Recode the treatment-state column to 0/1.", columns=[r["id"], tcol])
+            treated[:, k] = tv == 1
+        hazards = [*self.exits, *self.treatments]
         ev = data[r["event"]]
         if (len(hazards) == 1 and (pd.api.types.is_numeric_dtype(ev) or pd.api.types.is_bool_dtype(ev))):
             evn = pd.to_numeric(ev, errors="coerce").to_numpy(float)
@@ -272,12 +317,24 @@ class TimingOfEvents:
                            "missing", fix="Relabel the transitions or pass them in 'exits'/'treatment'.",
                            columns=[r["id"], r["event"]])
         J = len(hazards)
+        nx = len(self.exits)
         risk = np.ones((len(data), J), bool)
-        if self.treatment:
-            risk[:, J - 1] = ~treated
-            raise_for_rows(data, treated & (code == J - 1), rule="a treatment transition cannot end a row "
-                           f"with {r['treated']!r} = 1", fix="Rows after the treatment must have "
-                           "treated = 1 and rows up to it treated = 0.", columns=[r["id"], r["event"]])
+        risk[:, nx:] = ~treated
+        for j, h in enumerate(hazards):
+            col = r["at_risk"].get(h)
+            if col is not None:
+                av = pd.to_numeric(data[col], errors="coerce").to_numpy()
+                raise_for_rows(data, ~np.isin(av, [0, 1]), rule=f"column {col!r} must be 0 or 1",
+                               fix="Recode the at-risk column to 0/1.", columns=[r["id"], col])
+                risk[:, j] = av == 1
+        for j, h in enumerate(hazards):
+            how = (f"{r['at_risk'][h]!r} = 0" if h in r["at_risk"] else
+                   f"{r['treated'][j - nx]!r} = 1" if j >= nx else "")
+            raise_for_rows(data, (code == j) & ~risk[:, j], rule=f"the transition {h!r} cannot end a row "
+                           f"in which its hazard is not at risk ({how})", fix="Rows up to a treatment must "
+                           "have treated = 0 (or be marked at risk) and the transition must end the last of "
+                           "them.",
+                           columns=[r["id"], r["event"]])
         # design matrices
         names: list[list[str]] = []
         X: list[np.ndarray] = []
@@ -286,25 +343,34 @@ class TimingOfEvents:
             B = (bcode[:, None] == np.arange(1, len(blev))[None, :]).astype(float)
         else:
             blev, B = [], np.empty((len(data), 0))
-        if r["effect_band"]:
-            ecode, elev = _levels(data[r["effect_band"]])
-            Eff = ((ecode[:, None] == np.arange(len(elev))[None, :]) & treated[:, None]).astype(float)
-        else:
-            elev, Eff = [], treated[:, None].astype(float)
+        effs: list[tuple[list[str], np.ndarray]] = []
+        for k, bcol in enumerate(r["effect_band"]):
+            if bcol:
+                ecode, elev = _levels(data[bcol])
+                effs.append((elev, ((ecode[:, None] == np.arange(len(elev))[None, :])
+                                    & treated[:, k:k + 1]).astype(float)))
+            else:
+                effs.append(([], treated[:, k:k + 1].astype(float)))
         self.effect_params: dict[str, list[str]] = {}
+        self.effect_groups: dict[tuple[str, str], list[str]] = {}
+        ecov = num[self.effect_covariates].to_numpy(float)
         for h in self.exits:
             cols = [f"{h}:band[{b}]" for b in blev[1:]] + [f"{h}:{c}" for c in self.exit_covariates]
             mats = [B, num[self.exit_covariates].to_numpy(float)]
-            if self.treatment:
-                enames = [f"{h}:effect[{b}]" for b in elev] if elev else [f"{h}:effect"]
-                self.effect_params[h] = enames
-                cols += enames + [f"{h}:effect*{c}" for c in self.effect_covariates]
-                mats += [Eff, num[self.effect_covariates].to_numpy(float) * treated[:, None]]
+            self.effect_params[h] = []
+            for k, (trt, (elev, Eff)) in enumerate(zip(self.treatments, effs)):
+                tag = trt if self._multi else "effect"
+                enames = [f"{h}:{tag}[{b}]" for b in elev] if elev else [f"{h}:{tag}"]
+                self.effect_params[h] += enames
+                self.effect_groups[(h, trt)] = enames
+                cols += enames + [f"{h}:{tag}*{c}" for c in self.effect_covariates]
+                mats += [Eff, ecov * treated[:, k:k + 1]]
+            if not self.treatments:
+                del self.effect_params[h]
             names.append(cols)
             X.append(np.ascontiguousarray(np.column_stack(mats)))
-        if self.treatment:
-            h = self.treatment
-            tcov = self.treatment_covariates
+        tcov = self.treatment_covariates
+        for h in self.treatments:
             names.append([f"{h}:band[{b}]" for b in blev[1:]] + [f"{h}:{c}" for c in tcov])
             X.append(np.ascontiguousarray(np.column_stack([B, num[tcov].to_numpy(float)])))
         for j, h in enumerate(hazards):
@@ -549,9 +615,9 @@ class TimingOfEvents:
                 f"with {M} mass point(s) (NPMLE); locations are the log-hazard intercepts "
                 "(first duration band, covariates at zero).",
                 *foot]
-        if self.treatment:
+        if self.treatments:
             foot.append("Treatment effects are log hazard ratios of the exit hazard after treatment "
-                        "(no anticipation), by weeks since treatment.")
+                        "(no anticipation), by effect band (weeks since treatment, lock-in/post).")
         if self.n_dropped_rows:
             foot.append(f"{self.n_dropped_rows:,} rows of {self.n_dropped_persons:,} persons with missing "
                         "values were dropped.")
@@ -572,6 +638,7 @@ class TimingOfEvents:
             extra={"masspoints": mp, "loglike": float(ll), "aic": float(aic), "bic": float(bic),
                    "n_points": M, "n_persons": self.n_persons, "n_rows": self.n_rows,
                    "hazards": self.hazards, "effect_params": dict(self.effect_params),
+                   "effect_groups": dict(self.effect_groups), "treatments": self.treatments,
                    "converged": bool(converged), "rank": rank, "n_dropped_rows": self.n_dropped_rows,
                    "masspoint_params": [n for n in names if n.startswith("logit_p")
                                         or n.rsplit(":", 1)[-1] in {f"v{m + 1}" for m in range(M)}]},

@@ -194,7 +194,7 @@ def test_results_presentation(sim_path, tmp_path):
 
     matplotlib.use("Agg")
     ax = res.plot()
-    assert ax.get_xlabel() == "weeks since treatment"
+    assert ax.get_xlabel() == "effect band (weeks since treatment)"
     assert "<table" in res._repr_html_()
     assert "<MPHPath" in repr(sim_path)
 
@@ -251,7 +251,9 @@ def test_model_validation_messages(ref_rows):
         _toe(bad)
     bad = small.copy()
     bad.loc[bad.index[bad["treated"] == 1][:2], "event"] = "treatment"
-    with pytest.raises(DataValidationError, match="treatment transition cannot end a row"):
+    with pytest.raises(DataValidationError,
+                       match="the transition 'treatment' cannot end a row in which its hazard is not at "
+                             "risk"):
         _toe(bad)
     bad = small.assign(duration=small["duration"] + 0.5)
     with pytest.raises(DataValidationError, match="whole number of weeks"):
