@@ -14,7 +14,7 @@ from evaltools.duration.aft import LogNormalAFT, LogNormalAFTResults
 from evaltools.duration.cox import CoxPH
 from evaltools.duration.discrete import DiscreteHazard, MultinomialHazard
 from evaltools.duration.frailty import GammaFrailtyHazard, GammaFrailtyResults
-from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, build_toe_rows
+from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, build_toe_rows, toe_roles
 from evaltools.duration.nonparametric import (
     AalenJohansen,
     AalenJohansenResults,
@@ -44,6 +44,7 @@ __all__ = [
     "MPHPath",
     "MPHResults",
     "build_toe_rows",
+    "toe_roles",
     "GammaFrailtyHazard",
     "GammaFrailtyResults",
 ]

@@ -11,7 +11,7 @@ import pandas as pd
 from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.exceptions import SpecificationError
 
-__all__ = ["build_toe_rows", "band_labels"]
+__all__ = ["build_toe_rows", "band_labels", "toe_roles"]
 
 _W = "build_toe_rows"
 
@@ -64,6 +64,64 @@ def _week_col(spells: pd.DataFrame, col: str | None) -> np.ndarray:
     return pd.to_numeric(spells[col], errors="coerce").to_numpy(float)
 
 
+def _split_kinds(out: pd.DataFrame, spells: pd.DataFrame, src: np.ndarray, event: np.ndarray, lab: str,
+                 treated: np.ndarray, risk: np.ndarray, S: np.ndarray, NX: np.ndarray, kind_col: str,
+                 next_col: str | None, id: str) -> None:
+    """Per-kind transitions and columns of a treatment with marks (in place on ``out``/``event``)."""
+    kind = spells[kind_col].astype(object).where(spells[kind_col].notna(), None).to_numpy()
+    raise_for_rows(spells, np.isfinite(S) & pd.isna(kind), rule=f"column {kind_col!r} must give the kind of "
+                   "every treatment start", fix="Fill in the kind or leave the start week missing.",
+                   columns=[id, kind_col])
+    nxt = (spells[next_col].astype(object).where(spells[next_col].notna(), None).to_numpy() if next_col
+           else np.full(len(spells), None, dtype=object))
+    if np.any(np.isfinite(NX) & pd.isna(nxt)):
+        raise_for_rows(spells, np.isfinite(NX) & pd.isna(nxt), rule="the kind of every next start must be "
+                       f"given ({'column ' + repr(next_col) if next_col else 'next_treatment_kind'})",
+                       fix="Pass next_treatment_kind={label: column} with the kind of the next start.",
+                       columns=[id])
+    kinds = sorted({str(v) for v in np.r_[kind[np.isfinite(S)], nxt[np.isfinite(NX)]]})
+    k1 = np.array([str(v) for v in kind[src]], dtype=object)
+    k2 = np.array([str(v) for v in nxt[src]], dtype=object)
+    is_ev = np.array([e == lab for e in event], dtype=bool)
+    event[is_ev] = np.char.add(f"{lab}:", np.where(treated[is_ev], k2[is_ev], k1[is_ev]).astype(str))
+    for c in kinds:
+        out[f"treated_{lab}:{c}"] = (treated & (k1 == c)).astype(np.int8)
+        out[f"at_risk_{lab}:{c}"] = risk.astype(np.int8)
+
+
+def toe_roles(rows: pd.DataFrame, exits: Sequence[str] = ("exit",)) -> dict[str, object]:
+    """Column roles of rows from :func:`build_toe_rows` (treatments given as a mapping).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Output of :func:`build_toe_rows` with ``treatment_week`` given as a mapping.
+    exits : sequence of str, default=("exit",)
+        Exit labels (the ``event`` values of the exits).
+
+    Returns
+    -------
+    dict
+        ``treated``, ``treatment``, ``effect_band`` and, if present, ``at_risk``
+        for :class:`~evaltools.duration.mph.TimingOfEvents`; treatments with
+        kinds enter once per kind (``"<label>:<kind>"``).
+    """
+    labels = [c[len("treated_"):] for c in rows.columns if c.startswith("treated_")]
+    kinded = {lab.split(":", 1)[0] for lab in labels if ":" in lab}
+    use = [lab for lab in labels if lab not in kinded]
+    if not use:
+        raise SpecificationError("toe_roles: no 'treated_<label>' columns; build the rows with "
+                                 "treatment_week={label: column}.")
+    roles: dict[str, object] = {
+        "treated": [f"treated_{lab}" for lab in use],
+        "treatment": use,
+        "effect_band": [f"effect_band_{lab.split(':', 1)[0]}" for lab in use],
+    }
+    if "at_risk_exit" in rows:
+        roles["at_risk"] = {**{e: "at_risk_exit" for e in exits}, **{lab: f"at_risk_{lab}" for lab in use}}
+    return roles
+
+
 def build_toe_rows(
     spells: pd.DataFrame,
     *,
@@ -80,6 +138,8 @@ def build_toe_rows(
     treatment_end: str | Mapping[str, str] | None = None,
     next_treatment_week: str | Mapping[str, str] | None = None,
     effect_from: str = "next_week",
+    treatment_kind: Mapping[str, str] | None = None,
+    next_treatment_kind: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Split a per-spell table into episode rows for the timing-of-events model.
 
@@ -148,6 +208,15 @@ def build_toe_rows(
         Week of the next start of the same treatment after its end (missing: none).
     effect_from : {"next_week", "same_week"}, default="next_week"
         Timing convention (see above).
+    treatment_kind : mapping, optional
+        ``{label: column}`` with the kind (mark) of the treatment, e.g. the
+        programme type.  Each kind gets its own transition ``"<label>:<kind>"``
+        (competing treatments: the kinds' start hazards have their own
+        unobserved heterogeneity, so selection into a kind is modelled) and
+        columns ``treated_<label>:<kind>`` / ``at_risk_<label>:<kind>``.
+    next_treatment_kind : mapping, optional
+        ``{label: column}`` with the kind of the next start (with
+        ``next_treatment_week``).
 
     Returns
     -------
@@ -159,7 +228,8 @@ def build_toe_rows(
         mapping ``treated_<label>`` and ``effect_band_<label>``.  Point rows and
         recurrent treatments add ``at_risk_exit`` and ``at_risk_<label>`` (0/1),
         to be passed to :class:`~evaltools.duration.mph.TimingOfEvents` as
-        ``at_risk={"exit": "at_risk_exit", label: "at_risk_<label>"}``.
+        ``at_risk={"exit": "at_risk_exit", label: "at_risk_<label>"}``;
+        :func:`toe_roles` collects these arguments.
 
     Examples
     --------
@@ -185,9 +255,20 @@ def build_toe_rows(
     if set(tn) - set(te):
         raise SpecificationError(f"{_W}: 'next_treatment_week' needs a 'treatment_end' for "
                                  f"{sorted(set(tn) - set(te))} (the next start comes after the end).")
+    tk = dict(treatment_kind or {})
+    tnk = dict(next_treatment_kind or {})
+    if single and tk:
+        raise SpecificationError(f"{_W}: 'treatment_kind' needs 'treatment_week' as a mapping "
+                                 "{label: column}.")
+    for name, m, need in (("treatment_kind", tk, tw), ("next_treatment_kind", tnk, tn)):
+        extra = set(m) - set(need)
+        if extra:
+            raise SpecificationError(f"{_W}: {name!r} names treatments {sorted(extra)} without "
+                                     f"{'a start' if m is tk else 'a next start'} column.")
     if exit_label in tw:
         raise SpecificationError(f"{_W}: the treatment label {exit_label!r} equals the exit label.")
-    cols = [id, duration, exit, *tw.values(), *te.values(), *tn.values()] + ([entry] if entry else []) \
+    cols = [id, duration, exit, *tw.values(), *te.values(), *tn.values(), *tk.values(),
+            *tnk.values()] + ([entry] if entry else []) \
         + list(covariates)
     check_columns(spells, list(dict.fromkeys(cols)), _W)
     bb = _check_breaks(baseline_bands, "baseline_bands")
@@ -314,8 +395,7 @@ def build_toe_rows(
     out["duration"] = out["stop"] - out["start"]
     blab = band_labels(bb.astype(int).tolist())
     out["band"] = pd.Categorical.from_codes(np.searchsorted(bb, start, side="right"), blab)
-    recurrent = bool(tn)
-    need_risk = n_pt > 0 or recurrent
+    need_risk = n_pt > 0 or bool(tn) or bool(tk)
     for k, lab in enumerate(labels):
         eb = ebs[lab]
         elab = band_labels(eb.astype(int).tolist())
@@ -340,6 +420,9 @@ def build_toe_rows(
             risk = ~treated | (treated & ~lock & (lab in tn))
             risk &= ~is_pt | own_pt
             out[f"at_risk_{lab}"] = risk.astype(np.int8)
+        if lab in tk:
+            _split_kinds(out, spells, src, event, lab, treated, risk, S[:, k], NX[:, k], tk[lab],
+                         tnk.get(lab), id)
     if need_risk:
         out["at_risk_exit"] = (~is_pt).astype(np.int8)
     out["event"] = event

@@ -52,10 +52,10 @@ from scipy import optimize
 from evaltools._validation import check_columns, check_option, raise_for_rows, warn_dropped
 from evaltools.duration import _mph_core as core
 from evaltools.duration._mph_results import MPHPath, MPHResults
-from evaltools.duration._mph_rows import band_labels, build_toe_rows
+from evaltools.duration._mph_rows import band_labels, build_toe_rows, toe_roles
 from evaltools.exceptions import ConvergenceWarning, DataValidationError, SpecificationError
 
-__all__ = ["TimingOfEvents", "MPHResults", "MPHPath", "build_toe_rows", "band_labels"]
+__all__ = ["TimingOfEvents", "MPHResults", "MPHPath", "build_toe_rows", "band_labels", "toe_roles"]
 
 _WHERE = "TimingOfEvents"
 

@@ -278,3 +278,32 @@ def test_model_validation_for_several_treatments() -> None:
                        match="the transition 'exit' cannot end a row in which its hazard is not at risk"):
         TimingOfEvents(bad, treated=["treated_s", "treated_p"], treatment=["s", "p"], at_risk={"exit": "at"},
                        **kw)
+
+
+def test_treatment_kinds_are_competing_transitions() -> None:
+    from evaltools.duration.mph import toe_roles
+
+    sp = pd.DataFrame({"pid": [1, 2, 3], "T": [12, 10, 6], "ex": [1, 0, 1], "p": [2.0, 3.0, np.nan],
+                       "pe": [4.0, 5.0, np.nan], "pn": [8.0, np.nan, np.nan], "kind": ["a", "b", None],
+                       "kind2": ["b", None, None]})
+    with pytest.warns(UserWarning, match="followed only up to the next start"):
+        rows = build_toe_rows(sp, id="pid", duration="T", exit="ex", treatment_week={"prog": "p"},
+                              treatment_end={"prog": "pe"}, next_treatment_week={"prog": "pn"},
+                              treatment_kind={"prog": "kind"}, next_treatment_kind={"prog": "kind2"},
+                              effect_from="same_week")
+    assert rows["event"].dropna().tolist() == ["prog:a", "prog:b", "prog:b", "exit"]
+    p1 = rows[rows["pid"] == 1]
+    # person 1: first start of kind a (point row (1, 2]), next start of kind b ends the follow-up at week 8
+    assert p1.loc[p1["event"] == "prog:b", ["start", "stop"]].to_numpy().tolist() == [[7, 8]]
+    assert p1["treated_prog:a"].max() == 1 and p1["treated_prog:b"].max() == 0
+    assert (rows["at_risk_prog:a"] == rows["at_risk_prog"]).all()
+    roles = toe_roles(rows)
+    assert roles["treatment"] == ["prog:a", "prog:b"]
+    assert roles["treated"] == ["treated_prog:a", "treated_prog:b"]
+    assert roles["at_risk"] == {"exit": "at_risk_exit", "prog:a": "at_risk_prog:a",
+                                "prog:b": "at_risk_prog:b"}
+    model = TimingOfEvents(rows, id="pid", duration="duration", event="event", **roles)
+    assert model.hazards == ("exit", "prog:a", "prog:b")
+    with pytest.raises(DataValidationError, match="column 'kind2' must give the kind"):
+        build_toe_rows(sp.assign(kind="a"), id="pid", duration="T", exit="ex", treatment_week={"prog": "p"},
+                       treatment_kind={"prog": "kind2"})
