@@ -380,6 +380,15 @@ class TimingOfEvents:
         self.hazards = tuple(hazards)
         self._names = names
         self._design = core.make_design(pid, t, code, risk, tuple(X), self.timing == "interval")
+        # the optimiser works on centred and scaled design columns (the mass points are the
+        # intercepts, so uncentred covariates make the problem badly conditioned); estimates and
+        # covariances are mapped back exactly (a linear reparametrisation)
+        self._centre = [x.mean(axis=0) if x.shape[0] else np.zeros(x.shape[1]) for x in X]
+        sd = [x.std(axis=0) for x in X]
+        self._scale = [np.where(v > 1e-12, v, 1.0) for v in sd]
+        self._centre = [np.where(v > 1e-12, m, 0.0) for m, v in zip(self._centre, sd)]
+        Xs = tuple(np.ascontiguousarray((x - m) / sc) for x, m, sc in zip(X, self._centre, self._scale))
+        self._sdesign = core.make_design(pid, t, code, risk, Xs, self.timing == "interval")
         starts = self._design.starts
         self._row_ids = data[r["id"]].to_numpy()
         self._person_ids = self._row_ids[starts]
@@ -389,6 +398,21 @@ class TimingOfEvents:
     # ------------------------------------------------------------------
     def _layout(self, M: int) -> core.Layout:
         return core.Layout(p=tuple(x.shape[1] for x in self._design.X), n_points=M)
+
+    def _to_original(self, theta_s: np.ndarray, M: int) -> np.ndarray:
+        """Map parameters of the centred/scaled design to the original covariate scale."""
+        lay = self._layout(M)
+        bs, Vs, a = lay.split(np.asarray(theta_s, dtype=float))
+        betas = [b / sc for b, sc in zip(bs, self._scale)]
+        shift = np.array([float(b @ m) for b, m in zip(betas, self._centre)])
+        return lay.join(betas, Vs - shift[None, :], a)
+
+    def _to_scaled(self, theta: np.ndarray, M: int) -> np.ndarray:
+        """Inverse of :meth:`_to_original`."""
+        lay = self._layout(M)
+        betas, V, a = lay.split(np.asarray(theta, dtype=float))
+        shift = np.array([float(b @ m) for b, m in zip(betas, self._centre)])
+        return lay.join([b * sc for b, sc in zip(betas, self._scale)], V + shift[None, :], a)
 
     def _param_names(self, M: int) -> list[str]:
         out = [n for block in self._names for n in block]
@@ -476,8 +500,18 @@ class TimingOfEvents:
                 f"{_WHERE}.fit: only person clustering is supported (cluster=None or the id column "
                 f"{self.roles['id']!r}); got {cluster!r}."
             )
+        from threadpoolctl import threadpool_limits
+
+        # thousands of small matrix-vector products: multi-threaded BLAS only adds overhead (7x slower
+        # on two busy cores), so the path runs with one BLAS thread
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_path(max_points, multistart, n_candidates, tol, minprob, eqtol, cov_type, seed,
+                                  progress, maxiter)
+
+    def _fit_path(self, max_points: int, multistart: int, n_candidates: int, tol: float, minprob: float,
+                  eqtol: float, cov_type: str, seed: int | None, progress: bool, maxiter: int) -> MPHPath:
         rng = np.random.default_rng(seed)
-        d = self._design
+        d = self._sdesign
         from tqdm.auto import tqdm
 
         bar = tqdm(total=max_points, disable=not progress, desc="NPMLE path", unit="point")
@@ -533,7 +567,7 @@ class TimingOfEvents:
         ``u``) sharing its probability.  Splits find broad new types that the directional
         derivative (which favours extreme, small-mass points) tends to miss.
         """
-        d, lay = self._design, self._layout(M)
+        d, lay = self._sdesign, self._layout(M)
         betas, V, a = lay.split(theta)
         pi = np.exp(a - np.logaddexp.reduce(a))
         lli = core.person_loglik(theta, d, lay)
@@ -564,7 +598,7 @@ class TimingOfEvents:
 
     def _results(self, theta: np.ndarray, M: int, ll: float, converged: bool, hess: np.ndarray | None,
                  cov_type: str) -> MPHResults:
-        d, lay = self._design, self._layout(M)
+        d, lay = self._sdesign, self._layout(M)
         names = self._param_names(M)
         P = theta.size
         if hess is None:
@@ -598,6 +632,12 @@ class TimingOfEvents:
         if rank < P:
             null = U[:, ~keep]
             se_nan = np.sqrt((null ** 2).sum(axis=1)) > 0.01
+        # back to the original covariate scale: theta = T theta_scaled (linear), cov = T cov T'
+        Tm = np.column_stack([self._to_original(e, M) for e in np.eye(P)])
+        cov = Tm @ cov @ Tm.T
+        theta = self._to_original(theta, M)
+        if rank < P:
+            se_nan = (np.abs(Tm[:, se_nan]) > 0).any(axis=1)
             cov[se_nan, :] = np.nan
             cov[:, se_nan] = np.nan
             foot.append(f"The information matrix is degenerate (rank {rank} of {P}), as is usual for "

@@ -7,13 +7,67 @@ table from a register panel and wraps the results.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from evaltools.exceptions import DataValidationError
+from evaltools.exceptions import DataValidationError, SpecificationError
 
-__all__ = ["stack_elapsed", "last_interval", "logit_fit", "band_effect", "BandFit", "cluster_covariance"]
+__all__ = [
+    "elapsed_bands",
+    "stack_elapsed",
+    "last_interval",
+    "logit_fit",
+    "usable_columns",
+    "band_design",
+    "band_effect",
+    "BandFit",
+    "cluster_covariance",
+    "ipcw_setup",
+]
+
+
+def elapsed_bands(elapsed: Any, where: str = "DynamicEvaluation") -> list[tuple[int, int]]:
+    """Normalise ``elapsed`` to a sorted list of inclusive, non-overlapping ``(first, last)`` week bands.
+
+    Parameters
+    ----------
+    elapsed : range, list of int or list of (int, int)
+        Elapsed weeks (one band per week) or bands of weeks.
+    where : str, default="DynamicEvaluation"
+        Name used in error messages.
+
+    Returns
+    -------
+    list of (int, int)
+
+    Raises
+    ------
+    SpecificationError
+        If ``elapsed`` has another form, a band is empty or negative, or bands overlap.
+    """
+    if isinstance(elapsed, range) or (
+        isinstance(elapsed, Sequence) and all(isinstance(v, int | np.integer) for v in elapsed)
+    ):
+        vals = sorted({int(v) for v in elapsed})
+        out = [(v, v) for v in vals]
+    elif isinstance(elapsed, Sequence) and all(isinstance(v, tuple) and len(v) == 2 for v in elapsed):
+        out = [(int(a), int(b)) for a, b in elapsed]
+    else:
+        raise SpecificationError(
+            f"The 'elapsed' parameter of {where} must be a range/list of weeks (one band per week) or a list "
+            f"of (first, last) week bands, e.g. [(0, 4), (5, 13), (14, 26)]. Got {elapsed!r} instead."
+        )
+    if not out or any(a < 0 or b < a for a, b in out):
+        raise SpecificationError(
+            f"{where}: elapsed bands must be non-empty with 0 <= first <= last; got {out}."
+        )
+    flat = sorted(out)
+    if any(flat[i + 1][0] <= flat[i][1] for i in range(len(flat) - 1)):
+        raise SpecificationError(f"{where}: elapsed bands overlap: {flat}.")
+    return flat
 
 
 def stack_elapsed(duration: np.ndarray, elapsed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,10 +128,32 @@ def logit_fit(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted logit by Newton-Raphson (``w`` are frequency weights, e.g. bootstrap counts).
 
+    When ``x`` has an intercept (a non-zero constant column), the other columns
+    are centred at their weighted means and scaled to a maximum absolute value
+    of one before the Newton steps, so that raw covariates with a large level
+    and little variation (a birth year, a calendar year or week index) do not
+    make the Hessian near-singular.  This is a reparametrisation: the fitted
+    probabilities are those of the uncentred model, and ``beta`` is returned
+    on the scale of ``x``.
+
+    Parameters
+    ----------
+    x : array, shape (n, k)
+        Design matrix (usually with an intercept column).
+    t : array, shape (n,)
+        Treatment indicator (0/1).
+    w : array, shape (n,), optional
+        Frequency weights.
+    maxiter : int, default=50
+        Maximum number of Newton steps.
+    tol : float, default=1e-10
+        Convergence tolerance (relative change of the log likelihood; the
+        square root of it for the largest step).
+
     Returns
     -------
     (beta, p) : arrays
-        Coefficients and fitted probabilities.
+        Coefficients (on the scale of ``x``) and fitted probabilities.
 
     Raises
     ------
@@ -85,10 +161,18 @@ def logit_fit(
         If the fit does not converge or the fitted probabilities reach 0 or 1
         (separation).
     """
+    x = np.asarray(x, dtype=float)
     w = np.ones(len(t)) if w is None else np.asarray(w, dtype=float)
-    scale = np.where(np.ptp(x, axis=0) > 0, np.abs(x).max(axis=0), 1.0)
+    varies = np.ptp(x, axis=0) > 0 if len(x) else np.zeros(x.shape[1], bool)
+    const = np.flatnonzero(~varies & (np.abs(x[:1]).max(axis=0) > 0)) if len(x) else np.array([], int)
+    shift = np.zeros(x.shape[1])
+    if len(const) and varies.any():
+        sw = w.sum()
+        shift = np.where(varies, (w @ x) / sw if sw > 0 else x.mean(axis=0), 0.0)
+    xc = x - shift
+    scale = np.where(varies, np.abs(xc).max(axis=0) if len(x) else 1.0, 1.0)
     scale = np.where(scale > 0, scale, 1.0)
-    xs = x / scale
+    xs = xc / scale
     beta = np.zeros(x.shape[1])
     tw = t * w
     ll_old = -np.inf
@@ -112,15 +196,153 @@ def logit_fit(
             f"the propensity logit did not converge in {maxiter} iterations ({len(t):,} rows, "
             f"{int(t.sum()):,} treated). Use fewer covariates or wider elapsed-duration bands."
         )
+    p = 1.0 / (1.0 + np.exp(-np.clip(xs @ beta, -35, 35)))
     beta = beta / scale
-    eta = np.clip(x @ beta, -35, 35)
-    p = 1.0 / (1.0 + np.exp(-eta))
+    if len(const):
+        # x @ beta = xc @ beta + shift @ beta: move the constant into the intercept
+        beta[const[0]] -= float(shift @ beta) / x[0, const[0]]
     if np.any(p[w > 0] > 1 - 1e-10) or np.any(p[w > 0] < 1e-12):
         raise DataValidationError(
             "the propensity logit separates treated and controls (fitted probabilities of 0 or 1). "
             "Drop covariates that predict the treatment perfectly, or use wider elapsed-duration bands."
         )
     return beta, p
+
+
+def _exclusive_sets(xb: np.ndarray) -> list[list[int]]:
+    """Sets of 0/1 columns that are never 1 together (hand-coded indicators of one categorical).
+
+    The exclusivity graph (an edge where two columns are never both 1) is split
+    into connected components; components of two or more columns in which every
+    pair is exclusive are returned (others are left alone).
+    """
+    k = xb.shape[1]
+    if k < 2:
+        return []
+    excl = (xb.T @ xb) == 0
+    np.fill_diagonal(excl, False)
+    seen = np.zeros(k, bool)
+    out: list[list[int]] = []
+    for i in range(k):
+        if seen[i] or not excl[i].any():
+            continue
+        comp, todo = [], [i]
+        seen[i] = True
+        while todo:
+            j = todo.pop()
+            comp.append(j)
+            for n in np.flatnonzero(excl[j] & ~seen):
+                seen[n] = True
+                todo.append(int(n))
+        comp.sort()
+        sub = excl[np.ix_(comp, comp)]
+        if sub.sum() == len(comp) * (len(comp) - 1):
+            out.append(comp)
+    return out
+
+
+def usable_columns(
+    x: np.ndarray, t: np.ndarray, f: np.ndarray | None = None, groups: Sequence[Sequence[int]] = ()
+) -> np.ndarray:
+    """Columns of one band's design that the propensity logit can use without separation by a level.
+
+    Columns without variation are dropped.  Binary (0/1) columns are handled
+    as the levels of categoricals: ``groups`` lists the column positions of the
+    dummies of each categorical (coded with an omitted reference level, so the
+    columns of a group are never 1 together); further sets of 0/1 columns that
+    are never 1 together in the band are detected and treated the same way
+    (hand-coded indicators such as ``type_low``/``type_high``); every other 0/1
+    column is a group of its own (its reference level is 0).  Within a group a
+    level is *live* when it has treated and controls.  Dummies of levels that
+    are not live are dropped, i.e. those levels are merged into the reference
+    level.  If the merged reference cell then has no treated or no controls
+    (e.g. no person of the reference level is treated in the band), the
+    design would separate treated and controls through the implied reference
+    indicator; the most common live level becomes the band's reference instead
+    (its dummy is dropped too).  Whenever the merged reference cell has both
+    treated and controls the result equals the plain rule "a 0/1 column needs
+    both values among the treated and among the controls".
+
+    Parameters
+    ----------
+    x : array, shape (n, k)
+        Stored covariates of the band's rows (without the intercept).
+    t : array of bool, shape (n,)
+        Treated rows.
+    f : array, shape (n,), optional
+        Frequency weights; rows with ``f == 0`` are ignored in the counts.
+    groups : sequence of sequences of int, default=()
+        Column positions of the dummies of each categorical covariate.
+
+    Returns
+    -------
+    ndarray of bool, shape (k,)
+        Columns to keep.
+    """
+    t = np.asarray(t, dtype=bool)
+    keep = x.std(axis=0) > 0 if len(x) else np.zeros(x.shape[1], bool)
+    live = np.ones(len(t), bool) if f is None else np.asarray(f) > 0
+    binary = np.all((x == 0) | (x == 1), axis=0)
+    declared = [[int(j) for j in g if binary[j]] for g in groups]
+    declared = [g for g in declared if g]
+    in_group = np.zeros(x.shape[1], bool)
+    for g in declared:
+        in_group[g] = True
+    rest = np.flatnonzero(binary & keep & ~in_group)
+    found = [[int(rest[j]) for j in c] for c in _exclusive_sets(x[np.ix_(live, rest)])]
+    for g in found:
+        in_group[g] = True
+    singles = [[int(j)] for j in np.flatnonzero(binary & ~in_group)]
+    n1, n0 = int((t & live).sum()), int((~t & live).sum())
+    s1 = x[t & live].sum(axis=0)
+    s0 = x[~t & live].sum(axis=0)
+    for g in declared + found + singles:
+        a1, a0 = s1[g], s0[g]
+        level_live = (a1 > 0) & (a0 > 0)
+        ref1 = n1 - a1[level_live].sum()  # reference cell merged with the levels that are not live
+        ref0 = n0 - a0[level_live].sum()
+        if (ref1 <= 0 or ref0 <= 0) and level_live.any():
+            level_live[int(np.argmax(np.where(level_live, a1 + a0, -1)))] = False
+        keep[g] &= level_live
+    return keep
+
+
+def band_design(
+    x: np.ndarray, u: np.ndarray, keep: np.ndarray, wide: bool, center: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One band's logit design: intercept, the kept columns and (wide bands) ``u``, centred.
+
+    Parameters
+    ----------
+    x : array, shape (n, k)
+        Stored covariates.
+    u : array, shape (n,)
+        Elapsed week of each row.
+    keep : array of bool, shape (k,)
+        Columns to use (:func:`usable_columns`).
+    wide : bool
+        Add ``u`` as a regressor (bands wider than one week).
+    center : array, optional
+        Column means to subtract (those of the band's estimation rows, so that
+        other rows, e.g. the hazard rows of the censoring model, get the same
+        design); computed from ``x`` when omitted.
+
+    Returns
+    -------
+    (design, center) : arrays
+        The design with the intercept in column 0, and the centre used.
+        Centring is a reparametrisation (the intercept absorbs it) that keeps
+        raw covariates such as birth or calendar years well conditioned.
+    """
+    k = int(np.count_nonzero(keep))
+    out = np.empty((len(x), 1 + k + int(wide)))
+    out[:, 0] = 1.0
+    out[:, 1 : 1 + k] = x[:, keep]
+    if wide:
+        out[:, -1] = u
+    c = out[:, 1:].mean(axis=0) if center is None else np.asarray(center, dtype=float)
+    out[:, 1:] -= c
+    return out, c
 
 
 @dataclass
@@ -242,3 +464,56 @@ def cluster_covariance(infl: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     np.add.at(s, inv.ravel(), m)
     sc = s - s.mean(axis=0)
     return g / (g - 1) * sc.T @ sc
+
+
+def ipcw_setup(
+    ss: np.ndarray,
+    rows: np.ndarray,
+    pid: np.ndarray,
+    w: np.ndarray,
+    tw: np.ndarray,
+    hp: np.ndarray,
+    hw: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Fixed parts of the controls' IPCW outcome: positions of their weeks among the hazard rows.
+
+    Parameters
+    ----------
+    ss : array of bool, shape (m, horizon)
+        Self-supporting in each week of the horizon, for the ``m`` control rows.
+    rows : array of int, shape (m,)
+        Positions of the control rows in the risk-set table.
+    pid, w : arrays, shape (m,)
+        Person and calendar week (at ``u``) of the control rows.
+    tw : array, shape (m,)
+        Week of the person's first treatment start (``inf`` if never).
+    hp, hw : arrays
+        Person and week of the hazard rows, sorted by person and week.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``ss``, ``uncensored`` (not treated yet in the week),
+        ``pos_t`` (last hazard row at or before each week of the horizon) and
+        ``pos_w`` (last hazard row at or before ``w``).
+    """
+    horizon = ss.shape[1]
+    if np.any((hp[1:] < hp[:-1]) | ((hp[1:] == hp[:-1]) & (hw[1:] <= hw[:-1]))):
+        raise DataValidationError("internal error: hazard rows are not sorted by person and week.")
+    weeks = w[:, None] + np.arange(horizon)[None, :]
+    pid_f = np.repeat(pid, horizon)
+    return {
+        "rows": rows,
+        "ss": ss,
+        "uncensored": tw[:, None] > weeks,
+        "pos_t": _last_pos(hp, hw, pid_f, weeks.ravel()).reshape(weeks.shape),
+        "pos_w": _last_pos(hp, hw, pid, w),
+    }
+
+
+def _last_pos(hp: np.ndarray, hw: np.ndarray, pid: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Position of the last hazard row of ``pid`` with week <= ``week`` (rows sorted by person, week)."""
+    uniq = np.unique(np.concatenate([hp, pid]))
+    hk = (np.searchsorted(uniq, hp).astype(np.int64) << 32) + (hw + 2**31)
+    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week + 2**31)
+    return np.searchsorted(hk, qk, side="right") - 1

@@ -19,6 +19,21 @@ fraction of controls treated within the horizon is reported
 ``comparison="never_treated"`` keeps only controls who are never treated in
 the window: it conditions on the future and is the biased "static" comparison
 (a negative control, Crepon et al. 2009).
+
+Left-censored spells (``left_censoring="panel_start"``, the default): a spell
+is left-censored, and dropped, when its first week is the person's first
+observed week (``obs_start``) *and* that week is the first week of the panel's
+window (``panel.meta["first_week"]`` when the panel records it, else the
+smallest ``obs_start``): the person was already in the population when
+observation began and may have been on the benefit before, so ``u`` is
+unknown.  A person whose ``obs_start`` is later entered the population during
+the window (refugees and family-reunified immigrants, who start
+*integrationsydelse* in their arrival week; persons turning 16): nothing can
+precede the entry, so a spell starting at entry starts there and is kept.
+Both counts are reported (``spells_left_censored_dropped``,
+``spells_starting_at_entry_kept``).  ``left_censoring="obs_start"`` drops every
+spell starting at ``obs_start`` (for panels whose late ``obs_start`` does not
+mean entry into the population, e.g. the first registered week).
 """
 
 from __future__ import annotations
@@ -38,11 +53,15 @@ from evaltools.data.spells import build_spells
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.reporting.results import EstimationResults
 from evaltools.selection._dynamic_core import (
+    band_design,
     band_effect,
     cluster_covariance,
+    elapsed_bands,
+    ipcw_setup,
     last_interval,
     logit_fit,
     stack_elapsed,
+    usable_columns,
 )
 
 __all__ = ["DynamicEvaluation", "DynamicResults"]
@@ -51,28 +70,7 @@ _W = "DynamicEvaluation"
 _OUTCOMES = ("weeks_self_supporting",)
 _ESTIMATORS = ("ipw", "aipw", "matching")
 _COMPARISONS = ("not_yet_treated", "censor_later", "never_treated")
-
-
-def _bands(elapsed: Any) -> list[tuple[int, int]]:
-    """Normalise ``elapsed`` to a list of inclusive (lo, hi) bands."""
-    if isinstance(elapsed, range) or (
-        isinstance(elapsed, Sequence) and all(isinstance(v, int | np.integer) for v in elapsed)
-    ):
-        vals = sorted({int(v) for v in elapsed})
-        out = [(v, v) for v in vals]
-    elif isinstance(elapsed, Sequence) and all(isinstance(v, tuple) and len(v) == 2 for v in elapsed):
-        out = [(int(a), int(b)) for a, b in elapsed]
-    else:
-        raise SpecificationError(
-            f"The 'elapsed' parameter of {_W} must be a range/list of weeks (one band per week) or a list of "
-            f"(first, last) week bands, e.g. [(0, 4), (5, 13), (14, 26)]. Got {elapsed!r} instead."
-        )
-    if not out or any(a < 0 or b < a for a, b in out):
-        raise SpecificationError(f"{_W}: elapsed bands must be non-empty with 0 <= first <= last; got {out}.")
-    flat = sorted(out)
-    if any(flat[i + 1][0] <= flat[i][1] for i in range(len(flat) - 1)):
-        raise SpecificationError(f"{_W}: elapsed bands overlap: {flat}.")
-    return flat
+_LEFT = ("panel_start", "obs_start")
 
 
 class DynamicEvaluation:
@@ -126,6 +124,22 @@ class DynamicEvaluation:
     spell_covariates : DataFrame, optional
         Spell-level covariates keyed by ``person_id`` and ``start_week`` (e.g.
         the readiness category from the ``assessment`` events).
+    left_censoring : {"panel_start", "obs_start"}, default="panel_start"
+        Which spells starting in the person's first observed week are
+        left-censored (dropped, counted): only those of persons observed from
+        the panel's first week, or all (see the module docstring).
+
+    Notes
+    -----
+    Within each band the logit uses only covariate columns with variation;
+    the dummies of a categorical are treated as its levels, and a level
+    without treated or without controls in the band is merged into the
+    reference level.  If the reference level itself has no treated (or no
+    controls) in the band, the most common level with both becomes the band's
+    reference (:func:`~evaltools.selection._dynamic_core.usable_columns`).
+    Hand-coded 0/1 indicators that are never 1 together are handled the same
+    way.  The design is centred within the band (a reparametrisation).  Columns
+    dropped per band are listed in a footnote of the results.
     """
 
     def __init__(
@@ -146,6 +160,7 @@ class DynamicEvaluation:
         busy: str | None = "activation",
         extra: pd.DataFrame | None = None,
         spell_covariates: pd.DataFrame | None = None,
+        left_censoring: str = "panel_start",
     ) -> None:
         if not isinstance(data, RegisterPanel):
             raise SpecificationError(f"{_W}: data must be a RegisterPanel; got {type(data).__name__}.")
@@ -153,11 +168,12 @@ class DynamicEvaluation:
         self.outcome = check_option("outcome", outcome, _OUTCOMES, _W)
         self.estimator = check_option("estimator", estimator, _ESTIMATORS, _W)
         self.comparison = check_option("comparison", comparison, _COMPARISONS, _W)
+        self.left_censoring = check_option("left_censoring", left_censoring, _LEFT, _W)
         if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
             raise SpecificationError(f"{_W}: horizon must be a positive int of weeks; got {horizon!r}.")
         self.horizon = int(horizon)
         self.definition = definition
-        self.bands = _bands(elapsed)
+        self.bands = elapsed_bands(elapsed, _W)
         self.benefit = benefit
         self.covariates = list(covariates)
         self.history = [int(h) for h in history]
@@ -194,9 +210,13 @@ class DynamicEvaluation:
         sp = build_spells(panel, benefit=self.benefit)
         persons = panel.persons.set_index("person_id")
         obs_start = persons["obs_start"].reindex(sp["person_id"]).to_numpy(np.int64)
-        left = sp["start_week"].to_numpy(np.int64) <= obs_start
+        at_entry = sp["start_week"].to_numpy(np.int64) <= obs_start
+        left = at_entry
+        if self.left_censoring == "panel_start":
+            left = at_entry & (obs_start <= _panel_first_week(panel))
         counts["spells"] = len(sp)
         counts["spells_left_censored_dropped"] = int(left.sum())
+        counts["spells_starting_at_entry_kept"] = int((at_entry & ~left).sum())
         sp = sp[~left].reset_index(drop=True)
         umax = max(b for _, b in self.bands)
         censor = self.comparison == "censor_later"
@@ -291,7 +311,20 @@ class DynamicEvaluation:
         ctrl = tab["treated"] == 0
         counts["controls_treated_within_horizon"] = int((ctrl & tab["later_within"]).sum())
         if censor:
-            self._ipcw = _ipcw_setup(panel, tab, self._hazard, tw_later[keep], self.horizon, self.definition)
+            crow = np.flatnonzero(tab["treated"].to_numpy() == 0)
+            cpid = tab["person_id"].to_numpy(np.int64)[crow]
+            cw = tab["week"].to_numpy(np.int64)[crow]
+            weeks = (cw[:, None] + np.arange(self.horizon)[None, :]).ravel()
+            ss = is_self_supporting(panel, np.repeat(cpid, self.horizon), weeks, definition=self.definition)
+            self._ipcw = ipcw_setup(
+                ss.reshape(len(crow), self.horizon),
+                crow,
+                cpid,
+                cw,
+                tw_later[keep][crow],
+                self._hazard["person_id"].to_numpy(np.int64),
+                self._hazard["week"].to_numpy(np.int64),
+            )
         if counts["treated"] == 0:
             raise DataValidationError(
                 f"{_W}: no treatment starts inside the risk sets ({counts}). "
@@ -329,20 +362,22 @@ class DynamicEvaluation:
                 out[f"history_{lb}"] = weeks_on_public_support(
                     self.panel, ref, lb, partial="observed"
                 ).to_numpy(dtype=float)
-        design = []
+        design: list[pd.Series | pd.DataFrame] = []
+        groups: list[list[str]] = []  # the dummies of each categorical (levels; one omitted)
         for c in self.covariates:
             s = out[c]
             if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_bool_dtype(s):
                 d = pd.get_dummies(s.astype(str), prefix=c, drop_first=True, dtype=float)
                 design.append(d)
+                groups.append(list(d.columns))
             else:
                 design.append(s.astype(float).rename(c))
         for lb in self.history:
             design.append(out[f"history_{lb}"])
         if out["spell_benefit"].nunique() > 1:
-            design.append(
-                pd.get_dummies(out["spell_benefit"], prefix="benefit", drop_first=True, dtype=float)
-            )
+            d = pd.get_dummies(out["spell_benefit"], prefix="benefit", drop_first=True, dtype=float)
+            design.append(d)
+            groups.append(list(d.columns))
         x = pd.concat(design, axis=1) if design else pd.DataFrame(index=out.index)
         bad = x.isna().any(axis=1).to_numpy()
         if bad.any():
@@ -351,6 +386,8 @@ class DynamicEvaluation:
                 f"{x.columns[x.isna().any()].tolist()}). Impute or drop those covariates."
             )
         self.design_columns = list(x.columns)
+        pos = {c: i for i, c in enumerate(self.design_columns)}
+        self._groups = [[pos[c] for c in g] for g in groups if g]
         return pd.concat([out, x.add_prefix("x__")], axis=1)
 
     @property
@@ -383,9 +420,9 @@ class DynamicEvaluation:
                 per.append(dict(band=b, u_from=lo, u_to=hi, n_treated=int(n1), skipped=True))
                 continue
             x = xall[m]
-            keepcol = _usable_columns(x, t.astype(bool), f)
+            keepcol = usable_columns(x, t.astype(bool), f, self._groups)
             dropped_cols = [c for c, k in zip(self.design_columns, keepcol, strict=True) if not k]
-            xd = self._band_design(x, tab["u"].to_numpy()[m], keepcol, hi > lo)
+            xd, _ = band_design(x, tab["u"].to_numpy()[m], keepcol, hi > lo)
             if self.estimator == "matching":
                 fit = self._match(xd, t, y_all[m], f)
             else:
@@ -410,12 +447,6 @@ class DynamicEvaluation:
             )
         return {"per": per, "infl": infl, "weights": weights}
 
-    def _band_design(self, x: np.ndarray, u: np.ndarray, keepcol: np.ndarray, wide: bool) -> np.ndarray:
-        parts = [np.ones((len(x), 1)), x[:, keepcol]]
-        if wide:
-            parts.append(u.astype(float)[:, None])
-        return np.hstack(parts)
-
     def _censored_outcome(self, freq: np.ndarray | None) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """IPCW outcome: controls censored at their later start, weighted by 1 / P(not started by t).
 
@@ -435,11 +466,11 @@ class DynamicEvaluation:
             t = tab["treated"].to_numpy()[m]
             if t.sum() == 0 or t.sum() == m.sum():
                 continue
-            keepcol = _usable_columns(xt[m], t.astype(bool), fr[m])
-            xd = self._band_design(xt[m], tab["u"].to_numpy()[m], keepcol, hi > lo)
+            keepcol = usable_columns(xt[m], t.astype(bool), fr[m], self._groups)
+            xd, center = band_design(xt[m], tab["u"].to_numpy()[m], keepcol, hi > lo)
             beta, p_cache[b] = logit_fit(xd, t.astype(float), fr[m])
             mh = bands_h == b
-            xdh = self._band_design(xh[mh], hz["u_model"].to_numpy()[mh], keepcol, hi > lo)
+            xdh, _ = band_design(xh[mh], hz["u_model"].to_numpy()[mh], keepcol, hi > lo, center)
             lam[mh] = 1.0 / (1.0 + np.exp(-np.clip(xdh @ beta, -35, 35)))
         cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(lam, 1 - 1e-12)))])
         surv = np.exp(cum[ip["pos_t"] + 1] - cum[ip["pos_w"] + 1][:, None])
@@ -451,7 +482,6 @@ class DynamicEvaluation:
     def _match(self, xd: np.ndarray, t: np.ndarray, y: np.ndarray, f: np.ndarray | None) -> Any:
         from types import SimpleNamespace
 
-        from evaltools.selection._dynamic_core import logit_fit
         from evaltools.selection.matching import Matching
 
         rep = np.ones(len(t), dtype=int) if f is None else f.astype(int)
@@ -605,6 +635,7 @@ class DynamicResults(EstimationResults):
             "biased static comparison, shown as a negative control)",
         }[model.comparison]
         n_c = max(int((tab["treated"] == 0).sum()), 1)
+        left_rule = "running at the panel start" if model.left_censoring == "panel_start" else "at obs_start"
         footnotes = [
             f"Estimand: ATT of starting the treatment at elapsed week u of a {model.benefit} spell, on weeks "
             f"self-supporting ({model.definition}) in [u, u+{model.horizon}); "
@@ -613,8 +644,11 @@ class DynamicResults(EstimationResults):
             f"{model.counts['controls_treated_within_horizon']:,} of {n_c:,} control rows "
             f"({model.counts['controls_treated_within_horizon'] / n_c:.1%}) start the treatment "
             "within the horizon.",
-            f"Risk set: spells on benefit at u, not treated before, not in another programme at u; dropped: "
-            f"{counts.get('spells_left_censored_dropped', 0):,} left-censored spells, "
+            f"Risk set: spells on benefit at u, not treated before, not in another programme at u; "
+            f"{counts.get('spells_starting_at_entry_kept', 0):,} spells starting when the person entered the "
+            f"population during the window (arrival, age 16) kept; dropped: "
+            f"{counts.get('spells_left_censored_dropped', 0):,} left-censored spells "
+            f"({left_rule}), "
             f"{counts.get('rows_in_programme_dropped', 0):,} rows in a programme, "
             f"{counts.get('rows_other_start_dropped', 0):,} rows starting another programme, "
             f"{counts.get('rows_short_followup_dropped', 0):,} rows without full follow-up"
@@ -628,6 +662,19 @@ class DynamicResults(EstimationResults):
         ]
         if skipped:
             footnotes.append(f"Bands without treated or without controls (skipped): {skipped}.")
+        dropped: dict[str, list[str]] = {}  # column -> bands whose logit leaves it out
+        for a, b, cols in zip(per["u_from"], per["u_to"], per.get("dropped_columns", []), strict=False):
+            for c in cols if isinstance(cols, list) else []:
+                dropped.setdefault(c, []).append(f"{a}" if a == b else f"{a}-{b}")
+        if dropped:
+            where = "; ".join(
+                f"{c} (u={', '.join(v)})" if len(v) < len(per) else f"{c} (all bands)"
+                for c, v in dropped.items()
+            )
+            footnotes.append(
+                "Design columns left out of a band's logit (no variation, a level without treated or "
+                f"controls merged into the reference, or the band's new reference level): {where}."
+            )
         super().__init__(
             params,
             cov,
@@ -693,49 +740,13 @@ class DynamicResults(EstimationResults):
         return ax
 
 
-def _ipcw_setup(
-    panel: RegisterPanel, tab: pd.DataFrame, hz: pd.DataFrame, tw: np.ndarray, horizon: int, definition: str
-) -> dict[str, np.ndarray]:
-    """Fixed parts of the controls' IPCW outcome: self-support and censoring by week, hazard positions."""
-    rows = np.flatnonzero(tab["treated"].to_numpy() == 0)
-    pid = tab["person_id"].to_numpy(np.int64)[rows]
-    w = tab["week"].to_numpy(np.int64)[rows]
-    weeks = w[:, None] + np.arange(horizon)[None, :]
-    pid_f = np.repeat(pid, horizon)
-    ss = is_self_supporting(panel, pid_f, weeks.ravel(), definition=definition).reshape(weeks.shape)
-    hp = hz["person_id"].to_numpy(np.int64)
-    hw = hz["week"].to_numpy(np.int64)
-    if np.any((hp[1:] < hp[:-1]) | ((hp[1:] == hp[:-1]) & (hw[1:] <= hw[:-1]))):
-        raise DataValidationError(f"{_W}: internal error: hazard rows are not sorted by person and week.")
-    _, pos_t_s, _ = _last_pos(hp, hw, pid_f, weeks.ravel())
-    _, pos_w, _ = _last_pos(hp, hw, pid, w)
-    return {
-        "rows": rows,
-        "ss": ss,
-        "uncensored": tw[rows][:, None] > weeks,
-        "pos_t": pos_t_s.reshape(weeks.shape),
-        "pos_w": pos_w,
-    }
-
-
-def _last_pos(hp: np.ndarray, hw: np.ndarray, pid: np.ndarray, week: np.ndarray) -> tuple:
-    """Position of the last hazard row of ``pid`` with week <= ``week`` (rows sorted by person, week)."""
-    uniq = np.unique(np.concatenate([hp, pid]))
-    hk = (np.searchsorted(uniq, hp).astype(np.int64) << 32) + (hw + 2**31)
-    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week + 2**31)
-    pos = np.searchsorted(hk, qk, side="right") - 1
-    return None, pos, None
-
-
-def _usable_columns(x: np.ndarray, t: np.ndarray, f: np.ndarray | None) -> np.ndarray:
-    """Columns with variation; binary columns need both values among the treated and among the controls."""
-    keep = x.std(axis=0) > 0
-    live = np.ones(len(t), bool) if f is None else f > 0
-    binary = np.all((x == 0) | (x == 1), axis=0)
-    for grp in (t & live, ~t & live):
-        s = x[grp].sum(axis=0)
-        keep &= ~binary | ((s > 0) & (s < grp.sum()))
-    return keep
+def _panel_first_week(panel: RegisterPanel) -> int:
+    """First week of the panel's window: ``meta["first_week"]`` if recorded, else the least ``obs_start``."""
+    first = int(panel.persons["obs_start"].min())
+    fw = panel.meta.get("first_week")
+    if isinstance(fw, int | np.integer) and not isinstance(fw, bool):
+        first = min(first, int(fw))
+    return first
 
 
 def _survival(tab: pd.DataFrame, weights: np.ndarray, per: pd.DataFrame) -> pd.DataFrame:
