@@ -59,3 +59,29 @@ def test_monte_carlo_full_size():
         bias, sd, n = _bounds(tab, "npmle", name)
         assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n)
         assert tab.loc[("npmle", name), "coverage"] * n >= stats.binom.ppf(0.001, n, 0.95)
+
+
+PROGRAMME_DGP = ToEDGP(programme_points=(-4.0, -2.8))
+
+
+def test_two_treatment_dgp_parameters_and_draws():
+    truth = PROGRAMME_DGP.true_params()
+    assert truth["exit:programme[lock-in]"] == -0.5 and truth["exit:programme[post 1+]"] == 0.4
+    assert "exit:treatment[1-13]" in truth and "exit:effect[1-13]" not in truth
+    sp = simulate_toe(3000, seed=4, dgp=PROGRAMME_DGP)
+    started = np.isfinite(sp["programme_week"].to_numpy())
+    length = (sp["programme_end"] - sp["programme_week"]).to_numpy()[started]
+    assert np.all((length >= 4) & (length <= 12))
+    # the type with the high programme hazard (type 1) starts programmes far more often
+    share = pd.Series(started).groupby(sp["type"]).mean()
+    assert share[1] > share[0] + 0.2
+
+
+@pytest.mark.slow
+def test_monte_carlo_two_treatments_full_size():
+    tab = run_monte_carlo(40, 5000, seed=2027, n_jobs=2, max_points=4, dgp=PROGRAMME_DGP)
+    for name in PROGRAMME_DGP.true_params():
+        bias, sd, n = _bounds(tab, "npmle", name)
+        assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n), name
+        k_min = stats.binom.ppf(0.001, n, 0.95)
+        assert tab.loc[("npmle", name), "coverage"] * n >= k_min, name
