@@ -80,8 +80,11 @@ def test_dynamic_treated_set_is_the_documented_subset_of_the_truths(key: dict) -
              "dyn_wf_not_busy", "dyn_treated_expected"]
     for a, b in zip(steps, steps[1:]):
         assert key[a] >= key[b], (a, b)
-    # the arrival spells are part of the spells dropped because they start in the person's first observed week
-    assert key["dyn_wf_followup"] - key["dyn_wf_spell_in_window"] >= key["dyn_wf_arrival_spells"]
+    # only the spells already running at the panel's first week are dropped as left-censored; the spells that
+    # start in the arrival week of persons entering during the window are kept
+    assert key["dyn_wf_followup"] - key["dyn_wf_spell_in_window"] == key["dyn_wf_running_spells"]
+    assert key["dyn_left_censored_dropped"] > 0
+    assert key["dyn_entry_spells_kept"] >= key["dyn_wf_arrival_spells"]
     # the analysis frame of sections 2-4 (default parameters: no period filter) is the full-follow-up step
     assert key["dyn_wf_followup"] == key["n_treated"]
     # the truth's treated are the register's first placements inside the window plus some of the persons whose
@@ -94,9 +97,12 @@ def test_dynamic_treated_set_is_the_documented_subset_of_the_truths(key: dict) -
 
 def test_arrival_spells_really_start_in_the_arrival_week(key: dict) -> None:
     # integrationsydelse spells of persons arriving during the window start in the arrival week (the
-    # assessment record agrees); DynamicEvaluation still drops them as left-censored (notebook section 6)
+    # assessment record agrees), so they are not left-censored: DynamicEvaluation keeps them (section 6) and
+    # their placements are among its treated
     assert key["dyn_wf_arrival_spells"] > 0
     assert key["dyn_wf_arrival_true_start"] == key["dyn_wf_arrival_spells"]
+    assert 0 < key["dyn_arrival_treated"] <= key["dyn_wf_arrival_spells"]
+    assert key["dyn_arrival_treated"] < key["dyn_treated"]
 
 
 def test_dynamic_censoring_is_relevant(key: dict) -> None:

@@ -259,3 +259,187 @@ def test_monte_carlo_slow():
     assert c.cover.mean() >= 0.95 - 2 * np.sqrt(0.95 * 0.05 / len(c))
     s = d[d.comparison == "never_treated"]
     assert (s.est - s.truth).mean() < -2
+
+
+# --- left-censoring: spells starting at entry into the population (arrival, age 16) are not censored -------
+
+
+def _entry_panel(meta: dict | None = None):
+    """Five persons in a window of weeks 1000-1199; persons 1 and 4 enter the population during the window.
+
+    1: arrives in week 1050 and starts integrationsydelse then (weeks 1050-1079); placed at u = 5.
+    2: on kontanthjaelp from the panel's first week (1000-1029, left-censored); placed in week 1010.
+    3: kontanthjaelp 1020-1059, never placed.  4: enters in 1070, integrationsydelse 1080-1109.
+    5: kontanthjaelp 1030-1069, placed at u = 10.
+    """
+    from evaltools.data.panel import RegisterPanel
+
+    w0, w1 = 1000, 1199
+    spells = [(1, 1050, 1079, "721"), (2, 1000, 1029, "701"), (3, 1020, 1059, "701"),
+              (4, 1080, 1109, "721"), (5, 1030, 1069, "701")]  # fmt: skip
+    states = pd.DataFrame(
+        [(pid, w, code) for pid, a, b, code in spells for w in range(a, b + 1)],
+        columns=["person_id", "week", "state"],
+    )
+    persons = pd.DataFrame(
+        {"person_id": [1, 2, 3, 4, 5], "obs_start": [1050, w0, w0, 1070, w0], "obs_end": [w1] * 5}
+    )
+    act = pd.DataFrame(
+        {"person_id": [1, 2, 5], "week": [1055, 1010, 1040], "end_week": [1060, 1015, 1045]}
+    ).assign(kind="virksomhedscenter")
+    return RegisterPanel(
+        states=states,
+        persons=persons,
+        events={"activation": act},
+        meta={"first_week": w0} if meta is None else meta,
+    )
+
+
+def _entry_eval(panel, **kw):
+    return DynamicEvaluation(
+        panel,
+        kind="virksomhedscenter",
+        benefit=["kontanthjaelp", "integrationsydelse"],
+        history=(),
+        elapsed=[(0, 13)],
+        **kw,
+    )
+
+
+def test_spell_starting_at_entry_is_not_left_censored():
+    de = _entry_eval(_entry_panel())
+    rs = de.risk_sets
+    treated = set(rs.loc[rs["treated"] == 1, ["person_id", "u"]].itertuples(index=False, name=None))
+    assert treated == {(1, 5), (5, 10)}  # the arrival spell is in the risk set and its placement is treated
+    assert 2 not in set(rs["person_id"])  # running at the panel's first week: dropped ...
+    assert de.counts["spells_left_censored_dropped"] == 1  # ... and counted
+    assert de.counts["spells_starting_at_entry_kept"] == 1
+    assert {3, 4} <= set(rs["person_id"])  # controls, including a spell starting after the entry week
+    assert (rs.loc[rs["person_id"] == 1, "u"].to_numpy() == np.arange(6)).all()  # u = 0 is the arrival week
+    r = de.fit(progress=False)
+    assert "1 left-censored spells" in str(r.summary()) and "1 spells starting when" in str(r.summary())
+    # without meta the window starts at the smallest obs_start (the same week here)
+    assert _entry_eval(_entry_panel(meta={})).counts == de.counts
+    # a sub-panel of entrants keeps the window of the full panel (meta["first_week"])
+    sub = _entry_eval(_entry_panel().subset([1, 3, 4]))
+    assert sub.counts["spells_left_censored_dropped"] == 0 and sub.counts["treated"] == 1
+    # the old rule (every spell starting at obs_start is left-censored) is still available
+    old = _entry_eval(_entry_panel(), left_censoring="obs_start")
+    assert old.counts["spells_left_censored_dropped"] == 2
+    assert old.counts["spells_starting_at_entry_kept"] == 0
+    assert set(old.risk_sets.query("treated == 1")["person_id"]) == {5}
+
+
+def test_arrival_spells_in_the_synthetic_panel(draw):
+    """Integrationsydelse spells starting in the arrival week are kept; those persons arrive in the window."""
+    de = DynamicEvaluation(draw.panel, kind="loentilskud", benefit="integrationsydelse", elapsed=BANDS)
+    assert de.counts["spells_starting_at_entry_kept"] > 0
+    per = draw.panel.persons.set_index("person_id")
+    first = int(draw.panel.meta["first_week"])
+    rs = de.risk_sets
+    at_entry = rs.loc[rs["start_week"] == rs["person_id"].map(per["obs_start"]), "person_id"].unique()
+    assert len(at_entry) > 0
+    assert (per.loc[at_entry, "arrival_week"].astype(float) == per.loc[at_entry, "obs_start"]).all()
+    assert (per.loc[at_entry, "obs_start"] > first).all()
+    assert (rs["start_week"] > first).all()  # spells running at the first week stay out
+    with pytest.raises(ValueError):
+        DynamicEvaluation(draw.panel, kind="loentilskud", benefit="adagpenge", left_censoring="arrival")
+
+
+# --- categoricals whose reference level has no treated in a band; raw covariates with a large level ---------
+
+
+def _grp(draw, frac_a=0.25):
+    """A person-level categorical: reference level "a" only for never-placed persons; "b" is more common."""
+    per = draw.panel.persons[["person_id"]].copy()
+    placed = draw.panel.events["activation"].query("kind == 'loentilskud'")["person_id"].unique()
+    rng = np.random.default_rng(5)
+    u = rng.random(len(per))
+    grp = np.where(u < 0.65, "b", "c")
+    grp = np.where(~per["person_id"].isin(placed).to_numpy() & (rng.random(len(per)) < frac_a), "a", grp)
+    return per.assign(grp=grp)
+
+
+def test_reference_level_without_treated_is_replaced(draw):
+    ex = _grp(draw)
+    ex["grp_renamed"] = ex["grp"].replace({"b": "0b"})  # reference "0b": has treated in every band
+    ex["grp_b"] = (ex["grp"] == "b").astype(float)  # hand-coded indicators, implied reference "a"
+    ex["grp_c"] = (ex["grp"] == "c").astype(float)
+
+    def fit(cov, **kw):
+        de = DynamicEvaluation(
+            draw.panel,
+            kind="loentilskud",
+            benefit=["adagpenge", "kontanthjaelp"],
+            covariates=["sex", *cov],
+            elapsed=BANDS,
+            extra=ex,
+            **kw,
+        )
+        return de.fit(progress=False)
+
+    rs = DynamicEvaluation(
+        draw.panel, kind="loentilskud", benefit=["adagpenge", "kontanthjaelp"], covariates=["grp"],
+        elapsed=BANDS, extra=ex,
+    ).risk_sets  # fmt: skip
+    assert rs.loc[rs["treated"] == 1, "grp"].ne("a").all() and rs["grp"].eq("a").any()
+    for kw in ({}, {"comparison": "censor_later"}, {"estimator": "aipw"}):
+        ref = fit(["grp_renamed"], **kw)  # "a" merged into the most common level "b" (old rule)
+        got = fit(["grp"], **kw)  # reference "a" has no treated: separated before the fix
+        hand = fit(["grp_b", "grp_c"], **kw)  # the same with hand-coded indicators
+        np.testing.assert_allclose(got.params, ref.params, rtol=1e-8)
+        np.testing.assert_allclose(got.bse, ref.bse, rtol=1e-6)
+        np.testing.assert_allclose(hand.params, ref.params, rtol=1e-8)
+        assert "grp_b" in str(got.summary())  # the footnote lists the band's new reference level's dummy
+
+
+def test_usable_columns_levels():
+    from evaltools.selection._dynamic_core import usable_columns
+
+    # levels r (reference), a, b: r has no treated -> the most common level with treated and controls (b) goes
+    lev = np.array(["r"] * 4 + ["a"] * 4 + ["b"] * 6)
+    t = np.array([0] * 4 + [1, 0, 0, 0] + [1, 1, 0, 0, 0, 0], bool)
+    x = np.column_stack([(lev == "a"), (lev == "b")]).astype(float)
+    assert usable_columns(x, t, None, [[0, 1]]).tolist() == [True, False]
+    assert usable_columns(x, t).tolist() == [True, False]  # detected as exclusive indicators
+    # reference live: a level without treated is merged into it (the plain rule)
+    t2 = t.copy()
+    t2[0] = True
+    t2[4] = False
+    assert usable_columns(x, t2, None, [[0, 1]]).tolist() == [False, True]
+    # reference without treated but merged with a level without controls: no separation, plain rule
+    t3 = np.array([0] * 4 + [1] * 4 + [1, 1, 0, 0, 0, 0], bool)
+    assert usable_columns(x, t3, None, [[0, 1]]).tolist() == [False, True]
+    # numeric columns: only variation matters; bootstrap weights 0 remove rows
+    z = np.column_stack([x, np.arange(14.0)])
+    f = np.ones(14)
+    f[:4] = 0  # the reference level is empty: a and b are collinear with the intercept, b is dropped
+    assert usable_columns(z, t, f, [[0, 1]]).tolist() == [True, False, True]
+    assert usable_columns(z, t2, None, [[0, 1]]).tolist() == [False, True, True]
+
+
+def test_logit_and_estimates_invariant_to_covariate_level(draw):
+    rng = np.random.default_rng(1)
+    n = 2000
+    z = rng.normal(size=(n, 2))
+    t = (rng.random(n) < 1 / (1 + np.exp(-(-1 + z @ [1.0, -0.5])))).astype(float)
+    b0, p0 = logit_fit(np.column_stack([np.ones(n), z]), t)
+    x = np.column_stack([np.ones(n), z[:, 0] + 1e4, 0.01 * z[:, 1] + 1e4])  # level / sd = 1e6: failed before
+    b, p = logit_fit(x, t)
+    np.testing.assert_allclose(p, p0, rtol=1e-7)
+    np.testing.assert_allclose(b[1:], b0[1:] * [1, 100], rtol=1e-6)
+    np.testing.assert_allclose(x @ b, np.log(p / (1 - p)), rtol=1e-7, atol=1e-7)  # beta on the scale of x
+    per = draw.panel.persons
+    fits = []
+    for off in (0.0, 1e7):  # a birth year on a scale with a large offset
+        ex = per[["person_id"]].assign(by=per["birth_year"].astype(float) + off)
+        for est in ("ipw", "aipw"):
+            fits.append(
+                DynamicEvaluation(
+                    draw.panel, kind="loentilskud", benefit=["adagpenge", "kontanthjaelp"],
+                    covariates=["sex", "by"], elapsed=BANDS, extra=ex, estimator=est,
+                ).fit(progress=False)
+            )  # fmt: skip
+    for a, b in ((fits[0], fits[2]), (fits[1], fits[3])):
+        np.testing.assert_allclose(b.params, a.params, rtol=1e-8)
+        np.testing.assert_allclose(b.bse, a.bse, rtol=1e-7)
