@@ -89,3 +89,26 @@ def test_truth_inside_toe_or_oracle_interval_for_the_main_band(key: dict) -> Non
     assert in_toe or in_oracle
     # the sanction raises the exit hazard in the first weeks (the estimate is positive)
     assert key["toe_log_hr"][0] > 0 and key["oracle_log_hr"][0] > 0
+
+
+def test_joint_model_with_programme_starts(key: dict, truth: Truth) -> None:
+    tab = key["joint_table"]
+    assert key["joint_points"] >= 2 and len(tab) == 10  # five programme kinds x (lock-in, post)
+    assert key["joint_hazards"][:3] == ["self_support", "su", "sanction"]
+    assert all(h.startswith("programme:") for h in key["joint_hazards"][3:])
+    ll = key["joint_loglike_path"]
+    assert all(b >= a - 1e-6 for a, b in zip(ll[:-1], ll[1:]))
+    assert 0 < key["joint_n_next_programme"] < key["joint_n_first_programme"] < key["n_spells"]
+    for r in tab:
+        effect = "lockin" if r["phase"] == "lock-in" else "post"
+        true = math.log(truth.hazard_ratio(effect, r["programme"]))
+        assert r["true_log_hr"] == pytest.approx(true, abs=1e-4)
+        for label in ("one_point", "toe", "oracle"):
+            assert math.isfinite(r[label + "_se"]) and r[label + "_se"] > 0
+        # within sampling error of the truth (3 SE: ten effects are checked at once)
+        assert abs(r["toe_z"]) < 3 and abs(r["oracle_z"]) < 3, r
+        # effects the sample can detect (truth > 2.5 SE) are significant with the right sign
+        if abs(r["true_log_hr"]) > 2.5 * r["toe_se"]:
+            assert r["toe"] * r["true_log_hr"] > 0 and abs(r["toe"]) > 1.96 * r["toe_se"], r
+    assert len(key["joint_sanction_log_hr"]) == len(key["bands"])
+    assert all(math.isfinite(v) and v > 0 for v in key["joint_sanction_se"])
