@@ -213,7 +213,10 @@ class Matching:
         v = self._v
         n = v.shape[0]
         mu = v.mean(axis=0)
-        sd = np.sqrt(np.maximum(_CCC, (v * v).sum(axis=0)) / n - mu**2) * np.sqrt(n / (n - 1))
+        var = np.maximum(_CCC, (v * v).sum(axis=0)) / n - mu**2
+        # a constant column gives 0 up to rounding (possibly -1e-17): clip before the square root,
+        # else NaN coordinates would leave every unit without a match
+        sd = np.sqrt(np.maximum(var, 0.0)) * np.sqrt(n / (n - 1))
         sd = np.where(sd < _CCC, _CCC, sd)
         vs = (v - mu) / sd
         k = v.shape[1]

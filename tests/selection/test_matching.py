@@ -402,3 +402,15 @@ def test_monte_carlo_other_estimands(spec):
     assert abs(est.mean() - truth) < 4 * mc_se
     # nominal 0.95; MC SE of a coverage rate with 100 reps is 0.022
     assert 0.87 <= cover.mean() <= 1.0
+
+
+@pytest.mark.parametrize("value", [7.3, 0.1, 4.9])
+def test_constant_covariate_is_ignored_not_fatal(nsw, value):
+    # a covariate constant in the sample (e.g. local unemployment within one municipality) carries no
+    # information; its variance can round to -1e-17, which used to make every distance NaN
+    covs = ["age", "educ", "black", "re75"]
+    base = Matching(nsw, outcome="re78", treatment="treat", covariates=covs, bias_adjust=True).fit()
+    const = Matching(nsw.assign(unemp=value), outcome="re78", treatment="treat", covariates=[*covs, "unemp"],
+                     bias_adjust=True).fit()
+    assert const.params.iloc[0] == pytest.approx(base.params.iloc[0], rel=1e-10)
+    assert const.bse.iloc[0] == pytest.approx(base.bse.iloc[0], rel=1e-10)
