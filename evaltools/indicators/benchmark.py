@@ -3,6 +3,10 @@
 * :func:`benchmark`: actual vs expected level given structural frame
   conditions (*rammevilkår*), as in the jobindsats benchmark table Y30R21
   (actual level, expected level, difference, rank), with prediction intervals.
+  When the units' person counts are known (``count_col``), every export of the
+  per-unit table (``summary()``, printing, notebook display,
+  :meth:`BenchmarkResults.unit_table`, :meth:`BenchmarkResults.plot`) masks
+  units based on 1-3 persons, plus complementary units (see :func:`benchmark`).
 * :func:`did`: difference-in-differences of project vs non-project municipalities
   (two-way fixed effects, standard errors clustered by municipality).
 * :func:`regression_to_mean`: expected change of units selected for a bad
@@ -23,7 +27,9 @@ import statsmodels.api as sm
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators._table import IndicatorTable
+from evaltools.reporting.disclosure import MASK_MARKER, SuppressedTable, suppress
 from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.summary import Summary
 
 __all__ = [
     "BenchmarkResults",
@@ -47,17 +53,116 @@ def _complete(data: pd.DataFrame, cols: Sequence[str], where: str) -> pd.DataFra
     return data.loc[~bad].reset_index(drop=True)
 
 
+#: Per-unit columns that reveal a unit's actual outcome (masked for small units).
+_REVEALING = ("actual", "difference", "outside", "rank", "raw_difference", "n_persons")
+
+
 class BenchmarkResults(EstimationResults):
-    """Frame-condition benchmark (coefficients as params; per-unit table in :attr:`table`)."""
+    """Frame-condition benchmark (coefficients as params; per-unit table in :attr:`table`).
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        return [self.to_frame(), self.table.set_index(self.id_col)]
+    :attr:`table` holds the exact, **unsuppressed** per-unit numbers for analysis
+    inside the secure environment.  Every export -- :meth:`summary`, ``str()``,
+    the notebook display, :meth:`unit_table` and :meth:`plot` -- masks the units
+    flagged in ``table["masked"]`` (1-3 persons, plus complements) unless
+    ``suppress=False`` is passed explicitly.
+    """
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Caterpillar plot of actual minus expected with prediction intervals (returns the Axes)."""
+    def unit_table(self, suppress: bool = True) -> SuppressedTable:
+        """Per-unit table for export, with small units masked.
+
+        Parameters
+        ----------
+        suppress : bool, default=True
+            ``False`` returns the exact table with a
+            :class:`~evaltools.exceptions.DisclosureWarning` and a footnote.
+
+        Returns
+        -------
+        SuppressedTable
+            Masked cells are missing in ``.table`` and flagged in ``.mask``.
+        """
+        t = self.table
+        notes = list(self.disclosure_notes)
+        if not suppress:
+            return _suppress_off(t, notes, self._title)
+        mask = pd.DataFrame(False, index=t.index, columns=t.columns)
+        masked = t["masked"].to_numpy(dtype=bool)
+        for c in _REVEALING:
+            if c in t.columns:
+                mask[c] = masked
+        out = t.astype({c: object for c in mask.columns[mask.any()]}).mask(mask)
+        n_pri = int(self.n_small_units)
+        return SuppressedTable(
+            out, mask, notes, title=self._title, n_primary=n_pri, n_secondary=int(masked.sum()) - n_pri
+        )
+
+    def summary(self, alpha: float = 0.05, suppress: bool = True) -> Summary:
+        """Summary: coefficients, the per-unit table (small units masked) and footnotes.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level of the coefficient intervals (the
+            per-unit table is shown for 0.05 only, as for every result).
+        suppress : bool, default=True
+            ``False`` shows the exact per-unit table (with a
+            :class:`~evaltools.exceptions.DisclosureWarning`).
+
+        Returns
+        -------
+        Summary
+        """
+        header = (("No. observations", self.nobs), *self._header)
+        if alpha != 0.05:
+            return Summary(
+                title=self._title, header=header, tables=[self.to_frame(alpha)], footnotes=self._footnotes
+            )
+        ut = self.unit_table(suppress=suppress)
+        unit = ut.table.astype(object).where(~ut.mask, MASK_MARKER).set_index(self.id_col)
+        masked_any = bool(ut.mask.to_numpy().any())
+        if suppress and masked_any and self.project_masked:
+            header = tuple((k, MASK_MARKER) if k == "Project average" else (k, v) for k, v in header)
+        return Summary(
+            title=self._title,
+            header=header,
+            tables=[self.to_frame(), unit],
+            footnotes=(*self._footnotes, *ut.footnotes[len(self._footnotes) :]),
+        )
+
+    def plot(self, ax: Any = None, suppress: bool = True, **kwargs: Any) -> Any:
+        """Caterpillar plot of actual minus expected with prediction intervals (returns the Axes).
+
+        Masked units (see :meth:`unit_table`) are left out unless ``suppress=False``.
+        """
         from evaltools.indicators.plots import plot_caterpillar
 
-        return plot_caterpillar(self, ax=ax, **kwargs)
+        return plot_caterpillar(self, ax=ax, suppress=suppress, **kwargs)
+
+
+def _suppress_off(t: pd.DataFrame, notes: list[str], title: str) -> SuppressedTable:
+    return suppress(t, count_col="n_persons", enabled=False, title=title, footnotes=notes)
+
+
+def _unit_masks(
+    persons: np.ndarray | None, n_constraints: int, threshold: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Primary (1..threshold persons or unknown count) and all masked units (primary + complements).
+
+    If any unit is masked, at least ``n_constraints + 1`` units are masked: the published coefficients,
+    the (public) frame conditions and the published averages give ``n_constraints`` linear equations in
+    the units' outcomes, which would otherwise determine the masked outcomes.  Complements are the
+    unmasked units with the fewest persons (ties by position).
+    """
+    if persons is None:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    n = len(persons)
+    small = np.isnan(persons) | ((persons >= 1) & (persons <= threshold))
+    masked = small.copy()
+    if small.any() and masked.sum() < n_constraints + 1:
+        order = np.lexsort((np.arange(n), np.where(masked, np.inf, persons)))
+        need = min(n, n_constraints + 1) - int(masked.sum())
+        masked[[i for i in order if not masked[i]][:need]] = True
+    return small, masked
 
 
 class DiDResults(EstimationResults):
@@ -79,6 +184,8 @@ def benchmark(
     project: str | Sequence[object] | None = None,
     selected_on_outcome: bool = False,
     alpha: float = 0.05,
+    count_col: str | None = "persons",
+    threshold: int = 3,
 ) -> BenchmarkResults:
     """Compare each unit's actual outcome with the level expected from its frame conditions.
 
@@ -110,6 +217,29 @@ def benchmark(
         Set when the project units were chosen for poor results; adds the regression-to-the-mean note.
     alpha : float, default=0.05
         One minus the level of the prediction intervals.
+    count_col : str or None, default="persons"
+        Column with the number of persons behind each unit's outcome (e.g. the
+        ``persons`` of an :class:`IndicatorTable` row).  Used when present; a
+        name other than the default must exist.  ``None``, or no such column,
+        means the outcomes are not person-based counts or rates (e.g. published
+        population-level percentages); a footnote then says that no small-cell
+        check was possible.
+    threshold : int, default=3
+        Units based on ``1 .. threshold`` persons (or a missing count) are
+        masked in every export of the per-unit table.
+
+    Notes
+    -----
+    Disclosure control: masking only the small units is not enough.  The
+    coefficients are published and the frame conditions are public, so
+    ``X'y = (X'X) beta`` gives one linear equation in the units' outcomes per
+    coefficient (the residuals sum to zero, for example), and one more for a
+    weighted national average under OLS.  A single masked outcome could be
+    solved from these and the published ones.  Therefore, when any unit is
+    masked, at least (number of such equations + 1) units are masked, the
+    complements being the units with the fewest persons; and the project
+    average is shown as masked when a project unit is masked.  The regression
+    itself uses every unit.
 
     Returns
     -------
@@ -118,7 +248,11 @@ def benchmark(
         ``actual``, ``expected``, ``difference`` (actual - expected), ``lower``,
         ``upper`` (prediction interval), ``outside`` (actual outside the
         interval), ``rank``, ``raw_difference`` (actual - national average) and
-        ``project``; ``national_average`` and ``project_average`` are attributes.
+        ``project``, plus ``n_persons`` (from ``count_col``, missing if not
+        given) and ``masked`` (masked in exports); ``national_average``,
+        ``project_average``, ``n_small_units``, ``project_masked`` and
+        ``disclosure_notes`` are attributes.  :attr:`BenchmarkResults.table` is
+        exact (unsuppressed); use ``summary()`` or ``unit_table()`` to export.
     """
     where = "benchmark"
     check_option("model", model, ("ols", "wls"), where)
@@ -126,6 +260,11 @@ def benchmark(
     if model == "wls" and weights is None:
         raise SpecificationError("benchmark: model='wls' needs weights=... (a column name).")
     fc = list(frame_conditions)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or threshold < 0:
+        raise SpecificationError(f"benchmark: threshold must be a non-negative int; got {threshold!r}.")
+    if count_col is not None and count_col != "persons":
+        check_columns(data, [count_col], where, "count_col")
+    use_counts = count_col is not None and count_col in data.columns
     cols = [id_col, outcome, *fc, *([weights] if weights else [])]
     d = _complete(data, cols, where)
     if d[id_col].duplicated().any():
@@ -172,6 +311,24 @@ def benchmark(
         }
     )
     table["outside"] = (y < table["lower"]) | (y > table["upper"])
+    persons = d[count_col].to_numpy(float) if use_counts else None
+    n_constraints = len(fc) + 1 + (1 if weights is not None and model == "ols" else 0)
+    small, masked = _unit_masks(persons, n_constraints, int(threshold))
+    table["n_persons"] = persons if persons is not None else np.nan
+    table["masked"] = masked if persons is not None else False
+    project_masked = bool((masked & proj).any()) if persons is not None else False
+    if persons is None:
+        disclosure = [
+            "No person counts per unit (count_col): the per-unit outcomes were not checked for small cells. "
+            "Pass count_col=... when the outcome is a count or rate from person-level data."
+        ]
+    else:
+        disclosure = [
+            f"Units based on 1-{threshold} persons are masked ({int(small.sum())}), plus "
+            f"{int(masked.sum() - small.sum())} complementary units so that the masked outcomes cannot be "
+            f"solved from the {n_constraints} published coefficients and averages"
+            + ("; the project average is masked as it includes a masked unit." if project_masked else ".")
+        ]
     proj_avg = (
         (float(np.average(y[proj], weights=w[proj])) if w is not None else float(np.mean(y[proj])))
         if proj.any()
@@ -206,6 +363,9 @@ def benchmark(
         footnotes=notes,
         extra={
             "table": table,
+            "n_small_units": int(small.sum()),
+            "project_masked": project_masked,
+            "disclosure_notes": (*notes, *disclosure),
             "national_average": national,
             "project_average": proj_avg,
             "id_col": id_col,

@@ -9,6 +9,12 @@ These are the person-level shares of the seed reports:
   (seed 003, measure 2);
 * :func:`first_contact_within`: share of new benefit spells with a first
   interview or offer within 1 and 3 months (seed 004, Figs. 1-2).
+
+Left-censoring and the "within N months" rule are shared with the synthetic
+calibration (:mod:`evaltools.indicators._spellrules`): a spell (or first entry
+week) is left-censored only if it starts in the person's first observed week
+and that week is the panel's first week; persons entering the population
+during the window (immigrants, persons turning 16) start new spells at entry.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ from evaltools.data.weeks import index_to_isoweek, week_label
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import _core
 from evaltools.indicators._core import DEFAULT_AGE_BANDS
+from evaltools.indicators._spellrules import (
+    LEFT_CENSORING,
+    check_months,
+    left_censored,
+    month_weeks,
+    within_weeks,
+)
 from evaltools.indicators._table import IndicatorTable
 
 __all__ = ["cohort_self_support", "job_ready_share", "first_contact_within"]
@@ -103,6 +116,7 @@ def cohort_self_support(
     ages: tuple[int, int] | None = (18, 64),
     persons_where: Mapping[str, object] | None = None,
     age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
+    left_censoring: str | None = "panel_start",
 ) -> IndicatorTable:
     """Share of an entry cohort in self-support or ordinary education at evaluation weeks.
 
@@ -112,6 +126,15 @@ def cohort_self_support(
     (``obs_start <= t <= obs_end``), within ``ages`` at ``t`` and not in a
     censoring state at ``t``.  Self-support = no registered code at ``t``;
     ordinary education = a code of ``education_benefit`` at ``t``.
+
+    A person whose first observed week on ``entry_benefit`` is left-censored
+    (``left_censoring="panel_start"``: it is the person's ``obs_start`` and the
+    panel's first week, so the person may have entered earlier) has an unknown
+    time since entry and is left out of every evaluation week at most
+    ``max_since_entry`` weeks after it (later weeks exclude the person anyway).
+    Persons entering the population during the window (refugees starting
+    integrationsydelse in their arrival week) are kept.  The counts are in the
+    footnotes.
 
     Parameters
     ----------
@@ -138,6 +161,12 @@ def cohort_self_support(
         Person selection, e.g. ``{"origin": "non_western"}``.
     age_bands : sequence of float
         Edges for ``by="age_group"``.
+    left_censoring : {"panel_start", "obs_start"} or None, default="panel_start"
+        Which first entry weeks are left-censored: ``"panel_start"`` (at the
+        person's ``obs_start`` and the panel's first week), ``"obs_start"``
+        (every first entry week at ``obs_start``, also arrivals; the older
+        spell rule) or ``None`` (none: the first observed week is taken as the
+        entry week, the behaviour before this option existed).
 
     Returns
     -------
@@ -162,6 +191,15 @@ def cohort_self_support(
     persons = panel.persons.set_index("person_id")
     ok_p = _core.person_filter(panel.persons, persons_where, where)
     first = first[first["person_id"].isin(panel.persons.loc[ok_p, "person_id"])]
+    if left_censoring is None:
+        left = np.zeros(len(first), dtype=bool)
+        at_entry = left
+    else:
+        left, at_entry = left_censored(
+            panel, first["person_id"].to_numpy(), first["week"].to_numpy(), left_censoring, where
+        )
+    n_left_persons, n_entry_kept = int(left.sum()), int((at_entry & ~left).sum())
+    cens_first = pd.Series(left, index=first["person_id"].to_numpy())
     n_c, n_t = len(first), len(weeks)
     grid = pd.DataFrame(
         {
@@ -176,6 +214,9 @@ def cohort_self_support(
     lo = persons["obs_start"].reindex(grid["person_id"]).to_numpy()
     hi = persons["obs_end"].reindex(grid["person_id"]).to_numpy()
     keep = (e <= t) & (t - e <= max_since_entry) & (lo <= t) & (t <= hi)
+    left_rows = keep & cens_first.reindex(grid["person_id"]).to_numpy(dtype=bool)
+    n_left_rows = int(left_rows.sum())
+    keep &= ~left_rows
     age = None
     if ages is not None or "age_group" in by:
         age = _ages(panel, grid["person_id"].to_numpy(), t, where)
@@ -212,6 +253,7 @@ def cohort_self_support(
         "Self-support = no registered code in the evaluation week; ordinary education = a code of "
         f"{edu or 'no group'}.",
         f"{n_cens:,} person-weeks in a censoring state (emigrated, died, out of population) were left out.",
+        _left_note(left_censoring, n_left_persons, n_left_rows, n_entry_kept, entry),
     ]
     return IndicatorTable(
         agg,
@@ -221,6 +263,26 @@ def cohort_self_support(
         title="Share in self-support or ordinary education",
         footnotes=notes,
         extra_counts=["n_self_support", "n_education"],
+    )
+
+
+def _left_note(rule: str | None, n_persons: int, n_rows: int, n_entry: int, entry: list[str]) -> str:
+    if rule is None:
+        return (
+            "No left-censoring (left_censoring=None): a first week on "
+            f"{entry} at the start of observation is taken as the entry week."
+        )
+    what = (
+        "at the person's first observed week that is also the panel's first week (already on the benefit "
+        "when observation began)"
+        if rule == "panel_start"
+        else "at the person's first observed week"
+    )
+    return (
+        f"Left-censored entry (left_censoring={rule!r}): {n_persons:,} persons with a first week on {entry} "
+        f"{what} have an unknown time since entry and were left out ({n_rows:,} person-weeks within "
+        f"the cohort window); {n_entry:,} persons whose first week is their entry into the population "
+        "during the window were kept."
     )
 
 
@@ -336,28 +398,45 @@ def first_contact_within(
     panel: RegisterPanel,
     *,
     event: str = "interview",
-    horizons: Sequence[int] = (4, 13),
+    months: Sequence[float] | None = None,
+    horizons: Sequence[int] | None = None,
     benefit: str | Sequence[str] = ("adagpenge", "kontanthjaelp", "starthjaelp"),
     by: Sequence[str] = ("benefit",),
     period: str = "half_year",
     window: tuple[int, int] | None = None,
     gap_rule: str | int = "any_week",
+    left_censoring: str = "panel_start",
     persons_where: Mapping[str, object] | None = None,
     age_bands: Sequence[float] = (0, 30, np.inf),
 ) -> IndicatorTable:
-    """Share of new benefit spells with a first event (interview, offer) within N weeks of the start.
+    """Share of new benefit spells with a first event (interview, offer) within N months of the start.
 
-    The rule is in weeks: an event *within h weeks* lies in weeks ``start ..
-    start + h - 1`` of the spell (and no later than the spell's last week).  The
-    defaults ``horizons=(4, 13)`` read "within 1 month" as within the first 4
-    weeks and "within 3 months" as within the first 13 weeks.  Only events in
-    ``panel.events[event]`` with ``week >= start`` are considered, so an event of
-    an earlier spell never counts.
+    **Within N months** (the default, ``months=(1, 3)``, seed 004 Figs. 1-2):
+    the spell's first week is elapsed week 0 and the first event must lie in
+    elapsed weeks ``0 .. floor(N * 52 / 12)``: weeks 0-4 for 1 month, 0-13 for
+    3 months (0-26 for 6, 0-39 for 9), and not after the spell's last week.
+    Source: ``seeds_digest.md`` section 7.1, R1/R2 ("cumulative incidence at
+    4.3 and 13 weeks").  With ISO weeks dated by their Thursday (the DREAM
+    week-to-month convention) week ``start + 4`` is always within one calendar
+    month of the start week and ``start + 5`` never is; for 3 months, week
+    ``start + 13`` (91 days) can exceed the calendar span by one or two days
+    for starts in December-February.  The synthetic calibration
+    (:func:`evaltools.synth.calibration_statistics`, targets R1/R2) uses the
+    same rule (:mod:`evaltools.indicators._spellrules`).
 
-    New spells are the spells of ``benefit`` starting in ``window``; spells that
-    start at the person's ``obs_start`` are left-censored (not known to be new)
-    and left out.  A spell enters the denominator for horizon ``h`` only if the
-    person is observed for the full ``h`` weeks (``start + h - 1 <= obs_end``).
+    **Within h weeks** (``horizons=(h, ...)``, instead of ``months``): the
+    first event lies in weeks ``start .. start + h - 1`` (h weeks including the
+    start week).  ``horizons=(5, 14)`` equals ``months=(1, 3)``.
+
+    Only events in ``panel.events[event]`` with ``week >= start`` are
+    considered, so an event of an earlier spell never counts.  New spells are
+    the spells of ``benefit`` starting in ``window``.  Left-censored spells
+    (``left_censoring="panel_start"``: starting in the person's first observed
+    week when that is the panel's first week) are not known to be new and are
+    left out; spells starting at a later ``obs_start`` start at the person's
+    entry into the population (immigrants, persons turning 16) and are kept.
+    Both counts are in the footnotes.  A spell enters the denominator for a
+    horizon only if the person is observed through its last counted week.
 
     Parameters
     ----------
@@ -365,8 +444,10 @@ def first_contact_within(
         Panel with the events table ``event``.
     event : str, default="interview"
         Events table name (``"interview"``, ``"offer"``, ``"activation"``, ...).
-    horizons : sequence of int, default=(4, 13)
-        Horizons in weeks.
+    months : sequence of float, optional
+        Horizons in months (default ``(1, 3)`` when ``horizons`` is not given).
+    horizons : sequence of int, optional
+        Horizons in weeks instead of months (mutually exclusive with ``months``).
     benefit : str or sequence of str
         Benefit groups whose spells are followed.
     by : sequence of str, default=("benefit",)
@@ -378,6 +459,10 @@ def first_contact_within(
         Spell-start weeks included (default: the panel range).
     gap_rule : {"any_week", "calendar_month"} or int, default="any_week"
         Spell rule of :func:`evaltools.data.spells.build_spells`.
+    left_censoring : {"panel_start", "obs_start"}, default="panel_start"
+        ``"obs_start"`` leaves out every spell starting at the person's
+        ``obs_start`` (the older rule, for panels whose late ``obs_start`` does
+        not mean entry into the population).
     persons_where : mapping, optional
         Person selection.
     age_bands : sequence of float, default=(0, 30, inf)
@@ -386,36 +471,71 @@ def first_contact_within(
     Returns
     -------
     IndicatorTable
-        Keys (``by``, ``period``, ``horizon``), ``spells`` (followed for the full
-        horizon), ``persons`` (distinct persons among them), ``n_within`` and ``share``.
+        Keys (``by``, ``period``, ``horizon``: the number of months, or of
+        weeks with ``horizons``), ``spells`` (followed for the full horizon),
+        ``persons`` (distinct persons among them), ``n_within`` and ``share``.
+
+    Raises
+    ------
+    SpecificationError
+        Both ``months`` and ``horizons`` given, non-positive horizons or an
+        unknown ``left_censoring``.
+    DataValidationError
+        The panel has no events table ``event``.
     """
     where = "first_contact_within"
     if event not in panel.events:
         raise DataValidationError(
             f"{where}: the panel has no events table {event!r} (tables: {list(panel.events)})."
         )
-    hz = [int(h) for h in horizons]
-    if not hz or min(hz) < 1:
+    if months is not None and horizons is not None:
         raise SpecificationError(
-            f"{where}: horizons must be positive numbers of weeks; got {list(horizons)}."
+            f"{where}: give months=... or horizons=... (weeks), not both; got months={list(months)} and "
+            f"horizons={list(horizons)}."
+        )
+    if horizons is not None:
+        hz = [int(h) for h in horizons]
+        if not hz or min(hz) < 1:
+            raise SpecificationError(
+                f"{where}: horizons must be positive numbers of weeks; got {list(horizons)}."
+            )
+        unit = "weeks"
+        last_elapsed = {h: h - 1 for h in hz}
+    else:
+        ms = check_months((1, 3) if months is None else months, where)
+        hz = [int(m) if float(m).is_integer() else m for m in ms]
+        unit = "months"
+        last_elapsed = {h: month_weeks(h) for h in hz}
+    if left_censoring not in LEFT_CENSORING:
+        raise SpecificationError(
+            f"{where}: left_censoring must be one of {list(LEFT_CENSORING)}; got {left_censoring!r}."
         )
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
-    obs_start = panel.persons.set_index("person_id")["obs_start"].reindex(sp["person_id"]).to_numpy()
-    sp = sp.assign(benefit=sp["benefit"].astype(str), left_censored=sp["start_week"].to_numpy() <= obs_start)
+    left, at_entry = left_censored(
+        panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), left_censoring, where
+    )
+    sp = sp.assign(benefit=sp["benefit"].astype(str))
     lo, hi = window if window is not None else panel.week_range
     per = _core.make_periods(int(lo), int(hi), period, where)
-    n_left = int((sp["left_censored"] & sp["start_week"].between(lo, hi)).sum())
-    sp = sp[~sp["left_censored"] & sp["start_week"].between(lo, hi)]
+    in_win = sp["start_week"].between(lo, hi).to_numpy()
+    n_left = int((left & in_win).sum())
+    n_entry = int((at_entry & ~left & in_win).sum())
+    sp = sp[~left & in_win]
     ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
     sp = sp[sp["person_id"].isin(ok_p)].reset_index(drop=True)
     sp["period"] = np.asarray(per.labels, dtype=object)[per.of(sp["start_week"].to_numpy())]
     ev = panel.events[event][["person_id", "week"]].rename(columns={"week": "ev_week"})
     ev = ev.assign(ev_week=ev["ev_week"].astype(np.int64)).sort_values("ev_week", kind="stable")
     sp["_row"] = np.arange(len(sp))
-    left = sp.assign(start_week=sp["start_week"].astype(np.int64)).sort_values("start_week", kind="stable")
+    by_start = sp.assign(start_week=sp["start_week"].astype(np.int64))
     m = pd.merge_asof(
-        left, ev, left_on="start_week", right_on="ev_week", by="person_id", direction="forward"
+        by_start.sort_values("start_week", kind="stable"),
+        ev,
+        left_on="start_week",
+        right_on="ev_week",
+        by="person_id",
+        direction="forward",
     ).sort_values("_row")
     ev_week = m["ev_week"].to_numpy(dtype=float)
     obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
@@ -428,9 +548,9 @@ def first_contact_within(
     start = sp["start_week"].to_numpy()
     end = sp["end_week"].to_numpy()
     for h in hz:
-        followed = start + h - 1 <= obs_end
+        followed = start + last_elapsed[h] <= obs_end
         n_short[h] = int((~followed).sum())
-        within = (ev_week - start < h) & (ev_week <= end)
+        within = within_weeks(start, ev_week, end, last_elapsed[h])
         d = sp.loc[followed, [*cols, "period", "person_id"]].copy()
         d["within"] = within[followed]
         d["horizon"] = h
@@ -442,13 +562,30 @@ def first_contact_within(
         .reset_index()
     )
     agg["share"] = agg["n_within"] / agg["spells"]
+    rule_text = (
+        "already running in the panel's first week, the person's first observed week"
+        if left_censoring == "panel_start"
+        else "starting in the person's first observed week"
+    )
+    if unit == "months":
+        defn = (
+            f"First {event} within N months = in elapsed weeks 0 .. floor(N x 52/12) of the spell "
+            "(start week = 0; "
+            + ", ".join(f"{h} month{'s' if h != 1 else ''}: weeks 0-{last_elapsed[h]}" for h in hz)
+            + "), not after the spell end (seeds_digest.md 7.1, R1/R2)."
+        )
+    else:
+        defn = (
+            f"First {event} within h weeks = in weeks start .. start + h - 1, not after the spell end "
+            f"(horizons {hz} weeks)."
+        )
     notes = [
-        f"New spells of {bens} (build_spells, gap rule {gap_rule!r}); "
-        f"{n_left:,} spells starting at the start of observation were left out as not known to be new.",
-        f"First {event} within h weeks = in weeks start .. start + h - 1, not after the spell end "
-        f"(horizons {hz} weeks; 4 weeks is read as 1 month and 13 weeks as 3 months).",
+        f"New spells of {bens} (build_spells, gap rule {gap_rule!r}); {n_left:,} left-censored spells "
+        f"({rule_text}) were left out as not known to be new; {n_entry:,} spells starting at the person's "
+        f"entry into the population during the window were kept (left_censoring={left_censoring!r}).",
+        defn,
         "Spells not observed for the full horizon were left out of that horizon: "
-        + ", ".join(f"{n:,} at {h} weeks" for h, n in n_short.items())
+        + ", ".join(f"{n:,} at {h} {unit}" for h, n in n_short.items())
         + ".",
     ]
     return IndicatorTable(
@@ -456,7 +593,7 @@ def first_contact_within(
         keys=[*cols, "period", "horizon"],
         count_col="persons",
         layout=(cols[:1], cols[1] if len(cols) > 1 else None),
-        title=f"First {event} within N weeks of spell start",
+        title=f"First {event} within N {unit} of spell start",
         footnotes=notes,
         extra_counts=["n_within"],
     )

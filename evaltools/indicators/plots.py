@@ -6,12 +6,13 @@ masked cells appear as gaps.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evaltools.exceptions import SpecificationError
+from evaltools.exceptions import DisclosureWarning, SpecificationError
 from evaltools.indicators._table import IndicatorTable
 
 __all__ = ["plot_timeseries", "plot_caterpillar", "plot_funnel"]
@@ -82,7 +83,7 @@ def plot_timeseries(
     return ax
 
 
-def plot_caterpillar(result: Any, *, ax: Any = None, **kwargs: Any) -> Any:
+def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kwargs: Any) -> Any:
     """Units sorted by actual minus expected level, with prediction intervals.
 
     Parameters
@@ -91,6 +92,10 @@ def plot_caterpillar(result: Any, *, ax: Any = None, **kwargs: Any) -> Any:
         Output of :func:`~evaltools.indicators.benchmark.benchmark`.
     ax : matplotlib Axes, optional
         Axes to draw on.
+    suppress : bool, default=True
+        Leave out the units masked for disclosure control (``result.table["masked"]``:
+        1-3 persons plus complements); the count is stated in the x label.
+        ``False`` draws every unit, with a :class:`~evaltools.exceptions.DisclosureWarning`.
     **kwargs
         Passed to ``Axes.errorbar``.
 
@@ -99,6 +104,18 @@ def plot_caterpillar(result: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     matplotlib.axes.Axes
     """
     t = result.table.sort_values("difference", kind="stable").reset_index(drop=True)
+    n_masked = 0
+    if "masked" in t.columns:
+        if suppress:
+            n_masked = int(t["masked"].sum())
+            t = t[~t["masked"].to_numpy(dtype=bool)].reset_index(drop=True)
+        elif t["masked"].any():
+            warnings.warn(
+                "plot_caterpillar: small-cell suppression turned off by the user; the plot shows units "
+                "based on 1-3 persons.",
+                DisclosureWarning,
+                stacklevel=2,
+            )
     ax = _axes(ax)
     y = np.arange(len(t))
     err = np.vstack([t["expected"] - t["lower"], t["upper"] - t["expected"]])
@@ -118,7 +135,8 @@ def plot_caterpillar(result: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     )
     ax.set_yticks(y)
     ax.set_yticklabels(t[result.id_col].astype(str), fontsize=7)
-    ax.set_xlabel(f"{result.outcome}: actual - expected")
+    note = f" ({n_masked} units with 1-3 persons or complements not shown)" if n_masked else ""
+    ax.set_xlabel(f"{result.outcome}: actual - expected{note}")
     ax.legend(fontsize=7)
     return ax
 

@@ -8,7 +8,12 @@ what a user of real DREAM-like data would have (states, persons, events), and
 :func:`calibration_report` sets them against the targets.
 
 The statistics are deliberately simple and self-contained (the
-``evaltools.indicators`` package defines the official indicator versions).
+``evaltools.indicators`` package defines the official indicator versions), but
+they share the indicators' spell rules (:mod:`evaltools.indicators._spellrules`):
+a spell is left-censored only if it starts in the person's first observed week
+and that is the panel's first week, and "within N months" of a spell start
+means elapsed weeks ``0 .. floor(N * 52 / 12)`` (weeks 0-4 for 1 month, 0-13
+for 3 months), as in :func:`evaltools.indicators.first_contact_within`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pandas as pd
 
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import index_to_isoweek, week_month
+from evaltools.indicators._spellrules import left_censored, month_weeks, within_weeks
 
 __all__ = ["calibration_targets", "calibration_statistics", "calibration_report", "benefit_spells"]
 
@@ -41,21 +47,26 @@ def calibration_targets() -> pd.DataFrame:
     return pd.DataFrame(json.loads(text)["targets"])
 
 
-def benefit_spells(panel: RegisterPanel) -> pd.DataFrame:
+def benefit_spells(panel: RegisterPanel, left_censoring: str = "panel_start") -> pd.DataFrame:
     """Benefit spells from the weekly states: runs of consecutive weeks in one benefit group.
 
     Parameters
     ----------
     panel : RegisterPanel
         The panel.
+    left_censoring : {"panel_start", "obs_start"}, default="panel_start"
+        Rule for the ``left_censored`` flag: ``"panel_start"`` flags spells
+        starting in the person's first observed week when that is the panel's
+        first week (spells starting at a later entry into the population are
+        new); ``"obs_start"`` flags every spell starting at ``obs_start`` (the
+        older rule).
 
     Returns
     -------
     DataFrame
         ``person_id``, ``benefit`` (the code table's ``benefit`` group; kontanthjælp
         and starthjælp are merged into ``"kontanthjaelp"``), ``start``, ``end``
-        (inclusive week indices), ``left_censored`` (the spell starts in the first
-        observed week).
+        (inclusive week indices), ``left_censored`` (see ``left_censoring``).
     """
     st = panel.states
     group = (
@@ -76,24 +87,22 @@ def benefit_spells(panel: RegisterPanel) -> pd.DataFrame:
             "end": wk[ends],
         }
     )
-    obs_start = panel.persons.set_index("person_id")["obs_start"]
-    out["left_censored"] = out["start"].to_numpy() <= obs_start.reindex(out["person_id"]).to_numpy()
+    out["left_censored"] = left_censored(
+        panel, out["person_id"].to_numpy(), out["start"].to_numpy(), left_censoring, "benefit_spells"
+    )[0]
     return out
 
 
-def _first_event_within(spells: pd.DataFrame, events: pd.DataFrame, weeks: int) -> np.ndarray:
-    """Flag spells with an event in ``[start, min(start + weeks, end)]``."""
+def _first_event_within(spells: pd.DataFrame, events: pd.DataFrame, months: float) -> np.ndarray:
+    """Flag spells with a first event in elapsed weeks 0 .. ``month_weeks(months)`` (and <= end)."""
     ev = events[["person_id", "week"]].sort_values(["person_id", "week"], kind="stable")
-    key_e = ev["person_id"].to_numpy() * 10_000 + ev["week"].to_numpy()
-    key_s = spells["person_id"].to_numpy() * 10_000 + spells["start"].to_numpy()
+    key_e = ev["person_id"].to_numpy().astype(np.int64) * 10_000 + ev["week"].to_numpy()
+    key_s = spells["person_id"].to_numpy().astype(np.int64) * 10_000 + spells["start"].to_numpy()
     pos = np.searchsorted(key_e, key_s, side="left")
-    lim = (
-        spells["person_id"].to_numpy() * 10_000
-        + np.minimum(spells["start"] + weeks, spells["end"]).to_numpy()
-    )
-    has = pos < len(key_e)
-    nxt = np.where(has, key_e[np.minimum(pos, len(key_e) - 1)], np.iinfo(np.int64).max)
-    return nxt <= lim
+    posc = np.minimum(pos, max(len(key_e) - 1, 0))
+    same = (pos < len(key_e)) & (ev["person_id"].to_numpy()[posc] == spells["person_id"].to_numpy())
+    nxt = np.where(same, ev["week"].to_numpy()[posc].astype(float), np.nan)
+    return within_weeks(spells["start"].to_numpy(), nxt, spells["end"].to_numpy(), month_weeks(months))
 
 
 def _readiness_at(panel: RegisterPanel, pid: np.ndarray, week: np.ndarray) -> np.ndarray:
@@ -126,14 +135,19 @@ def calibration_statistics(panel: RegisterPanel) -> pd.Series:
     codes = panel.codes
     stats: dict[str, float] = {}
     last = int(panel.persons["obs_end"].max())
-    # R1/R2: first interview / first offer within 1 and 3 months of new DP and KH spells
+    # R1/R2: first interview / first offer within 1 and 3 months of new DP and KH spells, each horizon
+    # over the spells observed through its last counted week (as in indicators.first_contact_within)
     sp = benefit_spells(panel)
-    new = sp[~sp["left_censored"] & (sp["start"] + 13 <= last)]
+    sp = sp[~sp["left_censored"]]
+    obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
     for ben, lab in (("adagpenge", "dp"), ("kontanthjaelp", "kh")):
-        s = new[new["benefit"] == ben]
         for ev, rid in (("interview", "r1"), ("offer", "r2")):
-            for w, m in ((4, "1m"), (13, "3m")):
-                stats[f"{rid}_{lab}_{m}"] = float(_first_event_within(s, panel.events[ev], w).mean())
+            for months, m in ((1, "1m"), (3, "3m")):
+                s = sp[
+                    (sp["benefit"] == ben).to_numpy()
+                    & (sp["start"].to_numpy() + month_weeks(months) <= obs_end)
+                ]
+                stats[f"{rid}_{lab}_{m}"] = float(_first_event_within(s, panel.events[ev], months).mean())
     # R4-R6: company-oriented share of activation weeks and activation rate
     st = panel.states
     code = st["state"].astype(str)

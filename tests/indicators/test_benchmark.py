@@ -162,3 +162,89 @@ def test_decompose_share_change_hand_computed():
     t0 = decompose_share_change(before, after, value_col="ready")
     assert t0.data["change"].iloc[0] == pytest.approx(r["change"], rel=1e-15)
     assert t0.to_frame()["change"].isna().all()  # 2 leavers: masked on export
+
+
+# ---------------------------------------------------------------------------------------------
+# disclosure control of the per-unit table
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def small_units():
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"municipality": [f"M{i:02d}" for i in range(12)], "u": rng.uniform(2, 8, 12)})
+    d["share"] = 0.2 + 0.02 * d["u"] + rng.normal(0, 0.03, 12)
+    d["persons"] = [2] + [40 + 5 * i for i in range(11)]  # M00 is based on 2 persons
+    return d
+
+
+def test_benchmark_summary_masks_small_unit_and_complements(small_units):
+    from evaltools.reporting.disclosure import MASK_MARKER
+
+    res = benchmark(small_units, outcome="share", frame_conditions=["u"], project=["M00", "M05"])
+    t = res.table
+    assert res.n_small_units == 1
+    # 2 coefficients -> at least 3 masked units: M00 plus the two smallest others (M01, M02)
+    assert t.loc[t["masked"], "municipality"].tolist() == ["M00", "M01", "M02"]
+    assert t["n_persons"].tolist() == small_units["persons"].tolist()
+    assert t["actual"].notna().all()  # the analysis table stays exact
+    ut = res.unit_table()
+    assert (
+        ut.table.loc[t["masked"].to_numpy(), ["actual", "difference", "rank", "raw_difference"]]
+        .isna()
+        .all(axis=None)
+    )
+    assert ut.table.loc[~t["masked"].to_numpy(), "actual"].notna().all()
+    assert ut.table["expected"].notna().all()  # a function of the public frame conditions only
+    assert (ut.n_primary, ut.n_secondary) == (1, 2)
+    s = res.summary()
+    unit = s.tables[1]
+    assert (unit.loc["M00", "actual"], unit.loc["M02", "difference"]) == (MASK_MARKER, MASK_MARKER)
+    assert dict(s.header)["Project average"] == MASK_MARKER
+    text = str(res)
+    assert "masked (1), plus 2 complementary units" in text
+    # the masked outcomes cannot be solved from the published residuals: they sum to zero only jointly
+    pub = ut.table.loc[~t["masked"].to_numpy(), "difference"].astype(float)
+    assert abs(pub.sum()) > 1e-6
+
+
+def test_benchmark_suppression_opt_out_warns(small_units):
+    from evaltools.exceptions import DisclosureWarning
+
+    res = benchmark(small_units, outcome="share", frame_conditions=["u"])
+    with pytest.warns(DisclosureWarning):
+        ut = res.unit_table(suppress=False)
+    assert not ut.mask.to_numpy().any() and ut.table["actual"].notna().all()
+    with pytest.warns(DisclosureWarning):
+        s = res.summary(suppress=False)
+    assert "turned off" in " ".join(s.footnotes)
+
+
+def test_benchmark_without_counts_is_flagged(munis):
+    res = benchmark(munis, outcome="share_public_support", frame_conditions=["unemployment"])
+    assert not res.table["masked"].any() and res.table["n_persons"].isna().all()
+    assert "were not checked for small cells" in str(res)
+    with pytest.raises(DataValidationError, match="count_col"):
+        benchmark(munis, outcome="share_public_support", frame_conditions=["unemployment"], count_col="n")
+
+
+def test_benchmark_no_small_units_nothing_masked(small_units):
+    d = small_units.assign(persons=small_units["persons"].where(small_units["persons"] > 3, 50))
+    res = benchmark(d, outcome="share", frame_conditions=["u"])
+    assert not res.table["masked"].any()
+    assert not res.unit_table().mask.to_numpy().any()
+
+
+def test_benchmark_plot_leaves_out_masked_units(small_units):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaltools.exceptions import DisclosureWarning
+
+    res = benchmark(small_units, outcome="share", frame_conditions=["u"])
+    ax = res.plot()
+    assert len(ax.get_yticklabels()) == 9 and "3 units" in ax.get_xlabel()
+    with pytest.warns(DisclosureWarning):
+        ax = res.plot(suppress=False)
+    assert len(ax.get_yticklabels()) == 12
+    plt.close("all")
