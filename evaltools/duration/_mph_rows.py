@@ -334,6 +334,11 @@ def build_toe_rows(
     stop = T.copy()
     for k in range(K):
         stop = np.fmin(stop, NX[:, k])
+    # starts after the end of the follow-up (cut at an earlier next start) are not part of the spell
+    for k in range(K):
+        S[:, k] = np.where(S[:, k] <= stop - same, S[:, k], np.nan)
+        NX[:, k] = np.where(NX[:, k] <= stop, NX[:, k], np.nan)
+        END[:, k] = np.where(np.isfinite(S[:, k]), END[:, k], np.nan)
     cens_next = stop < T
     ex_lab = np.where(cens_next, None, ex_lab)
 
