@@ -51,6 +51,7 @@ from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support,
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.spells import build_spells
 from evaltools.exceptions import DataValidationError, SpecificationError
+from evaltools.indicators._spellrules import left_censored
 from evaltools.reporting.results import EstimationResults
 from evaltools.selection._dynamic_core import (
     band_design,
@@ -209,11 +210,8 @@ class DynamicEvaluation:
         counts: dict[str, int] = {}
         sp = build_spells(panel, benefit=self.benefit)
         persons = panel.persons.set_index("person_id")
-        obs_start = persons["obs_start"].reindex(sp["person_id"]).to_numpy(np.int64)
-        at_entry = sp["start_week"].to_numpy(np.int64) <= obs_start
-        left = at_entry
-        if self.left_censoring == "panel_start":
-            left = at_entry & (obs_start <= _panel_first_week(panel))
+        left, at_entry = left_censored(panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(),
+                                       self.left_censoring, _W)
         counts["spells"] = len(sp)
         counts["spells_left_censored_dropped"] = int(left.sum())
         counts["spells_starting_at_entry_kept"] = int((at_entry & ~left).sum())
@@ -738,15 +736,6 @@ class DynamicResults(EstimationResults):
         ax.set_ylabel("share still in the benefit spell")
         ax.legend()
         return ax
-
-
-def _panel_first_week(panel: RegisterPanel) -> int:
-    """First week of the panel's window: ``meta["first_week"]`` if recorded, else the least ``obs_start``."""
-    first = int(panel.persons["obs_start"].min())
-    fw = panel.meta.get("first_week")
-    if isinstance(fw, int | np.integer) and not isinstance(fw, bool):
-        first = min(first, int(fw))
-    return first
 
 
 def _survival(tab: pd.DataFrame, weights: np.ndarray, per: pd.DataFrame) -> pd.DataFrame:
