@@ -72,6 +72,10 @@ _OUTCOMES = ("weeks_self_supporting",)
 _ESTIMATORS = ("ipw", "aipw", "matching")
 _COMPARISONS = ("not_yet_treated", "censor_later", "never_treated")
 _LEFT = ("panel_start", "obs_start")
+_CENSOR_AT = ("risk_set", "any_start")
+_OTHER = ("drop", "covariate")
+#: Name of the row covariate added by ``other_starts="covariate"``.
+OTHER_START = "other_start"
 
 
 class DynamicEvaluation:
@@ -129,6 +133,28 @@ class DynamicEvaluation:
         Which spells starting in the person's first observed week are
         left-censored (dropped, counted): only those of persons observed from
         the panel's first week, or all (see the module docstring).
+    other_starts : {"drop", "covariate"}, default="drop"
+        Rows starting a ``busy`` programme at ``u`` without the treatment:
+        ``"drop"`` leaves them out of the risk set (counted).  ``"covariate"``
+        keeps them as controls and adds the row covariate ``other_start`` (the
+        ``kind`` of the programme starting at ``u``, ``"none"`` otherwise) to
+        the propensity model.  Use it when the treatment often starts *with*
+        a programme (an internal mentor attached to a placement): treated who
+        start a programme are then compared with persons starting the same
+        kind of programme without the treatment, not with persons starting
+        nothing (which would add the programme's own effect).
+    censor_at : {"risk_set", "any_start"}, default="risk_set"
+        With ``comparison="censor_later"``: which later starts of a control
+        censor it.  ``"risk_set"`` censors only at a start in a week the
+        control is in the risk set (on the benefit, not in a programme), the
+        weeks whose start hazard the IPCW model estimates; a first start
+        outside them (after the exit from the spell, e.g. a retention mentor
+        at the entry into a job, or on another benefit) is not the treatment
+        the design evaluates and the control stays uncensored (counted:
+        ``controls_started_off_risk_kept``).  ``"any_start"`` censors at every
+        later start; starts outside the risk set are then censored without
+        being reweighted, which biases the control mean whenever such starts
+        depend on the outcome (they come with the exit to a job).
 
     Notes
     -----
@@ -162,6 +188,8 @@ class DynamicEvaluation:
         extra: pd.DataFrame | None = None,
         spell_covariates: pd.DataFrame | None = None,
         left_censoring: str = "panel_start",
+        censor_at: str = "risk_set",
+        other_starts: str = "drop",
     ) -> None:
         if not isinstance(data, RegisterPanel):
             raise SpecificationError(f"{_W}: data must be a RegisterPanel; got {type(data).__name__}.")
@@ -170,6 +198,8 @@ class DynamicEvaluation:
         self.estimator = check_option("estimator", estimator, _ESTIMATORS, _W)
         self.comparison = check_option("comparison", comparison, _COMPARISONS, _W)
         self.left_censoring = check_option("left_censoring", left_censoring, _LEFT, _W)
+        self.censor_at = check_option("censor_at", censor_at, _CENSOR_AT, _W)
+        self.other_starts = check_option("other_starts", other_starts, _OTHER, _W)
         if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
             raise SpecificationError(f"{_W}: horizon must be a positive int of weeks; got {horizon!r}.")
         self.horizon = int(horizon)
@@ -181,6 +211,12 @@ class DynamicEvaluation:
         self.kind = [kind] if isinstance(kind, str) else (None if kind is None else list(kind))
         self.treatment = treatment
         self.busy = busy if isinstance(treatment, str) or busy != "activation" else None
+        if self.other_starts == "covariate":
+            if self.busy is None:
+                raise SpecificationError(f"{_W}: other_starts='covariate' needs a 'busy' event table.")
+            if OTHER_START in self.covariates:
+                raise SpecificationError(f"{_W}: {OTHER_START!r} is added by other_starts='covariate'.")
+            self.covariates.append(OTHER_START)
         if isinstance(treatment, str) and treatment not in data.events:
             raise SpecificationError(
                 f"{_W}: event table {treatment!r} not in the panel (tables: {sorted(data.events)})."
@@ -242,7 +278,16 @@ class DynamicEvaluation:
             )
             ongoing = found & (s0 < w) & (e0 >= w)
             other = found & (s0 == w) & ~treated
-            keep &= ~ongoing & ~other
+            if self.other_starts == "covariate":
+                if "kind" in ev.columns:
+                    kinds = ev.drop_duplicates(["person_id", "week"]).set_index(["person_id", "week"])["kind"]
+                    ok = pd.MultiIndex.from_arrays([pid, w])
+                    other_kind = kinds.astype(str).reindex(ok).fillna("none").to_numpy(dtype=object)
+                else:
+                    other_kind = np.where(found & (s0 == w), "start", "none").astype(object)
+                keep &= ~ongoing
+            else:
+                keep &= ~ongoing & ~other
         at_risk = keep.copy()
         band_lo = np.array([a for a, _ in self.bands])
         band_hi = np.array([b for _, b in self.bands])
@@ -251,7 +296,8 @@ class DynamicEvaluation:
         counts["rows_treated_before"] = int((prior & inside).sum())
         if self.busy is not None:
             counts["rows_in_programme_dropped"] = int((~prior & ongoing & inside).sum())
-            counts["rows_other_start_dropped"] = int((~prior & other & inside).sum())
+            key = "rows_other_start_kept" if self.other_starts == "covariate" else "rows_other_start_dropped"
+            counts[key] = int((~prior & ~ongoing & other & inside).sum())
         keep &= inside
         obs_end = persons["obs_end"].reindex(pid).to_numpy(np.int64)
         short = w + self.horizon - 1 > obs_end
@@ -276,6 +322,8 @@ class DynamicEvaluation:
                 }
             )
             hz["u_model"] = np.minimum(hz["u"].to_numpy(), band_hi[hz["band"].to_numpy()])
+            if self.other_starts == "covariate":
+                hz[OTHER_START] = other_kind[at_risk]
             hz = self._add_covariates(hz)
             self._hazard = hz
             self._est_pos = np.flatnonzero(hz["_est"].to_numpy())
@@ -293,6 +341,8 @@ class DynamicEvaluation:
             }
         )
         tab["band"] = bi[keep]
+        if self.other_starts == "covariate":
+            tab[OTHER_START] = other_kind[keep]
         if censor:
             xcols = [c for c in self._hazard.columns if c.startswith("x__")]
             tab = pd.concat([tab, self._hazard[xcols].iloc[self._est_pos].reset_index(drop=True)], axis=1)
@@ -312,6 +362,18 @@ class DynamicEvaluation:
             crow = np.flatnonzero(tab["treated"].to_numpy() == 0)
             cpid = tab["person_id"].to_numpy(np.int64)[crow]
             cw = tab["week"].to_numpy(np.int64)[crow]
+            tw_c = tw_later[keep][crow]
+            later = np.isfinite(tw_c) & (tw_c < cw + self.horizon)
+            if self.censor_at == "risk_set":
+                # a later start outside the control's risk-set weeks does not censor it
+                hkey = pd.MultiIndex.from_arrays([self._hazard["person_id"], self._hazard["week"]])
+                on_risk = np.zeros(len(crow), dtype=bool)
+                on_risk[later] = pd.MultiIndex.from_arrays(
+                    [cpid[later], tw_c[later].astype(np.int64)]
+                ).isin(hkey)
+                off = later & ~on_risk
+                counts["controls_started_off_risk_kept"] = int(off.sum())
+                tw_c = np.where(off, np.inf, tw_c)
             weeks = (cw[:, None] + np.arange(self.horizon)[None, :]).ravel()
             ss = is_self_supporting(panel, np.repeat(cpid, self.horizon), weeks, definition=self.definition)
             self._ipcw = ipcw_setup(
@@ -319,7 +381,7 @@ class DynamicEvaluation:
                 crow,
                 cpid,
                 cw,
-                tw_later[keep][crow],
+                tw_c,
                 self._hazard["person_id"].to_numpy(np.int64),
                 self._hazard["week"].to_numpy(np.int64),
             )
@@ -336,12 +398,15 @@ class DynamicEvaluation:
         if self.extra is not None:
             check_columns(self.extra, ["person_id"], _W, "extra")
             src = persons.merge(self.extra, on="person_id", how="left", validate="one_to_one")
-        cols = [c for c in self.covariates if c in src.columns]
+        row_cols = [c for c in self.covariates if c == OTHER_START and c in tab.columns]
+        cols = [c for c in self.covariates if c in src.columns and c not in row_cols]
         spell_cols: list[str] = []
         if self.spell_covariates is not None:
             check_columns(self.spell_covariates, ["person_id", "start_week"], _W, "spell_covariates")
-            spell_cols = [c for c in self.covariates if c in self.spell_covariates.columns and c not in cols]
-        missing = [c for c in self.covariates if c not in cols and c not in spell_cols]
+            spell_cols = [
+                c for c in self.covariates if c in self.spell_covariates.columns and c not in cols + row_cols
+            ]
+        missing = [c for c in self.covariates if c not in cols + spell_cols + row_cols]
         if missing:
             raise SpecificationError(
                 f"{_W}: covariate(s) {missing} are not columns of panel.persons, "
@@ -641,9 +706,21 @@ class DynamicResults(EstimationResults):
             f"Comparison group: {comp}. "
             f"{model.counts['controls_treated_within_horizon']:,} of {n_c:,} control rows "
             f"({model.counts['controls_treated_within_horizon'] / n_c:.1%}) start the treatment "
-            "within the horizon.",
+            "within the horizon"
+            + (
+                f"; {model.counts['controls_started_off_risk_kept']:,} of them start outside the risk set "
+                "(after leaving the spell) and are not censored (censor_at='risk_set')."
+                if "controls_started_off_risk_kept" in model.counts
+                else "."
+            ),
             f"Risk set: spells on benefit at u, not treated before, not in another programme at u; "
-            f"{counts.get('spells_starting_at_entry_kept', 0):,} spells starting when the person entered the "
+            + (
+                f"{counts['rows_other_start_kept']:,} rows starting another programme at u kept as controls "
+                f"with its kind as the covariate {OTHER_START!r}; "
+                if "rows_other_start_kept" in counts
+                else ""
+            )
+            + f"{counts.get('spells_starting_at_entry_kept', 0):,} spells starting when the person entered the "
             f"population during the window (arrival, age 16) kept; dropped: "
             f"{counts.get('spells_left_censored_dropped', 0):,} left-censored spells "
             f"({left_rule}), "

@@ -17,7 +17,7 @@ from evaltools.synth.calibration import calibration_report, calibration_statisti
 from evaltools.synth.config import MUNICIPALITIES, PROGRAMMES, SynthConfig
 from evaltools.synth.generate import SynthResult, generate, generate_to_disk
 from evaltools.synth.sample import SAMPLE_SEED, build_sample, content_checksums
-from evaltools.synth.truth import Truth, structural_effects
+from evaltools.synth.truth import Truth, att_for_sample, structural_effects
 
 __all__ = [
     "SynthConfig",
@@ -26,6 +26,7 @@ __all__ = [
     "generate",
     "generate_to_disk",
     "structural_effects",
+    "att_for_sample",
     "calibration_targets",
     "calibration_statistics",
     "calibration_report",

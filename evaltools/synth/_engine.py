@@ -546,6 +546,7 @@ def simulate_block(
             company = kind <= 3
             pm = np.where(company, cfg.mentor_at_company, cfg.mentor_at_course * (kind == 4))
             pm = pm * het_ment[i] * ment_ready[readiness[i]] * np.where(st[i] == DP, 0.06, 1.0)
+            pm = cfg.mentor_internal_max * -np.expm1(-pm / cfg.mentor_internal_max)  # overlap: < max
             mstart = (ment_left[i] == 0) & (U[i, 8] < pm) & (off != MENTOR_SWITCH)
             if mstart.any():
                 j = i[mstart]

@@ -153,7 +153,15 @@ class SynthConfig:
         Weekly sanction hazard by benefit.
     mentor_at_company, mentor_at_course : float
         Probability that a company-oriented programme / special course starts with
-        an (internal) mentor.
+        an (internal) mentor, before the person multipliers.
+    mentor_internal_max : float
+        Upper bound of the internal-mentor probability.  The product ``q`` of the
+        base probability and the person multipliers (type, sex, origin, age,
+        history, readiness) is mapped to ``m * (1 - exp(-q / m))`` with
+        ``m = mentor_internal_max`` (about ``q`` for small ``q``, never above
+        ``m``), so every programme start has a chance both with and without a
+        mentor (overlap).  A hard cap at 1 would make the "same programme
+        without a mentor" counterfactual unobservable for the persons at the cap.
     mentor_passive : dict
         Weekly hazard of an external mentor outside programmes, by benefit.
     mentor_retention : float
@@ -246,14 +254,15 @@ class SynthConfig:
     sanction_hazard: dict[str, float] = field(
         default_factory=lambda: _d(adagpenge=0.0006, kontanthjaelp=0.0045, integrationsydelse=0.0040)
     )
-    mentor_at_company: float = 0.30
-    mentor_at_course: float = 0.25
+    mentor_at_company: float = 0.50
+    mentor_at_course: float = 0.40
+    mentor_internal_max: float = 0.85
     mentor_passive: dict[str, float] = field(
         default_factory=lambda: _d(
             adagpenge=0.0, kontanthjaelp=0.0007, integrationsydelse=0.0006, sygedagpenge=0.0018
         )
     )
-    mentor_retention: float = 0.014
+    mentor_retention: float = 0.012
     lockin: dict[str, float] = field(
         default_factory=lambda: _d(
             virksomhedspraktik=0.75,
@@ -296,6 +305,13 @@ class SynthConfig:
 
             raise SpecificationError(
                 f"SynthConfig.het_probs must sum to 1. Got {self.het_probs} (sum {sum(self.het_probs):.6g})."
+            )
+
+        if not 0.0 < self.mentor_internal_max <= 1.0:
+            from evaltools.exceptions import SpecificationError
+
+            raise SpecificationError(
+                f"SynthConfig.mentor_internal_max must be in (0, 1]. Got {self.mentor_internal_max!r}."
             )
 
     def to_dict(self) -> dict[str, Any]:

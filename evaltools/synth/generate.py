@@ -479,8 +479,11 @@ def generate_to_disk(
     """Generate chunk by chunk straight into a :func:`~evaltools.data.store.write_panel` directory.
 
     Memory stays bounded by one chunk.  Besides the panel files the directory gets
-    ``truth.json`` (the :class:`Truth`) and ``hidden/het_type.parquet`` (the
-    unobserved types; kept apart from the panel).  Parameters are as in
+    ``truth.json`` (the :class:`Truth`), ``hidden/het_type.parquet`` (the
+    unobserved types) and ``hidden/potential.parquet`` (the simulated potential
+    outcomes of every treated person, :attr:`SynthResult.potential`, for
+    :func:`~evaltools.synth.att_for_sample`); the hidden files are kept apart
+    from the panel.  Parameters are as in
     :func:`generate`; ``att`` defaults to the first 100,000 persons.
 
     Returns
@@ -526,6 +529,7 @@ def generate_to_disk(
     default_codes().table.to_csv(dest / "codes.csv", index=False)
     (dest / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     pot = pd.concat(potentials, ignore_index=True)
+    pot.to_parquet(dest / "hidden" / "potential.parquet", index=False, compression="zstd")
     truth_meta = {k: meta[k] for k in meta if k != "config"} | {"estimand": ESTIMAND}
     Truth(structural_effects(cfg), _att_table(pot), truth_meta).to_json(dest / "truth.json")
     return dest

@@ -69,7 +69,9 @@ def build_sample(out_dir: str | Path = "data_samples/sample_panel", *, overwrite
 
     Writes the panel (:func:`~evaltools.data.store.write_panel` layout) plus
     ``truth.json`` (true effects), ``hidden/het_type.parquet`` (the unobserved
-    types, for Monte Carlo checks only), ``checksums.json`` (content checksums)
+    types, for Monte Carlo checks only), ``hidden/potential.parquet`` (every
+    treated person's simulated outcomes with and without the treatment, for
+    :func:`~evaltools.synth.att_for_sample`), ``checksums.json`` (content checksums)
     and ``calibration.csv`` (the calibration report).
 
     Parameters
@@ -101,6 +103,7 @@ def build_sample(out_dir: str | Path = "data_samples/sample_panel", *, overwrite
     res.truth.to_json(out / "truth.json")
     (out / "hidden").mkdir(exist_ok=True)
     res.hidden.to_parquet(out / "hidden" / "het_type.parquet", index=False, compression="zstd")
+    res.potential.to_parquet(out / "hidden" / "potential.parquet", index=False, compression="zstd")
     (out / "checksums.json").write_text(
         json.dumps(content_checksums(res.panel), indent=2, sort_keys=True) + "\n"
     )

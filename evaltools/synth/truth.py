@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltools._validation import check_option
+from evaltools._validation import check_columns, check_option
+from evaltools.exceptions import DataValidationError
 from evaltools.synth.config import PROGRAMMES, SynthConfig
 
-__all__ = ["Truth", "structural_effects", "ESTIMAND", "TREATMENTS", "HORIZONS"]
+__all__ = ["Truth", "structural_effects", "att_for_sample", "ESTIMAND", "TREATMENTS", "HORIZONS"]
 
 #: Treatments with a true ATT: the five programmes and mentor support.
 TREATMENTS: tuple[str, ...] = (*PROGRAMMES, "mentor")
@@ -277,6 +278,80 @@ class Truth:
     def __str__(self) -> str:
         with pd.option_context("display.width", 110, "display.max_rows", 100):
             return "True effects of the synthetic panel\n" + self.to_frame().to_string(index=False)
+
+
+def att_for_sample(
+    potential: pd.DataFrame, treated: pd.DataFrame, treatment: str, horizon: int = 52
+) -> pd.Series:
+    """True ATT for exactly the treated persons of an estimation sample.
+
+    :meth:`Truth.att_of` averages over *all* first starts with full follow-up.
+    An estimator usually keeps only part of them (a benefit, a municipality,
+    spells that did not begin before the window, the risk set at each elapsed
+    week).  This averages the simulated individual effects over the estimator's
+    own treated starts, so estimate and truth refer to the same persons.
+
+    Parameters
+    ----------
+    potential : DataFrame
+        The simulated potential outcomes: :attr:`SynthResult.potential`, or
+        ``hidden/potential.parquet`` of a panel written by
+        :func:`~evaltools.synth.build_sample` /
+        :func:`~evaltools.synth.generate_to_disk` (columns ``person_id``,
+        ``treatment``, ``start_week``, ``y1_<h>``, ``y0_<h>``).
+    treated : DataFrame
+        The estimator's treated starts, columns ``person_id`` and ``week`` (e.g.
+        the treated rows of :attr:`DynamicEvaluation.risk_sets`).  Each row
+        must be the person's *first* start of ``treatment`` in the window (the
+        only start whose counterfactual is simulated).
+    treatment : str
+        One of :data:`TREATMENTS`.
+    horizon : int, default=52
+        One of :data:`HORIZONS`.
+
+    Returns
+    -------
+    Series
+        ``att``, ``se`` (standard error across the treated), ``n_treated``,
+        ``mean_treated`` and ``mean_counterfactual``.
+
+    Raises
+    ------
+    DataValidationError
+        If a treated row is not a simulated first start, or lacks the full
+        horizon inside the window.
+    """
+    where = "att_for_sample"
+    check_option("treatment", treatment, TREATMENTS, where)
+    check_option("horizon", horizon, HORIZONS, where)
+    check_columns(treated, ["person_id", "week"], where, "treated")
+    check_columns(potential, ["person_id", "treatment", "start_week", f"y1_{horizon}", f"y0_{horizon}"], where,
+                  "potential")
+    pot = potential[potential["treatment"].astype(str) == treatment]
+    pot = pot.rename(columns={"start_week": "week"})[["person_id", "week", f"y1_{horizon}", f"y0_{horizon}"]]
+    tr = treated[["person_id", "week"]].astype({"person_id": "int64", "week": "int64"})
+    m = tr.merge(pot.astype({"person_id": "int64", "week": "int64"}), on=["person_id", "week"], how="left")
+    miss = m[f"y1_{horizon}"].isna()
+    if miss.any():
+        ex = m.loc[miss, ["person_id", "week"]].head(5).to_dict(orient="records")
+        raise DataValidationError(
+            f"{where}: {int(miss.sum()):,} of {len(m):,} treated rows have no simulated counterfactual for "
+            f"{treatment!r} at horizon {horizon} (e.g. {ex}). Only each person's first start in the window "
+            "with the full horizon inside it is simulated; pass those rows (the risk sets of "
+            "DynamicEvaluation treat first starts only) or use a shorter horizon."
+        )
+    d = (m[f"y1_{horizon}"] - m[f"y0_{horizon}"]).to_numpy(float)
+    n = len(d)
+    return pd.Series(
+        {
+            "att": float(d.mean()) if n else float("nan"),
+            "se": float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+            "n_treated": n,
+            "mean_treated": float(m[f"y1_{horizon}"].mean()) if n else float("nan"),
+            "mean_counterfactual": float(m[f"y0_{horizon}"].mean()) if n else float("nan"),
+        },
+        name=f"{treatment}_{horizon}",
+    )
 
 
 def _jsonable(o: object) -> object:

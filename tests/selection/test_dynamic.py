@@ -443,3 +443,40 @@ def test_logit_and_estimates_invariant_to_covariate_level(draw):
     for a, b in ((fits[0], fits[2]), (fits[1], fits[3])):
         np.testing.assert_allclose(b.params, a.params, rtol=1e-8)
         np.testing.assert_allclose(b.bse, a.bse, rtol=1e-7)
+
+
+def test_censor_at_risk_set_ignores_starts_after_the_spell(draw):
+    """Starts after a control's last spell do not censor it under censor_at="risk_set"."""
+    act = draw.panel.events["activation"]
+    starts = act.loc[act["kind"].astype(str) == "loentilskud", ["person_id", "week"]]
+    kw = dict(
+        benefit="adagpenge",
+        covariates=["sex", "education"],
+        elapsed=[(0, 13), (14, 52)],
+        comparison="censor_later",
+    )
+    base_model = DynamicEvaluation(draw.panel, treatment=starts, **kw)
+    base = base_model.fit(progress=False)
+    # a fake start in the week after the last a-dagpenge spell of never-treated persons
+    from evaltools.data import build_spells
+
+    sp = build_spells(draw.panel, benefit="adagpenge")
+    last = sp.groupby("person_id")["end_week"].max() + 1
+    obs_end = draw.panel.persons.set_index("person_id")["obs_end"]
+    never = last.index.difference(starts["person_id"].unique())
+    fake = last.loc[never]
+    fake = fake[fake <= obs_end.reindex(fake.index)]
+    extra = pd.DataFrame({"person_id": fake.index.to_numpy(), "week": fake.to_numpy()})
+    both = pd.concat([starts, extra], ignore_index=True)
+    m = DynamicEvaluation(draw.panel, treatment=both, **kw)
+    r = m.fit(progress=False)
+    # (the base already has some: wage subsidy starts on kontanthjaelp after an a-dagpenge spell)
+    assert m.counts["controls_started_off_risk_kept"] > base_model.counts["controls_started_off_risk_kept"] + 50
+    assert m.counts["rows"] == base_model.counts["rows"] and m.counts["treated"] == base_model.counts["treated"]
+    assert np.isclose(r.pooled, base.pooled, rtol=1e-10, atol=1e-12)
+    assert "start outside the risk set" in str(r.summary())
+    # censoring at every start loses the fake-started controls' weeks after the start
+    a = DynamicEvaluation(draw.panel, treatment=both, censor_at="any_start", **kw).fit(progress=False)
+    assert a.pooled > r.pooled + 0.1
+    with pytest.raises(ValueError, match="censor_at"):
+        DynamicEvaluation(draw.panel, treatment=starts, censor_at="all", **kw)

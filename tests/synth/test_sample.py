@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from evaltools.data.store import read_panel
@@ -51,3 +52,22 @@ def test_build_sample_refuses_to_overwrite(tmp_path):
     (tmp_path / "states.parquet").write_bytes(b"")
     with pytest.raises(FileExistsError, match="overwrite=True"):
         build_sample(tmp_path)
+
+
+def test_shipped_potential_outcomes_reproduce_the_shipped_truth():
+    """hidden/potential.parquet averages to truth.json's ATTs (both written by build_sample)."""
+    from evaltools.synth import att_for_sample
+
+    pot = pd.read_parquet(SAMPLE / "hidden" / "potential.parquet")
+    truth = Truth.read_json(SAMPLE / "truth.json")
+    for row in truth.att.itertuples():
+        h = row.horizon_weeks
+        full = pot[(pot["treatment"].astype(str) == row.treatment) & pot[f"y1_{h}"].notna()]
+        got = att_for_sample(pot, full.rename(columns={"start_week": "week"}), row.treatment, h)
+        assert got["n_treated"] == row.n_treated
+        np.testing.assert_allclose([got["att"], got["se"]], [row.att, row.se], rtol=1e-12)
+    # every simulated start is a start in the panel's event table
+    men = read_panel(SAMPLE).events["mentor"][["person_id", "week"]]
+    pm = pot.loc[pot["treatment"].astype(str) == "mentor", ["person_id", "start_week"]]
+    hit = pm.merge(men, left_on=["person_id", "start_week"], right_on=["person_id", "week"], how="left")
+    assert hit["week"].notna().all()

@@ -100,3 +100,28 @@ def test_structural_effects_table():
     s = hr[hr["effect"] == "sanction"]
     assert s["ratio"].tolist() == [3.0, 1.5, 1.0]
     assert s["weeks_from"].tolist() == [0, 2, 6]
+
+
+def test_att_for_sample_reproduces_att_of_and_subsets(small_with_truth):
+    from evaltools.exceptions import DataValidationError
+    from evaltools.synth import att_for_sample
+
+    pot = small_with_truth.potential
+    truth = small_with_truth.truth
+    for k, h in (("loentilskud", 52), ("mentor", 156)):
+        full = pot[(pot["treatment"].astype(str) == k) & pot[f"y1_{h}"].notna()]
+        got = att_for_sample(pot, full.rename(columns={"start_week": "week"}), k, h)
+        row = truth.att.query("treatment == @k and horizon_weeks == @h").iloc[0]
+        assert got["n_treated"] == row["n_treated"]
+        np.testing.assert_allclose(got[["att", "se", "mean_treated"]].to_numpy(float),
+                                   row[["att", "se", "mean_treated"]].to_numpy(float), rtol=1e-12)
+    # a subset: hand-computed mean of the individual effects
+    sub = full.iloc[::3]
+    got = att_for_sample(pot, sub.rename(columns={"start_week": "week"}), "mentor", 156)
+    assert np.isclose(got["att"], (sub["y1_156"] - sub["y0_156"]).mean(), rtol=1e-12)
+    # rows that are not a simulated first start are refused, with the count and examples
+    bad = sub.rename(columns={"start_week": "week"}).assign(week=lambda d: d["week"] + 1)
+    with pytest.raises(DataValidationError, match=r"treated rows have no simulated counterfactual"):
+        att_for_sample(pot, bad, "mentor", 156)
+    with pytest.raises(ValueError, match="horizon"):
+        att_for_sample(pot, sub.rename(columns={"start_week": "week"}), "mentor", 12)
