@@ -24,7 +24,7 @@ from evaltools.data.outcomes import (
 )
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.person_period import to_person_period
-from evaltools.data.spells import build_spells
+from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.store import read_panel, write_panel
 from evaltools.data.weeks import (
     dream_column,
@@ -52,6 +52,8 @@ __all__ = [
     "ValidationReport",
     "Issue",
     "build_spells",
+    "left_censored",
+    "LEFT_CENSORING",
     "to_counting_process",
     "to_person_period",
     "is_self_supporting",

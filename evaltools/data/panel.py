@@ -170,6 +170,23 @@ class RegisterPanel:
         """Smallest ``obs_start`` and largest ``obs_end`` (week indices)."""
         return int(self.persons["obs_start"].min()), int(self.persons["obs_end"].max())
 
+    @property
+    def first_week(self) -> int:
+        """First week of the panel's observation window (week index).
+
+        ``meta["first_week"]`` when the panel records it (the synthetic
+        generator does; set it for a register extract whose window starts
+        before anyone's first coded week), else the smallest ``obs_start``.
+        A subset of persons keeps the window of the full panel when the meta
+        records it.  Spells running in
+        this week are left-censored (:func:`~evaltools.data.left_censored`).
+        """
+        first = int(self.persons["obs_start"].min())
+        fw = self.meta.get("first_week")
+        if isinstance(fw, int | np.integer) and not isinstance(fw, bool):
+            first = min(first, int(fw))
+        return first
+
     def __repr__(self) -> str:
         from evaltools.data.weeks import week_label
 

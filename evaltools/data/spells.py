@@ -17,6 +17,19 @@ belong together is decided by a **gap rule**:
 
 The output contract of :func:`build_spells` is relied on by the indicator,
 duration and selection sub-packages; see its docstring.
+
+**Left-censoring** (:func:`left_censored`, one rule for the whole package:
+:class:`~evaltools.selection.DynamicEvaluation`, the indicators
+:func:`~evaltools.indicators.first_contact_within` and
+:func:`~evaltools.indicators.cohort_self_support`, and the synthetic
+calibration).  With ``rule="panel_start"`` a spell is left-censored when it
+starts in the person's first observed week (``obs_start``) *and* that week
+is the first week of the panel's window (:attr:`RegisterPanel.first_week`):
+the person may have been on the benefit before observation began.  A person
+whose ``obs_start`` is later entered the population during the window
+(immigrants arriving, persons turning 16); nothing precedes the entry, so a
+spell starting there is new.  ``rule="obs_start"`` is the older rule: every
+spell starting at ``obs_start`` is left-censored.
 """
 
 from __future__ import annotations
@@ -31,7 +44,18 @@ from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import week_month
 from evaltools.exceptions import DataValidationError, SpecificationError
 
-__all__ = ["build_spells", "SPELL_COLUMNS", "SELF_SUPPORT", "CENSORED", "state_groups"]
+__all__ = [
+    "build_spells",
+    "left_censored",
+    "LEFT_CENSORING",
+    "SPELL_COLUMNS",
+    "SELF_SUPPORT",
+    "CENSORED",
+    "state_groups",
+]
+
+#: Options of the ``left_censoring`` parameters (:func:`left_censored`).
+LEFT_CENSORING = ("panel_start", "obs_start")
 
 #: Columns of the spell table, in order.
 SPELL_COLUMNS = (
@@ -306,3 +330,51 @@ def build_spells(
     out = out.iloc[np.lexsort((s_grp, s_start, s_pid))].reset_index(drop=True)
     out["spell_id"] = np.arange(len(out), dtype=np.int64)
     return out
+
+
+def left_censored(
+    panel: RegisterPanel,
+    person_id: np.ndarray,
+    start_week: np.ndarray,
+    rule: str = "panel_start",
+    where: str = "left_censored",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flag spells whose start is left-censored (see the module docstring).
+
+    Parameters
+    ----------
+    panel : RegisterPanel
+        The panel (``persons`` with ``obs_start``; :attr:`RegisterPanel.first_week`).
+    person_id, start_week : array_like
+        Person and first week of each spell (e.g. the columns of
+        :func:`build_spells`).
+    rule : {"panel_start", "obs_start"}, default="panel_start"
+        ``"panel_start"``: left-censored if the spell starts at the person's
+        ``obs_start`` and that is the panel's first week.  ``"obs_start"``: every
+        spell starting at ``obs_start`` is left-censored (the older rule).
+    where : str
+        Caller's name for error messages.
+
+    Returns
+    -------
+    left : ndarray of bool
+        Left-censored spells.
+    at_entry : ndarray of bool
+        Spells starting at the person's ``obs_start`` (``left`` is a subset);
+        ``at_entry & ~left`` are spells starting at entry into the population, kept.
+
+    Examples
+    --------
+    >>> sp = build_spells(panel, benefit="kontanthjaelp")  # doctest: +SKIP
+    >>> left, at_entry = left_censored(panel, sp["person_id"], sp["start_week"])  # doctest: +SKIP
+    >>> sp = sp[~left]  # doctest: +SKIP
+    """
+    check_option("left_censoring", rule, LEFT_CENSORING, where)
+    obs_start = (
+        panel.persons.set_index("person_id")["obs_start"].reindex(np.asarray(person_id)).to_numpy(dtype=float)
+    )
+    at_entry = np.asarray(start_week, dtype=float) <= obs_start
+    left = at_entry.copy()
+    if rule == "panel_start":
+        left &= obs_start <= panel.first_week
+    return left, at_entry

@@ -5,15 +5,8 @@ Used by :func:`evaltools.indicators.first_contact_within`,
 (:func:`evaltools.synth.calibration.calibration_statistics`), so that the
 indicator and the calibration targets follow one definition.
 
-Left-censoring (``left_censoring="panel_start"``, the rule of
-:class:`evaltools.selection.DynamicEvaluation`): a spell is left-censored when
-it starts in the person's first observed week (``obs_start``) *and* that week
-is the first week of the panel's window (``panel.meta["first_week"]`` when
-recorded, else the smallest ``obs_start``).  A person whose ``obs_start`` is
-later entered the population during the window (immigrants arriving, persons
-turning 16); nothing precedes the entry, so a spell starting there is new.
-``left_censoring="obs_start"`` is the older rule: every spell starting at
-``obs_start`` is left-censored.
+Left-censoring is :func:`evaltools.data.left_censored` (re-exported here),
+the rule shared with :class:`evaltools.selection.DynamicEvaluation`.
 
 "Within N months" (:func:`month_weeks`): the start week is elapsed week 0 and
 an event in week ``w`` is within N months of a spell starting in week ``s`` if
@@ -39,8 +32,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evaltools._validation import check_option
 from evaltools.data.panel import RegisterPanel
+from evaltools.data.spells import LEFT_CENSORING, left_censored
 from evaltools.exceptions import SpecificationError
 
 __all__ = [
@@ -53,71 +46,13 @@ __all__ = [
     "within_weeks",
 ]
 
-#: Options of the ``left_censoring`` parameters.
-LEFT_CENSORING = ("panel_start", "obs_start")
 #: Average number of weeks in a calendar month.
 WEEKS_PER_MONTH = 52 / 12
 
 
 def panel_first_week(panel: RegisterPanel) -> int:
-    """First week of the panel's window: ``meta["first_week"]`` if recorded, else the least ``obs_start``.
-
-    Parameters
-    ----------
-    panel : RegisterPanel
-        The panel.
-
-    Returns
-    -------
-    int
-        Week index.
-    """
-    first = int(panel.persons["obs_start"].min())
-    fw = panel.meta.get("first_week")
-    if isinstance(fw, int | np.integer) and not isinstance(fw, bool):
-        first = min(first, int(fw))
-    return first
-
-
-def left_censored(
-    panel: RegisterPanel,
-    person_id: np.ndarray,
-    start_week: np.ndarray,
-    rule: str = "panel_start",
-    where: str = "left_censored",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Flag spells (or entry weeks) whose start is left-censored.
-
-    Parameters
-    ----------
-    panel : RegisterPanel
-        The panel (``persons`` with ``obs_start``; ``meta["first_week"]`` if recorded).
-    person_id, start_week : ndarray
-        Person and first week of each spell.
-    rule : {"panel_start", "obs_start"}, default="panel_start"
-        ``"panel_start"``: left-censored if the spell starts at the person's
-        ``obs_start`` and that is the panel's first week.  ``"obs_start"``: every
-        spell starting at ``obs_start`` is left-censored (the older rule).
-    where : str
-        Caller's name for error messages.
-
-    Returns
-    -------
-    left : ndarray of bool
-        Left-censored spells.
-    at_entry : ndarray of bool
-        Spells starting at the person's ``obs_start`` (``left`` is a subset);
-        ``at_entry & ~left`` are spells starting at entry into the population, kept.
-    """
-    check_option("left_censoring", rule, LEFT_CENSORING, where)
-    obs_start = (
-        panel.persons.set_index("person_id")["obs_start"].reindex(np.asarray(person_id)).to_numpy(dtype=float)
-    )
-    at_entry = np.asarray(start_week, dtype=float) <= obs_start
-    left = at_entry.copy()
-    if rule == "panel_start":
-        left &= obs_start <= panel_first_week(panel)
-    return left, at_entry
+    """First week of the panel's window (:attr:`RegisterPanel.first_week`)."""
+    return panel.first_week
 
 
 def month_weeks(months: float) -> int:

@@ -25,18 +25,12 @@ import numpy as np
 import pandas as pd
 
 from evaltools.data.panel import RegisterPanel
-from evaltools.data.spells import build_spells
+from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.weeks import index_to_isoweek, week_label
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import _core
 from evaltools.indicators._core import DEFAULT_AGE_BANDS
-from evaltools.indicators._spellrules import (
-    LEFT_CENSORING,
-    check_months,
-    left_censored,
-    month_weeks,
-    within_weeks,
-)
+from evaltools.indicators._spellrules import check_months, month_weeks, within_weeks
 from evaltools.indicators._table import IndicatorTable
 
 __all__ = ["cohort_self_support", "job_ready_share", "first_contact_within"]

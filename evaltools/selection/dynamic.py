@@ -49,9 +49,8 @@ from scipy import stats
 from evaltools._validation import check_columns, check_option
 from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support, weeks_self_supporting
 from evaltools.data.panel import RegisterPanel
-from evaltools.data.spells import build_spells
+from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.exceptions import DataValidationError, SpecificationError
-from evaltools.indicators._spellrules import left_censored
 from evaltools.reporting.results import EstimationResults
 from evaltools.selection._dynamic_core import (
     band_design,
@@ -71,7 +70,6 @@ _W = "DynamicEvaluation"
 _OUTCOMES = ("weeks_self_supporting",)
 _ESTIMATORS = ("ipw", "aipw", "matching")
 _COMPARISONS = ("not_yet_treated", "censor_later", "never_treated")
-_LEFT = ("panel_start", "obs_start")
 _CENSOR_AT = ("risk_set", "any_start")
 _OTHER = ("drop", "covariate")
 #: Name of the row covariate added by ``other_starts="covariate"``.
@@ -197,7 +195,7 @@ class DynamicEvaluation:
         self.outcome = check_option("outcome", outcome, _OUTCOMES, _W)
         self.estimator = check_option("estimator", estimator, _ESTIMATORS, _W)
         self.comparison = check_option("comparison", comparison, _COMPARISONS, _W)
-        self.left_censoring = check_option("left_censoring", left_censoring, _LEFT, _W)
+        self.left_censoring = check_option("left_censoring", left_censoring, LEFT_CENSORING, _W)
         self.censor_at = check_option("censor_at", censor_at, _CENSOR_AT, _W)
         self.other_starts = check_option("other_starts", other_starts, _OTHER, _W)
         if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
@@ -713,14 +711,15 @@ class DynamicResults(EstimationResults):
                 if "controls_started_off_risk_kept" in model.counts
                 else "."
             ),
-            f"Risk set: spells on benefit at u, not treated before, not in another programme at u; "
+            "Risk set: spells on benefit at u, not treated before, not in another programme at u; "
             + (
                 f"{counts['rows_other_start_kept']:,} rows starting another programme at u kept as controls "
                 f"with its kind as the covariate {OTHER_START!r}; "
                 if "rows_other_start_kept" in counts
                 else ""
             )
-            + f"{counts.get('spells_starting_at_entry_kept', 0):,} spells starting when the person entered the "
+            + f"{counts.get('spells_starting_at_entry_kept', 0):,} spells starting when the person entered "
+            "the "
             f"population during the window (arrival, age 16) kept; dropped: "
             f"{counts.get('spells_left_censored_dropped', 0):,} left-censored spells "
             f"({left_rule}), "

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from evaltools.data.panel import RegisterPanel
+from evaltools.data.spells import left_censored
 from evaltools.data.weeks import index_to_isoweek, week_month
-from evaltools.indicators._spellrules import left_censored, month_weeks, within_weeks
+from evaltools.indicators._spellrules import month_weeks, within_weeks
 
 __all__ = ["calibration_targets", "calibration_statistics", "calibration_report", "benefit_spells"]
 

@@ -35,7 +35,7 @@ from evaltools.synth.truth import ESTIMAND, HORIZONS, TREATMENTS, Truth, structu
 __all__ = ["SynthResult", "generate", "generate_to_disk", "GENERATOR_VERSION"]
 
 #: Bumped whenever the simulation changes its output for a given seed.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 _EVENT_NAMES = ("activation", "mentor", "interview", "offer", "sanction", "assessment")
 
 

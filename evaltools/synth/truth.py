@@ -325,8 +325,8 @@ def att_for_sample(
     check_option("treatment", treatment, TREATMENTS, where)
     check_option("horizon", horizon, HORIZONS, where)
     check_columns(treated, ["person_id", "week"], where, "treated")
-    check_columns(potential, ["person_id", "treatment", "start_week", f"y1_{horizon}", f"y0_{horizon}"], where,
-                  "potential")
+    need = ["person_id", "treatment", "start_week", f"y1_{horizon}", f"y0_{horizon}"]
+    check_columns(potential, need, where, "potential")
     pot = potential[potential["treatment"].astype(str) == treatment]
     pot = pot.rename(columns={"start_week": "week"})[["person_id", "week", f"y1_{horizon}", f"y0_{horizon}"]]
     tr = treated[["person_id", "week"]].astype({"person_id": "int64", "week": "int64"})

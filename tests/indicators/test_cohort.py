@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from evaltools.data import left_censored
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import cohort_self_support, first_contact_within, job_ready_share
-from evaltools.indicators._spellrules import left_censored, month_weeks, panel_first_week
+from evaltools.indicators._spellrules import month_weeks, panel_first_week
 
 from .conftest import W0, make_panel, person
 
@@ -157,7 +158,9 @@ def test_panel_first_week_from_meta_when_earlier():
     early = type(panel)(
         states=panel.states, persons=panel.persons, events=panel.events, meta={"first_week": W0 - 5}
     )
-    assert panel_first_week(early) == W0 - 5
+    assert panel_first_week(early) == early.first_week == W0 - 5
+    assert early.subset([2]).first_week == W0 - 5  # a subset keeps the recorded window
+    assert panel.subset([2]).first_week == int(panel.persons.set_index("person_id").loc[2, "obs_start"])
     # nobody is observed from the panel's first week, so no spell is left-censored
     left, at_entry = left_censored(early, [1, 2], [W0, W0 + 9])
     assert not left.any() and at_entry.all()

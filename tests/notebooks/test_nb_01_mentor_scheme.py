@@ -85,8 +85,19 @@ def test_no_dose_response_after_adjustment(key: dict) -> None:
     assert abs(key["dose_adj"]) < abs(key["dose_raw"])  # the raw gradient is selection
 
 
-def test_dynamic_mentor_diagnosis_reported(key: dict) -> None:
-    # section 3 explains the biased dynamic mentor estimate by internal mentors: most treated starts coincide
-    # with a programme start (generator rule: internal mentors start with company placements and courses)
+def test_dynamic_mentor_design(key: dict) -> None:
+    # most treated starts are internal mentors starting with a programme; persons starting a programme without a
+    # mentor are kept as controls (other_starts="covariate"), later starts off the risk set do not censor
     assert 0.5 < key["dyn_share_at_programme_start"] < 1
+    assert key["dyn_other_start_kept"] > key["dyn_treated"]
+    assert 0 < key["dyn_off_risk_kept"] < key["dyn_rows"]
     assert 0 < key["dyn_controls_later_share"] < 1
+
+
+def test_dynamic_mentor_estimates_cover_the_truth_for_their_own_treated(key: dict) -> None:
+    # the truth for exactly the estimation-treated starts (att_for_sample) is a subset mean of att_of's persons
+    assert key["truth_sample"] == key["truth_sample_oracle"]  # same treated rows in both designs
+    assert 0 < key["truth_sample_se"] and math.isfinite(key["truth_sample"])
+    for est, se in (("dyn_oracle", "dyn_oracle_se"), ("dyn_obs", "dyn_obs_se")):
+        assert abs(key[est] - key["truth_sample"]) <= Z * key[se], (est, key[est], key["truth_sample"])
+    assert key["dyn_oracle_covers"] and key["dyn_obs_covers"]

@@ -471,8 +471,10 @@ def test_censor_at_risk_set_ignores_starts_after_the_spell(draw):
     m = DynamicEvaluation(draw.panel, treatment=both, **kw)
     r = m.fit(progress=False)
     # (the base already has some: wage subsidy starts on kontanthjaelp after an a-dagpenge spell)
-    assert m.counts["controls_started_off_risk_kept"] > base_model.counts["controls_started_off_risk_kept"] + 50
-    assert m.counts["rows"] == base_model.counts["rows"] and m.counts["treated"] == base_model.counts["treated"]
+    off_base = base_model.counts["controls_started_off_risk_kept"]
+    assert m.counts["controls_started_off_risk_kept"] > off_base + 50
+    assert m.counts["rows"] == base_model.counts["rows"]
+    assert m.counts["treated"] == base_model.counts["treated"]
     assert np.isclose(r.pooled, base.pooled, rtol=1e-10, atol=1e-12)
     assert "start outside the risk set" in str(r.summary())
     # censoring at every start loses the fake-started controls' weeks after the start
@@ -480,3 +482,27 @@ def test_censor_at_risk_set_ignores_starts_after_the_spell(draw):
     assert a.pooled > r.pooled + 0.1
     with pytest.raises(ValueError, match="censor_at"):
         DynamicEvaluation(draw.panel, treatment=starts, censor_at="all", **kw)
+
+
+def test_other_starts_covariate_keeps_programme_starters_as_controls(draw):
+    kw = dict(treatment="mentor", benefit="kontanthjaelp", covariates=["sex"], elapsed=[(0, 26), (27, 104)])
+    drop = DynamicEvaluation(draw.panel, **kw)
+    cov = DynamicEvaluation(draw.panel, other_starts="covariate", **kw)
+    n_other = cov.counts["rows_other_start_kept"]
+    assert n_other == drop.counts["rows_other_start_dropped"] > 0
+    short = cov.counts["rows_short_followup_dropped"] - drop.counts["rows_short_followup_dropped"]
+    assert cov.counts["rows"] == drop.counts["rows"] + n_other - short
+    assert cov.counts["treated"] == drop.counts["treated"]
+    rs = cov.risk_sets
+    act = draw.panel.events["activation"]
+    kinds = act.drop_duplicates(["person_id", "week"]).set_index(["person_id", "week"])["kind"].astype(str)
+    exp = kinds.reindex(pd.MultiIndex.from_frame(rs[["person_id", "week"]])).fillna("none").to_numpy()
+    np.testing.assert_array_equal(rs["other_start"].to_numpy(dtype=str), exp.astype(str))
+    # the controls starting a programme are exactly the rows the default drops
+    assert int(((rs["other_start"] != "none") & (rs["treated"] == 0)).sum()) == n_other - short
+    r = cov.fit(progress=False)
+    assert np.isfinite(r.pooled) and "kind as the covariate 'other_start'" in str(r.summary())
+    from evaltools.exceptions import SpecificationError
+
+    with pytest.raises(SpecificationError, match="busy"):
+        DynamicEvaluation(draw.panel, other_starts="covariate", busy=None, **kw)
