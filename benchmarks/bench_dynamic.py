@@ -10,9 +10,9 @@ K standard-normal person-level covariates (through ``extra``) so that the design
 ``K + 13`` columns.
 
 Timing note: the per-band propensity logits are dense Newton steps (BLAS ``gemm``).  On a shared,
-over-subscribed machine OpenBLAS' two threads slow these down by 10-15x (measured: one 35k x 51 logit fit
-1.4 s with 2 threads at load 5 vs 0.09 s with ``OPENBLAS_NUM_THREADS=1``), so report runs on a busy
-machine with ``OPENBLAS_NUM_THREADS=1``.
+over-subscribed machine OpenBLAS' two threads slowed these down by 10-15x (measured: one 35k x 51 logit
+fit 1.4 s with 2 threads at load 5 vs 0.09 s with ``OPENBLAS_NUM_THREADS=1``), so ``fit()`` now runs
+with one BLAS thread (``threadpoolctl``) whatever the environment says.
 
 Usage::
 

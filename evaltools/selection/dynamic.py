@@ -585,6 +585,14 @@ class DynamicEvaluation:
         -------
         DynamicResults
         """
+        from threadpoolctl import threadpool_limits
+
+        # many small logit fits (one per band and bootstrap replication): multi-threaded BLAS only adds
+        # overhead, 10-15x on a busy machine (benchmarks/bench_dynamic.py), so the fit uses one BLAS thread
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(n_boot, seed, progress, alpha)
+
+    def _fit(self, n_boot: int, seed: int | None, progress: bool, alpha: float) -> DynamicResults:
         tab = self._table
         main = self._estimate(None)
         per = pd.DataFrame(main["per"])
