@@ -290,6 +290,7 @@ def simulate_block(
         * (0.05 + 2.5 * (p.prop / 260.0) ** 2.2)
     )
     ment_ready = np.array([1.0, 1.0, 0.38, 0.05])
+    mcap = cfg.mentor_max_weeks
     het_in = np.asarray(cfg.het_inflow)[p.het]
     hist_share = p.prop / 260.0
     lockin = np.array([1.0] + [cfg.lockin[k] for k in PROGRAMMES])
@@ -552,14 +553,16 @@ def simulate_block(
                 j = i[mstart]
                 ctx = np.where(company[mstart], 0, 1)
                 dm = np.maximum(2, np.round(d[mstart] * (0.4 + 1.3 * U[j, 10]))).astype(np.int32)
-                _start_mentor(rec, record, j, wk, dm, True, ctx, U, ment_left, first_start, t, P)
+                _start_mentor(rec, record, j, wk, dm, True, ctx, U, ment_left, first_start, t, P, mcap)
         # 5. passive mentors (external)
         pm = ment_b[st] * het_ment * ment_ready[readiness]
         mp = onb & (prog == 0) & (ment_left == 0) & (U[:, 8] < pm) & (off != MENTOR_SWITCH)
         if mp.any():
             j = idx_all[mp]
             d = (4 + np.floor(U[j, 10] * 27)).astype(np.int32)
-            _start_mentor(rec, record, j, wk, d, False, np.full(len(j), 2), U, ment_left, first_start, t, P)
+            _start_mentor(
+                rec, record, j, wk, d, False, np.full(len(j), 2), U, ment_left, first_start, t, P, mcap
+            )
         # 6. sanctions
         sc = ben & (U[:, 7] < sanc_b[st] * het_sanc)
         if sc.any():
@@ -632,6 +635,7 @@ def simulate_block(
                 first_start,
                 t + 1 if window else -1,
                 P,
+                mcap,
             )
         # new states
         new = st.copy()
@@ -718,7 +722,10 @@ def _start_mentor(
     first_start: np.ndarray,
     t: int,
     P: int,
+    cap: int | None = None,
 ) -> None:
+    if cap is not None and t >= 0:  # a policy of the window: burn-in spells are history
+        d = np.minimum(d, cap).astype(d.dtype)
     ment_left[j] = d
     if t >= 0:  # mentor starts decided in the burn-in are history, not treatments in the window
         fs = first_start[j, P]

@@ -162,6 +162,13 @@ class SynthConfig:
         ``m``), so every programme start has a chance both with and without a
         mentor (overlap).  A hard cap at 1 would make the "same programme
         without a mentor" counterfactual unobservable for the persons at the cap.
+    mentor_max_weeks : int or None
+        **Policy.**  Maximum length of a mentor spell in weeks (``None``: no
+        cap).  Longer drawn spells starting in the observation window end
+        after ``mentor_max_weeks`` weeks, and with them the mentor effect (the
+        burn-in, which is history, is not capped, so the population at the
+        window start is the same).  Used to simulate the 13-week cap of
+        seed 000's recommendation 5 on the same random numbers (notebook 01).
     mentor_passive : dict
         Weekly hazard of an external mentor outside programmes, by benefit.
     mentor_retention : float
@@ -257,6 +264,7 @@ class SynthConfig:
     mentor_at_company: float = 0.50
     mentor_at_course: float = 0.40
     mentor_internal_max: float = 0.85
+    mentor_max_weeks: int | None = None
     mentor_passive: dict[str, float] = field(
         default_factory=lambda: _d(
             adagpenge=0.0, kontanthjaelp=0.0007, integrationsydelse=0.0006, sygedagpenge=0.0018
@@ -307,6 +315,13 @@ class SynthConfig:
                 f"SynthConfig.het_probs must sum to 1. Got {self.het_probs} (sum {sum(self.het_probs):.6g})."
             )
 
+        mw = self.mentor_max_weeks
+        if mw is not None and (isinstance(mw, bool) or not isinstance(mw, int | np.integer) or mw < 1):
+            from evaltools.exceptions import SpecificationError
+
+            raise SpecificationError(
+                f"SynthConfig.mentor_max_weeks must be None or an int >= 1 (weeks). Got {mw!r}."
+            )
         if not 0.0 < self.mentor_internal_max <= 1.0:
             from evaltools.exceptions import SpecificationError
 

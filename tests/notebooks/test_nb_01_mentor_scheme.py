@@ -101,3 +101,16 @@ def test_dynamic_mentor_estimates_cover_the_truth_for_their_own_treated(key: dic
     for est, se in (("dyn_oracle", "dyn_oracle_se"), ("dyn_obs", "dyn_obs_se")):
         assert abs(key[est] - key["truth_sample"]) <= Z * key[se], (est, key[est], key["truth_sample"])
     assert key["dyn_oracle_covers"] and key["dyn_obs_covers"]
+
+
+def test_cap_simulation(key: dict) -> None:
+    c = key["cap_sim"]
+    assert c is not None and c["recipients"] > 1000
+    assert c["longest_capped"] <= key["cap_weeks"]  # the policy is in force in the re-simulated world
+    # the cap removes mentor-weeks and cost; in the generator the mentor only raises exit hazards, so the
+    # cap cannot raise self-support by more than noise (new spells may start sooner after a capped one)
+    assert 0 < c["weeks_saved_share"] < 1 and 0 < c["cost_saved_share"] < 1
+    assert c["effect"] <= 1.96 * c["se"]
+    assert abs(c["mean_with"] - c["mean_without"] - c["effect"]) < 1e-3
+    # most recipients' paths are untouched: the effect is a small hazard multiplier beyond week 13
+    assert 0 <= c["share_changed"] < 0.2

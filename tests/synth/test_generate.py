@@ -170,3 +170,30 @@ def test_config_validation():
     cfg = SynthConfig()
     assert cfg.sanction_multiplier(0) == 1.9 and cfg.sanction_multiplier(13) == 1.0
     assert cfg.to_dict()["lockin"]["loentilskud"] == cfg.lockin["loentilskud"]
+    with pytest.raises(SpecificationError, match="mentor_max_weeks"):
+        SynthConfig(mentor_max_weeks=0)
+    with pytest.raises(SpecificationError, match="mentor_internal_max"):
+        SynthConfig(mentor_internal_max=1.5)
+
+
+def test_mentor_cap_policy_on_common_random_numbers():
+    """A cap that never binds reproduces the panel; a binding cap shortens spells and changes few paths."""
+    kw = dict(seed=5, n_persons=3000, years=3, att=False)
+    base = generate(**kw)
+    loose = generate(SynthConfig(mentor_max_weeks=10_000), **kw)
+    assert content_checksums(loose.panel) == content_checksums(base.panel)
+    capped = generate(SynthConfig(mentor_max_weeks=13), **kw)
+    m0, m1 = base.panel.events["mentor"], capped.panel.events["mentor"]
+    first = base.panel.first_week  # spells running at the window start began in the (uncapped) burn-in
+    m0, m1 = m0[m0["week"] > first], m1[m1["week"] > first]
+    d1 = m1["end_week"] - m1["week"] + 1
+    assert d1.max() <= 13 and (m0["end_week"] - m0["week"] + 1).max() > 13
+    # the same persons; only mentor recipients' paths can change (common random numbers)
+    pd.testing.assert_frame_equal(capped.panel.persons.drop(columns="readiness"),
+                                  base.panel.persons.drop(columns="readiness"))
+    s0 = base.panel.states.set_index(["person_id", "week"])["state"].astype(str)
+    s1 = capped.panel.states.set_index(["person_id", "week"])["state"].astype(str)
+    both = s0.index.union(s1.index)
+    diff = s0.reindex(both) != s1.reindex(both)
+    changed = set(both[diff.to_numpy()].get_level_values(0))
+    assert len(changed) < 0.1 * kw["n_persons"]
