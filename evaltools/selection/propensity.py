@@ -283,6 +283,17 @@ class TrimResult:
         )
 
 
+def check_trim(trim: object, where: str) -> None:
+    """Validate a ``trim`` argument: None, ``"optimal"`` (Crump et al.) or a float in (0, 0.5)."""
+    if trim is not None and not (
+        trim == "optimal" or (isinstance(trim, float | int) and not isinstance(trim, bool) and 0 < trim < 0.5)
+    ):
+        raise SpecificationError(
+            f"The 'trim' parameter of {where} must be None, 'optimal' or a float in (0, 0.5). "
+            f"Got {trim!r} instead."
+        )
+
+
 def crump_alpha(pscore: np.ndarray) -> float:
     """Optimal trimming cut-off of Crump, Hotz, Imbens and Mitnik (2009).
 

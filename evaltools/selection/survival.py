@@ -53,7 +53,7 @@ from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, Spec
 from evaltools.reporting.results import EstimationResults
 from evaltools.selection._dynamic_core import logit_fit
 from evaltools.selection.diagnostics import _binary_treatment
-from evaltools.selection.propensity import PropensityResults, PropensityScore, crump_alpha
+from evaltools.selection.propensity import PropensityResults, PropensityScore, check_trim, crump_alpha
 from evaltools.selection.weighting import _MAX_RELATIVE_WEIGHT, _MIN_ESS_FRACTION
 
 __all__ = ["IPWSurvival", "IPWSurvivalResults", "ipw_survival", "rmst"]
@@ -177,11 +177,7 @@ class IPWSurvival:
                 f"{_W}: pass exactly one of 'covariates' (logit propensity model) and 'pscore' "
                 "(PropensityResults or a column of known propensity scores)."
             )
-        if trim is not None and not (trim == "optimal" or (isinstance(trim, float | int) and 0 < trim < 0.5)):
-            raise SpecificationError(
-                f"The 'trim' parameter of {_W} must be None, 'optimal' or a float in (0, 0.5). "
-                f"Got {trim!r} instead."
-            )
+        check_trim(trim, _W)
         self.duration, self.event, self.treatment = duration, event, treatment
         self.covariates = list(covariates) if covariates else []
         self.trim, self.cluster = trim, cluster

@@ -27,7 +27,13 @@ from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
 from evaltools.selection.diagnostics import BalanceTable, _binary_treatment, balance_table
-from evaltools.selection.propensity import PropensityResults, PropensityScore, _check_missing, crump_alpha
+from evaltools.selection.propensity import (
+    PropensityResults,
+    PropensityScore,
+    _check_missing,
+    check_trim,
+    crump_alpha,
+)
 
 __all__ = ["IPW", "AIPW", "WeightingResults"]
 
@@ -99,11 +105,7 @@ class _WeightingBase:
                 f"{w}: the PropensityResults were fitted on data with a different index; "
                 "fit the propensity model on the same DataFrame."
             )
-        if trim is not None and not (trim == "optimal" or (isinstance(trim, float | int) and 0 < trim < 0.5)):
-            raise SpecificationError(
-                f"The 'trim' parameter of {w} must be None, 'optimal' or a float in "
-                f"(0, 0.5). Got {trim!r} instead."
-            )
+        check_trim(trim, w)
         self.outcome, self.treatment = outcome, treatment
         self.covariates = list(covariates) if covariates else []
         check_columns(data, self.covariates, w, "covariates")
