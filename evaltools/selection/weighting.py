@@ -84,6 +84,7 @@ class _WeightingBase:
         estimand: str = "ATE",
         method: Any = "logit",
         trim: float | str | None = None,
+        cluster: str | None = None,
     ) -> None:
         w = self._name
         if not isinstance(data, pd.DataFrame):
@@ -110,6 +111,15 @@ class _WeightingBase:
         self.covariates = list(covariates) if covariates else []
         check_columns(data, self.covariates, w, "covariates")
         self.method, self.trim = method, trim
+        self.cluster = cluster
+        if cluster is not None:
+            check_columns(data, [cluster], w, "cluster")
+            miss = data[cluster].isna().to_numpy()
+            if miss.any():
+                raise DataValidationError(
+                    f"{w}: cluster column {cluster!r} has {int(miss.sum()):,} missing values (e.g. index "
+                    f"{list(map(str, data.index[miss][:3]))}). Fill or drop them first."
+                )
         self._data = data
         self._t = _binary_treatment(data, treatment, w)
         y = data[outcome]
@@ -255,6 +265,12 @@ class IPW(_WeightingBase):
         Drop units with propensity scores outside ``[trim, 1 - trim]``
         (``"optimal"``: the Crump et al. 2009 cut-off) and re-fit the
         propensity model on the kept units; counts are reported.
+    cluster : str, optional
+        Column of cluster ids (e.g. ``"person_id"`` when a person contributes
+        several rows, as in a comparison group of person-weeks).  The
+        stacked-estimating-equation covariance then sums the influence
+        functions within clusters, ``G / (G - 1) * sum_g S_g S_g' / n^2``
+        (the propensity-model term included).
     """
 
     _name = "IPW"
@@ -272,6 +288,7 @@ class IPW(_WeightingBase):
         stabilize: bool = False,
         method: Any = "logit",
         trim: float | str | None = None,
+        cluster: str | None = None,
     ) -> None:
         super().__init__(
             data,
@@ -282,6 +299,7 @@ class IPW(_WeightingBase):
             estimand=estimand,
             method=method,
             trim=trim,
+            cluster=cluster,
         )
         self.normalize, self.stabilize = bool(normalize), bool(stabilize)
 
@@ -370,6 +388,8 @@ class AIPW(_WeightingBase):
         any nuisance model is a scikit-learn estimator; ignored otherwise).
     random_state : int, default=0
         Seed of the fold assignment.
+    cluster : str, optional
+        As for :class:`IPW`: cluster-robust standard errors.
     """
 
     _name = "AIPW"
@@ -389,6 +409,7 @@ class AIPW(_WeightingBase):
         trim: float | str | None = None,
         n_folds: int | None = None,
         random_state: int = 0,
+        cluster: str | None = None,
     ) -> None:
         super().__init__(
             data,
@@ -399,6 +420,7 @@ class AIPW(_WeightingBase):
             estimand=estimand,
             method=method,
             trim=trim,
+            cluster=cluster,
         )
         if isinstance(outcome_model, str):
             check_option("outcome_model", outcome_model, ("ols",), "AIPW")
@@ -531,6 +553,10 @@ class WeightingResults(EstimationResults):
         Kish effective sample sizes ``(sum w)^2 / sum w^2``.
     n_trimmed_treated, n_trimmed_control : int
         Units dropped by trimming.
+    n_clusters : int or None
+        Number of clusters when the model has ``cluster`` (else None).
+    influence : DataFrame
+        Influence functions of the effect and the two potential-outcome means.
     """
 
     @classmethod
@@ -557,7 +583,20 @@ class WeightingResults(EstimationResults):
         n = if1.size
         est = mu1 - mu0
         mat = np.column_stack([if1 - if0, if1, if0])
-        cov = mat.T @ mat / n**2
+        n_clusters = None
+        if model.cluster is None:
+            cov = mat.T @ mat / n**2
+        else:
+            codes, uniq = pd.factorize(model._data[model.cluster].to_numpy()[keep])
+            n_clusters = len(uniq)
+            if n_clusters < 2:
+                raise DataValidationError(
+                    f"{model._name}: cluster column {model.cluster!r} has {n_clusters} cluster among the "
+                    f"{n:,} units used; clustered standard errors need at least two."
+                )
+            sums = np.zeros((n_clusters, mat.shape[1]))
+            np.add.at(sums, codes, mat)
+            cov = n_clusters / (n_clusters - 1) * sums.T @ sums / n**2
         name = model.estimand
         labels = [name, "POM1", "POM0"]
         t = model._t[keep]
@@ -583,6 +622,11 @@ class WeightingResults(EstimationResults):
             f"Effective sample sizes: treated {diag['ess_treated']:,.1f} of {int(t.sum()):,}, control "
             f"{diag['ess_control']:,.1f} of {int((~t).sum()):,}; largest weight {max(diag['max_weight_treated'], diag['max_weight_control']):.4g}.",  # noqa: E501
         ]
+        if n_clusters is not None:
+            foot.append(
+                f"Standard errors clustered by {model.cluster!r} ({n_clusters:,} clusters; small-sample "
+                "factor G/(G-1))."
+            )
         if info["trim_bounds"] is not None:
             lo, hi = info["trim_bounds"]
             foot.append(
@@ -602,6 +646,8 @@ class WeightingResults(EstimationResults):
             ("ESS control", round(diag["ess_control"], 1)),
             ("Trimmed", info["n_trimmed_treated"] + info["n_trimmed_control"]),
         ]
+        if n_clusters is not None:
+            header.append(("Clusters", n_clusters))
         extra = {
             "estimate": float(est),
             "estimand": name,
@@ -612,6 +658,7 @@ class WeightingResults(EstimationResults):
             **info,
             **diag,
             "influence": pd.DataFrame(mat, index=model._data.index[keep], columns=labels),
+            "n_clusters": n_clusters,
         }
         title = f"{'AIPW' if isinstance(model, AIPW) else 'IPW'} estimate of the {name}"
         return cls(

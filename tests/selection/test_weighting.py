@@ -249,3 +249,57 @@ def test_monte_carlo_bias_and_coverage(cls, estimand):
     assert abs(est.mean() - truth) < 4 * mc_se
     # nominal 0.95; MC SE of the coverage rate with 150 reps is 0.018
     assert 0.89 <= cover.mean() <= 0.995
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster-robust standard errors
+def test_cluster_se_against_statsmodels_wls(exp):
+    """Known scores (a scikit-learn model): Hajek IPW = WLS of y on (1, T); clustered SE = statsmodels'."""
+    import statsmodels.api as sm
+    from sklearn.linear_model import LogisticRegression
+
+    d = exp.reset_index(drop=True).assign(grp=lambda x: x.index // 4)
+    r = IPW(d, outcome="re78", treatment="treat", covariates=PS, cluster="grp",
+            method=LogisticRegression(C=1e6, max_iter=5000)).fit()
+    p = r.pscore.pscore.to_numpy()
+    t = d["treat"].to_numpy(float)
+    w = t / p + (1 - t) / (1 - p)
+    wls = sm.WLS(d["re78"], sm.add_constant(t), weights=w).fit(
+        cov_type="cluster", cov_kwds={"groups": d["grp"], "use_correction": False}
+    )
+    g = d["grp"].nunique()
+    np.testing.assert_allclose(r.params["ATE"], wls.params.iloc[1], rtol=1e-10)
+    np.testing.assert_allclose(r.bse["ATE"], wls.bse.iloc[1] * np.sqrt(g / (g - 1)), rtol=1e-10)
+    assert r.n_clusters == g and "clustered by 'grp'" in str(r.summary())
+
+
+@pytest.mark.parametrize("cls", [IPW, AIPW])
+def test_cluster_se_of_duplicated_rows(exp, cls):
+    """Every row twice, clustered by the original row: the SE of the original data, not 1/sqrt(2) of it."""
+    kw = dict(outcome="re78", treatment="treat", covariates=PS)
+    if cls is AIPW:
+        kw["outcome_covariates"] = OUT
+    d = exp.reset_index(drop=True).assign(row=lambda x: x.index)
+    one = cls(d, **kw).fit()
+    two = pd.concat([d, d], ignore_index=True)
+    n = len(d)
+    clustered = cls(two, cluster="row", **kw).fit()
+    naive = cls(two, **kw).fit()
+    np.testing.assert_allclose(clustered.params, one.params, rtol=1e-8)
+    np.testing.assert_allclose(clustered.bse, one.bse * np.sqrt(n / (n - 1)), rtol=1e-6)
+    np.testing.assert_allclose(naive.bse, one.bse / np.sqrt(2), rtol=1e-6)
+    # singleton clusters: the robust covariance times n / (n - 1)
+    single = cls(d, cluster="row", **kw).fit()
+    np.testing.assert_allclose(single.cov_params().to_numpy(), one.cov_params().to_numpy() * n / (n - 1),
+                               rtol=1e-10)
+
+
+def test_cluster_bad_input(exp):
+    d = exp.reset_index(drop=True)
+    with pytest.raises(DataValidationError, match=r"\['nope'\] \(cluster\) not found"):
+        IPW(d, outcome="re78", treatment="treat", covariates=PS, cluster="nope")
+    bad = d.assign(g=np.where(d.index < 5, np.nan, 1.0))
+    with pytest.raises(DataValidationError, match="5 missing"):
+        IPW(bad, outcome="re78", treatment="treat", covariates=PS, cluster="g")
+    with pytest.raises(DataValidationError, match="at least two"):
+        IPW(d.assign(g=1), outcome="re78", treatment="treat", covariates=PS, cluster="g").fit()
