@@ -131,6 +131,14 @@ class DynamicEvaluation:
         Which spells starting in the person's first observed week are
         left-censored (dropped, counted): only those of persons observed from
         the panel's first week, or all (see the module docstring).
+    window : (int, int), optional
+        First and last calendar week (week indices, e.g. from
+        :func:`~evaltools.data.isoweek_to_index`) of the risk-set rows: only
+        treatment starts and controls at ``u`` whose calendar week lies in the
+        window are compared (e.g. a period's placements).  Spells, histories,
+        outcomes after the window and the censoring model's hazard rows still
+        use the whole panel.  Rows outside are counted
+        (``rows_outside_window_dropped``).
     other_starts : {"drop", "covariate"}, default="drop"
         Rows starting a ``busy`` programme at ``u`` without the treatment:
         ``"drop"`` leaves them out of the risk set (counted).  ``"covariate"``
@@ -188,6 +196,7 @@ class DynamicEvaluation:
         left_censoring: str = "panel_start",
         censor_at: str = "risk_set",
         other_starts: str = "drop",
+        window: tuple[int, int] | None = None,
     ) -> None:
         if not isinstance(data, RegisterPanel):
             raise SpecificationError(f"{_W}: data must be a RegisterPanel; got {type(data).__name__}.")
@@ -198,6 +207,21 @@ class DynamicEvaluation:
         self.left_censoring = check_option("left_censoring", left_censoring, LEFT_CENSORING, _W)
         self.censor_at = check_option("censor_at", censor_at, _CENSOR_AT, _W)
         self.other_starts = check_option("other_starts", other_starts, _OTHER, _W)
+        if window is not None:
+            ok = (
+                isinstance(window, tuple | list)
+                and len(window) == 2
+                and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in window)
+                and window[0] <= window[1]
+            )
+            if not ok:
+                raise SpecificationError(
+                    f"{_W}: window must be (first_week, last_week), two week indices with first <= last; "
+                    f"got {window!r}. Use e.g. window=(isoweek_to_index(2010, 1), "
+                    "isoweek_to_index(2010, 52))."
+                )
+            window = (int(window[0]), int(window[1]))
+        self.window = window
         if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
             raise SpecificationError(f"{_W}: horizon must be a positive int of weeks; got {horizon!r}.")
         self.horizon = int(horizon)
@@ -297,6 +321,10 @@ class DynamicEvaluation:
             key = "rows_other_start_kept" if self.other_starts == "covariate" else "rows_other_start_dropped"
             counts[key] = int((~prior & ~ongoing & other & inside).sum())
         keep &= inside
+        if self.window is not None:
+            outside = (w < self.window[0]) | (w > self.window[1])
+            counts["rows_outside_window_dropped"] = int((keep & outside).sum())
+            keep &= ~outside
         obs_end = persons["obs_end"].reindex(pid).to_numpy(np.int64)
         short = w + self.horizon - 1 > obs_end
         counts["rows_short_followup_dropped"] = int((keep & short).sum())
@@ -734,6 +762,12 @@ class DynamicResults(EstimationResults):
             f"{counts.get('rows_in_programme_dropped', 0):,} rows in a programme, "
             f"{counts.get('rows_other_start_dropped', 0):,} rows starting another programme, "
             f"{counts.get('rows_short_followup_dropped', 0):,} rows without full follow-up"
+            + (
+                f", {counts['rows_outside_window_dropped']:,} rows outside the window "
+                f"{model.window[0]}-{model.window[1]}"
+                if "rows_outside_window_dropped" in counts
+                else ""
+            )
             + (
                 f", {counts['rows_later_treated_dropped']:,} rows of later-treated controls"
                 if "rows_later_treated_dropped" in counts

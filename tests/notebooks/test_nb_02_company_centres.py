@@ -216,3 +216,18 @@ def test_small_municipality_completes_with_skipped_sections(small: dict) -> None
     assert 0 < small["truth_sample_frame_n"] == small["n_treated"] < small["truth_n_treated"]
     assert small["truth_sample_dyn_n"] == small["dyn_treated"]
     assert math.isfinite(small["truth_sample_frame"]) and math.isfinite(small["truth_sample_dyn"])
+
+
+# --- a period: the frame and the dynamic evaluation use placements in those years only ----------------------
+@pytest.fixture(scope="module")
+def period_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_notebook("02_company_centres.ipynb", tmp_path_factory.mktemp("nb02_period"), period=(2010, 2011))
+
+
+def test_period_restricts_both_designs(period_run: dict, key: dict) -> None:
+    assert period_run["skipped"] == []
+    assert 0 < period_run["n_treated"] < key["n_treated"]
+    assert 0 < period_run["dyn_treated"] < key["dyn_treated"]
+    assert period_run["truth_sample_dyn_n"] == period_run["dyn_treated"]
+    # the oracle dynamic estimate still covers the truth for its own (period) treated
+    assert abs(period_run["dyn_oracle"] - period_run["truth_sample_dyn"]) <= Z * period_run["dyn_oracle_se"]

@@ -557,3 +557,24 @@ def test_mentor_null_draws_slow():
     est, se = np.array(est), np.array(se)
     assert abs(est.mean()) < 3 * est.std(ddof=1) / np.sqrt(len(est)), est
     assert (np.abs(est) <= 1.96 * se).mean() >= 0.75, (est, se)
+
+
+def test_calendar_window_restricts_the_risk_set_rows(draw):
+    kw = dict(kind="loentilskud", benefit=["adagpenge", "kontanthjaelp"], covariates=["sex"], elapsed=BANDS)
+    full = DynamicEvaluation(draw.panel, **kw)
+    lo = draw.panel.first_week + 52
+    win = DynamicEvaluation(draw.panel, window=(lo, lo + 51), **kw)
+    rf, rw = full.risk_sets, win.risk_sets
+    assert rw["week"].between(lo, lo + 51).all()
+    inside = rf[rf["week"].between(lo, lo + 51)]
+    pd.testing.assert_frame_equal(
+        rw[["person_id", "week", "u", "treated", "y"]].reset_index(drop=True),
+        inside[["person_id", "week", "u", "treated", "y"]].reset_index(drop=True),
+    )
+    assert win.counts["rows_outside_window_dropped"] > 0
+    assert "outside the window" in str(win.fit(progress=False).summary())
+    # censor_later: the censoring model still sees every at-risk week
+    c = DynamicEvaluation(draw.panel, window=(lo, lo + 51), comparison="censor_later", **kw)
+    assert len(c._hazard) > len(c.risk_sets)
+    with pytest.raises(ValueError, match="window"):
+        DynamicEvaluation(draw.panel, window=(lo + 5, lo), **kw)
