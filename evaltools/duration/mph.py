@@ -42,7 +42,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -111,8 +111,15 @@ class TimingOfEvents:
         works, e.g. ``"lock-in"``, ``"post 1-13"``, ``"post 14+"`` for
         programme evaluations (see ``treatment_end`` in :func:`build_toe_rows`).
         With several treatments, one entry per treatment.
-    exit_covariates, treatment_covariates : sequence of str
-        Numeric covariate columns of the exit and treatment hazards.
+    exit_covariates : sequence of str
+        Numeric covariate columns of the exit hazards.
+    treatment_covariates : sequence of str or mapping of str to sequence of str
+        Numeric covariate columns of the treatment hazards: one list for
+        every treatment, or ``{treatment label: columns}`` per treatment
+        (treatments not named get none).  Per-treatment lists let one
+        treatment's hazard depend on another's status, e.g. the programme
+        start hazard on ``treated_sanction`` (which is constant in the
+        sanction hazard's own at-risk rows and so cannot enter it).
     effect_covariates : sequence of str
         Covariates interacted with the treatment indicator in the exit hazards
         (effect heterogeneity by observables).
@@ -144,7 +151,7 @@ class TimingOfEvents:
         baseline_band: str | None = None,
         effect_band: str | Sequence[str | None] | None = None,
         exit_covariates: Sequence[str] = (),
-        treatment_covariates: Sequence[str] = (),
+        treatment_covariates: Sequence[str] | Mapping[str, Sequence[str]] = (),
         effect_covariates: Sequence[str] = (),
         timing: str = "interval",
         at_risk: dict[str, str] | None = None,
@@ -184,13 +191,26 @@ class TimingOfEvents:
         self.roles = {"id": id, "duration": duration, "event": event, "treated": tcols,
                       "baseline_band": baseline_band, "effect_band": bands, "at_risk": at_risk}
         self.exit_covariates = _as_list(exit_covariates)
-        self.treatment_covariates = _as_list(treatment_covariates) if treated is not None else []
-        self.effect_covariates = _as_list(effect_covariates) if treated is not None else []
         if treated is None and (treatment_covariates or effect_covariates or effect_band):
             raise SpecificationError(
                 f"{_WHERE}: treatment_covariates, effect_covariates and effect_band need a 'treated' column."
             )
-        covs = sorted(set(self.exit_covariates + self.treatment_covariates + self.effect_covariates))
+        if isinstance(treatment_covariates, Mapping):
+            unknown_t = set(treatment_covariates) - set(self.treatments)
+            if unknown_t:
+                raise SpecificationError(
+                    f"{_WHERE}: 'treatment_covariates' names unknown treatments {sorted(unknown_t)}; "
+                    f"treatments are {list(self.treatments)}."
+                )
+            self._tcov = {h: _as_list(treatment_covariates.get(h, ())) for h in self.treatments}
+            self.treatment_covariates: list[str] | dict[str, list[str]] = dict(self._tcov)
+        else:
+            shared = _as_list(treatment_covariates) if treated is not None else []
+            self._tcov = {h: list(shared) for h in self.treatments}
+            self.treatment_covariates = shared
+        self.effect_covariates = _as_list(effect_covariates) if treated is not None else []
+        tcov_all = [c for cols in self._tcov.values() for c in cols]
+        covs = sorted(set(self.exit_covariates + tcov_all + self.effect_covariates))
         roles = (id, duration, event, *tcols, baseline_band, *bands, *at_risk.values())
         used = [c for c in roles if c] + covs
         check_columns(rows, used, _WHERE)
@@ -202,7 +222,7 @@ class TimingOfEvents:
         formula: str,
         data: pd.DataFrame,
         *,
-        treatment_formula: str | None = None,
+        treatment_formula: str | Mapping[str, str] | None = None,
         effect_formula: str | None = None,
         **kwargs: Any,
     ) -> TimingOfEvents:
@@ -215,9 +235,11 @@ class TimingOfEvents:
             The intercept is dropped (the mass points are the intercepts).
         data : DataFrame
             Episode-split rows (not modified).
-        treatment_formula : str, optional
-            Right-hand side for the treatment hazard (default: same as ``formula``
-            when a ``treated`` column is given).
+        treatment_formula : str or mapping of str to str, optional
+            Right-hand side for the treatment hazard(s) (default: same as
+            ``formula`` when a ``treated`` column is given), or one formula per
+            treatment label (``{"programme": "~ age + treated_sanction"}``;
+            treatments not named get no covariates).
         effect_formula : str, optional
             Covariates interacted with the treatment in the exit hazards.
         **kwargs
@@ -235,21 +257,24 @@ class TimingOfEvents:
                 raise SpecificationError(f"{_WHERE}.from_formula: pass covariates through the formulas, "
                                          f"not {bad!r}.")
         frame = data.copy()
-        names: dict[str, list[str]] = {}
-        specs = {"exit": formula, "effect": effect_formula,
-                 "treatment": treatment_formula if treatment_formula is not None
-                 else (formula if kwargs.get("treated") else None)}
-        for role, f in specs.items():
+
+        def columns(f: str | None) -> list[str]:
             if f is None:
-                names[role] = []
-                continue
+                return []
             mm = model_matrix(f, data, na_action="ignore")
             cols = [c for c in mm.columns if c != "Intercept"]
             for c in cols:
                 frame[c] = np.asarray(mm[c], dtype=float)
-            names[role] = cols
-        return cls(frame, exit_covariates=names["exit"], treatment_covariates=names["treatment"],
-                   effect_covariates=names["effect"], **kwargs)
+            return cols
+
+        tf = treatment_formula
+        if tf is None and kwargs.get("treated"):
+            tf = formula
+        tcov: list[str] | dict[str, list[str]] = (
+            {h: columns(f) for h, f in tf.items()} if isinstance(tf, Mapping) else columns(tf)
+        )
+        return cls(frame, exit_covariates=columns(formula), treatment_covariates=tcov,
+                   effect_covariates=columns(effect_formula), **kwargs)
 
     # ------------------------------------------------------------------
     def _prepare(self, rows: pd.DataFrame, covs: list[str]) -> None:
@@ -369,8 +394,8 @@ class TimingOfEvents:
                 del self.effect_params[h]
             names.append(cols)
             X.append(np.ascontiguousarray(np.column_stack(mats)))
-        tcov = self.treatment_covariates
         for h in self.treatments:
+            tcov = self._tcov[h]
             names.append([f"{h}:band[{b}]" for b in blev[1:]] + [f"{h}:{c}" for c in tcov])
             X.append(np.ascontiguousarray(np.column_stack([B, num[tcov].to_numpy(float)])))
         for j, h in enumerate(hazards):
