@@ -120,9 +120,10 @@ class TimingOfEvents:
         treatment's hazard depend on another's status, e.g. the programme
         start hazard on ``treated_sanction`` (which is constant in the
         sanction hazard's own at-risk rows and so cannot enter it).
-    effect_covariates : sequence of str
+    effect_covariates : sequence of str or mapping of str to sequence of str
         Covariates interacted with the treatment indicator in the exit hazards
-        (effect heterogeneity by observables).
+        (effect heterogeneity by observables): one list for every treatment,
+        or ``{treatment label: columns}`` per treatment.
     timing : {"interval", "exact"}, default="interval"
         Row likelihood (see the module docstring).
     at_risk : mapping of str to str, optional
@@ -152,7 +153,7 @@ class TimingOfEvents:
         effect_band: str | Sequence[str | None] | None = None,
         exit_covariates: Sequence[str] = (),
         treatment_covariates: Sequence[str] | Mapping[str, Sequence[str]] = (),
-        effect_covariates: Sequence[str] = (),
+        effect_covariates: Sequence[str] | Mapping[str, Sequence[str]] = (),
         timing: str = "interval",
         at_risk: dict[str, str] | None = None,
     ) -> None:
@@ -195,26 +196,34 @@ class TimingOfEvents:
             raise SpecificationError(
                 f"{_WHERE}: treatment_covariates, effect_covariates and effect_band need a 'treated' column."
             )
-        if isinstance(treatment_covariates, Mapping):
-            unknown_t = set(treatment_covariates) - set(self.treatments)
-            if unknown_t:
-                raise SpecificationError(
-                    f"{_WHERE}: 'treatment_covariates' names unknown treatments {sorted(unknown_t)}; "
-                    f"treatments are {list(self.treatments)}."
-                )
-            self._tcov = {h: _as_list(treatment_covariates.get(h, ())) for h in self.treatments}
-            self.treatment_covariates: list[str] | dict[str, list[str]] = dict(self._tcov)
-        else:
-            shared = _as_list(treatment_covariates) if treated is not None else []
-            self._tcov = {h: list(shared) for h in self.treatments}
-            self.treatment_covariates = shared
-        self.effect_covariates = _as_list(effect_covariates) if treated is not None else []
-        tcov_all = [c for cols in self._tcov.values() for c in cols]
-        covs = sorted(set(self.exit_covariates + tcov_all + self.effect_covariates))
+        self._tcov = self._per_treatment("treatment_covariates", treatment_covariates)
+        self._ecov = self._per_treatment("effect_covariates", effect_covariates)
+        self.treatment_covariates: list[str] | dict[str, list[str]] = (
+            dict(self._tcov) if isinstance(treatment_covariates, Mapping) else _as_list(treatment_covariates)
+        )
+        self.effect_covariates: list[str] | dict[str, list[str]] = (
+            dict(self._ecov) if isinstance(effect_covariates, Mapping) else _as_list(effect_covariates)
+        )
+        per = [c for d in (self._tcov, self._ecov) for cols in d.values() for c in cols]
+        covs = sorted(set(self.exit_covariates + per))
         roles = (id, duration, event, *tcols, baseline_band, *bands, *at_risk.values())
         used = [c for c in roles if c] + covs
         check_columns(rows, used, _WHERE)
         self._prepare(rows, covs)
+
+    def _per_treatment(
+        self, name: str, value: Sequence[str] | Mapping[str, Sequence[str]]
+    ) -> dict[str, list[str]]:
+        """Covariate lists per treatment from one shared list or a ``{treatment: columns}`` mapping."""
+        if isinstance(value, Mapping):
+            unknown = set(value) - set(self.treatments)
+            if unknown:
+                raise SpecificationError(
+                    f"{_WHERE}: {name!r} names unknown treatments {sorted(unknown)}; "
+                    f"treatments are {list(self.treatments)}."
+                )
+            return {h: _as_list(value.get(h, ())) for h in self.treatments}
+        return {h: _as_list(value) for h in self.treatments}
 
     @classmethod
     def from_formula(
@@ -223,7 +232,7 @@ class TimingOfEvents:
         data: pd.DataFrame,
         *,
         treatment_formula: str | Mapping[str, str] | None = None,
-        effect_formula: str | None = None,
+        effect_formula: str | Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> TimingOfEvents:
         """Build the model with covariates given by formulaic formulas.
@@ -240,8 +249,9 @@ class TimingOfEvents:
             ``formula`` when a ``treated`` column is given), or one formula per
             treatment label (``{"programme": "~ age + treated_sanction"}``;
             treatments not named get no covariates).
-        effect_formula : str, optional
-            Covariates interacted with the treatment in the exit hazards.
+        effect_formula : str or mapping of str to str, optional
+            Covariates interacted with the treatment in the exit hazards, or
+            one formula per treatment label.
         **kwargs
             Column roles and options of :class:`TimingOfEvents` (``id``,
             ``duration``, ``event``, ``treated``, ``baseline_band``, ...).
@@ -273,8 +283,13 @@ class TimingOfEvents:
         tcov: list[str] | dict[str, list[str]] = (
             {h: columns(f) for h, f in tf.items()} if isinstance(tf, Mapping) else columns(tf)
         )
+        ecov: list[str] | dict[str, list[str]] = (
+            {h: columns(f) for h, f in effect_formula.items()}
+            if isinstance(effect_formula, Mapping)
+            else columns(effect_formula)
+        )
         return cls(frame, exit_covariates=columns(formula), treatment_covariates=tcov,
-                   effect_covariates=columns(effect_formula), **kwargs)
+                   effect_covariates=ecov, **kwargs)
 
     # ------------------------------------------------------------------
     def _prepare(self, rows: pd.DataFrame, covs: list[str]) -> None:
@@ -378,7 +393,6 @@ class TimingOfEvents:
                 effs.append(([], treated[:, k:k + 1].astype(float)))
         self.effect_params: dict[str, list[str]] = {}
         self.effect_groups: dict[tuple[str, str], list[str]] = {}
-        ecov = num[self.effect_covariates].to_numpy(float)
         for h in self.exits:
             cols = [f"{h}:band[{b}]" for b in blev[1:]] + [f"{h}:{c}" for c in self.exit_covariates]
             mats = [B, num[self.exit_covariates].to_numpy(float)]
@@ -388,8 +402,9 @@ class TimingOfEvents:
                 enames = [f"{h}:{tag}[{b}]" for b in elev] if elev else [f"{h}:{tag}"]
                 self.effect_params[h] += enames
                 self.effect_groups[(h, trt)] = enames
-                cols += enames + [f"{h}:{tag}*{c}" for c in self.effect_covariates]
-                mats += [Eff, ecov * treated[:, k:k + 1]]
+                ecols = self._ecov[trt]
+                cols += enames + [f"{h}:{tag}*{c}" for c in ecols]
+                mats += [Eff, num[ecols].to_numpy(float) * treated[:, k:k + 1]]
             if not self.treatments:
                 del self.effect_params[h]
             names.append(cols)

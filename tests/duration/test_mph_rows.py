@@ -361,3 +361,41 @@ def test_per_treatment_covariates() -> None:
     np.testing.assert_allclose(f.fit(max_points=1)[1].params.to_numpy(), a.params.to_numpy(), rtol=1e-8)
     with pytest.raises(SpecificationError, match="unknown treatments"):
         TimingOfEvents(rows, treatment_covariates={"programme": ["x1"]}, **kw)
+
+
+def test_per_treatment_effect_covariates() -> None:
+    """effect_covariates={...}: effect heterogeneity by x1 for the programme only."""
+    from evaltools.duration.montecarlo import simulate_toe
+
+    sp = simulate_toe(400, seed=12, dgp=_prog_dgp())
+    sp["programme_end"] = sp["programme_end"].where(sp["programme_end"] <= sp["duration"])
+    rows = build_toe_rows(sp, id="id", duration="duration", exit="exit",
+                          treatment_week={"sanc": "treatment_week", "prog": "programme_week"},
+                          treatment_end={"prog": "programme_end"}, baseline_bands=[13], covariates=["x1"],
+                          effect_from="same_week")
+    kw = dict(id="id", duration="duration", event="event", treated=["treated_sanc", "treated_prog"],
+              treatment=["sanc", "prog"], baseline_band="band", effect_band=[None, "effect_band_prog"],
+              exit_covariates=["x1"], treatment_covariates=["x1"],
+              at_risk={"exit": "at_risk_exit", "sanc": "at_risk_sanc", "prog": "at_risk_prog"})
+    m = TimingOfEvents(rows, effect_covariates={"prog": ["x1"]}, **kw)
+    assert m.effect_covariates == {"sanc": [], "prog": ["x1"]}
+    lay = m._layout(2)
+    theta = lay.join([np.full(x.shape[1], 0.05) for x in m._design.X],
+                     np.array([[-3.0, -4.0, -3.0], [-2.0, -3.5, -4.0]]), np.array([0.0, 0.3]))
+    g = m.score(theta, n_points=2)
+    num = np.array([(m.loglike(theta + e, 2) - m.loglike(theta - e, 2)) / 2e-6
+                    for e in np.eye(theta.size) * 1e-6])
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
+    r = m.fit(max_points=1)[1]
+    assert "exit:prog*x1" in r.params.index and "exit:sanc*x1" not in r.params.index
+    # the interaction column is x1 on rows after the programme start and 0 elsewhere
+    X = m._design.X[0]
+    j = m._names[0].index("exit:prog*x1")
+    assert m.n_rows == len(rows)  # nothing dropped; the design keeps the row order
+    treated = rows["treated_prog"].to_numpy()
+    assert np.all(X[treated == 0, j] == 0)
+    np.testing.assert_allclose(X[treated == 1, j], rows["x1"].to_numpy()[treated == 1])
+    f = TimingOfEvents.from_formula("~ x1", rows, effect_formula={"prog": "~ x1"},
+                                    **{k: v for k, v in kw.items() if k not in ("exit_covariates",
+                                                                                "treatment_covariates")})
+    np.testing.assert_allclose(f.fit(max_points=1)[1].params.to_numpy(), r.params.to_numpy(), rtol=1e-8)
