@@ -14,6 +14,8 @@ from evaltools.duration.montecarlo import simulate_toe
 from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, band_labels, build_toe_rows
 from evaltools.exceptions import DataValidationError, DroppedRowsWarning, SpecificationError
 
+from .conftest import assert_score_matches_finite_differences, two_point_theta
+
 REF = Path(__file__).parents[1] / "reference" / "duration" / "mph_glm"
 
 
@@ -123,13 +125,7 @@ def test_competing_exits_gradient_and_fit():
                           baseline_bands=[13], effect_bands=[13], covariates=["x1"])
     model = _toe(rows, exits=["job", "education"])
     assert model.hazards == ("job", "education", "treatment")
-    lay = model._layout(2)
-    theta = lay.join([np.full(x.shape[1], 0.1) for x in model._design.X],
-                     np.array([[-3.0, -4.0, -3.0], [-2.0, -3.5, -4.0]]), np.array([0.0, 0.3]))
-    g = model.score(theta, n_points=2)
-    num = np.array([(model.loglike(theta + e, 2) - model.loglike(theta - e, 2)) / 2e-6
-                    for e in np.eye(theta.size) * 1e-6])
-    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
+    assert_score_matches_finite_differences(model, two_point_theta(model), 2)
     res = model.fit(max_points=1)[1]
     assert {"job:effect[1-13]", "education:effect[14+]", "treatment:x1"} <= set(res.params.index)
     assert np.all(np.isfinite(res.bse))

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from evaltools.duration.mph import TimingOfEvents, build_toe_rows
 from evaltools.exceptions import DataValidationError, SpecificationError
 
+from .conftest import assert_score_matches_finite_differences, two_point_theta
+
 BB, EB = [3, 8], [2, 5]
 
 
@@ -210,28 +212,28 @@ def _prog_dgp():
     return ToEDGP(points=((-2.0, -4.2), (-3.4, -2.6)), programme_points=(-4.0, -2.8))
 
 
-def test_two_treatments_gradient_with_point_rows() -> None:
+def _two_treatment_rows(seed: int, **kw) -> pd.DataFrame:
+    """ToE rows of 400 simulated spells with a sanction and a programme (lock-in, post), same-week timing."""
     from evaltools.duration.montecarlo import simulate_toe
 
-    sp = simulate_toe(400, seed=11, dgp=_prog_dgp())
+    sp = simulate_toe(400, seed=seed, dgp=_prog_dgp())
     sp["programme_end"] = sp["programme_end"].where(sp["programme_end"] <= sp["duration"])
-    rows = build_toe_rows(sp, id="id", duration="duration", exit="exit",
+    return build_toe_rows(sp, id="id", duration="duration", exit="exit",
                           treatment_week={"sanc": "treatment_week", "prog": "programme_week"},
-                          treatment_end={"prog": "programme_end"}, effect_bands={"sanc": [13]},
-                          baseline_bands=[13], covariates=["x1"], effect_from="same_week")
+                          treatment_end={"prog": "programme_end"}, baseline_bands=[13], covariates=["x1"],
+                          effect_from="same_week", **kw)
+
+
+def test_two_treatments_gradient_with_point_rows() -> None:
+
+    rows = _two_treatment_rows(seed=11, effect_bands={"sanc": [13]})
     model = TimingOfEvents(rows, id="id", duration="duration", event="event", treated=["treated_sanc",
                            "treated_prog"], treatment=["sanc", "prog"], baseline_band="band",
                            effect_band=["effect_band_sanc", "effect_band_prog"], exit_covariates=["x1"],
                            treatment_covariates=["x1"],
                            at_risk={"exit": "at_risk_exit", "sanc": "at_risk_sanc", "prog": "at_risk_prog"})
     assert model.hazards == ("exit", "sanc", "prog")
-    lay = model._layout(2)
-    theta = lay.join([np.full(x.shape[1], 0.1) for x in model._design.X],
-                     np.array([[-3.0, -4.0, -3.0], [-2.0, -3.5, -4.0]]), np.array([0.0, 0.3]))
-    g = model.score(theta, n_points=2)
-    num = np.array([(model.loglike(theta + e, 2) - model.loglike(theta - e, 2)) / 2e-6
-                    for e in np.eye(theta.size) * 1e-6])
-    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
+    assert_score_matches_finite_differences(model, two_point_theta(model), 2)
     res = model.fit(max_points=1)[1]
     assert {"exit:sanc[1-13]", "exit:sanc[14+]", "exit:prog[lock-in]", "exit:prog[post 1+]",
             "prog:x1", "sanc:band[14+]"} <= set(res.params.index)
@@ -322,26 +324,14 @@ def test_start_after_the_follow_up_is_ignored(same: bool) -> None:
 
 def test_per_treatment_covariates() -> None:
     """treatment_covariates={...}: the programme hazard depends on the sanction status."""
-    from evaltools.duration.montecarlo import simulate_toe
 
-    sp = simulate_toe(400, seed=11, dgp=_prog_dgp())
-    sp["programme_end"] = sp["programme_end"].where(sp["programme_end"] <= sp["duration"])
-    rows = build_toe_rows(sp, id="id", duration="duration", exit="exit",
-                          treatment_week={"sanc": "treatment_week", "prog": "programme_week"},
-                          treatment_end={"prog": "programme_end"}, effect_bands={"sanc": [13]},
-                          baseline_bands=[13], covariates=["x1"], effect_from="same_week")
+    rows = _two_treatment_rows(seed=11, effect_bands={"sanc": [13]})
     kw = dict(id="id", duration="duration", event="event", treated=["treated_sanc", "treated_prog"],
               treatment=["sanc", "prog"], baseline_band="band",
               effect_band=["effect_band_sanc", "effect_band_prog"], exit_covariates=["x1"],
               at_risk={"exit": "at_risk_exit", "sanc": "at_risk_sanc", "prog": "at_risk_prog"})
     model = TimingOfEvents(rows, treatment_covariates={"prog": ["x1", "treated_sanc"]}, **kw)
-    lay = model._layout(2)
-    theta = lay.join([np.full(x.shape[1], 0.1) for x in model._design.X],
-                     np.array([[-3.0, -4.0, -3.0], [-2.0, -3.5, -4.0]]), np.array([0.0, 0.3]))
-    g = model.score(theta, n_points=2)
-    num = np.array([(model.loglike(theta + e, 2) - model.loglike(theta - e, 2)) / 2e-6
-                    for e in np.eye(theta.size) * 1e-6])
-    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
+    assert_score_matches_finite_differences(model, two_point_theta(model), 2)
     a = model.fit(max_points=1)[1]
     names = set(a.params.index)
     assert {"prog:x1", "prog:treated_sanc"} <= names and not any(n.startswith("sanc:x") for n in names)
@@ -365,27 +355,15 @@ def test_per_treatment_covariates() -> None:
 
 def test_per_treatment_effect_covariates() -> None:
     """effect_covariates={...}: effect heterogeneity by x1 for the programme only."""
-    from evaltools.duration.montecarlo import simulate_toe
 
-    sp = simulate_toe(400, seed=12, dgp=_prog_dgp())
-    sp["programme_end"] = sp["programme_end"].where(sp["programme_end"] <= sp["duration"])
-    rows = build_toe_rows(sp, id="id", duration="duration", exit="exit",
-                          treatment_week={"sanc": "treatment_week", "prog": "programme_week"},
-                          treatment_end={"prog": "programme_end"}, baseline_bands=[13], covariates=["x1"],
-                          effect_from="same_week")
+    rows = _two_treatment_rows(seed=12)
     kw = dict(id="id", duration="duration", event="event", treated=["treated_sanc", "treated_prog"],
               treatment=["sanc", "prog"], baseline_band="band", effect_band=[None, "effect_band_prog"],
               exit_covariates=["x1"], treatment_covariates=["x1"],
               at_risk={"exit": "at_risk_exit", "sanc": "at_risk_sanc", "prog": "at_risk_prog"})
     m = TimingOfEvents(rows, effect_covariates={"prog": ["x1"]}, **kw)
     assert m.effect_covariates == {"sanc": [], "prog": ["x1"]}
-    lay = m._layout(2)
-    theta = lay.join([np.full(x.shape[1], 0.05) for x in m._design.X],
-                     np.array([[-3.0, -4.0, -3.0], [-2.0, -3.5, -4.0]]), np.array([0.0, 0.3]))
-    g = m.score(theta, n_points=2)
-    num = np.array([(m.loglike(theta + e, 2) - m.loglike(theta - e, 2)) / 2e-6
-                    for e in np.eye(theta.size) * 1e-6])
-    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
+    assert_score_matches_finite_differences(m, two_point_theta(m), 2)
     r = m.fit(max_points=1)[1]
     assert "exit:prog*x1" in r.params.index and "exit:sanc*x1" not in r.params.index
     # the interaction column is x1 on rows after the programme start and 0 elsewhere
