@@ -383,7 +383,9 @@ def band_effect(
     freq : array, optional
         Frequency weights (bootstrap multiplicities).
     pscore_correction : bool, default=True
-        Add the propensity-estimation term to the IPW influence function.
+        Add the propensity-estimation term to the influence function (IPW
+        and AIPW; AIPW always includes the outcome-regression term), so the
+        standard errors are those of the stacked estimating equations.
     pscore : array, optional
         Fitted probabilities of this very logit (``logit_fit(x, t, freq)``), when
         already computed; skips the re-fit.
@@ -412,16 +414,23 @@ def band_effect(
         est = a - b
         mu0 = mu1 - est
         infl = np.where(tb, (r - a) / n1, -wc * (r - b) / sw)
+        # estimated outcome regression: d est / d coef = -mean_T x + sum_C w x / sum_C w, and
+        # coef-hat - coef = (X_C' X_C)^-1 sum_C x r (as the stacked estimating equations of AIPW)
+        d_coef = -(x * f[:, None])[tb].sum(axis=0) / n1 + (x * (f * wc)[:, None]).sum(axis=0) / sw
+        xtx = (x[c] * f[c][:, None]).T @ x[c]
+        infl = infl + np.where(~tb, (x @ np.linalg.solve(xtx, d_coef)) * r, 0.0)
+        resid0 = r - b  # the control term's residual, for the propensity-estimation term below
     else:
         mu0 = float((f * wc * y).sum() / sw)
         est = mu1 - mu0
         infl = np.where(tb, (y - mu1) / n1, -wc * (y - mu0) / sw)
-        if pscore_correction:
-            # d est / d gamma = -sum_C w x (y - mu0) / sum_C w ; gamma-hat - gamma = H^-1 sum x (t - p)
-            d = -(x * (f * wc * (y - mu0))[:, None]).sum(axis=0) / sw
-            hess = (x * (f * p * (1 - p))[:, None]).T @ x
-            g = np.linalg.solve(hess, d)
-            infl = infl + (x @ g) * (t - p)
+        resid0 = y - mu0
+    if pscore_correction:
+        # d est / d gamma = -sum_C w x resid0 / sum_C w ; gamma-hat - gamma = H^-1 sum x (t - p)
+        d = -(x * (f * wc * resid0)[:, None]).sum(axis=0) / sw
+        hess = (x * (f * p * (1 - p))[:, None]).T @ x
+        g = np.linalg.solve(hess, d)
+        infl = infl + (x @ g) * (t - p)
     wsum = f * wc
     ess = float(wsum.sum() ** 2 / (f * wc**2).sum()) if sw > 0 else 0.0
     return BandFit(

@@ -599,8 +599,11 @@ class DynamicEvaluation:
         ----------
         n_boot : int, default=0
             Bootstrap replications resampling persons (all their rows together);
-            0 uses the analytic person-clustered influence-function SEs (IPW/AIPW;
-            IPW includes the propensity-estimation term) or the Abadie-Imbens SEs
+            0 uses the analytic person-clustered influence-function SEs (IPW/AIPW,
+            with the propensity-estimation term and, for AIPW, the
+            outcome-regression term: within a band they equal those of
+            :class:`~evaltools.selection.IPW` / :class:`~evaltools.selection.AIPW`
+            with ``cluster="person_id"``) or the Abadie-Imbens SEs
             (matching; these ignore repeated persons across ``u``).
         seed : int, optional
             Seed of ``np.random.default_rng`` for the bootstrap.
