@@ -229,5 +229,8 @@ def test_period_restricts_both_designs(period_run: dict, key: dict) -> None:
     assert 0 < period_run["n_treated"] < key["n_treated"]
     assert 0 < period_run["dyn_treated"] < key["dyn_treated"]
     assert period_run["truth_sample_dyn_n"] == period_run["dyn_treated"]
+    # the waterfall from the truth's treated to the estimator's applies the period as its last step
+    assert period_run["dyn_treated_expected"] == period_run["dyn_treated"]
+    assert period_run["dyn_wf_truth_residual"] >= 0
     # the oracle dynamic estimate still covers the truth for its own (period) treated
     assert abs(period_run["dyn_oracle"] - period_run["truth_sample_dyn"]) <= Z * period_run["dyn_oracle_se"]
