@@ -192,20 +192,27 @@ def logit_fit(
             break
         ll_old = ll
     else:
-        raise DataValidationError(
+        err = DataValidationError(
             f"the propensity logit did not converge in {maxiter} iterations ({len(t):,} rows, "
             f"{int(t.sum()):,} treated). Use fewer covariates or wider elapsed-duration bands."
         )
+        err.scaled_beta = np.where(varies, beta, 0.0)  # type: ignore[attr-defined]
+        raise err
     p = 1.0 / (1.0 + np.exp(-np.clip(xs @ beta, -35, 35)))
+    scaled_beta = np.where(varies, beta, 0.0)
     beta = beta / scale
     if len(const):
         # x @ beta = xc @ beta + shift @ beta: move the constant into the intercept
         beta[const[0]] -= float(shift @ beta) / x[0, const[0]]
     if np.any(p[w > 0] > 1 - 1e-10) or np.any(p[w > 0] < 1e-12):
-        raise DataValidationError(
+        err = DataValidationError(
             "the propensity logit separates treated and controls (fitted probabilities of 0 or 1). "
             "Drop covariates that predict the treatment perfectly, or use wider elapsed-duration bands."
         )
+        # coefficients on the scaled design (each column scaled to max |x| = 1): the separating columns
+        # are the ones running off to large values
+        err.scaled_beta = scaled_beta  # type: ignore[attr-defined]
+        raise err
     return beta, p
 
 

@@ -513,9 +513,12 @@ class DynamicEvaluation:
             dropped_cols = [c for c, k in zip(self.design_columns, keepcol, strict=True) if not k]
             xd, _ = band_design(x, tab["u"].to_numpy()[m], keepcol, hi > lo)
             if self.estimator == "matching":
-                fit = self._match(xd, t, y_all[m], f)
+                fit = self._match(xd, t, y_all[m], f, b, keepcol)
             else:
-                fit = band_effect(xd, t, y_all[m], estimator=self.estimator, freq=f, pscore=p_cache.get(b))
+                p_band = p_cache.get(b)
+                if p_band is None:
+                    p_band = self._band_logit(xd, t, np.ones(len(t)) if f is None else f, b, keepcol)[1]
+                fit = band_effect(xd, t, y_all[m], estimator=self.estimator, freq=f, pscore=p_band)
                 infl[m] = fit.influence
                 weights[m] = fit.weights
             per.append(
@@ -557,7 +560,7 @@ class DynamicEvaluation:
                 continue
             keepcol = usable_columns(xt[m], t.astype(bool), fr[m], self._groups)
             xd, center = band_design(xt[m], tab["u"].to_numpy()[m], keepcol, hi > lo)
-            beta, p_cache[b] = logit_fit(xd, t.astype(float), fr[m])
+            beta, p_cache[b] = self._band_logit(xd, t, fr[m], b, keepcol)
             mh = bands_h == b
             xdh, _ = band_design(xh[mh], hz["u_model"].to_numpy()[mh], keepcol, hi > lo, center)
             lam[mh] = 1.0 / (1.0 + np.exp(-np.clip(xdh @ beta, -35, 35)))
@@ -568,14 +571,41 @@ class DynamicEvaluation:
         y[ip["rows"]] = z.sum(axis=1)
         return y, p_cache
 
-    def _match(self, xd: np.ndarray, t: np.ndarray, y: np.ndarray, f: np.ndarray | None) -> Any:
+    def _band_logit(
+        self, xd: np.ndarray, t: np.ndarray, f: np.ndarray, band: int, keepcol: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The band's propensity logit; a failure names the band, its counts and the suspect columns."""
+        try:
+            return logit_fit(xd, t.astype(float), f)
+        except DataValidationError as exc:
+            lo, hi = self.bands[band]
+            names = ["intercept", *(c for c, k in zip(self.design_columns, keepcol, strict=True) if k)]
+            names += ["u"] if hi > lo else []
+            sb = np.abs(getattr(exc, "scaled_beta", np.zeros(len(names))))
+            top = [f"{names[j]} ({sb[j]:.3g})" for j in np.argsort(-sb)[:3] if j > 0 and sb[j] > 0]
+            n1 = float((t * f).sum())
+            raise DataValidationError(
+                f"{_W}: elapsed band u={lo}-{hi} ({int(round(n1)):,} treated, "
+                f"{int(round(f.sum() - n1)):,} controls): {exc}"
+                + (f" Largest scaled coefficients: {', '.join(top)}." if top else "")
+            ) from exc
+
+    def _match(
+        self,
+        xd: np.ndarray,
+        t: np.ndarray,
+        y: np.ndarray,
+        f: np.ndarray | None,
+        band: int,
+        keepcol: np.ndarray,
+    ) -> Any:
         from types import SimpleNamespace
 
         from evaltools.selection.matching import Matching
 
         rep = np.ones(len(t), dtype=int) if f is None else f.astype(int)
         idx = np.repeat(np.arange(len(t)), rep)
-        _, p = logit_fit(xd, t.astype(float), rep.astype(float))
+        _, p = self._band_logit(xd, t, rep.astype(float), band, keepcol)
         d = pd.DataFrame({"y": y[idx], "t": t[idx], "lp": np.log(p / (1 - p))[idx]})
         r = Matching(d, outcome="y", treatment="t", covariates=["lp"], distance="inverse_variance").fit()
         est = float(r.params.iloc[0])

@@ -599,3 +599,20 @@ def test_one_band_equals_the_weighting_classes_with_person_clusters(draw, estima
     np.testing.assert_allclose(r.pooled, ref.estimate, rtol=1e-9)
     np.testing.assert_allclose(r.bse["pooled"], ref.bse["ATT"], rtol=1e-9)
     assert ref.n_clusters < len(rs)  # persons do repeat across u
+
+
+@pytest.mark.parametrize("estimator", ["ipw", "matching"])
+def test_separation_error_names_the_band_and_the_column(draw, estimator):
+    act = draw.panel.events["activation"]
+    ever = act.loc[act["kind"].astype(str) == "loentilskud", "person_id"].unique()
+    rng = np.random.default_rng(0)
+    extra = draw.panel.persons[["person_id"]].assign(
+        score=lambda d: np.where(d["person_id"].isin(ever), 1 + rng.random(len(d)), 0.0)
+    )
+    de = DynamicEvaluation(draw.panel, kind="loentilskud", benefit=["adagpenge", "kontanthjaelp"],
+                           covariates=["sex", "score"], elapsed=[(0, 13), (14, 52)],
+                           comparison="never_treated", extra=extra, estimator=estimator)
+    with pytest.raises(DataValidationError,
+                       match=r"elapsed band u=0-13 \([\d,]+ treated, [\d,]+ controls\).*separates.*"
+                             r"Largest scaled coefficients: score"):
+        de.fit(progress=False)
