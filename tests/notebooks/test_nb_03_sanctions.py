@@ -112,3 +112,15 @@ def test_joint_model_with_programme_starts(key: dict, truth: Truth) -> None:
             assert r["toe"] * r["true_log_hr"] > 0 and abs(r["toe"]) > 1.96 * r["toe_se"], r
     assert len(key["joint_sanction_log_hr"]) == len(key["bands"])
     assert all(math.isfinite(v) and v > 0 for v in key["joint_sanction_se"])
+
+
+def test_one_municipality_runs(tmp_path: Path, key: dict) -> None:
+    """A consultant's rerun for one municipality: local unemployment is constant there and is left out."""
+    k = run_notebook("03_sanctions.ipynb", tmp_path, municipality="Odense", fit_programmes=False)
+    assert 0 < k["n_spells"] < key["n_spells"] and 0 < k["n_sanctioned_spells"] < k["n_spells"]
+    # bands without an exit after a sanction are reported as not estimable (None), the others are finite
+    for est, se in (("naive_log_hr", "naive_se"), ("toe_log_hr", "toe_se"), ("oracle_log_hr", "oracle_se")):
+        for b, v, s in zip(k["bands"], k[est], k[se], strict=True):
+            assert (v is None) == (s is None), (est, b)
+            assert v is None or (math.isfinite(v) and abs(v) < 10 and s > 0), (est, b, v, s)
+        assert any(v is not None for v in k[est]), est
