@@ -287,7 +287,8 @@ def usable_columns(
         Columns to keep.
     """
     t = np.asarray(t, dtype=bool)
-    keep = x.std(axis=0) > 0 if len(x) else np.zeros(x.shape[1], bool)
+    # max - min is exactly 0 for a constant column; its std can round to 1e-16 and let it through
+    keep = np.ptp(x, axis=0) > 0 if len(x) else np.zeros(x.shape[1], bool)
     live = np.ones(len(t), bool) if f is None else np.asarray(f) > 0
     binary = np.all((x == 0) | (x == 1), axis=0)
     declared = [[int(j) for j in g if binary[j]] for g in groups]

@@ -42,6 +42,12 @@ def weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndar
     if sw <= 0:
         return np.full(x.shape[1], np.nan), np.full(x.shape[1], np.nan)
     m = w @ x / sw
+    # a column constant among the weighted units: its mean is that value and its variance exactly 0 (the
+    # sums above round, e.g. to 7.300000000000001, and would give a spurious difference in means)
+    pos = w > 0
+    const = np.ptp(x[pos], axis=0) == 0 if pos.any() else np.zeros(x.shape[1], bool)
+    if const.any():
+        m = np.where(const, x[np.argmax(pos)], m)
     denom = sw - sw2 / sw
     with np.errstate(invalid="ignore", divide="ignore"):
         v = w @ (x - m) ** 2 / denom if denom > 0 else np.full(x.shape[1], np.nan)

@@ -90,3 +90,19 @@ def test_bad_input(nsw):
         balance_table(bad, "treat", ["age"])
     with pytest.raises(DataValidationError, match="not found"):
         balance_table(nsw, "treat", ["nope"])
+
+
+def test_constant_covariate_is_balanced_exactly():
+    """A covariate constant in the data (local unemployment in one municipality): SMD 0, variance ratio NaN.
+
+    Its weighted means round (7.300000000000001) and its variance to about 1e-31, which gave an SMD of -0.09.
+    """
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"t": rng.integers(0, 2, 1000), "c": 7.3, "x": rng.normal(size=1000)})
+    for kw in ({}, {"weights": rng.random(1000)}):
+        tab = balance_table(d, treatment="t", covariates=["c", "x"], **kw).table
+        smd = [c for c in tab.columns if c.startswith("smd")]
+        vr = [c for c in tab.columns if c.startswith("var_ratio")]
+        assert (tab.loc["c", smd] == 0).all() and tab.loc["c", vr].isna().all()
+        assert (tab.loc["c", [c for c in tab.columns if c.startswith("mean")]] == 7.3).all()
+        assert (tab.loc["x", smd].abs() > 0).all()

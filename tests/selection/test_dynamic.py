@@ -616,3 +616,20 @@ def test_separation_error_names_the_band_and_the_column(draw, estimator):
                        match=r"elapsed band u=0-13 \([\d,]+ treated, [\d,]+ controls\).*separates.*"
                              r"Largest scaled coefficients: score"):
         de.fit(progress=False)
+
+
+def test_constant_covariate_is_dropped_not_left_to_break_the_logit(draw):
+    """A numeric covariate constant in the data (std rounds to 9e-16, not 0) is dropped, as documented."""
+    from evaltools.selection._dynamic_core import usable_columns
+
+    rng = np.random.default_rng(1)
+    x = np.column_stack([np.full(500, 7.3), rng.normal(size=500)])
+    assert x[:, 0].std() > 0  # the rounding that let it through before
+    np.testing.assert_array_equal(usable_columns(x, rng.random(500) < 0.3), [False, True])
+    extra = draw.panel.persons[["person_id"]].assign(local_unemployment=7.3)
+    kw = dict(kind="loentilskud", benefit=["adagpenge", "kontanthjaelp"], elapsed=[(0, 26), (27, 52)],
+              comparison="censor_later")
+    a = DynamicEvaluation(draw.panel, covariates=["sex", "local_unemployment"], extra=extra, **kw)
+    a = a.fit(progress=False)
+    b = DynamicEvaluation(draw.panel, covariates=["sex"], **kw).fit(progress=False)
+    np.testing.assert_allclose(a.pooled, b.pooled, rtol=1e-8)
