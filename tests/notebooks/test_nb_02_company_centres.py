@@ -185,9 +185,9 @@ def test_discus_contrast_is_further_from_the_sample_truth_than_the_oracle(key: d
 
 # --- one small municipality: sections that cannot be estimated are skipped, the report completes ----------
 
-# Odense (70 placed persons): every dynamic fit stops on a per-band logit that separates or does not converge,
-# even with the two bands used for one municipality (København, 153 placed, gets through). Nyborg (17): also the
-# propensity logit of matching, IPW and AIPW. About 15 s per run.
+# Odense (70 placed persons) gets through every section with the two elapsed bands used for one municipality
+# (before the constant-covariate fix its dynamic logits did not converge: local unemployment is constant there).
+# Nyborg (17 placed) skips the propensity-score estimators and the oracle dynamic fits. About 15 s per run.
 @pytest.fixture(scope="module", params=["Odense", "Nyborg"])
 def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return run_notebook(
@@ -197,8 +197,11 @@ def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def test_small_municipality_completes_with_skipped_sections(small: dict) -> None:
     assert small["municipality"] in ("Odense", "Nyborg")
-    # the run exercises the skipping (otherwise pick a smaller area)
-    assert small["skipped"], "nothing was skipped"
+    # Nyborg exercises the skipping (otherwise pick a smaller area); Odense is estimable throughout
+    if small["municipality"] == "Nyborg":
+        assert small["skipped"], "nothing was skipped"
+    else:
+        assert small["skipped"] == []
     assert set(small["skipped"]) <= set(ESTIMATES) - {"naive"}
     assert sorted(small["skip_reasons"]) == small["skipped"]
     for name, reason in small["skip_reasons"].items():
