@@ -28,6 +28,9 @@ __all__ = [
     "ipcw_setup",
 ]
 
+#: Name of the row covariate added by ``DynamicEvaluation(other_starts="covariate")``.
+OTHER_START = "other_start"
+
 
 def elapsed_bands(elapsed: Any, where: str = "DynamicEvaluation") -> list[tuple[int, int]]:
     """Normalise ``elapsed`` to a sorted list of inclusive, non-overlapping ``(first, last)`` week bands.

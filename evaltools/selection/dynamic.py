@@ -44,15 +44,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaltools._validation import check_columns, check_option
 from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support, weeks_self_supporting
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.exceptions import DataValidationError, SpecificationError
-from evaltools.reporting.results import EstimationResults
 from evaltools.selection._dynamic_core import (
+    OTHER_START,
     band_design,
     band_effect,
     cluster_covariance,
@@ -63,6 +62,7 @@ from evaltools.selection._dynamic_core import (
     stack_elapsed,
     usable_columns,
 )
+from evaltools.selection._dynamic_results import DynamicResults
 
 __all__ = ["DynamicEvaluation", "DynamicResults"]
 
@@ -72,8 +72,6 @@ _ESTIMATORS = ("ipw", "aipw", "matching")
 _COMPARISONS = ("not_yet_treated", "censor_later", "never_treated")
 _CENSOR_AT = ("risk_set", "any_start")
 _OTHER = ("drop", "covariate")
-#: Name of the row covariate added by ``other_starts="covariate"``.
-OTHER_START = "other_start"
 
 
 class DynamicEvaluation:
@@ -714,199 +712,10 @@ class DynamicEvaluation:
                 )
                 mats.append(pooled_if)
                 cov = cluster_covariance(np.column_stack(mats), pid)
-                se_note = "Standard errors: influence functions clustered by person" + (
-                    " (including the propensity-estimation term)." if self.estimator == "ipw" else "."
+                se_note = "Standard errors: influence functions clustered by person (including the " + (
+                    "propensity-estimation term)." if self.estimator == "ipw"
+                    else "propensity and outcome-regression estimation terms)."
                 )
         params = pd.Series(np.r_[est_b, pooled], index=[*labels, "pooled"])
         cov = pd.DataFrame(np.atleast_2d(cov), index=params.index, columns=params.index)
         return DynamicResults(self, per, params, cov, main["weights"], se_note, skipped, reps, alpha)
-
-
-class DynamicResults(EstimationResults):
-    """Results of :class:`DynamicEvaluation`: effects by elapsed band, pooled, survival curves.
-
-    Attributes
-    ----------
-    by_elapsed : DataFrame
-        ``u_from``, ``u_to``, ``n_treated``, ``n_controls``, ``estimate``,
-        ``std_err``, ``lower``, ``upper``, ``mean_treated``, ``mean_control``,
-        ``ess_controls``.
-    pooled : float
-        Treated-weighted average effect.
-    counts : dict
-        Rows and persons in each step (dropped rows by reason).
-    survival : DataFrame
-        ``weeks`` since ``u``, ``treated`` and ``control`` (weighted) shares still
-        in the benefit spell.
-    """
-
-    def __init__(self, model, per, params, cov, weights, se_note, skipped, reps, alpha) -> None:
-        tab = model._table
-        se = np.sqrt(np.clip(np.diag(cov.to_numpy()), 0, None))
-        q = stats.norm.ppf(1 - alpha / 2)
-        by = per[["u_from", "u_to", "n_treated", "n_controls", "estimate"]].copy()
-        by["std_err"] = se[:-1]
-        by["lower"] = by["estimate"] - q * by["std_err"]
-        by["upper"] = by["estimate"] + q * by["std_err"]
-        by["mean_treated"] = per["mean_treated"]
-        by["mean_control"] = per["mean_control"]
-        by["ess_controls"] = per["ess_controls"]
-        counts = dict(model.counts)
-        counts["persons"] = int(tab["person_id"].nunique())
-        survival = _survival(tab, weights, per) if model.estimator != "matching" else None
-        comp = {
-            "not_yet_treated": "spells in the risk set at u that do not start the treatment at u (they may "
-            "start it later: 'treat now vs wait', Sianesi 2004)",
-            "censor_later": "spells in the risk set at u that do not start the treatment at u, censored at a "
-            "later start and weighted by the inverse probability of not having started yet (estimand: "
-            "start at "
-            "u vs never within the horizon; van den Berg & Vikstrom)",
-            "never_treated": "only spells of persons never treated in the window (conditions on the future: "
-            "biased static comparison, shown as a negative control)",
-        }[model.comparison]
-        n_c = max(int((tab["treated"] == 0).sum()), 1)
-        left_rule = "running at the panel start" if model.left_censoring == "panel_start" else "at obs_start"
-        footnotes = [
-            f"Estimand: ATT of starting the treatment at elapsed week u of a {model.benefit} spell, on weeks "
-            f"self-supporting ({model.definition}) in [u, u+{model.horizon}); "
-            "pooled = treated-weighted mean.",
-            f"Comparison group: {comp}. "
-            f"{model.counts['controls_treated_within_horizon']:,} of {n_c:,} control rows "
-            f"({model.counts['controls_treated_within_horizon'] / n_c:.1%}) start the treatment "
-            "within the horizon"
-            + (
-                f"; {model.counts['controls_started_off_risk_kept']:,} of them start outside the risk set "
-                "(after leaving the spell) and are not censored (censor_at='risk_set')."
-                if "controls_started_off_risk_kept" in model.counts
-                else "."
-            ),
-            "Risk set: spells on benefit at u, not treated before, not in another programme at u; "
-            + (
-                f"{counts['rows_other_start_kept']:,} rows starting another programme at u kept as controls "
-                f"with its kind as the covariate {OTHER_START!r}; "
-                if "rows_other_start_kept" in counts
-                else ""
-            )
-            + f"{counts.get('spells_starting_at_entry_kept', 0):,} spells starting when the person entered "
-            "the "
-            f"population during the window (arrival, age 16) kept; dropped: "
-            f"{counts.get('spells_left_censored_dropped', 0):,} left-censored spells "
-            f"({left_rule}), "
-            f"{counts.get('rows_in_programme_dropped', 0):,} rows in a programme, "
-            f"{counts.get('rows_other_start_dropped', 0):,} rows starting another programme, "
-            f"{counts.get('rows_short_followup_dropped', 0):,} rows without full follow-up"
-            + (
-                f", {counts['rows_outside_window_dropped']:,} rows outside the window "
-                f"{model.window[0]}-{model.window[1]}"
-                if "rows_outside_window_dropped" in counts
-                else ""
-            )
-            + (
-                f", {counts['rows_later_treated_dropped']:,} rows of later-treated controls"
-                if "rows_later_treated_dropped" in counts
-                else ""
-            )
-            + ".",
-            f"Estimator: {model.estimator} with one propensity logit per elapsed band. {se_note}",
-        ]
-        if skipped:
-            footnotes.append(f"Bands without treated or without controls (skipped): {skipped}.")
-        dropped: dict[str, list[str]] = {}  # column -> bands whose logit leaves it out
-        for a, b, cols in zip(per["u_from"], per["u_to"], per.get("dropped_columns", []), strict=False):
-            for c in cols if isinstance(cols, list) else []:
-                dropped.setdefault(c, []).append(f"{a}" if a == b else f"{a}-{b}")
-        if dropped:
-            where = "; ".join(
-                f"{c} (u={', '.join(v)})" if len(v) < len(per) else f"{c} (all bands)"
-                for c, v in dropped.items()
-            )
-            footnotes.append(
-                "Design columns left out of a band's logit (no variation, a level without treated or "
-                f"controls merged into the reference, or the band's new reference level): {where}."
-            )
-        super().__init__(
-            params,
-            cov,
-            counts["rows"],
-            model=model,
-            title="Dynamic evaluation: treated at u vs not treated at u",
-            header=(
-                ("Treated", counts["treated"]),
-                ("Persons", counts["persons"]),
-                ("Horizon (weeks)", model.horizon),
-                ("Estimator", model.estimator),
-            ),
-            footnotes=footnotes,
-            extra={
-                "by_elapsed": by,
-                "pooled": float(params["pooled"]),
-                "counts": counts,
-                "survival": survival,
-                "bootstrap": reps,
-            },
-        )
-
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        return [self.to_frame(), self.by_elapsed]
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-        by = self.by_elapsed
-        mid = (by["u_from"] + by["u_to"]) / 2
-        ax.errorbar(
-            mid,
-            by["estimate"],
-            yerr=[by["estimate"] - by["lower"], by["upper"] - by["estimate"]],
-            fmt="o",
-            capsize=2,
-            **kwargs,
-        )
-        ax.axhline(self.pooled, ls="--", color="grey", label=f"pooled {self.pooled:.2f}")
-        ax.axhline(0, color="black", lw=0.5)
-        ax.set_xlabel("elapsed weeks u at treatment start")
-        ax.set_ylabel("effect on weeks self-supporting")
-        ax.legend()
-        return ax
-
-    def plot_survival(self, ax: Any = None) -> Any:
-        """Share still in the benefit spell by weeks since u, treated vs (weighted) controls."""
-        import matplotlib.pyplot as plt
-
-        if self.survival is None:
-            raise SpecificationError("plot_survival is not available for estimator='matching'.")
-        if ax is None:
-            _, ax = plt.subplots()
-        s = self.survival
-        ax.step(s["weeks"], s["treated"], where="post", label="treated at u")
-        ax.step(s["weeks"], s["control"], where="post", label="not treated at u (weighted)")
-        ax.set_xlabel("weeks since u")
-        ax.set_ylabel("share still in the benefit spell")
-        ax.legend()
-        return ax
-
-
-def _survival(tab: pd.DataFrame, weights: np.ndarray, per: pd.DataFrame) -> pd.DataFrame:
-    """Treated and weighted-control survival in the spell, pooled with treated-share band weights."""
-    h = int(tab["remaining"].max()) + 1
-    weeks = np.arange(0, min(h, 157))
-    t = tab["treated"].to_numpy().astype(bool)
-    band = tab["band"].to_numpy()
-    rem = tab["remaining"].to_numpy()
-    n1 = per.set_index("band")["n_treated"]
-    share = (n1 / n1.sum()).reindex(band).fillna(0.0).to_numpy()
-    wc = np.where(t, 0.0, weights)
-    sw = pd.Series(wc).groupby(band).transform("sum").to_numpy()
-    wc = np.where(sw > 0, wc / np.where(sw > 0, sw, 1) * share, 0.0)
-
-    # share with remaining >= k: reverse cumulative sums of (weighted) counts by remaining (no n x k grid)
-    def alive(weight: np.ndarray) -> np.ndarray:
-        by_rem = np.bincount(rem, weights=weight, minlength=h)
-        return np.cumsum(by_rem[::-1])[::-1][: len(weeks)] / weight.sum()
-
-    treated = alive(t.astype(float))
-    control = alive(wc)
-    return pd.DataFrame({"weeks": weeks, "treated": treated, "control": control})

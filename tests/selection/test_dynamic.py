@@ -124,7 +124,7 @@ def test_is_self_supporting_matches_self_supporting_at(draw):
 
 
 def test_survival_curves_match_grid_formula():
-    from evaltools.selection.dynamic import _survival
+    from evaltools.selection._dynamic_results import _survival
 
     rng = np.random.default_rng(4)
     n = 3000
