@@ -1,11 +1,11 @@
-"""Shared spell rules: left-censoring at the panel start and "within N months" on weekly data.
+"""Shared spell rule "within N months" on weekly data.
 
 Used by :func:`evaltools.indicators.first_contact_within`,
 :func:`evaltools.indicators.cohort_self_support` and the synthetic calibration
 (:func:`evaltools.synth.calibration.calibration_statistics`), so that the
 indicator and the calibration targets follow one definition.
 
-Left-censoring is :func:`evaltools.data.left_censored` (re-exported here),
+Left-censoring at the panel start is :func:`evaltools.data.left_censored`,
 the rule shared with :class:`evaltools.selection.DynamicEvaluation`.
 
 "Within N months" (:func:`month_weeks`): the start week is elapsed week 0 and
@@ -32,27 +32,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evaltools.data.panel import RegisterPanel
-from evaltools.data.spells import LEFT_CENSORING, left_censored
 from evaltools.exceptions import SpecificationError
 
-__all__ = [
-    "LEFT_CENSORING",
-    "WEEKS_PER_MONTH",
-    "panel_first_week",
-    "left_censored",
-    "month_weeks",
-    "check_months",
-    "within_weeks",
-]
+__all__ = ["WEEKS_PER_MONTH", "month_weeks", "check_months", "within_weeks"]
 
 #: Average number of weeks in a calendar month.
 WEEKS_PER_MONTH = 52 / 12
-
-
-def panel_first_week(panel: RegisterPanel) -> int:
-    """First week of the panel's window (:attr:`RegisterPanel.first_week`)."""
-    return panel.first_week
 
 
 def month_weeks(months: float) -> int:

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evaltools._validation import check_option
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.weeks import index_to_isoweek, week_label
@@ -500,10 +501,7 @@ def first_contact_within(
         hz = [int(m) if float(m).is_integer() else m for m in ms]
         unit = "months"
         last_elapsed = {h: month_weeks(h) for h in hz}
-    if left_censoring not in LEFT_CENSORING:
-        raise SpecificationError(
-            f"{where}: left_censoring must be one of {list(LEFT_CENSORING)}; got {left_censoring!r}."
-        )
+    check_option("left_censoring", left_censoring, LEFT_CENSORING, where)
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
     left, at_entry = left_censored(

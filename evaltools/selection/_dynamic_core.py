@@ -378,8 +378,8 @@ def band_effect(
     *,
     estimator: str,
     freq: np.ndarray | None = None,
+    pscore: np.ndarray,
     pscore_correction: bool = True,
-    pscore: np.ndarray | None = None,
 ) -> BandFit:
     """ATT of one band by IPW (Hajek odds weights) or AIPW (outcome regression on controls).
 
@@ -397,9 +397,9 @@ def band_effect(
         Add the propensity-estimation term to the influence function (IPW
         and AIPW; AIPW always includes the outcome-regression term), so the
         standard errors are those of the stacked estimating equations.
-    pscore : array, optional
-        Fitted probabilities of this very logit (``logit_fit(x, t, freq)``), when
-        already computed; skips the re-fit.
+    pscore : array
+        Fitted probabilities of the band's propensity logit
+        (``logit_fit(x, t, freq)``; the caller fits it once and reuses it).
 
     Returns
     -------
@@ -408,7 +408,7 @@ def band_effect(
     """
     f = np.ones(len(t)) if freq is None else np.asarray(freq, dtype=float)
     tb = t.astype(bool)
-    p = logit_fit(x, t.astype(float), f)[1] if pscore is None else np.asarray(pscore, dtype=float)
+    p = np.asarray(pscore, dtype=float)
     odds = p / (1 - p)
     wc = np.where(tb, 0.0, odds)
     n1 = float(f[tb].sum())

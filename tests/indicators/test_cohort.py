@@ -5,7 +5,7 @@ import pytest
 from evaltools.data import left_censored
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import cohort_self_support, first_contact_within, job_ready_share
-from evaltools.indicators._spellrules import month_weeks, panel_first_week
+from evaltools.indicators._spellrules import month_weeks
 
 from .conftest import W0, make_panel, person
 
@@ -141,7 +141,7 @@ def _entry_panel(meta=True):
 @pytest.mark.parametrize("meta", [True, False])
 def test_spell_starting_at_entry_is_new(meta):
     panel = _entry_panel(meta)
-    assert panel_first_week(panel) == W0
+    assert panel.first_week == W0
     t = first_contact_within(panel, months=(1,))
     d = t.data.set_index("benefit")
     assert "adagpenge" not in d.index  # running at the panel start: left-censored
@@ -153,12 +153,12 @@ def test_spell_starting_at_entry_is_new(meta):
     assert "2 left-censored spells" in " ".join(old.footnotes)
 
 
-def test_panel_first_week_from_meta_when_earlier():
+def test_first_week_from_meta_when_earlier():
     panel = _entry_panel(meta=False)
     early = type(panel)(
         states=panel.states, persons=panel.persons, events=panel.events, meta={"first_week": W0 - 5}
     )
-    assert panel_first_week(early) == early.first_week == W0 - 5
+    assert early.first_week == W0 - 5
     assert early.subset([2]).first_week == W0 - 5  # a subset keeps the recorded window
     assert panel.subset([2]).first_week == int(panel.persons.set_index("person_id").loc[2, "obs_start"])
     # nobody is observed from the panel's first week, so no spell is left-censored
