@@ -178,8 +178,8 @@ class RegisterPanel:
         generator does; set it for a register extract whose window starts
         before anyone's first coded week), else the smallest ``obs_start``.
         A subset of persons keeps the window of the full panel when the meta
-        records it.  Spells running in
-        this week are left-censored (:func:`~evaltools.data.left_censored`).
+        records it.  Spells running in this week are left-censored
+        (:func:`~evaltools.data.left_censored`).
         """
         first = int(self.persons["obs_start"].min())
         fw = self.meta.get("first_week")

@@ -26,6 +26,7 @@ import pandas as pd
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
+from evaltools.selection._dynamic_core import cluster_covariance
 from evaltools.selection.diagnostics import BalanceTable, _binary_treatment, balance_table
 from evaltools.selection.propensity import (
     PropensityResults,
@@ -594,9 +595,7 @@ class WeightingResults(EstimationResults):
                     f"{model._name}: cluster column {model.cluster!r} has {n_clusters} cluster among the "
                     f"{n:,} units used; clustered standard errors need at least two."
                 )
-            sums = np.zeros((n_clusters, mat.shape[1]))
-            np.add.at(sums, codes, mat)
-            cov = n_clusters / (n_clusters - 1) * sums.T @ sums / n**2
+            cov = cluster_covariance(mat / n, codes)  # mat / n: the sum-form influence functions
         name = model.estimand
         labels = [name, "POM1", "POM0"]
         t = model._t[keep]

@@ -9,9 +9,9 @@ what a user of real DREAM-like data would have (states, persons, events), and
 
 The statistics are deliberately simple and self-contained (the
 ``evaltools.indicators`` package defines the official indicator versions), but
-they share the indicators' spell rules (:mod:`evaltools.indicators._spellrules`):
-a spell is left-censored only if it starts in the person's first observed week
-and that is the panel's first week, and "within N months" of a spell start
+they share the indicators' spell rules: a spell is left-censored only if it
+starts in the person's first observed week and that is the panel's first week
+(:func:`evaltools.data.left_censored`), and "within N months" of a spell start
 means elapsed weeks ``0 .. floor(N * 52 / 12)`` (weeks 0-4 for 1 month, 0-13
 for 3 months), as in :func:`evaltools.indicators.first_contact_within`.
 """
