@@ -285,7 +285,7 @@ class CoxResults(EstimationResults):
         )
 
     # -- plotting ---------------------------------------------------------------
-    def plot(self, ax: Any = None, alpha: float = 0.05, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, alpha: float = 0.05, *, title: str | None = None, **kwargs: Any) -> Any:
         """Plot hazard ratios with confidence intervals on a log scale.
 
         Parameters
@@ -294,6 +294,8 @@ class CoxResults(EstimationResults):
             Axes to draw on (default: a new figure).
         alpha : float, default=0.05
             One minus the confidence level.
+        title : str, optional
+            Axes title (default: the model and the number of events); ``""`` for none.
         **kwargs
             Passed to ``Axes.errorbar``.
 
@@ -303,8 +305,10 @@ class CoxResults(EstimationResults):
         """
         import matplotlib.pyplot as plt
 
+        from evaltools.reporting.plotting import plain_log_axis
+
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.4 * len(self._params) + 1.2))
+            _, ax = plt.subplots(figsize=(7, 0.4 * len(self._params) + 1.6))
         ci = np.exp(self.conf_int(alpha))
         hr = self.hazard_ratios
         y = np.arange(len(hr))[::-1]
@@ -314,7 +318,12 @@ class CoxResults(EstimationResults):
         ax.set_xscale("log")
         ax.set_yticks(y)
         ax.set_yticklabels(list(hr.index))
-        ax.set_xlabel(f"Hazard ratio ({100 * (1 - alpha):.0f}% CI)")
+        plain_log_axis(ax, "x")
+        ax.set_xlabel(f"hazard ratio (multiplier of the hazard; {100 * (1 - alpha):g}% CI, log scale)")
+        if title is None:
+            title = f"Cox proportional hazards: hazard ratios ({self.n_events:,} events)"
+        if title:
+            ax.set_title(title)
         return ax
 
 

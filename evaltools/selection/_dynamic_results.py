@@ -142,12 +142,15 @@ class DynamicResults(EstimationResults):
     def _summary_tables(self) -> list[pd.DataFrame]:
         return [self.to_frame(), self.by_elapsed]
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes."""
+    def plot(self, ax: Any = None, *, title: str | None = None, **kwargs: Any) -> Any:
+        """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes.
+
+        ``title`` replaces the default title ("" for none).
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(figsize=(7, 4.2))
         by = self.by_elapsed
         mid = (by["u_from"] + by["u_to"]) / 2
         ax.errorbar(
@@ -160,12 +163,15 @@ class DynamicResults(EstimationResults):
         )
         ax.axhline(self.pooled, ls="--", color="grey", label=f"pooled {self.pooled:.2f}")
         ax.axhline(0, color="black", lw=0.5)
-        ax.set_xlabel("elapsed weeks u at treatment start")
-        ax.set_ylabel("effect on weeks self-supporting")
-        ax.legend()
+        ax.set_xlabel("elapsed duration u at the treatment start (weeks; band midpoints)")
+        ax.set_ylabel(f"effect (weeks self-supporting in {self.model.horizon} weeks)")
+        ax.legend(loc="best")
+        title = "Dynamic evaluation: effect by elapsed duration, 95% CI" if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
-    def plot_survival(self, ax: Any = None) -> Any:
+    def plot_survival(self, ax: Any = None, *, title: str | None = None) -> Any:
         """Share still in the benefit spell by weeks since u, treated vs (weighted) controls."""
         import matplotlib.pyplot as plt
 
@@ -176,9 +182,12 @@ class DynamicResults(EstimationResults):
         s = self.survival
         ax.step(s["weeks"], s["treated"], where="post", label="treated at u")
         ax.step(s["weeks"], s["control"], where="post", label="not treated at u (weighted)")
-        ax.set_xlabel("weeks since u")
-        ax.set_ylabel("share still in the benefit spell")
-        ax.legend()
+        ax.set_xlabel("time since u (weeks)")
+        ax.set_ylabel("share still in the benefit spell (proportion)")
+        ax.legend(loc="best")
+        title = "Still on benefit after the treatment start at u" if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
 

@@ -15,7 +15,7 @@ def test_indicator_table_exports_and_summary():
     assert s.n_primary == int(t.data["persons"].between(1, 3).sum())
     # secondary suppression within each quarter: no municipality x benefit table has a lone masked cell
     m = s.mask["fte"]
-    d = t.data.assign(masked=m.to_numpy())
+    d = s.table.assign(masked=m.to_numpy())  # the shown rows (groups without any person are left out)
     for _, g in d.groupby("period"):
         per_row = g.groupby("municipality")["masked"].sum()
         per_col = g.groupby("benefit")["masked"].sum()
