@@ -59,7 +59,8 @@ class CoxResults(EstimationResults):
     ties, cov_type : str
         Options used.
     n_events, n_persons, n_clusters, n_strata : int or None
-        Counts (``n_persons`` needs ``id``; ``n_clusters`` needs ``cov_type="cluster"``).
+        Counts (``n_persons`` is the number of distinct ``id`` values -- persons or spells, whichever
+        the id is -- and needs ``id``; ``n_clusters`` needs ``cov_type="cluster"``).
     n_dropped, n_delayed_entry : int
         Rows dropped for missing values; persons (rows without ``id``) entering with ``start > 0``.
     converged : bool
@@ -424,7 +425,8 @@ def build_results(
         ("Model", "Cox PH (counting process)"),
         ("Ties", ties),
         ("No. events", n_events),
-        ("No. persons", model.n_persons if model.n_persons is not None else "n/a (no id)"),
+        (f"No. ids ({model.id})" if model.id else "No. ids",
+         model.n_persons if model.n_persons is not None else "n/a (no id)"),
         ("Log partial likelihood", llf),
         ("LR test (df)", f"{2 * (llf - llnull):.3f} ({p})"),
         ("Covariance", cov_type),

@@ -264,8 +264,12 @@ def quantile_time(t: np.ndarray, s: np.ndarray, p: float = 0.5) -> float:
 
 def time_label(res: Any, time_unit: str) -> str:
     """x-axis label: the time column and its unit, e.g. ``"duration (weeks)"``."""
-    name = getattr(res._prep, "time_col", None) or "time"
-    return f"{name} ({time_unit})" if time_unit else str(name)
+    name = str(getattr(res._prep, "time_col", None) or "time")
+    if not time_unit:
+        return name
+    if time_unit.rstrip("s").lower() in name.lower():  # a column named "weeks": say "time (weeks)"
+        name = "time"
+    return f"{name} ({time_unit})"
 
 
 def plot_curves(

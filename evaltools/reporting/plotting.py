@@ -109,7 +109,7 @@ def legend_outside(ax: Any, *, where: str = "right", title: str | None = None, n
 
 
 def _below_axis(ax: Any) -> float:
-    """y (axes coordinates) just below the tick labels and the x label of ``ax``."""
+    """Vertical position (axes coordinates) just below the tick labels and the x label of ``ax``."""
     try:
         renderer = ax.figure.canvas.get_renderer()
         box = ax.get_tightbbox(renderer)

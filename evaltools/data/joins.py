@@ -1,7 +1,9 @@
-"""Joins of event tables with spells and reference weeks.
+"""Joins of person attributes and event tables onto spells and reference weeks.
 
-Two joins come up in every evaluation on a register panel:
+Three joins come up in every evaluation on a register panel:
 
+* :func:`join_persons` -- person attributes (sex, municipality, ...) onto
+  spells or model rows, by ``person_id``;
 * :func:`events_in_spells` -- the events (programme starts, sanctions,
   interviews) that fall inside a benefit spell of the same person, with the
   spell's columns attached;
@@ -15,14 +17,71 @@ Both are vectorised joins on ``person_id``; inputs are never modified.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evaltools._validation import check_columns
-from evaltools.exceptions import SpecificationError
+from evaltools.exceptions import DataValidationError, SpecificationError
 
-__all__ = ["events_in_spells", "event_at"]
+__all__ = ["join_persons", "events_in_spells", "event_at"]
+
+
+def join_persons(frame: pd.DataFrame, panel: Any, columns: str | Sequence[str]) -> pd.DataFrame:
+    """A copy of ``frame`` with person attributes from ``panel.persons`` added by ``person_id``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with a ``person_id`` column (spells, counting-process rows, reference weeks).
+    panel : RegisterPanel
+        The panel whose person table holds the attributes.
+    columns : str or sequence of str
+        Columns of ``panel.persons`` to add (e.g. ``["sex", "municipality"]``).
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` (same rows, order and index) with the columns appended.
+
+    Raises
+    ------
+    DataValidationError
+        If a column is not in the person table, already in ``frame``, or a
+        ``person_id`` of ``frame`` is not in the panel (with examples).
+
+    Examples
+    --------
+    >>> from evaltools.data import RegisterPanel
+    >>> persons = pd.DataFrame({"person_id": [1, 2], "obs_start": [1, 1], "obs_end": [9, 9],
+    ...                         "sex": ["F", "M"]})
+    >>> panel = RegisterPanel(states=pd.DataFrame(columns=["person_id", "week", "state"]), persons=persons)
+    >>> join_persons(pd.DataFrame({"person_id": [2, 1, 2]}), panel, ["sex"])["sex"].tolist()
+    ['M', 'F', 'M']
+    """
+    where = "join_persons"
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    check_columns(frame, ["person_id"], where, role="frame")
+    check_columns(panel.persons, columns, where, role="person attributes")
+    clash = [c for c in columns if c in frame.columns]
+    if clash:
+        raise DataValidationError(
+            f"{where}: column(s) {clash} are already in the frame; drop or rename them first."
+        )
+    persons = panel.persons.set_index("person_id")
+    pid = frame["person_id"].to_numpy()
+    known = np.isin(pid, persons.index.to_numpy())
+    if not known.all():
+        raise DataValidationError(
+            f"{where}: {int((~known).sum()):,} row(s) name persons not in panel.persons "
+            f"(e.g. person_id={np.unique(pid[~known])[:3].tolist()}). Restrict the frame to the panel's "
+            "persons."
+        )
+    out = frame.copy()
+    for c in columns:
+        out[c] = persons[c].reindex(pid).to_numpy()
+    return out
 
 
 def events_in_spells(
