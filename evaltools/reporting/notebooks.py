@@ -222,9 +222,10 @@ def notebook_title(nb: Any, default: str = "") -> str:
 
 
 def _heading_before(nb: Any, index: int) -> str:
+    """The last section heading (level 2 or deeper) before a cell; "" before the first section."""
     for cell in reversed(nb.cells[:index]):
         if cell.get("cell_type") == "markdown":
-            heads = [ln for ln in str(cell.get("source", "")).splitlines() if ln.startswith("#")]
+            heads = [ln for ln in str(cell.get("source", "")).splitlines() if ln.startswith("##")]
             if heads:
                 return re.sub(r"[*_`]", "", heads[-1].lstrip("#").strip())
     return ""
