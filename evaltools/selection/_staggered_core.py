@@ -71,6 +71,7 @@ def _logit_irls(d: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int, tol:
     """
     mu = (w * d + 0.5) / (w + 1.0)
     eta = np.log(mu / (1.0 - mu))
+    x = np.asarray(x, dtype=float)
 
     def deviance(m: np.ndarray) -> float:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -86,7 +87,10 @@ def _logit_irls(d: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int, tol:
         z = eta + (d - mu) / var
         ww = w * var
         xtwx = (x * ww[:, None]).T @ x
-        beta = np.linalg.solve(xtwx, (x * ww[:, None]).T @ z)
+        try:
+            beta = np.linalg.solve(xtwx, (x * ww[:, None]).T @ z)
+        except np.linalg.LinAlgError:  # separation: working weights collapse to 0
+            break
         eta = x @ beta
         mu = 1.0 / (1.0 + np.exp(-eta))
         dev = deviance(mu)
@@ -94,7 +98,7 @@ def _logit_irls(d: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int, tol:
             converged = True
             break
         dev_old = dev
-    return mu, np.linalg.inv(xtwx), converged
+    return mu, np.linalg.pinv(xtwx) if not converged else np.linalg.inv(xtwx), converged
 
 
 def _wls(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -123,8 +127,9 @@ def _drdid_panel(dy, d, x, w, ps, ps_cov):
     lin_ps = (w * (d - ps))[:, None] * x @ (ps_cov * n)
     inf_t = (att_t - w_t * eta_t - lin_ols @ (w_t[:, None] * x).mean(axis=0)) / w_t.mean()
     m2 = (w_c * (dy - out - eta_c))[:, None] * x
-    inf_c = (att_c - w_c * eta_c + lin_ps @ m2.mean(axis=0)
-             - lin_ols @ (w_c[:, None] * x).mean(axis=0)) / w_c.mean()
+    inf_c = (
+        att_c - w_c * eta_c + lin_ps @ m2.mean(axis=0) - lin_ols @ (w_c[:, None] * x).mean(axis=0)
+    ) / w_c.mean()
     return eta_t - eta_c, inf_t - inf_c
 
 
@@ -229,24 +234,36 @@ def _cell(dy, d, x, w, method, max_iter, tol, gval, cur, notes):
     """One 2x2 DiD; NaN with a warning when it cannot be estimated (as R did does)."""
     n = len(d)
     nan = (np.nan, np.full(n, np.nan))
+    if x.shape[1] > 1:  # covariates constant within this comparison carry no information (R: aliased)
+        varies = np.r_[True, np.ptp(x[:, 1:], axis=0) > 0]
+        x = x[:, varies]
     if d.sum() == 0 or d.sum() == n:
         notes.append(f"ATT({gval:g},{cur:g}): no {'controls' if d.sum() == n else 'treated units'}")
-        warnings.warn(f"StaggeredDiD: ATT({gval:g},{cur:g}) not estimated: no "
-                      f"{'comparison units' if d.sum() == n else 'treated units'}.", OverlapWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f"StaggeredDiD: ATT({gval:g},{cur:g}) not estimated: no "
+            f"{'comparison units' if d.sum() == n else 'treated units'}.",
+            OverlapWarning,
+            stacklevel=4,
+        )
         return nan
     ps = ps_cov = None
     if method in ("dr", "ipw"):
         ps, ps_cov, conv = _logit_irls(d, x, w, max_iter, tol)
         if not conv:
-            warnings.warn(f"StaggeredDiD: propensity logit for ATT({gval:g},{cur:g}) did not converge in "
-                          f"{max_iter} iterations.", ConvergenceWarning, stacklevel=4)
+            warnings.warn(
+                f"StaggeredDiD: propensity logit for ATT({gval:g},{cur:g}) did not converge in "
+                f"{max_iter} iterations.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         if np.max(ps) >= 0.999:
-            notes.append(f"ATT({gval:g},{cur:g}): overlap violated (max propensity score "
-                         f"{np.max(ps):.4f})")
-            warnings.warn(f"StaggeredDiD: overlap condition violated for group {gval:g} in period "
-                          f"{cur:g} (a propensity score >= 0.999); ATT set to NaN.", OverlapWarning,
-                          stacklevel=4)
+            notes.append(f"ATT({gval:g},{cur:g}): overlap violated (max propensity score {np.max(ps):.4f})")
+            warnings.warn(
+                f"StaggeredDiD: overlap condition violated for group {gval:g} in period "
+                f"{cur:g} (a propensity score >= 0.999); ATT set to NaN.",
+                OverlapWarning,
+                stacklevel=4,
+            )
             return nan
         ps = np.minimum(ps, 1 - 1e-16)
     if method in ("dr", "reg"):
@@ -254,9 +271,13 @@ def _cell(dy, d, x, w, method, max_iter, tol, gval, cur, notes):
         xtx = xc.T @ xc
         if 1.0 / np.linalg.cond(xtx, 1) < _EPS:
             notes.append(f"ATT({gval:g},{cur:g}): too few comparison units for the outcome regression")
-            warnings.warn(f"StaggeredDiD: not enough comparison units for group {gval:g} in period "
-                          f"{cur:g} to run the outcome regression ({int(n - d.sum())} units, "
-                          f"{x.shape[1]} coefficients); ATT set to NaN.", OverlapWarning, stacklevel=4)
+            warnings.warn(
+                f"StaggeredDiD: not enough comparison units for group {gval:g} in period "
+                f"{cur:g} to run the outcome regression ({int(n - d.sum())} units, "
+                f"{x.shape[1]} coefficients); ATT set to NaN.",
+                OverlapWarning,
+                stacklevel=4,
+            )
             return nan
     if method == "dr":
         return _drdid_panel(dy, d, x, w, ps, ps_cov)
@@ -306,14 +327,21 @@ def aggregate(
         wts = pg[keep] / pg[keep].sum()
         overall = float(np.sum(att[keep] * wts))
         oinf = inf[:, keep] @ wts + _wif(keep, pg, w, g, cg) @ att[keep]
-        return {"labels": np.array([]), "att": np.array([]), "inf": np.zeros((inf.shape[0], 0)),
-                "overall_att": overall, "overall_inf": oinf}
+        return {
+            "labels": np.array([]),
+            "att": np.array([]),
+            "inf": np.zeros((inf.shape[0], 0)),
+            "overall_att": overall,
+            "overall_inf": oinf,
+        }
     if kind == "group":
         atts, infs = [], []
         for gv in groups:
             k = np.flatnonzero((cg == gv) & post)
             atts.append(float(np.mean(att[k])) if len(k) else np.nan)
-            infs.append(inf[:, k] @ np.full(len(k), 1.0 / len(k)) if len(k) else np.full(inf.shape[0], np.nan))
+            infs.append(
+                inf[:, k] @ np.full(len(k), 1.0 / len(k)) if len(k) else np.full(inf.shape[0], np.nan)
+            )
         atts_a = np.asarray(atts)
         inf_g = np.column_stack(infs)
         keep = np.arange(len(groups))
@@ -354,8 +382,13 @@ def aggregate(
     atts_a = np.asarray(atts)
     inf_t = np.column_stack(infs)
     overall = float(np.mean(atts_a))
-    return {"labels": tcal, "att": atts_a, "inf": inf_t, "overall_att": overall,
-            "overall_inf": inf_t.mean(axis=1)}
+    return {
+        "labels": tcal,
+        "att": atts_a,
+        "inf": inf_t,
+        "overall_att": overall,
+        "overall_inf": inf_t.mean(axis=1),
+    }
 
 
 # ----------------------------------------------------------------------------- multiplier bootstrap

@@ -21,9 +21,11 @@ __all__ = ["AggregatedATT", "StaggeredDiDResults"]
 
 _KINDS = ("dynamic", "group", "calendar", "simple")
 _BANDS = ("pointwise", "uniform")
-_ESTIMATOR_TEXT = {"dr": "doubly robust (Sant'Anna and Zhao 2020)",
-                   "ipw": "normalised inverse probability weighting (Abadie 2005)",
-                   "reg": "outcome regression (Heckman, Ichimura and Todd 1997)"}
+_ESTIMATOR_TEXT = {
+    "dr": "doubly robust (Sant'Anna and Zhao 2020)",
+    "ipw": "normalised inverse probability weighting (Abadie 2005)",
+    "reg": "outcome regression (Heckman, Ichimura and Todd 1997)",
+}
 
 
 def _check_alpha(alpha: float) -> float:
@@ -103,23 +105,34 @@ class _BandMixin:
         se, crit = sup_t(self._draws, self._n_units, alpha)
         crit = self._checked_crit(crit, alpha)
         p = self._params.to_numpy()  # type: ignore[attr-defined]
-        return pd.DataFrame({"lower": p - crit * se, "upper": p + crit * se},
-                            index=self._params.index)  # type: ignore[attr-defined]
+        return pd.DataFrame({"lower": p - crit * se, "upper": p + crit * se}, index=self._params.index)  # type: ignore[attr-defined]
 
     @staticmethod
     def _checked_crit(crit: float, alpha: float) -> float:
         z = stats.norm.ppf(1 - alpha / 2)
         if not np.isfinite(crit):
-            warnings.warn("The simultaneous critical value is NaN (no estimate has a positive bootstrap "
-                          "SE); the band is pointwise.", EvaltoolsWarning, stacklevel=4)
+            warnings.warn(
+                "The simultaneous critical value is NaN (no estimate has a positive bootstrap "
+                "SE); the band is pointwise.",
+                EvaltoolsWarning,
+                stacklevel=4,
+            )
             return z
         if crit < z:
-            warnings.warn(f"The simultaneous critical value {crit:.3f} is below the pointwise {z:.3f}; "
-                          "the band is pointwise.", EvaltoolsWarning, stacklevel=4)
+            warnings.warn(
+                f"The simultaneous critical value {crit:.3f} is below the pointwise {z:.3f}; "
+                "the band is pointwise.",
+                EvaltoolsWarning,
+                stacklevel=4,
+            )
             return z
         if crit >= 7:
-            warnings.warn(f"The simultaneous critical value {crit:.2f} is very large: groups are small or "
-                          "outcomes vary little.", EvaltoolsWarning, stacklevel=4)
+            warnings.warn(
+                f"The simultaneous critical value {crit:.2f} is very large: groups are small or "
+                "outcomes vary little.",
+                EvaltoolsWarning,
+                stacklevel=4,
+            )
         return crit
 
     def _band_columns(self, frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
@@ -158,46 +171,83 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
         se[np.isnan(cells.att)] = np.nan
         cov = _covariance(cells.inf, se)
         params = pd.Series(cells.att, index=idx, name="att")
-        attgt = pd.DataFrame({"group": cells.group, "time": cells.time, "base_period": cells.base,
-                              "event_time": cells.time - cells.group, "post": cells.group <= cells.time,
-                              "n_treated": cells.n_treated, "n_control": cells.n_control,
-                              "estimate": cells.att, "std_err": se})
+        attgt = pd.DataFrame(
+            {
+                "group": cells.group,
+                "time": cells.time,
+                "base_period": cells.base,
+                "event_time": cells.time - cells.group,
+                "post": cells.group <= cells.time,
+                "n_treated": cells.n_treated,
+                "n_control": cells.n_control,
+                "estimate": cells.att,
+                "std_err": se,
+            }
+        )
         draws = bootstrap_draws(cells.inf, n_boot, seed) if n_boot > 0 else None
         pretest = _pretest(cells, se)
         c = model.counts
         notes = [
             f"ATT(g,t) by {_ESTIMATOR_TEXT[model.estimator]}; comparison units "
             f"{model.control_group.replace('_', '-')}; {model.base_period} base period"
-            + (f"; anticipation {model.anticipation:g} period(s)" if model.anticipation else "") + ".",
+            + (f"; anticipation {model.anticipation:g} period(s)" if model.anticipation else "")
+            + ".",
             f"Standard errors from the influence functions, clustered on {model.unit} ({n:,} units).",
         ]
         if model.covariate_names:
-            notes.append("Covariates (values of each comparison's earlier period): "
-                         + ", ".join(model.covariate_names) + ".")
+            notes.append(
+                "Covariates (values of each comparison's earlier period): "
+                + ", ".join(model.covariate_names)
+                + "."
+            )
         if draws is not None:
-            notes.append(f"Simultaneous bands: multiplier bootstrap with Rademacher weights, {n_boot:,} draws "
-                         f"(seed {seed}), sup-t critical value.")
-        dropped = [(c.get("rows_missing", 0), "rows with missing values"),
-                   (c.get("units_unbalanced", 0), "units not observed in every period"),
-                   (c.get("units_treated_first_period", 0), "units treated in the first period"),
-                   (c.get("rows_after_last_cohort", 0), "rows from the last cohort's first period on")]
+            notes.append(
+                f"Simultaneous bands: multiplier bootstrap with Rademacher weights, {n_boot:,} draws "
+                f"(seed {seed}), sup-t critical value."
+            )
+        dropped = [
+            (c.get("rows_missing", 0), "rows with missing values"),
+            (c.get("units_unbalanced", 0), "units not observed in every period"),
+            (c.get("units_treated_first_period", 0), "units treated in the first period"),
+            (c.get("rows_after_last_cohort", 0), "rows from the last cohort's first period on"),
+        ]
         for k, what in dropped:
             if k:
                 notes.append(f"Dropped {k:,} {what}.")
         if c.get("units_treated_after_window", 0):
-            notes.append(f"{c['units_treated_after_window']:,} units first treated after the last period "
-                         "count as never treated.")
+            notes.append(
+                f"{c['units_treated_after_window']:,} units first treated after the last period "
+                "count as never treated."
+            )
         notes.extend(f"Not estimated: {s}." for s in cells.notes)
-        header = [("Units", n), ("Periods", c.get("periods", "")), ("Cohorts", len(np.unique(cells.group))),
-                  ("Outcome", model.outcome)]
+        header = [
+            ("Units", n),
+            ("Periods", c.get("periods", "")),
+            ("Cohorts", len(np.unique(cells.group))),
+            ("Outcome", model.outcome),
+        ]
         if pretest is not None:
-            header.append(("Pre-trend Wald chi2", f"{pretest.statistic:.3f} (df {pretest.df}, "
-                                                  f"p {pretest.pvalue:.4f})"))
-        super().__init__(params, pd.DataFrame(cov, index=idx, columns=idx), nobs=n, model=model,
-                         title="Group-time average treatment effects (Callaway-Sant'Anna)", header=header,
-                         footnotes=notes,
-                         extra={"attgt": attgt, "pretest": pretest, "counts": dict(c), "seed": seed,
-                                "_cells": cells, "_draws": draws, "_n_units": n})
+            header.append(
+                ("Pre-trend Wald chi2", f"{pretest.statistic:.3f} (df {pretest.df}, p {pretest.pvalue:.4f})")
+            )
+        super().__init__(
+            params,
+            pd.DataFrame(cov, index=idx, columns=idx),
+            nobs=n,
+            model=model,
+            title="Group-time average treatment effects (Callaway-Sant'Anna)",
+            header=header,
+            footnotes=notes,
+            extra={
+                "attgt": attgt,
+                "pretest": pretest,
+                "counts": dict(c),
+                "seed": seed,
+                "_cells": cells,
+                "_draws": draws,
+                "_n_units": n,
+            },
+        )
 
     # ------------------------------------------------------------------
     def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -211,8 +261,9 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
     def summary(self, alpha: float = 0.05) -> Summary:
         """Summary: the ATT(g, t) table at level ``1 - alpha`` with header facts and footnotes."""
         alpha = _check_alpha(alpha)
-        return Summary(title=self._title, header=self._header, tables=[self.to_frame(alpha)],
-                       footnotes=self._footnotes)
+        return Summary(
+            title=self._title, header=self._header, tables=[self.to_frame(alpha)], footnotes=self._footnotes
+        )
 
     def aggregate(
         self,
@@ -253,20 +304,37 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise SpecificationError(f"The {name!r} parameter of {where} must be a number; got {v!r}.")
         if balance_e is not None and (kind != "dynamic" or not np.isscalar(balance_e)):
-            raise SpecificationError(f"{where}: balance_e applies to kind='dynamic' only and must be a number.")
+            raise SpecificationError(
+                f"{where}: balance_e applies to kind='dynamic' only and must be a number."
+            )
         cells = self._cells
         bad = np.isnan(cells.att)
         if bad.any():
             if not na_rm:
                 ex = ", ".join(f"ATT({g:g},{t:g})" for g, t in zip(cells.group[bad][:3], cells.time[bad][:3]))
-                raise SpecificationError(f"{where}: {int(bad.sum())} ATT(g,t) could not be estimated ({ex}); "
-                                         "pass na_rm=True to aggregate the others.")
+                raise SpecificationError(
+                    f"{where}: {int(bad.sum())} ATT(g,t) could not be estimated ({ex}); "
+                    "pass na_rm=True to aggregate the others."
+                )
             keep = ~bad
-            cells = replace(cells, group=cells.group[keep], time=cells.time[keep], base=cells.base[keep],
-                            att=cells.att[keep], inf=cells.inf[:, keep], n_treated=cells.n_treated[keep],
-                            n_control=cells.n_control[keep])
-        agg = aggregate(kind, cells, self.model._design, min_e=float(min_e), max_e=float(max_e),
-                        balance_e=None if balance_e is None else float(balance_e))
+            cells = replace(
+                cells,
+                group=cells.group[keep],
+                time=cells.time[keep],
+                base=cells.base[keep],
+                att=cells.att[keep],
+                inf=cells.inf[:, keep],
+                n_treated=cells.n_treated[keep],
+                n_control=cells.n_control[keep],
+            )
+        agg = aggregate(
+            kind,
+            cells,
+            self.model._design,
+            min_e=float(min_e),
+            max_e=float(max_e),
+            balance_e=None if balance_e is None else float(balance_e),
+        )
         if kind == "dynamic" and len(agg["labels"]) == 0:
             raise SpecificationError(f"{where}: no event times within min_e={min_e} and max_e={max_e}.")
         return AggregatedATT(self, kind, agg, min_e=min_e, max_e=max_e, balance_e=balance_e)
@@ -298,8 +366,11 @@ def _pretest(cells: CellFit, se: np.ndarray) -> TestResult | None:
     n = cells.inf.shape[0]
     v = cells.inf[:, pre].T @ cells.inf[:, pre] / n
     if 1.0 / np.linalg.cond(v, 1) <= np.finfo(float).eps:
-        warnings.warn("Pre-trend Wald test not reported: singular covariance of the pre-treatment ATT(g,t).",
-                      EvaltoolsWarning, stacklevel=3)
+        warnings.warn(
+            "Pre-trend Wald test not reported: singular covariance of the pre-treatment ATT(g,t).",
+            EvaltoolsWarning,
+            stacklevel=3,
+        )
         return None
     a = cells.att[pre]
     stat = float(n * a @ np.linalg.solve(v, a))
@@ -313,8 +384,16 @@ class AggregatedATT(_BandMixin, EstimationResults):
     ``overall_att`` / ``overall_se`` hold the summary effect of the aggregation.
     """
 
-    def __init__(self, parent: StaggeredDiDResults, kind: str, agg: dict, *, min_e: float, max_e: float,
-                 balance_e: float | None) -> None:
+    def __init__(
+        self,
+        parent: StaggeredDiDResults,
+        kind: str,
+        agg: dict,
+        *,
+        min_e: float,
+        max_e: float,
+        balance_e: float | None,
+    ) -> None:
         model = parent.model
         n = parent._n_units
         name = {"dynamic": "event_time", "group": "group", "calendar": "time", "simple": "effect"}[kind]
@@ -329,26 +408,55 @@ class AggregatedATT(_BandMixin, EstimationResults):
         cov = _covariance(inf, se)
         o_se = cell_se(agg["overall_inf"][:, None])[0]
         draws = bootstrap_draws(inf, parent.n_boot, parent.seed) if parent.n_boot else None
-        title = {"dynamic": "Event study (dynamic aggregation of ATT(g,t))",
-                 "group": "Average effect by cohort (group aggregation of ATT(g,t))",
-                 "calendar": "Average effect by period (calendar aggregation of ATT(g,t))",
-                 "simple": "Overall ATT (simple aggregation of post-treatment ATT(g,t))"}[kind]
-        overall_text = {"dynamic": "mean of the event-time effects for e >= 0",
-                        "group": "cohort effects weighted by cohort size",
-                        "calendar": "mean of the period effects",
-                        "simple": "post-treatment ATT(g,t) weighted by cohort size"}[kind]
-        notes = [f"Overall: {overall_text}; SE includes the estimation of the cohort-size weights.",
-                 *parent._footnotes]
+        title = {
+            "dynamic": "Event study (dynamic aggregation of ATT(g,t))",
+            "group": "Average effect by cohort (group aggregation of ATT(g,t))",
+            "calendar": "Average effect by period (calendar aggregation of ATT(g,t))",
+            "simple": "Overall ATT (simple aggregation of post-treatment ATT(g,t))",
+        }[kind]
+        overall_text = {
+            "dynamic": "mean of the event-time effects for e >= 0",
+            "group": "cohort effects weighted by cohort size",
+            "calendar": "mean of the period effects",
+            "simple": "post-treatment ATT(g,t) weighted by cohort size",
+        }[kind]
+        notes = [
+            f"Overall: {overall_text}; SE includes the estimation of the cohort-size weights.",
+            *parent._footnotes,
+        ]
         if kind == "dynamic" and (np.isfinite(min_e) or np.isfinite(max_e) or balance_e is not None):
-            notes.insert(0, f"Event times {min_e:g}..{max_e:g}"
-                         + (f", cohorts balanced up to e = {balance_e:g}" if balance_e is not None else "") + ".")
-        header = [("Kind", kind), ("Overall ATT", float(agg["overall_att"])), ("Overall SE", float(o_se)),
-                  ("Units", n), ("Outcome", model.outcome)]
-        super().__init__(pd.Series(att, index=idx, name="att"), pd.DataFrame(cov, index=idx, columns=idx),
-                         nobs=n, model=model, title=title, header=header, footnotes=notes,
-                         extra={"kind": kind, "overall_att": float(agg["overall_att"]), "overall_se": float(o_se),
-                                "influence": inf, "overall_influence": agg["overall_inf"],
-                                "_draws": draws, "_n_units": n, "_parent": parent})
+            notes.insert(
+                0,
+                f"Event times {min_e:g}..{max_e:g}"
+                + (f", cohorts balanced up to e = {balance_e:g}" if balance_e is not None else "")
+                + ".",
+            )
+        header = [
+            ("Kind", kind),
+            ("Overall ATT", float(agg["overall_att"])),
+            ("Overall SE", float(o_se)),
+            ("Units", n),
+            ("Outcome", model.outcome),
+        ]
+        super().__init__(
+            pd.Series(att, index=idx, name="att"),
+            pd.DataFrame(cov, index=idx, columns=idx),
+            nobs=n,
+            model=model,
+            title=title,
+            header=header,
+            footnotes=notes,
+            extra={
+                "kind": kind,
+                "overall_att": float(agg["overall_att"]),
+                "overall_se": float(o_se),
+                "influence": inf,
+                "overall_influence": agg["overall_inf"],
+                "_draws": draws,
+                "_n_units": n,
+                "_parent": parent,
+            },
+        )
 
     def overall_conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Pointwise confidence interval of the overall effect."""
@@ -363,8 +471,10 @@ class AggregatedATT(_BandMixin, EstimationResults):
         """Summary at level ``1 - alpha``: overall effect and the table of aggregated effects."""
         alpha = _check_alpha(alpha)
         lo, hi = self.overall_conf_int(alpha)
-        overall = pd.DataFrame({"estimate": [self.overall_att], "std_err": [self.overall_se],
-                                "lower": [lo], "upper": [hi]}, index=pd.Index(["overall"], name=""))
+        overall = pd.DataFrame(
+            {"estimate": [self.overall_att], "std_err": [self.overall_se], "lower": [lo], "upper": [hi]},
+            index=pd.Index(["overall"], name=""),
+        )
         tables = [overall] if self.kind == "simple" else [overall, self.to_frame(alpha)]
         return Summary(title=self._title, header=self._header, tables=tables, footnotes=self._footnotes)
 
@@ -397,24 +507,39 @@ class AggregatedATT(_BandMixin, EstimationResults):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", EvaltoolsWarning)
                 band = self.conf_int(alpha, band="uniform")
-            ax.fill_between(x, band["lower"], band["upper"], color="C0", alpha=0.15, step=None,
-                            label=f"{pct} simultaneous band")
+            ax.fill_between(
+                x,
+                band["lower"],
+                band["upper"],
+                color="C0",
+                alpha=0.15,
+                step=None,
+                label=f"{pct} simultaneous band",
+            )
         if self.kind == "dynamic":
             pre = x < 0
             for mask, colour, lab in ((pre, "grey", "pre-treatment"), (~pre, "C3", "post-treatment")):
                 if mask.any():
                     kw = {"fmt": "o", "capsize": 3, "color": colour, "label": f"{lab} ({pct} pointwise)"}
                     kw.update(kwargs)
-                    ax.errorbar(x[mask], est[mask], yerr=[est[mask] - ci["lower"].to_numpy()[mask],
-                                                         ci["upper"].to_numpy()[mask] - est[mask]], **kw)
+                    ax.errorbar(
+                        x[mask],
+                        est[mask],
+                        yerr=[
+                            est[mask] - ci["lower"].to_numpy()[mask],
+                            ci["upper"].to_numpy()[mask] - est[mask],
+                        ],
+                        **kw,
+                    )
             ax.axvline(-0.5, color="grey", ls=":", lw=1)
             ax.set_xlabel("event time e = t - g (periods since first treatment)")
         else:
             kw = {"fmt": "o", "capsize": 3, "color": "C3", "label": f"estimate ({pct} pointwise)"}
             kw.update(kwargs)
             ax.errorbar(x, est, yerr=[est - ci["lower"].to_numpy(), ci["upper"].to_numpy() - est], **kw)
-            ax.set_xlabel({"group": "cohort g (first treated period)", "calendar": "period t",
-                           "simple": ""}[self.kind])
+            ax.set_xlabel(
+                {"group": "cohort g (first treated period)", "calendar": "period t", "simple": ""}[self.kind]
+            )
             if self.kind == "simple":
                 ax.set_xticks([0], ["overall ATT"])
         ax.axhline(0, color="black", lw=0.6)
@@ -424,5 +549,7 @@ class AggregatedATT(_BandMixin, EstimationResults):
         return ax
 
     def __repr__(self) -> str:
-        return (f"<AggregatedATT {self.kind}: {len(self._params)} estimates, overall {self.overall_att:.4g} "
-                f"(SE {self.overall_se:.3g})>")
+        return (
+            f"<AggregatedATT {self.kind}: {len(self._params)} estimates, overall {self.overall_att:.4g} "
+            f"(SE {self.overall_se:.3g})>"
+        )

@@ -99,8 +99,10 @@ class StaggeredDiD:
     >>> d["y"] = rng.normal(size=len(d)) + 0.5 * ((d["g"] > 0) & (d["t"] >= d["g"]))
     >>> res = StaggeredDiD(d, outcome="y", unit="unit", time="t", group="g").fit(n_boot=199, seed=1)
     >>> es = res.aggregate("dynamic")
-    >>> round(es.overall_att, 1)
-    0.5
+    >>> bool(abs(es.overall_att - 0.5) < 3 * es.overall_se)  # true effect 0.5
+    True
+    >>> es.conf_int(band="uniform").shape  # simultaneous band over event times -2..2
+    (5, 2)
     """
 
     def __init__(
@@ -126,8 +128,9 @@ class StaggeredDiD:
         self.estimator = check_option("estimator", estimator, _ESTIMATORS, _W)
         self.base_period = check_option("base_period", base_period, _BASES, _W)
         if not np.isscalar(anticipation) or not np.isfinite(anticipation) or anticipation < 0:
-            raise SpecificationError(f"The 'anticipation' parameter of {_W} must be a number >= 0. "
-                                     f"Got {anticipation!r} instead.")
+            raise SpecificationError(
+                f"The 'anticipation' parameter of {_W} must be a number >= 0. Got {anticipation!r} instead."
+            )
         self.anticipation = float(anticipation)
         for name, col in (("outcome", outcome), ("unit", unit), ("time", time), ("group", group)):
             if not isinstance(col, str):
@@ -136,8 +139,9 @@ class StaggeredDiD:
         cols = [outcome, unit, time, group] + ([weights] if weights is not None else [])
         check_columns(data, cols, _W)
         if len(set(cols)) != len(cols):
-            raise SpecificationError(f"{_W}: outcome, unit, time, group and weights must be different "
-                                     f"columns; got {cols}.")
+            raise SpecificationError(
+                f"{_W}: outcome, unit, time, group and weights must be different columns; got {cols}."
+            )
         design_x = kwargs.get("_design")
         self.covariates = covariates
         if design_x is None:
@@ -170,12 +174,14 @@ class StaggeredDiD:
         >>> #                           group="first.treat")
         """
         if not isinstance(formula, str) or formula.count("~") != 1 or not formula.split("~")[0].strip():
-            raise SpecificationError(f"{_W}.from_formula: the formula must look like 'y ~ x1 + x2' "
-                                     f"(or 'y ~ 1'); got {formula!r}.")
+            raise SpecificationError(
+                f"{_W}.from_formula: the formula must look like 'y ~ x1 + x2' (or 'y ~ 1'); got {formula!r}."
+            )
         lhs, rhs = (s.strip() for s in formula.split("~"))
         if "outcome" in kwargs or "covariates" in kwargs:
-            raise SpecificationError(f"{_W}.from_formula: give the outcome and covariates in the formula, "
-                                     "not as keywords.")
+            raise SpecificationError(
+                f"{_W}.from_formula: give the outcome and covariates in the formula, not as keywords."
+            )
         return cls(data, outcome=lhs, covariates=rhs, **kwargs)
 
     # ------------------------------------------------------------------
@@ -183,13 +189,23 @@ class StaggeredDiD:
         u, tcol, gcol, ycol = self.unit, self.time, self.group, self.outcome
         for c in (ycol, tcol) + ((self.weights,) if self.weights else ()):
             if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
-                raise DataValidationError(f"{_W}: column {c!r} has dtype {data[c].dtype}; it must be numeric.")
+                raise DataValidationError(
+                    f"{_W}: column {c!r} has dtype {data[c].dtype}; it must be numeric."
+                )
         if not pd.api.types.is_numeric_dtype(data[gcol]):
-            raise DataValidationError(f"{_W}: column {gcol!r} (group = first treated period) has dtype "
-                                      f"{data[gcol].dtype}; it must be numeric, with 0 or NaN for never treated.")
-        frame = pd.DataFrame({"_u": data[u].to_numpy(), "_t": data[tcol].to_numpy(dtype=float),
-                              "_y": data[ycol].to_numpy(dtype=float),
-                              "_g": data[gcol].to_numpy(dtype=float)}, index=data.index)
+            raise DataValidationError(
+                f"{_W}: column {gcol!r} (group = first treated period) has dtype "
+                f"{data[gcol].dtype}; it must be numeric, with 0 or NaN for never treated."
+            )
+        frame = pd.DataFrame(
+            {
+                "_u": data[u].to_numpy(),
+                "_t": data[tcol].to_numpy(dtype=float),
+                "_y": data[ycol].to_numpy(dtype=float),
+                "_g": data[gcol].to_numpy(dtype=float),
+            },
+            index=data.index,
+        )
         frame["_w"] = data[self.weights].to_numpy(dtype=float) if self.weights else 1.0
         g = frame["_g"].to_numpy()
         frame["_g"] = np.where(np.isnan(g) | np.isinf(g) | (g == 0), 0.0, g)
@@ -197,46 +213,68 @@ class StaggeredDiD:
         self.counts["rows"] = len(frame)
         miss = frame[["_u", "_t", "_y", "_w"]].isna().any(axis=1).to_numpy() | np.isnan(xa).any(axis=1)
         if miss.any():
-            warnings.warn(f"{_W}: dropped {int(miss.sum()):,} of {len(frame):,} rows with missing values in "
-                          f"the outcome, unit, time, weights or covariates.", MissingValueWarning, stacklevel=3)
+            warnings.warn(
+                f"{_W}: dropped {int(miss.sum()):,} of {len(frame):,} rows with missing values in "
+                f"the outcome, unit, time, weights or covariates.",
+                MissingValueWarning,
+                stacklevel=3,
+            )
         self.counts["rows_missing"] = int(miss.sum())
         frame, xa = frame.loc[~miss], xa[~miss]
         if frame.empty:
             raise DataValidationError(f"{_W}: no complete rows left.")
-        raise_for_rows(frame.rename(columns={"_u": u, "_t": tcol}), frame.duplicated(["_u", "_t"], keep=False),
-                       rule=f"each ({u}, {tcol}) pair must occur once", columns=[u, tcol],
-                       fix="Aggregate to one row per unit and period first.")
+        raise_for_rows(
+            frame.rename(columns={"_u": u, "_t": tcol}),
+            frame.duplicated(["_u", "_t"], keep=False),
+            rule=f"each ({u}, {tcol}) pair must occur once",
+            columns=[u, tcol],
+            fix="Aggregate to one row per unit and period first.",
+        )
         if (frame["_w"] < 0).any():
-            raise_for_rows(frame.rename(columns={"_u": u, "_t": tcol}), frame["_w"] < 0,
-                           rule=f"weights {self.weights!r} must be non-negative", columns=[u, tcol],
-                           fix="Pass non-negative sampling weights.")
+            raise_for_rows(
+                frame.rename(columns={"_u": u, "_t": tcol}),
+                frame["_w"] < 0,
+                rule=f"weights {self.weights!r} must be non-negative",
+                columns=[u, tcol],
+                fix="Pass non-negative sampling weights.",
+            )
         for c, name in (("_g", gcol), ("_w", self.weights or "weights")):
             nun = frame.groupby("_u", sort=False)[c].nunique()
             bad = nun.index[nun > 1]
             if len(bad):
                 ex = ", ".join(map(str, bad[:3]))
-                raise DataValidationError(f"{_W}: column {name!r} must be constant within each {u}; "
-                                          f"{len(bad):,} units vary ({u}={ex}{', ...' if len(bad) > 3 else ''}). "
-                                          f"Use the unit's first treatment period / a time-invariant weight.")
+                raise DataValidationError(
+                    f"{_W}: column {name!r} must be constant within each {u}; "
+                    f"{len(bad):,} units vary ({u}={ex}{', ...' if len(bad) > 3 else ''}). "
+                    f"Use the unit's first treatment period / a time-invariant weight."
+                )
         times = np.sort(frame["_t"].unique())
         if (frame["_g"] == 0).any() and times.min() <= 0:
-            raise DataValidationError(f"{_W}: group 0 means never treated, but {tcol!r} has values <= 0 "
-                                      f"(min {times.min():g}). Shift the periods to start at 1 or code "
-                                      f"never-treated units as NaN.")
+            raise DataValidationError(
+                f"{_W}: group 0 means never treated, but {tcol!r} has values <= 0 "
+                f"(min {times.min():g}). Shift the periods to start at 1 or code "
+                f"never-treated units as NaN."
+            )
         late = frame["_g"] > times.max()
         self.counts["units_treated_after_window"] = int(frame.loc[late, "_u"].nunique())
         frame.loc[late, "_g"] = 0.0
         glist = np.sort(frame["_g"].unique())
         if not (glist == 0).any():
             if self.control_group == "never_treated":
-                raise DataValidationError(f"{_W}: there are no never-treated units (group 0/NaN); use "
-                                          "control_group='not_yet_treated'.")
+                raise DataValidationError(
+                    f"{_W}: there are no never-treated units (group 0/NaN); use "
+                    "control_group='not_yet_treated'."
+                )
             keep_t = frame["_t"] < glist.max() - self.anticipation
             self.counts["rows_after_last_cohort"] = int((~keep_t).sum())
             if (~keep_t).any():
-                warnings.warn(f"{_W}: no never-treated units; dropped {int((~keep_t).sum()):,} rows from "
-                              f"period {glist.max() - self.anticipation:g} on (the last cohort, first treated "
-                              f"in {glist.max():g}, serves only as comparison).", DroppedRowsWarning, stacklevel=3)
+                warnings.warn(
+                    f"{_W}: no never-treated units; dropped {int((~keep_t).sum()):,} rows from "
+                    f"period {glist.max() - self.anticipation:g} on (the last cohort, first treated "
+                    f"in {glist.max():g}, serves only as comparison).",
+                    DroppedRowsWarning,
+                    stacklevel=3,
+                )
             frame, xa = frame.loc[keep_t.to_numpy()], xa[keep_t.to_numpy()]
             times = np.sort(frame["_t"].unique())
             glist = glist[glist < glist.max()]
@@ -246,8 +284,12 @@ class StaggeredDiD:
         early = (frame["_g"] > 0) & (frame["_g"] <= first)
         self.counts["units_treated_first_period"] = int(frame.loc[early, "_u"].nunique())
         if early.any():
-            warnings.warn(f"{_W}: dropped {frame.loc[early, '_u'].nunique():,} units already treated in the "
-                          f"first period {first:g} (no pre-treatment period).", DroppedRowsWarning, stacklevel=3)
+            warnings.warn(
+                f"{_W}: dropped {frame.loc[early, '_u'].nunique():,} units already treated in the "
+                f"first period {first:g} (no pre-treatment period).",
+                DroppedRowsWarning,
+                stacklevel=3,
+            )
             keep = frame["_g"].isin(np.r_[0.0, glist]).to_numpy()
             frame, xa = frame.loc[keep], xa[keep]
             times = np.sort(frame["_t"].unique())
@@ -258,14 +300,19 @@ class StaggeredDiD:
         self.counts["units_unbalanced"] = int(frame.loc[unbalanced, "_u"].nunique())
         if unbalanced.any():
             ex = format_examples(frame.rename(columns={"_u": u}), unbalanced, [u], 3)
-            warnings.warn(f"{_W}: dropped {self.counts['units_unbalanced']:,} units ({int(unbalanced.sum()):,} "
-                          f"rows) not observed in all {len(times)} periods, to make the panel balanced ({ex}).",
-                          DroppedRowsWarning, stacklevel=3)
+            warnings.warn(
+                f"{_W}: dropped {self.counts['units_unbalanced']:,} units ({int(unbalanced.sum()):,} "
+                f"rows) not observed in all {len(times)} periods, to make the panel balanced ({ex}).",
+                DroppedRowsWarning,
+                stacklevel=3,
+            )
             frame, xa = frame.loc[~unbalanced], xa[~unbalanced]
         if len(glist) == 0:
-            raise DataValidationError(f"{_W}: no treated cohort with a pre-treatment period. Column {gcol!r} must "
-                                      f"hold the first treated period (0/NaN if never treated); periods are "
-                                      f"{times.min():g}..{times.max():g}.")
+            raise DataValidationError(
+                f"{_W}: no treated cohort with a pre-treatment period. Column {gcol!r} must "
+                f"hold the first treated period (0/NaN if never treated); periods are "
+                f"{times.min():g}..{times.max():g}."
+            )
         if len(times) < 2:
             raise DataValidationError(f"{_W}: at least two periods are needed; got {len(times)}.")
         order = np.lexsort((frame["_t"].to_numpy(), pd.factorize(frame["_u"], sort=True)[0]))
@@ -277,17 +324,29 @@ class StaggeredDiD:
         first_rows = frame.iloc[::n_t]
         self._units = first_rows["_u"].to_numpy()
         g_unit = first_rows["_g"].to_numpy()
-        sizes = {float(gv): int((g_unit == gv).sum()) for gv in np.r_[0.0, glist]}
+        present = np.r_[0.0, glist] if (g_unit == 0).any() else np.asarray(glist, dtype=float)
+        sizes = {float(gv): int((g_unit == gv).sum()) for gv in present}
         small = [gv for gv, s in sizes.items() if s < len(self.covariate_names) + 5]
         if small:
-            warnings.warn(f"{_W}: small groups (fewer than {len(self.covariate_names) + 5} units): "
-                          f"{', '.join(f'{gv:g} ({sizes[gv]})' for gv in small)}.", EvaltoolsWarning,
-                          stacklevel=3)
-            if self.control_group == "never_treated" and 0.0 in small and sizes[0.0] == 0:
-                raise DataValidationError(f"{_W}: no never-treated units left; use "
-                                          "control_group='not_yet_treated'.")
-        self._design = Design(y=y, x=x, w=first_rows["_w"].to_numpy(), g=g_unit, times=times,
-                              groups=np.asarray(glist, dtype=float))
+            warnings.warn(
+                f"{_W}: small groups (fewer than {len(self.covariate_names) + 5} units): "
+                f"{', '.join(f'{gv:g} ({sizes[gv]})' for gv in small)}.",
+                EvaltoolsWarning,
+                stacklevel=3,
+            )
+        if self.control_group == "never_treated" and not (g_unit == 0).any():
+            raise DataValidationError(
+                f"{_W}: no never-treated units left after the checks above; use "
+                "control_group='not_yet_treated'."
+            )
+        self._design = Design(
+            y=y,
+            x=x,
+            w=first_rows["_w"].to_numpy(),
+            g=g_unit,
+            times=times,
+            groups=np.asarray(glist, dtype=float),
+        )
         self.counts["units"] = int(n_units)
         self.counts["periods"] = int(n_t)
         self.group_sizes = sizes
@@ -297,8 +356,9 @@ class StaggeredDiD:
         """Number of units in the balanced panel."""
         return int(self._design.y.shape[0])
 
-    def fit(self, *, n_boot: int = 999, seed: int | None = None, max_iter: int = 25, tol: float = 1e-8
-            ) -> StaggeredDiDResults:
+    def fit(
+        self, *, n_boot: int = 999, seed: int | None = None, max_iter: int = 25, tol: float = 1e-8
+    ) -> StaggeredDiDResults:
         """Estimate every ATT(g, t) and return :class:`StaggeredDiDResults` (the model is not modified).
 
         Parameters
@@ -318,19 +378,30 @@ class StaggeredDiD:
         StaggeredDiDResults
         """
         if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-            raise SpecificationError(f"The 'n_boot' parameter of {_W}.fit must be an int >= 0. Got {n_boot!r}.")
+            raise SpecificationError(
+                f"The 'n_boot' parameter of {_W}.fit must be an int >= 0. Got {n_boot!r}."
+            )
         if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise SpecificationError(f"The 'max_iter' parameter of {_W}.fit must be an int >= 1. Got {max_iter!r}.")
+            raise SpecificationError(
+                f"The 'max_iter' parameter of {_W}.fit must be an int >= 1. Got {max_iter!r}."
+            )
         if not (isinstance(tol, float) and tol > 0):
             raise SpecificationError(f"The 'tol' parameter of {_W}.fit must be a float > 0. Got {tol!r}.")
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         elif not isinstance(seed, (int, np.integer)):
-            raise SpecificationError(f"The 'seed' parameter of {_W}.fit must be an int or None. Got {seed!r}.")
-        cells = estimate_cells(self._design, method=self.estimator,
-                               control_group="never" if self.control_group == "never_treated" else "not_yet",
-                               base_period=self.base_period, anticipation=self.anticipation,
-                               max_iter=int(max_iter), tol=float(tol))
+            raise SpecificationError(
+                f"The 'seed' parameter of {_W}.fit must be an int or None. Got {seed!r}."
+            )
+        cells = estimate_cells(
+            self._design,
+            method=self.estimator,
+            control_group="never" if self.control_group == "never_treated" else "not_yet",
+            base_period=self.base_period,
+            anticipation=self.anticipation,
+            max_iter=int(max_iter),
+            tol=float(tol),
+        )
         return StaggeredDiDResults(self, cells, n_boot=int(n_boot), seed=int(seed))
 
 
@@ -344,8 +415,10 @@ def _covariate_matrix(data: pd.DataFrame, covariates: str | Sequence[str] | None
         check_columns(data, list(covariates), _W, "covariates")
         rhs = " + ".join(f"`{c}`" for c in covariates) if covariates else "1"
     else:
-        raise SpecificationError(f"{_W}: 'covariates' must be a formula right-hand side or a list of column "
-                                 f"names; got {covariates!r}.")
+        raise SpecificationError(
+            f"{_W}: 'covariates' must be a formula right-hand side or a list of column "
+            f"names; got {covariates!r}."
+        )
     from formulaic import Formula, model_matrix
 
     try:
