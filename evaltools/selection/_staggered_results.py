@@ -34,6 +34,14 @@ def _check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def _labels(values: np.ndarray) -> np.ndarray:
+    """Periods, cohorts and event times as integers when they are whole numbers."""
+    v = np.asarray(values, dtype=float)
+    if len(v) and np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+        return v.astype(np.int64)
+    return v
+
+
 def _covariance(inf: np.ndarray, se: np.ndarray) -> np.ndarray:
     n = inf.shape[0]
     cov = inf.T @ inf / n**2
@@ -166,17 +174,17 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
 
     def __init__(self, model: Any, cells: CellFit, *, n_boot: int, seed: int) -> None:
         n = cells.inf.shape[0]
-        idx = pd.MultiIndex.from_arrays([cells.group, cells.time], names=["group", "time"])
+        idx = pd.MultiIndex.from_arrays([_labels(cells.group), _labels(cells.time)], names=["group", "time"])
         se = cell_se(cells.inf)
         se[np.isnan(cells.att)] = np.nan
         cov = _covariance(cells.inf, se)
         params = pd.Series(cells.att, index=idx, name="att")
         attgt = pd.DataFrame(
             {
-                "group": cells.group,
-                "time": cells.time,
-                "base_period": cells.base,
-                "event_time": cells.time - cells.group,
+                "group": _labels(cells.group),
+                "time": _labels(cells.time),
+                "base_period": _labels(cells.base),
+                "event_time": _labels(cells.time - cells.group),
                 "post": cells.group <= cells.time,
                 "n_treated": cells.n_treated,
                 "n_control": cells.n_control,
@@ -402,7 +410,7 @@ class AggregatedATT(_BandMixin, EstimationResults):
             att = np.array([agg["overall_att"]])
             inf = agg["overall_inf"][:, None]
         else:
-            idx = pd.Index(agg["labels"], name=name)
+            idx = pd.Index(_labels(agg["labels"]), name=name)
             att, inf = agg["att"], agg["inf"]
         se = cell_se(inf)
         cov = _covariance(inf, se)

@@ -320,18 +320,23 @@ COHORTS = (3, 4, 5)
 DELTA = {3: 1.0, 4: 0.6, 5: 0.3}
 
 
+def _cohort_probabilities(x: np.ndarray) -> np.ndarray:
+    """P(never, cohort 3, 4, 5 | x): early adopters have high x."""
+    logits = np.column_stack([np.zeros(len(x)), 0.8 * x, 0.4 * x, np.zeros(len(x))])
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def _simulate(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, float, dict[int, float]]:
     """Staggered adoption with effects that grow with exposure and differ by cohort.
 
     Early adopters have high ``x``, and ``x`` shifts the trend, so parallel trends hold only
     conditional on ``x``; the effect is ``DELTA[g] * (t - g + 1)`` from ``t = g`` on.  Returns the
-    panel, the true simple aggregate (post cells weighted by the sample cohort shares) and the
-    true event-time effects.
+    panel, the true simple aggregate (post cells weighted by the population cohort shares) and
+    the true event-time effects.
     """
     x = rng.normal(size=n)
-    logits = np.column_stack([np.zeros(n), 0.8 * x, 0.4 * x, np.zeros(n)])
-    p = np.exp(logits)
-    p /= p.sum(axis=1, keepdims=True)
+    p = _cohort_probabilities(x)
     g = np.array([0, *COHORTS])[(rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)]
     t = np.arange(1, T_PERIODS + 1)
     alpha = rng.normal(size=n) + 0.5 * x
@@ -350,7 +355,10 @@ def _simulate(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, float, di
             "treated_post": treated.ravel().astype(float),
         }
     )
-    share = {c: float((g == c).mean()) for c in COHORTS}
+    # population cohort shares E[P(G = c | x)], x ~ N(0, 1), by Gauss-Hermite quadrature
+    nodes, wq = np.polynomial.hermite_e.hermegauss(60)
+    pop = (_cohort_probabilities(nodes) * (wq / wq.sum())[:, None]).sum(axis=0)
+    share = {c: float(pop[i + 1]) for i, c in enumerate(COHORTS)}
     cells = [(c, s) for c in COHORTS for s in t if s >= c]
     w = np.array([share[c] for c, _ in cells])
     simple = float(np.sum(w * np.array([DELTA[c] * (s - c + 1) for c, s in cells])) / w.sum())
