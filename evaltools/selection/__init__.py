@@ -1,10 +1,12 @@
-"""Selection correction: propensity scores, matching, weighting, Heckman, sensitivity, panel/IV recipes."""
+"""Selection correction: propensity scores, matching, weighting, Heckman, sensitivity, panel, DiD, IV."""
 
 from evaltools.exceptions import ExclusionRestrictionWarning
+from evaltools.selection._staggered_results import AggregatedATT, StaggeredDiDResults
 from evaltools.selection.diagnostics import BalanceTable, balance_table, plot_overlap
 from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
 from evaltools.selection.heckman import Heckman, HeckmanResults
 from evaltools.selection.matching import Matching, MatchingResults
+from evaltools.selection.municipal_panel import indicator_panel
 from evaltools.selection.panel import event_study, iv_2sls, municipality_panel_ols, twfe_did
 from evaltools.selection.propensity import PropensityResults, PropensityScore, TrimResult, crump_alpha
 from evaltools.selection.sensitivity import (
@@ -14,6 +16,7 @@ from evaltools.selection.sensitivity import (
     oster_delta,
     rosenbaum_bounds,
 )
+from evaltools.selection.staggered import StaggeredDiD
 from evaltools.selection.survival import IPWSurvival, IPWSurvivalResults, ipw_survival
 from evaltools.selection.weighting import AIPW, IPW, WeightingResults
 
@@ -47,4 +50,8 @@ __all__ = [
     "twfe_did",
     "event_study",
     "iv_2sls",
+    "StaggeredDiD",
+    "StaggeredDiDResults",
+    "AggregatedATT",
+    "indicator_panel",
 ]
