@@ -5,6 +5,12 @@ from evaltools.selection.diagnostics import BalanceTable, balance_table, plot_ov
 from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
 from evaltools.selection.heckman import Heckman, HeckmanResults
 from evaltools.selection.matching import Matching, MatchingResults
+from evaltools.selection.ovb import (
+    OVBResults,
+    ovb_sensitivity,
+    ovb_sensitivity_from_estimate,
+    robustness_value,
+)
 from evaltools.selection.panel import event_study, iv_2sls, municipality_panel_ols, twfe_did
 from evaltools.selection.propensity import PropensityResults, PropensityScore, TrimResult, crump_alpha
 from evaltools.selection.sensitivity import (
@@ -38,6 +44,10 @@ __all__ = [
     "oster_bounds",
     "oster_delta",
     "OsterResults",
+    "ovb_sensitivity",
+    "ovb_sensitivity_from_estimate",
+    "robustness_value",
+    "OVBResults",
     "IPWSurvival",
     "IPWSurvivalResults",
     "ipw_survival",
