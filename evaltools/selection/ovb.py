@@ -716,7 +716,8 @@ def ovb_sensitivity(
         if model is None or not hasattr(model, "wexog") or not hasattr(data, "params"):
             raise SpecificationError(
                 f"{_W}: data must be a DataFrame or a fitted statsmodels OLS/WLS result; got "
-                f"{type(data).__name__}. For other linear-regression coefficients use ovb_sensitivity_from_estimate()."
+                f"{type(data).__name__}. For other linear-regression coefficients use "
+                "ovb_sensitivity_from_estimate()."
             )
         if outcome is not None or covariates is not None:
             raise SpecificationError(
