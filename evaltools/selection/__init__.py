@@ -3,6 +3,7 @@
 from evaltools.exceptions import ExclusionRestrictionWarning
 from evaltools.selection.diagnostics import BalanceTable, balance_table, plot_overlap
 from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
+from evaltools.selection.evalue import EValueResults, evalue, evalue_from_results
 from evaltools.selection.heckman import Heckman, HeckmanResults
 from evaltools.selection.matching import Matching, MatchingResults
 from evaltools.selection.ovb import (
@@ -48,6 +49,9 @@ __all__ = [
     "ovb_sensitivity_from_estimate",
     "robustness_value",
     "OVBResults",
+    "evalue",
+    "evalue_from_results",
+    "EValueResults",
     "IPWSurvival",
     "IPWSurvivalResults",
     "ipw_survival",
