@@ -1,7 +1,7 @@
 """Selection correction: propensity scores, matching, weighting, Heckman, sensitivity, panel/IV recipes."""
 
 from evaltools.exceptions import ExclusionRestrictionWarning
-from evaltools.selection.diagnostics import BalanceTable, balance_table, plot_overlap
+from evaltools.selection.diagnostics import BalanceTable, balance_table, ecdf_balance, ks_pvalue, plot_overlap
 from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
 from evaltools.selection.evalue import EValueResults, evalue, evalue_from_results
 from evaltools.selection.heckman import Heckman, HeckmanResults
@@ -36,6 +36,8 @@ __all__ = [
     "WeightingResults",
     "balance_table",
     "BalanceTable",
+    "ecdf_balance",
+    "ks_pvalue",
     "plot_overlap",
     "Heckman",
     "HeckmanResults",
