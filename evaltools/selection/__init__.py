@@ -1,6 +1,7 @@
 """Selection correction: propensity scores, matching, weighting, Heckman, sensitivity, panel/IV recipes."""
 
 from evaltools.exceptions import ExclusionRestrictionWarning
+from evaltools.selection._dynamic_sensitivity import BandRosenbaum
 from evaltools.selection.diagnostics import BalanceTable, balance_table, ecdf_balance, ks_pvalue, plot_overlap
 from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
 from evaltools.selection.evalue import EValueResults, evalue, evalue_from_results
@@ -17,6 +18,7 @@ from evaltools.selection.propensity import PropensityResults, PropensityScore, T
 from evaltools.selection.sensitivity import (
     OsterResults,
     RosenbaumBounds,
+    critical_gamma,
     oster_bounds,
     oster_delta,
     rosenbaum_bounds,
@@ -44,6 +46,8 @@ __all__ = [
     "ExclusionRestrictionWarning",
     "rosenbaum_bounds",
     "RosenbaumBounds",
+    "critical_gamma",
+    "BandRosenbaum",
     "oster_bounds",
     "oster_delta",
     "OsterResults",
