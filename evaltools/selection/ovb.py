@@ -403,12 +403,8 @@ class OVBResults(ReadOnlyMixin):
             )
         ax.set_xlim(0, lx)
         ax.set_ylim(0, ly)
-        ax.set_xlabel(
-            "partial R\N{SUPERSCRIPT TWO} of confounder(s) with the treatment (share of residual variance)"
-        )
-        ax.set_ylabel(
-            "partial R\N{SUPERSCRIPT TWO} of confounder(s) with the outcome (share of residual variance)"
-        )
+        ax.set_xlabel("partial R\N{SUPERSCRIPT TWO} of confounder with the treatment (share)")
+        ax.set_ylabel("partial R\N{SUPERSCRIPT TWO} of confounder with the outcome (share)")
         ax.set_title(f"Sensitivity of the {what} of {self.treatment!r} to omitted confounders", fontsize=10)
         return ax
 
