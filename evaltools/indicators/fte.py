@@ -30,6 +30,7 @@ from evaltools.data.panel import RegisterPanel
 from evaltools.data.spells import build_spells
 from evaltools.exceptions import SpecificationError
 from evaltools.indicators import _core
+from evaltools.indicators import _linkage as lk
 from evaltools.indicators._core import DEFAULT_AGE_BANDS, Context
 from evaltools.indicators._table import IndicatorTable
 
@@ -176,6 +177,9 @@ def fte(
     tab = _run(panel, ctx, where, partitions)
     pop = _core.population(panel, ctx)
     data = _frame(ctx, tab, pop)
+    link = lk.states_linkage(
+        panel, ctx, persons_where, lk.fte_measures(ctx, True), ratios={"share_pop": (["fte"], "population")}
+    )
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -183,6 +187,7 @@ def fte(
         layout=_layout(by),
         title="Full-time persons",
         footnotes=_fte_notes(ctx, codes_where),
+        linkage=link,
     )
 
 
@@ -275,6 +280,9 @@ def fte_dask(
     tab = {k: np.sum([r[0][k] for r in results], axis=0) for k in ("person_weeks", "persons")}
     pop = _core.population(shell, ctx)
     data = _frame(ctx, tab, pop)
+    link = lk.states_linkage(
+        shell, ctx, persons_where, lk.fte_measures(ctx, True), ratios={"share_pop": (["fte"], "population")}
+    )
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -282,6 +290,7 @@ def fte_dask(
         layout=_layout(by),
         title="Full-time persons",
         footnotes=_fte_notes(ctx, codes_where),
+        linkage=link,
     )
 
 
@@ -362,6 +371,20 @@ def activation_rate(
         "Activation rate = full-time persons in activation (codes with activation other than 'none') / "
         "full-time persons on the selected codes."
     ]
+    act = ctx.code_ok & _activation_mask(panel, None)
+    fte_m = lk.Measure("person_weeks", "magnitude", scale="weeks")
+    link = lk.states_linkage(
+        panel,
+        ctx,
+        persons_where,
+        {
+            "persons": (lk.PERSONS, None),
+            "persons_activated": (lk.PERSONS, act),
+            "fte": (fte_m, None),
+            "fte_activated": (fte_m, act),
+        },
+        ratios={"activation_rate": (["fte_activated"], "fte")},
+    )
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -370,6 +393,7 @@ def activation_rate(
         title="Activation rate",
         footnotes=notes,
         extra_counts=["persons_activated"],
+        linkage=link,
     )
 
 
@@ -450,6 +474,20 @@ def company_oriented_share(
             f"({what}) in the period / persons with at least one week on the selected codes in the period "
             "(seed 003 definition)."
         )
+    company_codes = ctx.code_ok & comp
+    fte_m = lk.Measure("person_weeks", "magnitude", scale="weeks")
+    if definition == "fte":
+        act = ctx.code_ok & _activation_mask(panel, None)
+        meas = {
+            "persons": (lk.PERSONS, act),
+            "persons_company": (lk.PERSONS, company_codes),
+            "fte_activation": (fte_m, act),
+            "fte_company": (fte_m, company_codes),
+        }
+        ratios = {"share": (["fte_company"], "fte_activation")}
+    else:
+        meas = {"persons": (lk.PERSONS, None), "persons_company": (lk.PERSONS, company_codes)}
+        ratios = {"share": (["persons_company"], "persons")}
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -458,6 +496,7 @@ def company_oriented_share(
         title=f"Share in company-oriented activation ({definition})",
         footnotes=_fte_notes(ctx, codes_where) + [note],
         extra_counts=["persons_company"],
+        linkage=lk.states_linkage(panel, ctx, persons_where, meas, ratios=ratios),
     )
 
 
@@ -577,6 +616,21 @@ def tool_mix_by_duration(
         f"Elapsed duration = weeks since the start of the benefit spell (gap rule {gap_rule!r}); spells "
         "running at the first observed week start there.",
     ]
+    elapsed = lk.Dim(
+        "interval",
+        columns=(("duration", lk.band_subsets(edges, labels)),),
+        filter=lk.interval(0, edges[-1] - 1),
+    )
+    link = lk.states_linkage(
+        panel,
+        ctx,
+        persons_where,
+        {
+            "persons": (lk.PERSONS, None),
+            "fte": (lk.Measure("person_weeks", "magnitude", scale="weeks"), None),
+        },
+        extra={f"elapsed[{gap_rule!r}]": elapsed},
+    )
     return IndicatorTable(
         data,
         keys=keys,
@@ -584,6 +638,7 @@ def tool_mix_by_duration(
         layout=(["duration"], "activation"),
         title="Tool mix by elapsed duration",
         footnotes=notes,
+        linkage=link,
     )
 
 
