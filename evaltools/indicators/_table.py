@@ -95,7 +95,10 @@ class IndicatorTable:
         threshold : int, default=3
             Rows based on ``1 .. threshold`` persons are masked.
         secondary : bool, default=True
-            Complementary suppression within each two-way table of :attr:`layout`.
+            Complementary suppression within each two-way table of :attr:`layout`;
+            a table without a layout (e.g. a target table) uses the linear relations
+            between its rows recorded in :attr:`linkage`, as a one-table
+            :class:`~evaltools.reporting.Release`.
         suppress : bool, default=True
             ``False`` exports the exact numbers with a footnote and a DisclosureWarning.
 
@@ -103,6 +106,13 @@ class IndicatorTable:
         -------
         SuppressedTable
         """
+        if suppress and secondary and self.linkage is not None and not self.layout[0]:
+            # no two-way layout: complementary suppression from the table's own linear relations
+            from evaltools.reporting.release import Release
+            from evaltools.reporting.rules import DisclosureRule
+
+            rel = Release(rule=DisclosureRule(threshold=threshold)).add(self, name="table")
+            return rel.protect(compare=False)["table"]
         data = self._data
         pre_mask = None
         if self.extra_counts:

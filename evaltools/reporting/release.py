@@ -253,7 +253,7 @@ class Release:
         return Linkage(lk.family, dims, lk.measures, lk.zeros, dict(lk.ratios), dict(lk.contributions))
 
     # ------------------------------------------------------------------------------------------
-    def protect(self, *, joint: bool = True) -> ProtectedRelease:
+    def protect(self, *, joint: bool = True, compare: bool = True) -> ProtectedRelease:
         """Apply the rule to every registered table.
 
         Parameters
@@ -262,6 +262,8 @@ class Release:
             ``True``: secondary suppression over all linked tables together, then
             interval repair until the audit finds nothing.  ``False``: every table
             suppressed on its own, as its own export would be (for comparison).
+        compare : bool, default=True
+            Also compute the single-table patterns for :meth:`ProtectedRelease.information_loss`.
 
         Returns
         -------
@@ -280,7 +282,7 @@ class Release:
             primary, extra = _primary(system, sources, rule)
             forced = system.row_virtual
             cost = _row_counts(system, sources)
-            single = self._single_masks(system, sources)
+            single = self._single_masks(system, sources) if (compare or not joint) else primary.copy()
             if rule.method == "round":
                 rounding = _round(system, sources, rule, self.seed)
                 masked = np.zeros(system.n_rows, dtype=bool)
@@ -480,7 +482,7 @@ class ProtectedRelease:
         mask = pd.DataFrame(False, index=data.index, columns=data.columns)
         mask.loc[m, cols] = True
         n_p, n_s = int(pri.sum()), int((m & ~pri).sum())
-        how = "linked tables" if self.joint else "this table"
+        how = "the linked tables" if self.joint and len(self._entries) > 1 else "this table"
         notes.append(
             f"{self._rule_note} Here {n_p:,} rows are sensitive and {n_s:,} further rows masked as "
             "complements "
@@ -517,7 +519,7 @@ class ProtectedRelease:
         bench = e.obj
         units = bench.table[bench.id_col]
         extra = np.zeros(len(units), dtype=bool)
-        if e.bench_source is not None and self._system is not None:
+        if self.joint and e.bench_source is not None and self._system is not None:
             src_e = self._entry(e.bench_source)
             if src_e.source is not None:
                 d = src_e.source.data
@@ -545,7 +547,8 @@ class ProtectedRelease:
             if e.source is None:
                 b = self._tables[e.name]
                 tm = b.table["masked"].to_numpy(bool)
-                recs.append((e.name, len(tm), int(b.n_small_units), int(tm.sum()), int(tm.sum())))
+                n_small = int(b.n_small_units)
+                recs.append((e.name, len(tm), n_small, int(tm.sum()), n_small))
                 continue
             t = self._sources.index(e.source)
             rows = self._system.rows_of(t)
