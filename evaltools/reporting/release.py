@@ -18,6 +18,7 @@ number, not only the common cells.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltools.exceptions import SpecificationError
+from evaltools.exceptions import DisclosureWarning, SpecificationError
 from evaltools.reporting._cellsystem import CellSystem, TableSource, build_cell_system
 from evaltools.reporting._protect import gauss_secondary, repair_intervals, required_widths
 from evaltools.reporting.audit import AuditReport, cell_bounds
@@ -282,7 +283,14 @@ class Release:
             primary, extra = _primary(system, sources, rule)
             forced = system.row_virtual
             cost = _row_counts(system, sources)
-            single = self._single_masks(system, sources) if (compare or not joint) else primary.copy()
+            if joint and compare:
+                with warnings.catch_warnings():  # the comparison patterns are not exported
+                    warnings.simplefilter("ignore", DisclosureWarning)
+                    single = self._single_masks(system, sources)
+            elif joint:
+                single = primary.copy()
+            else:
+                single = self._single_masks(system, sources)
             if rule.method == "round":
                 rounding = _round(system, sources, rule, self.seed)
                 masked = np.zeros(system.n_rows, dtype=bool)
