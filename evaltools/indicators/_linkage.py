@@ -171,6 +171,62 @@ def _band_labels(edges: Sequence[float]) -> list[str]:
     return band_labels(np.asarray(edges, dtype=float))
 
 
+_TARGET_TABLES = iter(range(1, 2**62))
+
+
+def target_linkage(
+    panel: RegisterPanel,
+    data: pd.DataFrame,
+    selected: Mapping[str, list[np.ndarray]],
+    arrays: tuple[np.ndarray, ...],
+    baseline: tuple[int, int],
+    actual: tuple[int, int],
+) -> Linkage:
+    """Linkage of a target table: every target as a sum of atoms of person-weeks and persons.
+
+    An atom is the set of person-weeks (or persons) belonging to exactly the same
+    targets, so "all ages" = "under 30" + "30 and over" is written out for the
+    attacker and for the complementary suppression.
+    """
+    names = data["target_name"].tolist()
+    bit = np.left_shift(np.int64(1), np.arange(len(names), dtype=np.int64))
+    dims: dict[str, Measure] = {}
+
+    def atoms(sig: np.ndarray) -> tuple[dict[str, frozenset], int]:
+        used = np.unique(sig[sig > 0])
+        return {n: frozenset(np.flatnonzero(used & b).tolist()) for n, b in zip(names, bit)}, len(used)
+
+    for label in ("baseline", "actual"):
+        sig = (np.stack(selected[label], axis=1) * bit).sum(axis=1)
+        mapping, n_atoms = atoms(sig)
+        weeks = (
+            (baseline if label == "baseline" else actual)[1]
+            - (baseline if label == "baseline" else actual)[0]
+            + 1
+        )
+        dim = Dim("set", columns=(("target_name", mapping),), universe=tuple(range(n_atoms)))
+        dims[f"{label}_fte"] = Measure(
+            f"{label}_person_weeks",
+            "magnitude",
+            additive=(f"{label}_atom",),
+            scale=float(weeks),
+            dims={f"{label}_atom": dim},
+        )
+    pidx = arrays[0]
+    sig = (np.stack(selected["actual"], axis=1) * bit).sum(axis=1)
+    per_person = np.zeros(panel.n_persons, dtype=np.int64)
+    np.bitwise_or.at(per_person, pidx, sig)
+    mapping, n_atoms = atoms(per_person)
+    dims["persons"] = Measure(
+        "persons",
+        "count",
+        additive=("person_atom",),
+        dims={"person_atom": Dim("set", columns=(("target_name", mapping),), universe=tuple(range(n_atoms)))},
+    )
+    family = f"target_table@{fingerprint(panel)}#{next(_TARGET_TABLES)}"
+    return Linkage(family, {}, dims)
+
+
 __all__ = [
     "ALL",
     "Dim",
@@ -185,4 +241,5 @@ __all__ = [
     "states_linkage",
     "fte_measures",
     "group_dims",
+    "target_linkage",
 ]

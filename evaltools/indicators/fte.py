@@ -758,7 +758,7 @@ def target_table(
         f"Baseline weeks {baseline[0]}-{baseline[1]}; follow-up weeks {actual[0]}-{actual[1]}.",
         "A target is attained when the follow-up level is at or below (ceilings) or at or above (floors) it.",
     ]
-    link = _target_linkage(panel, data, selected, arrays, baseline, actual) if len(data) else None
+    link = lk.target_linkage(panel, data, selected, arrays, baseline, actual) if len(data) else None
     return IndicatorTable(
         data,
         keys=["target_name"],
@@ -768,61 +768,3 @@ def target_table(
         footnotes=notes,
         linkage=link,
     )
-
-
-_TARGET_TABLES = iter(range(1, 2**62))
-
-
-def _target_linkage(
-    panel: RegisterPanel,
-    data: pd.DataFrame,
-    selected: Mapping[str, list[np.ndarray]],
-    arrays: tuple[np.ndarray, ...],
-    baseline: tuple[int, int],
-    actual: tuple[int, int],
-) -> lk.Linkage:
-    """Linkage of a target table: every target as a sum of atoms of person-weeks and persons.
-
-    An atom is the set of person-weeks (or persons) belonging to exactly the same
-    targets, so "all ages" = "under 30" + "30 and over" is written out for the
-    attacker and for the complementary suppression.
-    """
-    names = data["target_name"].tolist()
-    bit = np.left_shift(np.int64(1), np.arange(len(names), dtype=np.int64))
-    dims: dict[str, lk.Measure] = {}
-
-    def atoms(sig: np.ndarray) -> tuple[dict[str, frozenset], int]:
-        used = np.unique(sig[sig > 0])
-        return {n: frozenset(np.flatnonzero(used & b).tolist()) for n, b in zip(names, bit)}, len(used)
-
-    for label in ("baseline", "actual"):
-        sig = (np.stack(selected[label], axis=1) * bit).sum(axis=1)
-        mapping, n_atoms = atoms(sig)
-        weeks = (
-            (baseline if label == "baseline" else actual)[1]
-            - (baseline if label == "baseline" else actual)[0]
-            + 1
-        )
-        dim = lk.Dim("set", columns=(("target_name", mapping),), universe=tuple(range(n_atoms)))
-        dims[f"{label}_fte"] = lk.Measure(
-            f"{label}_person_weeks",
-            "magnitude",
-            additive=(f"{label}_atom",),
-            scale=float(weeks),
-            dims={f"{label}_atom": dim},
-        )
-    pidx = arrays[0]
-    sig = (np.stack(selected["actual"], axis=1) * bit).sum(axis=1)
-    per_person = np.zeros(panel.n_persons, dtype=np.int64)
-    np.bitwise_or.at(per_person, pidx, sig)
-    mapping, n_atoms = atoms(per_person)
-    dims["persons"] = lk.Measure(
-        "persons",
-        "count",
-        additive=("person_atom",),
-        dims={
-            "person_atom": lk.Dim("set", columns=(("target_name", mapping),), universe=tuple(range(n_atoms)))
-        },
-    )
-    family = f"target_table@{lk.fingerprint(panel)}#{next(_TARGET_TABLES)}"
-    return lk.Linkage(family, {}, dims)

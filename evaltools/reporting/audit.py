@@ -417,9 +417,12 @@ def audit(release: Any, *, tables: Sequence[str] | None = None) -> AuditReport:
     >>> import pandas as pd
     >>> from evaltools.reporting import Release
     >>> t = pd.DataFrame({"muni": ["A", "B", "C"], "persons": [2, 10, 12]})
-    >>> rel = Release().add(t, name="t", keys=["muni"], count_col="persons", family="demo", total=24)
-    >>> audit(rel.protect()).ok
-    True
+    >>> total = pd.DataFrame({"persons": [24]})
+    >>> rel = Release().add(t, name="t", keys=["muni"], count_col="persons", family="demo")
+    >>> rel = rel.add(total, name="total", keys=[], count_col="persons", family="demo")
+    >>> report = audit(rel.protect())
+    >>> report.ok, report.n_exact
+    (True, 0)
     """
     from evaltools.reporting.release import ProtectedRelease, Release
 
