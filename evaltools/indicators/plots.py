@@ -94,7 +94,7 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kw
         Axes to draw on.
     suppress : bool, default=True
         Leave out the units masked for disclosure control (``result.table["masked"]``:
-        1-3 persons plus complements); the count is stated in the x label.
+        1-3 persons or masked in a linked table); the count is stated in the x label.
         ``False`` draws every unit, with a :class:`~evaltools.exceptions.DisclosureWarning`.
     **kwargs
         Passed to ``Axes.errorbar``.
@@ -135,7 +135,7 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kw
     )
     ax.set_yticks(y)
     ax.set_yticklabels(t[result.id_col].astype(str), fontsize=7)
-    note = f" ({n_masked} units with 1-3 persons or complements not shown)" if n_masked else ""
+    note = f" ({n_masked} units masked for disclosure control not shown)" if n_masked else ""
     ax.set_xlabel(f"{result.outcome}: actual - expected{note}")
     ax.legend(fontsize=7)
     return ax

@@ -152,9 +152,7 @@ def write_index(runs: Sequence[NotebookRun], out_dir: str | Path, *, extra_html:
         "<h1>evaltools report</h1>"
         f"{extra_html}"
         "<h2>Notebooks</h2><table border='1' cellpadding='4'>"
-        "<tr><th>notebook</th><th>status</th><th>time</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>"
+        "<tr><th>notebook</th><th>status</th><th>time</th></tr>" + "".join(rows) + "</table></body></html>"
     )
     target = Path(out_dir) / "index.html"
     target.write_text(page, encoding="utf-8")
