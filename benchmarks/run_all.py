@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "heckman": ("bench_heckman.py", ["--rows", "200000"], ["--rows", "5000"]),
     "dynamic": ("bench_dynamic.py", ["--persons", "20000", "--extra-covariates", "37"],
                 ["--persons", "5000"]),
+    "release": ("bench_release.py", ["--groupings", "7", "--quarter"], ["--groupings", "2"]),
     "mph": ("bench_mph.py", ["--persons", "5000"], ["--persons", "1000", "--max-points", "3"]),
 }
 

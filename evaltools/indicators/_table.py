@@ -19,6 +19,7 @@ import pandas as pd
 from evaltools._validation import check_option
 from evaltools.exceptions import SpecificationError
 from evaltools.reporting.disclosure import SuppressedTable, suppress
+from evaltools.reporting.linkage import Linkage
 from evaltools.reporting.summary import Summary
 
 __all__ = ["IndicatorTable"]
@@ -46,6 +47,11 @@ class IndicatorTable:
     extra_counts : sequence of str, default=()
         Further count columns; a row is also masked when one of them holds
         ``1 .. threshold`` persons (e.g. the numerator of a rate).
+    linkage : Linkage, optional
+        How the rows relate to the panel (:mod:`evaltools.reporting.linkage`), so
+        that a :class:`~evaltools.reporting.Release` can protect the table jointly
+        with other tables of the same data.  A table without a two-way layout
+        (``layout=([], None)``) uses it for its own complementary suppression.
     """
 
     def __init__(
@@ -58,6 +64,7 @@ class IndicatorTable:
         title: str,
         footnotes: Sequence[str],
         extra_counts: Sequence[str] = (),
+        linkage: Linkage | None = None,
     ) -> None:
         self._data = data.reset_index(drop=True).copy()
         self.keys = tuple(keys)
@@ -66,6 +73,7 @@ class IndicatorTable:
         self.title = title
         self._footnotes = tuple(footnotes)
         self.extra_counts = tuple(extra_counts)
+        self.linkage = linkage
 
     @property
     def data(self) -> pd.DataFrame:
@@ -141,7 +149,10 @@ class IndicatorTable:
         threshold : int, default=3
             Rows based on ``1 .. threshold`` persons are masked.
         secondary : bool, default=True
-            Complementary suppression within each two-way table of :attr:`layout`.
+            Complementary suppression within each two-way table of :attr:`layout`;
+            a table without a layout (e.g. a target table) uses the linear relations
+            between its rows recorded in :attr:`linkage`, as a one-table
+            :class:`~evaltools.reporting.Release`.
         suppress : bool, default=True
             ``False`` exports the exact numbers with a footnote and a DisclosureWarning.
         empty : {"drop", "keep"}, default="drop"
@@ -152,6 +163,13 @@ class IndicatorTable:
         -------
         SuppressedTable
         """
+        if suppress and secondary and self.linkage is not None and not self.layout[0]:
+            # no two-way layout: complementary suppression from the table's own linear relations
+            from evaltools.reporting.release import Release
+            from evaltools.reporting.rules import DisclosureRule
+
+            rel = Release(rule=DisclosureRule(threshold=threshold)).add(self, name="table")
+            return rel.protect(compare=False)["table"]
         data, empty_notes = self._without_empty(empty)
         pre_mask = None
         if self.extra_counts:

@@ -6,7 +6,7 @@
   When the units' person counts are known (``count_col``), every export of the
   per-unit table (``summary()``, printing, notebook display,
   :meth:`BenchmarkResults.unit_table`, :meth:`BenchmarkResults.plot`) masks
-  units based on 1-3 persons, plus complementary units (see :func:`benchmark`).
+  units based on 1-3 persons; the regression then uses the other units only (see :func:`benchmark`).
 * :func:`did`: difference-in-differences of project vs non-project municipalities
   (two-way fixed effects, standard errors clustered by municipality).
 * :func:`regression_to_mean`: expected change of units selected for a bad
@@ -63,7 +63,7 @@ class BenchmarkResults(EstimationResults):
     :attr:`table` holds the exact, **unsuppressed** per-unit numbers for analysis
     inside the secure environment.  Every export -- :meth:`summary`, ``str()``,
     the notebook display, :meth:`unit_table` and :meth:`plot` -- masks the units
-    flagged in ``table["masked"]`` (1-3 persons, plus complements) unless
+    flagged in ``table["masked"]`` (1-3 persons, or masked in a linked table) unless
     ``suppress=False`` is passed explicitly.
     """
 
@@ -129,6 +129,27 @@ class BenchmarkResults(EstimationResults):
             footnotes=(*self._footnotes, *ut.footnotes[len(self._footnotes) :]),
         )
 
+    def refit_without(self, units: Sequence[object], *, note: str = "") -> BenchmarkResults:
+        """Re-estimate with further units masked (left out of the regression, averages and ranks).
+
+        Parameters
+        ----------
+        units : sequence
+            Unit ids to mask in addition to the small units.
+        note : str, default=""
+            Footnote to add (e.g. the disclosure rule of a release).
+
+        Returns
+        -------
+        BenchmarkResults
+        """
+        extra = self._input[self.id_col].isin(list(units)).to_numpy()
+        return _fit_benchmark(self._input, self._spec, extra, (note,) if note else ())
+
+    def _refit(self, *, extra_masked: np.ndarray, rule: Any, note: str) -> BenchmarkResults:
+        spec = dict(self._spec, threshold=int(rule.threshold))
+        return _fit_benchmark(self._input, spec, np.asarray(extra_masked, dtype=bool), (note,))
+
     def plot(self, ax: Any = None, suppress: bool = True, **kwargs: Any) -> Any:
         """Caterpillar plot of actual minus expected with prediction intervals (returns the Axes).
 
@@ -141,28 +162,6 @@ class BenchmarkResults(EstimationResults):
 
 def _suppress_off(t: pd.DataFrame, notes: list[str], title: str) -> SuppressedTable:
     return suppress(t, count_col="n_persons", enabled=False, title=title, footnotes=notes)
-
-
-def _unit_masks(
-    persons: np.ndarray | None, n_constraints: int, threshold: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Primary (1..threshold persons or unknown count) and all masked units (primary + complements).
-
-    If any unit is masked, at least ``n_constraints + 1`` units are masked: the published coefficients,
-    the (public) frame conditions and the published averages give ``n_constraints`` linear equations in
-    the units' outcomes, which would otherwise determine the masked outcomes.  Complements are the
-    unmasked units with the fewest persons (ties by position).
-    """
-    if persons is None:
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    n = len(persons)
-    small = np.isnan(persons) | ((persons >= 1) & (persons <= threshold))
-    masked = small.copy()
-    if small.any() and masked.sum() < n_constraints + 1:
-        order = np.lexsort((np.arange(n), np.where(masked, np.inf, persons)))
-        need = min(n, n_constraints + 1) - int(masked.sum())
-        masked[[i for i in order if not masked[i]][:need]] = True
-    return small, masked
 
 
 class DiDResults(EstimationResults):
@@ -230,16 +229,23 @@ def benchmark(
 
     Notes
     -----
-    Disclosure control: masking only the small units is not enough.  The
-    coefficients are published and the frame conditions are public, so
-    ``X'y = (X'X) beta`` gives one linear equation in the units' outcomes per
-    coefficient (the residuals sum to zero, for example), and one more for a
-    weighted national average under OLS.  A single masked outcome could be
-    solved from these and the published ones.  Therefore, when any unit is
-    masked, at least (number of such equations + 1) units are masked, the
-    complements being the units with the fewest persons; and the project
-    average is shown as masked when a project unit is masked.  The regression
-    itself uses every unit.
+    Disclosure control: the coefficients, the residual variance (behind every
+    prediction interval and standard error), the averages and the ranks are
+    functions of all outcomes that enter the regression.  With the published
+    frame conditions they give linear and quadratic equations in the units'
+    outcomes (``X'y = X'X beta``, the residual sum of squares), from which a
+    masked outcome can be solved, and ranks order it among the others.
+    Therefore, when units are masked (``1 .. threshold`` persons, or a missing
+    count), the regression, the national average and the ranks are computed on
+    the *publishable* units only, and the masked units are predicted out of
+    sample: their expected level and prediction interval depend only on their
+    (public) frame conditions and the published coefficients.  Nothing published
+    then depends on a masked unit's outcome, so no complementary units are
+    needed; the project average is shown as masked when a project unit is
+    masked.  (Rounding the coefficients instead would only turn exact recovery
+    into a narrow interval.)  :meth:`BenchmarkResults.refit_without` re-estimates
+    with further units masked (used by :class:`~evaltools.reporting.Release`
+    when a unit's row is masked in a linked table).
 
     Returns
     -------
@@ -247,12 +253,14 @@ def benchmark(
         ``params`` are the regression coefficients; ``table`` has, per unit:
         ``actual``, ``expected``, ``difference`` (actual - expected), ``lower``,
         ``upper`` (prediction interval), ``outside`` (actual outside the
-        interval), ``rank``, ``raw_difference`` (actual - national average) and
+        interval), ``rank`` (among the units in the regression; missing for
+        masked units), ``raw_difference`` (actual - national average) and
         ``project``, plus ``n_persons`` (from ``count_col``, missing if not
-        given) and ``masked`` (masked in exports); ``national_average``,
-        ``project_average``, ``n_small_units``, ``project_masked`` and
-        ``disclosure_notes`` are attributes.  :attr:`BenchmarkResults.table` is
-        exact (unsuppressed); use ``summary()`` or ``unit_table()`` to export.
+        given), ``masked`` (masked in exports) and ``in_fit``;
+        ``national_average``, ``project_average``, ``n_small_units``,
+        ``project_masked`` and ``disclosure_notes`` are attributes.
+        :attr:`BenchmarkResults.table` is exact (unsuppressed); use
+        ``summary()`` or ``unit_table()`` to export.
     """
     where = "benchmark"
     check_option("model", model, ("ols", "wls"), where)
@@ -272,22 +280,6 @@ def benchmark(
         raise DataValidationError(
             f"benchmark: column {id_col!r} must identify one row per unit; duplicates: {dup}."
         )
-    if len(d) <= len(fc) + 1:
-        raise DataValidationError(
-            f"benchmark: {len(d)} units are too few for {len(fc)} frame conditions plus a constant."
-        )
-    y = d[outcome].to_numpy(float)
-    x = sm.add_constant(d[fc].to_numpy(float), has_constant="add")
-    names = ["const", *fc]
-    w = d[weights].to_numpy(float) if weights else None
-    if model == "wls":
-        fit = sm.WLS(y, x, weights=w).fit()
-        pred = fit.get_prediction(x, weights=w).summary_frame(alpha=alpha)
-    else:
-        fit = sm.OLS(y, x).fit()
-        pred = fit.get_prediction(x).summary_frame(alpha=alpha)
-    expected = pred["mean"].to_numpy()
-    national = float(np.average(y, weights=w)) if w is not None else float(np.mean(y))
     if project is None:
         proj = np.zeros(len(d), dtype=bool)
     elif isinstance(project, str):
@@ -295,8 +287,55 @@ def benchmark(
         proj = d[project].astype(bool).to_numpy()
     else:
         proj = d[id_col].isin(list(project)).to_numpy()
+    spec = dict(
+        outcome=outcome,
+        fc=fc,
+        id_col=id_col,
+        weights=weights,
+        model=model,
+        better=better,
+        proj=proj,
+        selected_on_outcome=selected_on_outcome,
+        alpha=alpha,
+        persons=d[count_col].to_numpy(float) if use_counts else None,
+        threshold=int(threshold),
+    )
+    return _fit_benchmark(d, spec, np.zeros(len(d), dtype=bool), ())
+
+
+def _fit_benchmark(
+    d: pd.DataFrame, spec: dict[str, Any], extra: np.ndarray, release_notes: Sequence[str]
+) -> BenchmarkResults:
+    outcome, fc, id_col, weights = spec["outcome"], spec["fc"], spec["id_col"], spec["weights"]
+    model, better, proj, alpha = spec["model"], spec["better"], spec["proj"], spec["alpha"]
+    persons, threshold = spec["persons"], spec["threshold"]
+    y = d[outcome].to_numpy(float)
+    x = sm.add_constant(d[fc].to_numpy(float), has_constant="add")
+    names = ["const", *fc]
+    w = d[weights].to_numpy(float) if weights else None
+    small = np.zeros(len(d), dtype=bool)
+    if persons is not None:
+        small = np.isnan(persons) | ((persons >= 1) & (persons <= threshold))
+    masked = small | extra
+    fit_rows = ~masked
+    if fit_rows.sum() <= len(fc) + 1:
+        raise DataValidationError(
+            f"benchmark: {int(fit_rows.sum())} units can be used (of {len(d)}; {int(masked.sum())} masked "
+            f"for disclosure control), too few for {len(fc)} frame conditions plus a constant."
+        )
+    if model == "wls":
+        fit = sm.WLS(y[fit_rows], x[fit_rows], weights=w[fit_rows]).fit()
+        pred = fit.get_prediction(x, weights=w).summary_frame(alpha=alpha)
+    else:
+        fit = sm.OLS(y[fit_rows], x[fit_rows]).fit()
+        pred = fit.get_prediction(x).summary_frame(alpha=alpha)
+    expected = pred["mean"].to_numpy()
+    national = (
+        float(np.average(y[fit_rows], weights=w[fit_rows])) if w is not None else float(np.mean(y[fit_rows]))
+    )
     diff = y - expected
     score = diff if better == "lower" else -diff
+    rank = pd.Series(np.where(fit_rows, score, np.nan)).rank(method="min").astype("Int64").to_numpy()
     table = pd.DataFrame(
         {
             id_col: d[id_col].to_numpy(),
@@ -305,53 +344,60 @@ def benchmark(
             "difference": diff,
             "lower": pred["obs_ci_lower"].to_numpy(),
             "upper": pred["obs_ci_upper"].to_numpy(),
-            "rank": pd.Series(score).rank(method="min").astype(int).to_numpy(),
+            "rank": rank,
             "raw_difference": y - national,
             "project": proj,
         }
     )
     table["outside"] = (y < table["lower"]) | (y > table["upper"])
-    persons = d[count_col].to_numpy(float) if use_counts else None
-    n_constraints = len(fc) + 1 + (1 if weights is not None and model == "ols" else 0)
-    small, masked = _unit_masks(persons, n_constraints, int(threshold))
     table["n_persons"] = persons if persons is not None else np.nan
-    table["masked"] = masked if persons is not None else False
-    project_masked = bool((masked & proj).any()) if persons is not None else False
-    if persons is None:
+    table["masked"] = masked
+    table["in_fit"] = fit_rows
+    project_masked = bool((masked & proj).any())
+    n_fit = int(fit_rows.sum())
+    if persons is None and not extra.any():
         disclosure = [
             "No person counts per unit (count_col): the per-unit outcomes were not checked for small cells. "
             "Pass count_col=... when the outcome is a count or rate from person-level data."
         ]
-    else:
+    elif masked.any():
         disclosure = [
-            f"Units based on 1-{threshold} persons are masked ({int(small.sum())}), plus "
-            f"{int(masked.sum() - small.sum())} complementary units so that the masked outcomes cannot be "
-            f"solved from the {n_constraints} published coefficients and averages"
+            f"Units based on 1-{threshold} persons are masked ({int(small.sum())})"
+            + (
+                f", plus {int((extra & ~small).sum())} masked in linked tables"
+                if (extra & ~small).any()
+                else ""
+            )
+            + f"; the regression, the national average and the ranks use the {n_fit} other units only, so no "
+            "published number depends on a masked outcome (masked units get the expected level and "
+            "prediction interval of their frame conditions)"
             + ("; the project average is masked as it includes a masked unit." if project_masked else ".")
         ]
+    else:
+        disclosure = [f"No unit is based on 1-{threshold} persons; nothing is masked."]
     proj_avg = (
         (float(np.average(y[proj], weights=w[proj])) if w is not None else float(np.mean(y[proj])))
         if proj.any()
         else np.nan
     )
     notes = [
-        f"Expected level: {model.upper()} regression of {outcome!r} on {fc} across {len(d)} units; interval "
+        f"Expected level: {model.upper()} regression of {outcome!r} on {fc} across {n_fit} units; interval "
         f"= {100 * (1 - alpha):g}% prediction interval.",
         f"Rank 1 = furthest {'below' if better == 'lower' else 'above'} its expected level "
         f"({better} is better).",
         "National average = "
         + ("weighted by " + repr(weights) if weights else "unweighted")
-        + " mean of the "
-        "units, including project units; raw differences ignore frame conditions.",
+        + f" mean of the {n_fit} units in the regression, including project units; raw differences ignore "
+        "frame conditions.",
     ]
-    if selected_on_outcome:
+    if spec["selected_on_outcome"]:
         notes.append(RTM_NOTE)
     params = pd.Series(fit.params, index=names)
     cov = pd.DataFrame(fit.cov_params(), index=names, columns=names)
     return BenchmarkResults(
         params,
         cov,
-        len(d),
+        n_fit,
         dist="t",
         df_resid=float(fit.df_resid),
         title="Benchmark against frame conditions",
@@ -365,13 +411,15 @@ def benchmark(
             "table": table,
             "n_small_units": int(small.sum()),
             "project_masked": project_masked,
-            "disclosure_notes": (*notes, *disclosure),
+            "disclosure_notes": (*notes, *disclosure, *release_notes),
             "national_average": national,
             "project_average": proj_avg,
             "id_col": id_col,
             "outcome": outcome,
             "better": better,
             "alpha": alpha,
+            "_input": d,
+            "_spec": spec,
         },
     )
 

@@ -30,6 +30,7 @@ from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.weeks import index_to_isoweek, week_label
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import _core
+from evaltools.indicators import _linkage as lk
 from evaltools.indicators._core import DEFAULT_AGE_BANDS
 from evaltools.indicators._spellrules import check_months, month_weeks, within_weeks
 from evaltools.indicators._table import IndicatorTable
@@ -250,6 +251,23 @@ def cohort_self_support(
         f"{n_cens:,} person-weeks in a censoring state (emigrated, died, out of population) were left out.",
         _left_note(left_censoring, n_left_persons, n_left_rows, n_entry_kept, entry),
     ]
+    counts = ("persons", "n_self_support", "n_education")
+    link = _stock_linkage(
+        panel,
+        f"cohort[{entry},{max_since_entry},{edu},{left_censoring}]",
+        agg,
+        cols,
+        persons_where,
+        age_bands,
+        ages,
+        weeks,
+        counts,
+        {
+            "share": (["n_self_support", "n_education"], "persons"),
+            "share_self_support": (["n_self_support"], "persons"),
+            "share_education": (["n_education"], "persons"),
+        },
+    )
     return IndicatorTable(
         agg,
         keys=[*cols, "period", "week"],
@@ -258,7 +276,27 @@ def cohort_self_support(
         title="Share in self-support or ordinary education",
         footnotes=notes,
         extra_counts=["n_self_support", "n_education"],
+        linkage=link,
     )
+
+
+def _stock_linkage(
+    panel: RegisterPanel,
+    family: str,
+    agg: pd.DataFrame,
+    cols: Sequence[str],
+    persons_where: Mapping[str, object] | None,
+    age_bands: Sequence[float],
+    ages: tuple[int, int] | None,
+    weeks: np.ndarray,
+    counts: Sequence[str],
+    ratios: Mapping[str, tuple[list[str], str]],
+) -> lk.Linkage:
+    """Linkage of a table of persons counted at evaluation weeks (additive over person groups and ages)."""
+    dims = lk.group_dims(panel, agg, cols, persons_where, age_bands, ages)
+    dims["week"] = lk.Dim("set", columns=(("week", None),), universe=tuple(int(w) for w in weeks))
+    meas = {c: lk.Measure(c, "count", additive=("person.*", "age")) for c in counts}
+    return lk.Linkage(f"{family}@{lk.fingerprint(panel)}", dims, meas, zeros=True, ratios=ratios)
 
 
 def _left_note(rule: str | None, n_persons: int, n_rows: int, n_entry: int, entry: list[str]) -> str:
@@ -378,6 +416,18 @@ def job_ready_share(
         f"Recipients without any assessment so far are not job-ready ({int(agg['n_unassessed'].sum()):,} "
         "person-weeks).",
     ]
+    link = _stock_linkage(
+        panel,
+        f"job_ready[{bens},{assessment},{category_col},{rd}]",
+        agg,
+        cols,
+        persons_where,
+        age_bands,
+        ages,
+        weeks,
+        ("persons", "n_ready", "n_unassessed"),
+        {"share": (["n_ready"], "persons")},
+    )
     return IndicatorTable(
         agg,
         keys=[*cols, "period", "week"],
@@ -386,6 +436,7 @@ def job_ready_share(
         title="Job-ready share",
         footnotes=notes,
         extra_counts=["n_ready"],
+        linkage=link,
     )
 
 
@@ -580,6 +631,34 @@ def first_contact_within(
         + ", ".join(f"{n:,} at {h} {unit}" for h, n in n_short.items())
         + ".",
     ]
+    dims = lk.group_dims(panel, agg, [c for c in cols if c != "benefit"], persons_where, age_bands, None)
+    all_bens = tuple(pd.unique(panel.codes.table["benefit"].astype(object)))
+    dims["benefit"] = lk.Dim(
+        "set",
+        columns=(("benefit", None),) if "benefit" in cols else (),
+        filter=frozenset(bens),
+        universe=tuple(dict.fromkeys([*all_bens, *bens])),
+    )
+    dims["start_week"] = lk.Dim(
+        "interval",
+        columns=(
+            ("period", {lab: ((int(a), int(b)),) for lab, a, b in zip(per.labels, per.first, per.last)}),
+        ),
+        filter=((int(lo), int(hi)),),
+    )
+    dims["horizon"] = lk.Dim("set", columns=(("horizon", None),), universe=tuple(hz))
+    spell_add = ("person.*", "age", "benefit", "start_week")
+    link = lk.Linkage(
+        f"first_contact[{event},{gap_rule!r},{left_censoring},{unit}]@{lk.fingerprint(panel)}",
+        dims,
+        {
+            "spells": lk.Measure("spells", "count", additive=spell_add),
+            "n_within": lk.Measure("n_within", "count", additive=spell_add),
+            "persons": lk.Measure("persons", "count", additive=("person.*",)),
+        },
+        zeros=True,
+        ratios={"share": (["n_within"], "spells")},
+    )
     return IndicatorTable(
         agg,
         keys=[*cols, "period", "horizon"],
@@ -588,4 +667,5 @@ def first_contact_within(
         title=f"First {event} within N {unit} of spell start",
         footnotes=notes,
         extra_counts=["n_within"],
+        linkage=link,
     )

@@ -31,6 +31,7 @@ from evaltools.data.spells import build_spells
 from evaltools.data.weeks import week_label
 from evaltools.exceptions import SpecificationError
 from evaltools.indicators import _core
+from evaltools.indicators import _linkage as lk
 from evaltools.indicators._core import DEFAULT_AGE_BANDS, Context
 from evaltools.indicators._table import IndicatorTable
 
@@ -177,6 +178,9 @@ def fte(
     tab = _run(panel, ctx, where, partitions)
     pop = _core.population(panel, ctx)
     data = _frame(ctx, tab, pop)
+    link = lk.states_linkage(
+        panel, ctx, persons_where, lk.fte_measures(ctx, True), ratios={"share_pop": (["fte"], "population")}
+    )
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -184,6 +188,7 @@ def fte(
         layout=_layout(by),
         title="Full-time persons",
         footnotes=_fte_notes(ctx, codes_where),
+        linkage=link,
     )
 
 
@@ -276,6 +281,9 @@ def fte_dask(
     tab = {k: np.sum([r[0][k] for r in results], axis=0) for k in ("person_weeks", "persons")}
     pop = _core.population(shell, ctx)
     data = _frame(ctx, tab, pop)
+    link = lk.states_linkage(
+        shell, ctx, persons_where, lk.fte_measures(ctx, True), ratios={"share_pop": (["fte"], "population")}
+    )
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -283,6 +291,7 @@ def fte_dask(
         layout=_layout(by),
         title="Full-time persons",
         footnotes=_fte_notes(ctx, codes_where),
+        linkage=link,
     )
 
 
@@ -363,6 +372,20 @@ def activation_rate(
         "Activation rate = full-time persons in activation (codes with activation other than 'none') / "
         "full-time persons on the selected codes."
     ]
+    act = ctx.code_ok & _activation_mask(panel, None)
+    fte_m = lk.Measure("person_weeks", "magnitude", scale="weeks")
+    link = lk.states_linkage(
+        panel,
+        ctx,
+        persons_where,
+        {
+            "persons": (lk.PERSONS, None),
+            "persons_activated": (lk.PERSONS, act),
+            "fte": (fte_m, None),
+            "fte_activated": (fte_m, act),
+        },
+        ratios={"activation_rate": (["fte_activated"], "fte")},
+    )
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -371,6 +394,7 @@ def activation_rate(
         title="Activation rate",
         footnotes=notes,
         extra_counts=["persons_activated"],
+        linkage=link,
     )
 
 
@@ -451,6 +475,20 @@ def company_oriented_share(
             f"({what}) in the period / persons with at least one week on the selected codes in the period "
             "(seed 003 definition)."
         )
+    company_codes = ctx.code_ok & comp
+    fte_m = lk.Measure("person_weeks", "magnitude", scale="weeks")
+    if definition == "fte":
+        act = ctx.code_ok & _activation_mask(panel, None)
+        meas = {
+            "persons": (lk.PERSONS, act),
+            "persons_company": (lk.PERSONS, company_codes),
+            "fte_activation": (fte_m, act),
+            "fte_company": (fte_m, company_codes),
+        }
+        ratios = {"share": (["fte_company"], "fte_activation")}
+    else:
+        meas = {"persons": (lk.PERSONS, None), "persons_company": (lk.PERSONS, company_codes)}
+        ratios = {"share": (["persons_company"], "persons")}
     return IndicatorTable(
         data,
         keys=[*by, "period"],
@@ -459,6 +497,7 @@ def company_oriented_share(
         title=f"Share in company-oriented activation ({definition})",
         footnotes=_fte_notes(ctx, codes_where) + [note],
         extra_counts=["persons_company"],
+        linkage=lk.states_linkage(panel, ctx, persons_where, meas, ratios=ratios),
     )
 
 
@@ -578,6 +617,21 @@ def tool_mix_by_duration(
         f"Elapsed duration = weeks since the start of the benefit spell (gap rule {gap_rule!r}); spells "
         "running at the first observed week start there.",
     ]
+    elapsed = lk.Dim(
+        "interval",
+        columns=(("duration", lk.band_subsets(edges, labels)),),
+        filter=lk.interval(0, edges[-1] - 1),
+    )
+    link = lk.states_linkage(
+        panel,
+        ctx,
+        persons_where,
+        {
+            "persons": (lk.PERSONS, None),
+            "fte": (lk.Measure("person_weeks", "magnitude", scale="weeks"), None),
+        },
+        extra={f"elapsed[{gap_rule!r}]": elapsed},
+    )
     return IndicatorTable(
         data,
         keys=keys,
@@ -585,6 +639,7 @@ def tool_mix_by_duration(
         layout=(["duration"], "activation"),
         title="Tool mix by elapsed duration",
         footnotes=notes,
+        linkage=link,
     )
 
 
@@ -644,7 +699,19 @@ def target_table(
         ``persons`` (distinct persons in the follow-up window).
     """
     where = "target_table"
+    names = [getattr(t, "name", None) for t in targets]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1}, key=str)[:3]
+        raise SpecificationError(
+            f"{where}: target names must be unique; repeated: {dup}. Rename the targets."
+        )
+    if len(targets) > 62:
+        raise SpecificationError(
+            f"{where}: at most 62 targets per table; got {len(targets)}. Split the table."
+        )
     rows = []
+    selected: dict[str, list[np.ndarray]] = {"baseline": [], "actual": []}
+    arrays = None
     for t in targets:
         if not isinstance(t, FTETarget):
             raise SpecificationError(f"{where}: targets must be FTETarget objects; got {type(t).__name__}.")
@@ -663,6 +730,9 @@ def target_table(
                 age_bands=DEFAULT_AGE_BANDS,
             )
             tab = _core.tabulate(panel.states, ctx, panel.codes.codes, where)
+            if arrays is None:
+                arrays = _core.states_arrays(panel.states, ctx, panel.codes.codes, where)
+            selected[label].append(_core.select_rows(*arrays, ctx))
             vals[label] = (
                 float(tab["person_weeks"][0]) / int(ctx.periods.n_weeks[0]),
                 int(tab["persons"][0]),
@@ -690,6 +760,7 @@ def target_table(
         f"{week_label(actual[0])}..{week_label(actual[1])}.",
         "A target is attained when the follow-up level is at or below (ceilings) or at or above (floors) it.",
     ]
+    link = lk.target_linkage(panel, data, selected, arrays, baseline, actual) if len(data) else None
     return IndicatorTable(
         data,
         keys=["target_name"],
@@ -697,4 +768,5 @@ def target_table(
         layout=([], None),
         title="Target attainment (full-time persons)",
         footnotes=notes,
+        linkage=link,
     )

@@ -123,7 +123,7 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, titl
         Axes to draw on.
     suppress : bool, default=True
         Leave out the units masked for disclosure control (``result.table["masked"]``:
-        1-3 persons plus complements); the count is stated in the x label.
+        1-3 persons or masked in a linked table); the count is stated in the x label.
         ``False`` draws every unit, with a :class:`~evaltools.exceptions.DisclosureWarning`.
     title : str, optional
         Axes title (default: the outcome and the interval); ``""`` for none.
@@ -170,7 +170,7 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, titl
     )
     ax.set_yticks(y)
     ax.set_yticklabels(t[result.id_col].astype(str), fontsize=7)
-    note = f" ({n_masked} units with 1-3 persons or complements not shown)" if n_masked else ""
+    note = f" ({n_masked} units masked for disclosure control not shown)" if n_masked else ""
     ax.set_xlabel(f"{result.outcome}: actual - expected{note}")
     from evaltools.reporting.plotting import legend_outside
 

@@ -1,8 +1,23 @@
 """Presentation: summaries, results base class, disclosure control, tables, figures and reports."""
 
+from evaltools.reporting.audit import AuditReport, audit
 from evaltools.reporting.disclosure import SuppressedTable, suppress
 from evaltools.reporting.parameters import RunParameters, check_parameters
+from evaltools.reporting.release import ProtectedRelease, Release
 from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.rules import DisclosureRule
 from evaltools.reporting.summary import Summary
 
-__all__ = ["EstimationResults", "RunParameters", "Summary", "SuppressedTable", "check_parameters", "suppress"]
+__all__ = [
+    "AuditReport",
+    "DisclosureRule",
+    "EstimationResults",
+    "ProtectedRelease",
+    "Release",
+    "RunParameters",
+    "Summary",
+    "SuppressedTable",
+    "audit",
+    "check_parameters",
+    "suppress",
+]

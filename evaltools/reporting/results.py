@@ -107,8 +107,9 @@ class EstimationResults(ReadOnlyMixin):
     @cached_property
     def bse(self) -> pd.Series:
         """Standard errors."""
-        return pd.Series(np.sqrt(np.clip(np.diag(self._cov.to_numpy()), 0, None)),
-                         index=self._params.index, name="std_err")
+        return pd.Series(
+            np.sqrt(np.clip(np.diag(self._cov.to_numpy()), 0, None)), index=self._params.index, name="std_err"
+        )
 
     @cached_property
     def tvalues(self) -> pd.Series:
@@ -124,8 +125,9 @@ class EstimationResults(ReadOnlyMixin):
     @cached_property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values."""
-        return pd.Series(2 * self._ref().sf(np.abs(self.tvalues.to_numpy())),
-                         index=self._params.index, name="pvalue")
+        return pd.Series(
+            2 * self._ref().sf(np.abs(self.tvalues.to_numpy())), index=self._params.index, name="pvalue"
+        )
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Confidence intervals.

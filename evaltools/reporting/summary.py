@@ -83,12 +83,14 @@ class Summary:
             half = (len(head_lines) + 1) // 2
             left, right = head_lines[:half], head_lines[half:]
             w = max(len(s) for s in left) + 4
-            head_lines = [
-                left[i].ljust(w) + (right[i] if i < len(right) else "") for i in range(half)
-            ]
+            head_lines = [left[i].ljust(w) + (right[i] if i < len(right) else "") for i in range(half)]
         tables_txt = [self._formatted(t).to_string(index=_show_index(t)) for t in self.tables]
-        width = max([len(self.title)] + [len(s) for s in head_lines]
-                    + [len(line) for t in tables_txt for line in t.splitlines()] + [40])
+        width = max(
+            [len(self.title)]
+            + [len(s) for s in head_lines]
+            + [len(line) for t in tables_txt for line in t.splitlines()]
+            + [40]
+        )
         blocks.append(self.title.center(width))
         blocks.append("=" * width)
         if head_lines:

@@ -33,7 +33,7 @@ class DynamicResults(EstimationResults):
         in the benefit spell.
     """
 
-    def __init__(self, model, per, params, cov, weights, se_note, skipped, reps, alpha) -> None:
+    def __init__(self, model, per, params, cov, weights, se_note, skipped, reps, alpha, pscore=None) -> None:
         tab = model._table
         se = np.sqrt(np.clip(np.diag(cov.to_numpy()), 0, None))
         q = stats.norm.ppf(1 - alpha / 2)
@@ -136,11 +136,107 @@ class DynamicResults(EstimationResults):
                 "counts": counts,
                 "survival": survival,
                 "bootstrap": reps,
+                "_weights": np.asarray(weights, dtype=float),
+                "_band_ids": per["band"].to_numpy(),
+                "_pscore": None if pscore is None else np.asarray(pscore, dtype=float),
             },
         )
 
     def _summary_tables(self) -> list[pd.DataFrame]:
         return [self.to_frame(), self.by_elapsed]
+
+    def balance_by_band(self, *, threshold: float = 0.1, detail: bool = False) -> pd.DataFrame:
+        """Covariate balance of each elapsed band: max |SMD|, max KS and effective number of controls.
+
+        The design columns of the propensity model (covariates, dummies, histories) are compared between the
+        treated and the controls of each band before and after the band's weights (IPW/AIPW odds weights, or
+        the matched-sample weights of ``estimator="matching"``).  SMDs use the treated SD of the band (ATT);
+        KS statistics compare the (weighted) empirical CDFs.
+
+        Parameters
+        ----------
+        threshold : float, default=0.1
+            |SMD| above which a column counts as imbalanced (``n_imbalanced``).
+        detail : bool, default=False
+            One row per (band, design column) with ``smd_before``, ``smd_after``, ``ks_before``,
+            ``ks_after``.
+
+        Returns
+        -------
+        DataFrame
+            Per band: ``u_from``, ``u_to``, ``n_treated``, ``n_controls``, ``ess_controls``,
+            ``max_abs_smd_before``, ``max_abs_smd_after``, ``worst_column``, ``n_imbalanced``,
+            ``max_ks_before``, ``max_ks_after``.
+
+        Examples
+        --------
+        >>> tab = results.balance_by_band()  # doctest: +SKIP
+        >>> tab[["max_abs_smd_after", "max_ks_after", "ess_controls"]]  # doctest: +SKIP
+        """
+        from evaltools.selection._dynamic_sensitivity import band_balance
+
+        return band_balance(self, threshold=threshold, detail=detail)
+
+    def rosenbaum_bounds(
+        self,
+        *,
+        gammas: Any = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0),
+        test: str = "wilcoxon",
+        alternative: str = "auto",
+        caliper: float | None = 0.2,
+        alpha: float = 0.05,
+        unique_persons: bool = True,
+    ) -> Any:
+        """Rosenbaum Gamma per elapsed band, on risk-set matched pairs.
+
+        Within each band every treated spell is matched 1:1, without replacement, to the nearest control of
+        the same band's risk set on the logit of the band's propensity score (treated in decreasing order of
+        the score; within ``caliper`` standard deviations of the band's logit, Austin 2011).  This is the
+        risk-set matching of Li, Propert & Rosenbaum (2001), whose pairs are analysed with Rosenbaum's
+        (2002, ch. 4) matched-pair bounds: it is the design for which Rosenbaum's Gamma is defined (the odds
+        of treatment of the two members of a pair differ by at most a factor Gamma).  The weighted analogue
+        for IPW (Zhao, Small & Bhattacharya 2019) bounds a different parameter (the marginal odds ratio
+        Lambda of the propensity score) and needs a bootstrap per band.  A person is used at most once over
+        all bands (bands in elapsed order), so the pairs are independent and are also pooled.  Outcomes are
+        the observed weeks self-supporting (for ``comparison="censor_later"`` the censoring weights are not
+        applied: the pairs compare "treated at u" with "not treated at u").
+
+        Parameters
+        ----------
+        gammas : sequence of float, default=(1, 1.25, 1.5, 2, 2.5, 3)
+            Values of Gamma for the bounds tables.
+        test : {"wilcoxon", "sign"}, default="wilcoxon"
+            Wilcoxon signed-rank (normal approximation) or sign test (exact binomial).
+        alternative : {"auto", "greater", "less"}, default="auto"
+            Direction of the effect; ``"auto"`` takes the sign of the pooled estimate.
+        caliper : float or None, default=0.2
+            Caliper in SDs of the band's logit propensity score; None for none.
+        alpha : float, default=0.05
+            Level of the critical Gamma (1 when the test is not significant even at Gamma = 1).
+        unique_persons : bool, default=True
+            Use each person at most once over all bands (treated persons already used as a control in an
+            earlier band are then left unmatched and counted, ``n_person_used``); False resets the used
+            persons at every band (the per-band analyses stay valid, the pooled row then overlaps).
+
+        Returns
+        -------
+        BandRosenbaum
+            ``table`` (per band and pooled: pairs, Hodges-Lehmann estimate, p-value, critical Gamma),
+            ``bounds`` (the :class:`~evaltools.selection.RosenbaumBounds` of each), ``summary()``, ``plot()``.
+
+        References
+        ----------
+        Li, Y. P., Propert, K. J. and Rosenbaum, P. R. (2001). Balanced risk set matching. JASA 96, 870-882.
+        Rosenbaum, P. R. (2002). Observational Studies, 2nd ed. Springer, ch. 4.
+        Austin, P. C. (2011). Optimal caliper widths for propensity-score matching. Pharmaceutical
+        Statistics 10, 150-161.
+        """
+        from evaltools.selection._dynamic_sensitivity import band_rosenbaum
+
+        if self._pscore is None:
+            raise SpecificationError("rosenbaum_bounds needs the band propensity scores of the fit.")
+        return band_rosenbaum(self, gammas=gammas, test=test, alternative=alternative, caliper=caliper,
+                              alpha=alpha, unique_persons=unique_persons)
 
     def plot(self, ax: Any = None, *, title: str | None = None, **kwargs: Any) -> Any:
         """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes.

@@ -2,7 +2,10 @@
 
 :func:`balance_table` computes standardised mean differences (SMD) and
 variance ratios of covariates between treated and controls, before and after
-weighting or matching (the statistics of R ``cobalt::bal.tab``).  The returned
+weighting or matching (the statistics of R ``cobalt::bal.tab``) and, with
+``ks=True``, the distributional statistics of R ``Matching::MatchBalance``:
+Kolmogorov-Smirnov statistic and p-value, mean / median / maximum differences
+of the empirical CDFs and of the empirical QQ plot.  The returned
 :class:`BalanceTable` has a :meth:`BalanceTable.love_plot`.
 :func:`plot_overlap` draws the overlap histogram of propensity scores.
 """
@@ -14,11 +17,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.exceptions import DataValidationError, SpecificationError
 
-__all__ = ["BalanceTable", "balance_table", "plot_overlap", "weighted_mean_var"]
+__all__ = ["BalanceTable", "balance_table", "ecdf_balance", "ks_pvalue", "plot_overlap", "weighted_mean_var"]
 
 
 def weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +189,7 @@ def balance_table(
     matched: Any = None,
     sd_denominator: str = "pooled",
     threshold: float = 0.1,
+    ks: bool = False,
 ) -> BalanceTable:
     """Standardised mean differences and variance ratios before and after adjustment.
 
@@ -209,6 +214,9 @@ def balance_table(
         ``sqrt((s1^2 + s0^2) / 2)`` or the treated or control SD.
     threshold : float, default=0.1
         SMD threshold flagged in the love plot.
+    ks : bool, default=False
+        Add the distributional statistics of :func:`ecdf_balance` (KS
+        statistic and p-value, eCDF and eQQ differences) before and after.
 
     Returns
     -------
@@ -256,7 +264,10 @@ def balance_table(
                     "var_ratio_after": s1 / s0,
                 }
             )
-    return BalanceTable(pd.DataFrame(out, index=pd.Index(covariates, name="covariate")), threshold)
+    tab = pd.DataFrame(out, index=pd.Index(covariates, name="covariate"))
+    if ks:
+        tab = tab.join(_ecdf_table(data, t, x, covariates, w, matched))
+    return BalanceTable(tab, threshold)
 
 
 def _binary_treatment(data: pd.DataFrame, treatment: str, where: str) -> np.ndarray:
@@ -337,3 +348,230 @@ def plot_overlap(pscore: Any, treatment: Any, ax: Any = None, *, bins: int = 40,
     if title:
         ax.set_title(title)
     return ax
+
+
+# ------------------------------------------------------------ distributional balance
+def _pkolmogorov(x: float, tol: float = 1e-6) -> float:
+    """Limiting Kolmogorov distribution ``P(K <= x)`` (the series of R's ``C_pKS2``, same truncation)."""
+    if x <= 0:
+        return 0.0
+    if x < 1:
+        z = -(np.pi / 2 * np.pi / 4) / (x * x)
+        k = np.arange(1, int(np.sqrt(2 - np.log(tol))), 2, dtype=float)
+        return float(np.sum(np.exp(k * k * z - np.log(x))) * np.sqrt(2 * np.pi))
+    z, s, k, old, new = -2 * x * x, -1.0, 1, 0.0, 1.0
+    while abs(old - new) > tol:
+        old = new
+        new += 2 * s * np.exp(z * k * k)
+        s, k = -s, k + 1
+    return float(new)
+
+
+def _psmirnov_exact_upper(stat: float, n_x: int, n_y: int, pooled: np.ndarray) -> float:
+    """Exact ``P(D >= stat)`` of the two-sample statistic, ties in ``pooled`` respected (R ``psmirnov``)."""
+    n = n_x + n_y
+    srt = np.sort(pooled)
+    ties = np.r_[np.diff(srt) != 0, True]
+    q = (0.5 + np.floor(stat * n_x * n_y - 1e-7)) / (n_x * n_y)
+    u = np.array([0])
+    diag = np.array([1.0])
+    for k in range(1, n + 1):
+        u = np.r_[u, u[-1] + 1]
+        v = k - u
+        bit = (u <= n_x) & (v <= n_y) & (u >= 0) & (v >= 0)
+        u, v = u[bit], v[bit]
+        diag = (np.r_[diag, 0.0] + np.r_[0.0, diag])[bit]
+        if ties[k - 1]:
+            diag = diag * (q > np.abs(u / n_x - v / n_y))
+    logdenom = special.gammaln(n + 1) - special.gammaln(n_x + 1) - special.gammaln(n_y + 1)
+    return float(1 - diag[0] / np.exp(logdenom))
+
+
+def ks_pvalue(
+    statistic: float, n_x: float, n_y: float, *, pooled: Any = None, exact: bool | None = None
+) -> float:
+    """Two-sided p-value of the two-sample Kolmogorov-Smirnov statistic, as R ``ks.test``.
+
+    Parameters
+    ----------
+    statistic : float
+        ``max |F_x - F_y|``.
+    n_x, n_y : float
+        Sample sizes (Kish effective sizes for weighted samples; the
+        asymptotic distribution is then an approximation).
+    pooled : array-like, optional
+        The pooled sample; needed for the exact distribution with ties.
+    exact : bool, optional
+        Exact distribution (default when ``n_x * n_y < 10000`` and ``pooled`` is
+        given, as R), otherwise the limiting Kolmogorov distribution of
+        ``sqrt(n_x n_y / (n_x + n_y)) D``.
+
+    Returns
+    -------
+    float
+    """
+    if exact is None:
+        whole = float(n_x).is_integer() and float(n_y).is_integer()
+        exact = pooled is not None and n_x * n_y < 10000 and whole
+    if exact:
+        if pooled is None:
+            raise SpecificationError("ks_pvalue: the exact p-value needs the pooled sample (pooled=).")
+        p = _psmirnov_exact_upper(statistic, int(n_x), int(n_y), np.asarray(pooled, dtype=float))
+    else:
+        small = statistic < np.finfo(float).eps
+        p = 1.0 if small else 1 - _pkolmogorov(np.sqrt(n_x * n_y / (n_x + n_y)) * statistic)
+    return float(min(1.0, max(0.0, p)))
+
+
+def _ecdf_diffs(x1: np.ndarray, x0: np.ndarray, w1: np.ndarray, w0: np.ndarray) -> np.ndarray:
+    """``|F1 - F0|`` at the sorted unique pooled values (weighted empirical CDFs)."""
+    vals = np.unique(np.r_[x1, x0])
+
+    def cdf(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        o = np.argsort(x, kind="stable")
+        cw = np.r_[0.0, np.cumsum(w[o])]
+        return cw[np.searchsorted(x[o], vals, side="right")] / cw[-1]
+
+    return np.abs(cdf(x1, w1) - cdf(x0, w0))
+
+
+def _seq_int(n_to: int, length: int) -> np.ndarray:
+    """``seq.int(1, n_to, length.out = length)`` with R's floating-point rule (from both ends)."""
+    out = np.empty(length)
+    out[0] = 1.0
+    if length > 1:
+        out[-1] = float(n_to)
+    if length > 2:
+        by = (n_to - 1.0) / (length - 1)
+        i = np.arange(1, length - 1)
+        out[1:-1] = np.where(i < length // 2, 1.0 + i * by, n_to - (length - 1 - i) * by)
+    return out
+
+
+def _eqq_diffs(x1: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """Empirical QQ differences of R ``Matching::qqstats(standardize=FALSE)`` (larger sample thinned)."""
+    s1, s0 = np.sort(x1), np.sort(x0)
+    if s0.size < s1.size:
+        s1 = s1[np.floor(_seq_int(s1.size, s0.size)).astype(int) - 1]
+    elif s0.size > s1.size:
+        s0 = s0[np.floor(_seq_int(s0.size, s1.size)).astype(int) - 1]
+    return np.abs(s1 - s0)
+
+
+def _ecdf_stats(x1: np.ndarray, x0: np.ndarray, w1: np.ndarray | None, w0: np.ndarray | None,
+                dummy: bool) -> dict[str, float]:
+    weighted = w1 is not None
+    a = np.ones(x1.size) if w1 is None else w1
+    b = np.ones(x0.size) if w0 is None else w0
+    pos1, pos0 = a > 0, b > 0
+    x1, x0, a, b = x1[pos1], x0[pos0], a[pos1], b[pos0]
+    d = _ecdf_diffs(x1, x0, a, b)
+    stat = float(d.max())
+    if dummy:
+        p = float("nan")
+    elif weighted:
+        n1, n0 = a.sum() ** 2 / (a**2).sum(), b.sum() ** 2 / (b**2).sum()
+        p = ks_pvalue(stat, n1, n0, exact=False)
+    else:
+        p = ks_pvalue(stat, x1.size, x0.size, pooled=np.r_[x1, x0])
+    out = {"ks": stat, "ks_pvalue": p, "ecdf_mean": float(d.mean()), "ecdf_median": float(np.median(d)),
+           "ecdf_max": stat}
+    if weighted:
+        out.update(eqq_mean=np.nan, eqq_median=np.nan, eqq_max=np.nan)
+    else:
+        q = _eqq_diffs(x1, x0)
+        out.update(eqq_mean=float(q.mean()), eqq_median=float(np.median(q)), eqq_max=float(q.max()))
+    return out
+
+
+def _matched_pairs(data: pd.DataFrame, t: np.ndarray, matched: Any) -> tuple[np.ndarray, np.ndarray]:
+    pairs = getattr(matched, "matches", None)
+    if not isinstance(pairs, pd.DataFrame) or not {"unit", "match"} <= set(pairs.columns):
+        raise SpecificationError(
+            "balance_table: 'matched' needs a 'matches' table (unit, match) for ks=True."
+        )
+    u = data.index.get_indexer(pairs["unit"])
+    m = data.index.get_indexer(pairs["match"])
+    if (u < 0).any() or (m < 0).any():
+        raise DataValidationError(
+            "balance_table: the matched pairs refer to rows not in data; pass the data the matching was "
+            "fitted on."
+        )
+    tu = t[u]
+    return np.where(tu, u, m), np.where(tu, m, u)
+
+
+def _ecdf_table(data: pd.DataFrame, t: np.ndarray, x: np.ndarray, covariates: list[str], w: np.ndarray | None,
+                matched: Any) -> pd.DataFrame:
+    pairs = _matched_pairs(data, t, matched) if matched is not None else None
+    rows = []
+    for j in range(len(covariates)):
+        col = x[:, j]
+        dummy = np.unique(col).size < 3
+        r = {f"{k}_before": v for k, v in _ecdf_stats(col[~t], col[t], None, None, dummy).items()}
+        if pairs is not None:
+            after = _ecdf_stats(col[pairs[0]], col[pairs[1]], None, None, dummy)
+            r.update({f"{k}_after": v for k, v in after.items()})
+        elif w is not None:
+            after = _ecdf_stats(col[t], col[~t], w[t], w[~t], dummy)
+            r.update({f"{k}_after": v for k, v in after.items()})
+        rows.append(r)
+    return pd.DataFrame(rows, index=pd.Index(covariates, name="covariate"))
+
+
+def ecdf_balance(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates: Sequence[str],
+    *,
+    weights: Any = None,
+    matched: Any = None,
+) -> pd.DataFrame:
+    """Distributional balance: KS statistics and p-values, eCDF and eQQ differences, before and after.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit.
+    treatment : str
+        Binary treatment column.
+    covariates : sequence of str
+        Numeric covariates.
+    weights : str, array or Series, optional
+        Adjustment weights (e.g. IPW): the "after" statistics use weighted
+        empirical CDFs (as R ``cobalt::bal.tab``), the KS p-value the limiting
+        distribution at the Kish effective sample sizes (an approximation),
+        and the eQQ differences are not defined (NaN).
+    matched : MatchingResults, optional
+        A matching: the "after" statistics are computed on the matched pairs,
+        one row per (treated, control) pair, unweighted, as R
+        ``Matching::MatchBalance``.
+
+    Returns
+    -------
+    DataFrame
+        Per covariate, with suffixes ``_before`` and ``_after``: ``ks`` (the
+        maximum eCDF difference), ``ks_pvalue`` (two-sided, as R ``ks.test``:
+        exact with ties when ``n1 * n0 < 10000``, else asymptotic; NaN for
+        covariates with fewer than three distinct values, as MatchBalance),
+        ``ecdf_mean``, ``ecdf_median``, ``ecdf_max`` (differences of the
+        empirical CDFs at the pooled values, MatchBalance's "eCDF diff") and
+        ``eqq_mean``, ``eqq_median``, ``eqq_max`` (raw empirical-QQ
+        differences, the larger sample thinned to the smaller's size).
+
+    References
+    ----------
+    Sekhon, J. S. (2011). Multivariate and propensity score matching software
+    with automated balance optimization: the Matching package for R. Journal of
+    Statistical Software 42(7).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"t": [1, 1, 1, 0, 0, 0, 0], "x": [1.0, 2.0, 3.0, 0.0, 1.0, 1.0, 2.0]})
+    >>> round(float(ecdf_balance(d, "t", ["x"]).loc["x", "ks_before"]), 4)
+    0.4167
+    """
+    b = balance_table(data, treatment, covariates, weights=weights, matched=matched, ks=True).table
+    keep = [c for c in b.columns if c.split("_")[0] in ("ks", "ecdf", "eqq")]
+    return b[keep]

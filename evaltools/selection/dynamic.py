@@ -496,6 +496,7 @@ class DynamicEvaluation:
         per: list[dict[str, Any]] = []
         infl = np.zeros(len(tab))
         weights = np.zeros(len(tab))
+        pscore = np.full(len(tab), np.nan)
         for b, (lo, hi) in enumerate(self.bands):
             m = bands == b
             if freq is not None:
@@ -512,6 +513,7 @@ class DynamicEvaluation:
             xd, _ = band_design(x, tab["u"].to_numpy()[m], keepcol, hi > lo)
             if self.estimator == "matching":
                 fit = self._match(xd, t, y_all[m], f, b, keepcol)
+                weights[m], pscore[m] = fit.weights, fit.pscore
             else:
                 p_band = p_cache.get(b)
                 if p_band is None:
@@ -519,6 +521,7 @@ class DynamicEvaluation:
                 fit = band_effect(xd, t, y_all[m], estimator=self.estimator, freq=f, pscore=p_band)
                 infl[m] = fit.influence
                 weights[m] = fit.weights
+                pscore[m] = fit.pscore
             per.append(
                 dict(
                     band=b,
@@ -535,7 +538,7 @@ class DynamicEvaluation:
                     dropped_columns=dropped_cols,
                 )
             )
-        return {"per": per, "infl": infl, "weights": weights}
+        return {"per": per, "infl": infl, "weights": weights, "pscore": pscore}
 
     def _censored_outcome(self, freq: np.ndarray | None) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """IPCW outcome: controls censored at their later start, weighted by 1 / P(not started by t).
@@ -608,7 +611,12 @@ class DynamicEvaluation:
         r = Matching(d, outcome="y", treatment="t", covariates=["lp"], distance="inverse_variance").fit()
         est = float(r.params.iloc[0])
         mt = float(d.loc[d.t == 1, "y"].mean())
+        # matched-sample weights per band row (treated 1, controls their use counts), summed over copies
+        w_rows = np.bincount(idx, weights=r.unit_weights.to_numpy(float), minlength=len(t))
+        w_rows = w_rows / np.maximum(rep, 1)
         return SimpleNamespace(
+            weights=w_rows,
+            pscore=p,
             estimate=est,
             mean_treated=mt,
             mean_control=mt - est,
@@ -718,4 +726,5 @@ class DynamicEvaluation:
                 )
         params = pd.Series(np.r_[est_b, pooled], index=[*labels, "pooled"])
         cov = pd.DataFrame(np.atleast_2d(cov), index=params.index, columns=params.index)
-        return DynamicResults(self, per, params, cov, main["weights"], se_note, skipped, reps, alpha)
+        return DynamicResults(self, per, params, cov, main["weights"], se_note, skipped, reps, alpha,
+                              pscore=main["pscore"])

@@ -590,7 +590,9 @@ class MatchingResults(EstimationResults):
         covariates : sequence of str, optional
             Defaults to the model's covariates.
         **kwargs
-            Passed to :func:`balance_table` (``sd_denominator``, ``threshold``).
+            Passed to :func:`balance_table` (``sd_denominator``, ``threshold``, ``ks``; with
+            ``ks=True`` the distributional statistics after matching are computed on the matched
+            pairs, as R ``Matching::MatchBalance``).
 
         Returns
         -------
@@ -603,4 +605,4 @@ class MatchingResults(EstimationResults):
                 f"MatchingResults.balance: covariates must be among the model's covariates {m.covariates}."
             )
         frame = m._data_cov[cov].assign(**{"__t": m._t.astype(int)})
-        return balance_table(frame, "__t", cov, weights=self.unit_weights.to_numpy(), **kwargs)
+        return balance_table(frame, "__t", cov, matched=self, **kwargs)

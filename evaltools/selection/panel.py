@@ -25,11 +25,10 @@ Recipes
 Staggered adoption: with treatment starting at different times and effects
 that vary over time or across cohorts, the two-way fixed-effects DiD and the
 event-study regression above are biased (Goodman-Bacon 2021; Sun and Abraham
-2021).  Heterogeneity-robust estimators (Callaway and Sant'Anna 2021, Sun and
-Abraham 2021, de Chaisemartin and D'Haultfoeuille 2020) are **not** included
-in evaltools; use the Python packages ``csdid`` or ``differences`` (Callaway-
-Sant'Anna), ``pyfixest`` (``did2s``, Sun-Abraham style event studies) or R's
-``did`` package.
+2021).  Use :class:`evaltools.selection.StaggeredDiD` (Callaway and Sant'Anna
+2021, checked against R ``did``) for group-time effects and a
+heterogeneity-robust event study; :func:`evaltools.selection.indicator_panel`
+builds its municipality x period input from an indicator table.
 """
 
 from __future__ import annotations

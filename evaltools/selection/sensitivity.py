@@ -28,7 +28,15 @@ from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.reporting.results import ReadOnlyMixin
 from evaltools.reporting.summary import Summary
 
-__all__ = ["OsterResults", "RosenbaumBounds", "oster_bounds", "oster_delta", "rosenbaum_bounds"]
+__all__ = [
+    "OsterResults",
+    "RosenbaumBounds",
+    "critical_gamma",
+    "oster_bounds",
+    "oster_delta",
+    "pvalue_bounds",
+    "rosenbaum_bounds",
+]
 
 _HL_MAX_PAIRS = 5000
 
@@ -141,6 +149,77 @@ def _hl_estimate(walsh_sorted: np.ndarray, e: float) -> float:
     return float((hi + lo) / 2)
 
 
+def pvalue_bounds(d: np.ndarray, gammas: np.ndarray, test: str) -> tuple[float, np.ndarray, np.ndarray]:
+    """Test statistic and lower / upper one-sided p-value bounds for non-zero pair differences ``d``.
+
+    The statistics of :func:`rosenbaum_bounds` (positive differences support the alternative).
+
+    Parameters
+    ----------
+    d : ndarray
+        Pair differences, zeros removed.
+    gammas : ndarray
+        Values of Gamma >= 1.
+    test : {"wilcoxon", "sign"}
+        Test.
+
+    Returns
+    -------
+    statistic : float
+    pvalue_lower, pvalue_upper : ndarray
+    """
+    g = np.asarray(gammas, dtype=float)
+    p_plus = g / (1 + g)
+    p_minus = 1 / (1 + g)
+    if test == "wilcoxon":
+        q = stats.rankdata(np.abs(d), method="average")
+        t_obs = float(q[d > 0].sum())
+        sq, sq2 = q.sum(), (q**2).sum()
+        up = stats.norm.sf((t_obs - p_plus * sq) / np.sqrt(p_plus * (1 - p_plus) * sq2))
+        lo = stats.norm.sf((t_obs - p_minus * sq) / np.sqrt(p_minus * (1 - p_minus) * sq2))
+    else:
+        t_obs = float((d > 0).sum())
+        up = stats.binom.sf(t_obs - 1, d.size, p_plus)
+        lo = stats.binom.sf(t_obs - 1, d.size, p_minus)
+    return t_obs, np.asarray(lo, dtype=float), np.asarray(up, dtype=float)
+
+
+def critical_gamma(d: np.ndarray, alpha: float = 0.05, test: str = "wilcoxon") -> float:
+    """Smallest Gamma at which the upper p-value bound reaches ``alpha`` (1 if already at Gamma = 1).
+
+    Parameters
+    ----------
+    d : ndarray
+        Non-zero pair differences (positive = in the direction of the alternative).
+    alpha : float, default=0.05
+        Significance level.
+    test : {"wilcoxon", "sign"}, default="wilcoxon"
+        Test.
+
+    Returns
+    -------
+    float
+        The root of ``pvalue_upper(Gamma) = alpha`` (found by Brent's method on
+        ``log Gamma``); ``inf`` if the bound stays below ``alpha`` up to
+        Gamma = 10^6.
+    """
+    from scipy.optimize import brentq
+
+    d = np.asarray(d, dtype=float)
+    if d.size == 0:
+        return float("nan")
+
+    def f(lg: float) -> float:
+        return float(pvalue_bounds(d, np.array([np.exp(lg)]), test)[2][0]) - alpha
+
+    if f(0.0) >= 0:
+        return 1.0
+    top = np.log(1e6)
+    if f(top) < 0:
+        return float("inf")
+    return float(np.exp(brentq(f, 0.0, top, xtol=1e-12)))
+
+
 def rosenbaum_bounds(
     treated: Any,
     control: Any = None,
@@ -214,12 +293,8 @@ def rosenbaum_bounds(
         )
     p_plus = g / (1 + g)
     p_minus = 1 / (1 + g)
+    t_obs, lo, up = pvalue_bounds(d, g, test)
     if test == "wilcoxon":
-        q = stats.rankdata(np.abs(d), method="average")
-        t_obs = float(q[d > 0].sum())
-        sq, sq2 = q.sum(), (q**2).sum()
-        up = stats.norm.sf((t_obs - p_plus * sq) / np.sqrt(p_plus * (1 - p_plus) * sq2))
-        lo = stats.norm.sf((t_obs - p_minus * sq) / np.sqrt(p_minus * (1 - p_minus) * sq2))
         table = pd.DataFrame({"pvalue_lower": lo, "pvalue_upper": up}, index=pd.Index(g, name="gamma"))
         hl_lo = np.full(g.size, np.nan)
         hl_hi = np.full(g.size, np.nan)
@@ -235,9 +310,6 @@ def rosenbaum_bounds(
             hl_lo, hl_hi = -hl_hi, -hl_lo
         table["hl_lower"], table["hl_upper"] = hl_lo, hl_hi
     else:
-        t_obs = float((d > 0).sum())
-        up = stats.binom.sf(t_obs - 1, s, p_plus)
-        lo = stats.binom.sf(t_obs - 1, s, p_minus)
         table = pd.DataFrame({"pvalue_lower": lo, "pvalue_upper": up}, index=pd.Index(g, name="gamma"))
     return RosenbaumBounds(table, test=test, statistic=t_obs, n_pairs=s, n_zero=n_zero, n_missing=n_missing,
                            alternative=alternative)

@@ -176,34 +176,63 @@ def small_units():
     return d
 
 
-def test_benchmark_summary_masks_small_unit_and_complements(small_units):
+def test_benchmark_summary_masks_small_unit_fitted_on_the_others(small_units):
     from evaltools.reporting.disclosure import MASK_MARKER
 
     res = benchmark(small_units, outcome="share", frame_conditions=["u"], project=["M00", "M05"])
     t = res.table
     assert res.n_small_units == 1
-    # 2 coefficients -> at least 3 masked units: M00 plus the two smallest others (M01, M02)
-    assert t.loc[t["masked"], "municipality"].tolist() == ["M00", "M01", "M02"]
+    assert t.loc[t["masked"], "municipality"].tolist() == ["M00"]
     assert t["n_persons"].tolist() == small_units["persons"].tolist()
     assert t["actual"].notna().all()  # the analysis table stays exact
+    # the regression uses the 11 publishable units only; M00 is predicted out of sample
+    keep = small_units["persons"] > 3
+    x = sm.add_constant(small_units.loc[keep, ["u"]].to_numpy())
+    fit = sm.OLS(small_units.loc[keep, "share"].to_numpy(), x).fit()
+    np.testing.assert_allclose(res.params.to_numpy(), fit.params, rtol=1e-10)
+    pred = fit.get_prediction(sm.add_constant(small_units[["u"]].to_numpy())).summary_frame()
+    np.testing.assert_allclose(t["expected"], pred["mean"], rtol=1e-10)
+    np.testing.assert_allclose(t["upper"], pred["obs_ci_upper"], rtol=1e-10)
+    assert res.nobs == 11 and res.national_average == pytest.approx(small_units.loc[keep, "share"].mean())
+    assert pd.isna(t.loc[0, "rank"]) and sorted(t["rank"].dropna()) == list(range(1, 12))
     ut = res.unit_table()
-    assert (
-        ut.table.loc[t["masked"].to_numpy(), ["actual", "difference", "rank", "raw_difference"]]
-        .isna()
-        .all(axis=None)
-    )
-    assert ut.table.loc[~t["masked"].to_numpy(), "actual"].notna().all()
+    assert ut.table.loc[0, ["actual", "difference", "rank", "raw_difference"]].isna().all()
+    assert ut.table.loc[1:, "actual"].notna().all()
     assert ut.table["expected"].notna().all()  # a function of the public frame conditions only
-    assert (ut.n_primary, ut.n_secondary) == (1, 2)
+    assert (ut.n_primary, ut.n_secondary) == (1, 0)
     s = res.summary()
     unit = s.tables[1]
-    assert (unit.loc["M00", "actual"], unit.loc["M02", "difference"]) == (MASK_MARKER, MASK_MARKER)
+    assert unit.loc["M00", "actual"] == MASK_MARKER
     assert dict(s.header)["Project average"] == MASK_MARKER
-    text = str(res)
-    assert "masked (1), plus 2 complementary units" in text
-    # the masked outcomes cannot be solved from the published residuals: they sum to zero only jointly
-    pub = ut.table.loc[~t["masked"].to_numpy(), "difference"].astype(float)
-    assert abs(pub.sum()) > 1e-6
+    assert "use the 11 other units only" in str(res)
+
+
+def _published(res):
+    s = res.summary()
+    ut = res.unit_table()
+    return (
+        res.params.to_numpy(),
+        res.bse.to_numpy(),
+        ut.table.drop(columns=["n_persons"]).astype(str).to_numpy(),
+        [v for k, v in s.header if k != "Project average"],
+    )
+
+
+def test_benchmark_published_numbers_do_not_depend_on_masked_outcomes(small_units):
+    """The attack of solving X'y = X'X beta and the residual sum of squares has nothing to work on."""
+    res = benchmark(small_units, outcome="share", frame_conditions=["u"])
+    for fake in (0.0, 0.9, -5.0):
+        other = benchmark(
+            small_units.assign(share=small_units["share"].where(small_units["persons"] > 3, fake)),
+            outcome="share",
+            frame_conditions=["u"],
+        )
+        for a, b in zip(_published(res), _published(other)):
+            np.testing.assert_array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    # refitting without a further unit (masked in a linked table) masks it too
+    r2 = res.refit_without(["M05"], note="Masked in a linked table.")
+    assert r2.table["masked"].sum() == 2 and r2.nobs == 10
+    assert "Masked in a linked table." in str(r2)
 
 
 def test_benchmark_suppression_opt_out_warns(small_units):
@@ -243,7 +272,7 @@ def test_benchmark_plot_leaves_out_masked_units(small_units):
 
     res = benchmark(small_units, outcome="share", frame_conditions=["u"])
     ax = res.plot()
-    assert len(ax.get_yticklabels()) == 9 and "3 units" in ax.get_xlabel()
+    assert len(ax.get_yticklabels()) == 11 and "1 units" in ax.get_xlabel()
     with pytest.warns(DisclosureWarning):
         ax = res.plot(suppress=False)
     assert len(ax.get_yticklabels()) == 12

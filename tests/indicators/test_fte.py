@@ -280,3 +280,31 @@ def test_tool_mix_uses_the_spell_gap_rule():
     assert _row(t, benefit="kontanthjaelp", duration="0-3", activation="virksomhedspraktik")["fte"] == 2 / 52
     t = tool_mix_by_duration(panel, duration_bands=(0, 4, np.inf), gap_rule=3)
     assert _row(t, benefit="kontanthjaelp", duration="4+", activation="virksomhedspraktik")["fte"] == 2 / 52
+
+
+def test_target_table_complementary_suppression_on_sample():
+    """A masked "<30" row must not be the published "all" minus the published "30 and over"."""
+    from pathlib import Path
+
+    from evaltools.data import read_panel
+    from evaltools.reporting import Release, audit
+
+    panel = read_panel(Path(__file__).parents[2] / "data_samples" / "sample_panel")
+    lo, hi = panel.week_range
+    targets = [
+        FTETarget(f"{m} {label}", 5.0, {"benefit": "adagpenge"}, {"municipality": m, "origin": "western"}, a)
+        for m in ("Herlev", "Nyborg", "Odense")
+        for label, a in (("all", (16, 66)), ("<30", (16, 29)), ("30+", (30, 66)))
+    ]
+    t = target_table(panel, targets, baseline=(lo + 156, lo + 207), actual=(lo + 208, hi))
+    s = t.suppressed()
+    out = s.table.assign(muni=lambda d: d["target_name"].str.split(" ").str[0])
+    small = t.data["persons"].between(1, 3).to_numpy()
+    assert s.mask["baseline_fte"].to_numpy()[small].all() and s.n_primary == int(small.sum())
+    for _, g in out.groupby("muni"):
+        # "all" = "<30" + "30+" (person-weeks): one masked row among three would be recovered
+        assert g["baseline_fte"].isna().sum() != 1
+    assert s.n_secondary >= 1 and "Disclosure rule" in s.footnotes[-1]
+    assert audit(Release().add(t, name="targets").protect()).ok
+    with pytest.raises(SpecificationError, match="unique"):
+        target_table(panel, targets[:1] * 2, baseline=(lo, lo + 9), actual=(lo + 10, lo + 19))

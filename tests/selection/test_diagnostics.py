@@ -15,6 +15,8 @@ from evaltools.exceptions import DataValidationError, SpecificationError  # noqa
 from evaltools.selection.diagnostics import (  # noqa: E402
     BalanceTable,
     balance_table,
+    ecdf_balance,
+    ks_pvalue,
     plot_overlap,
     weighted_mean_var,
 )
@@ -106,3 +108,78 @@ def test_constant_covariate_is_balanced_exactly():
         assert (tab.loc["c", smd] == 0).all() and tab.loc["c", vr].isna().all()
         assert (tab.loc["c", [c for c in tab.columns if c.startswith("mean")]] == 7.3).all()
         assert (tab.loc["x", smd].abs() > 0).all()
+
+
+# -- distributional balance (KS, eCDF, eQQ) against R Matching::MatchBalance --------------------------------
+DIST = ["ks", "ecdf_mean", "ecdf_median", "ecdf_max", "eqq_mean", "eqq_median", "eqq_max"]
+
+
+def _nan_close(got, ref, rtol=1e-10):
+    # jsonlite writes NA as "NA"
+    ref = np.array([np.nan if v in (None, "NA") else v for v in ref], dtype=float)
+    np.testing.assert_allclose(np.asarray(got, dtype=float), ref, rtol=rtol, atol=1e-14, equal_nan=True)
+
+
+def test_ks_and_ecdf_against_r_matchbalance(nsw):
+    r = Matching(nsw, outcome="y", treatment="treat", covariates=X, n_neighbors=4).fit()
+    assert len(r.matches) == REF["n_pairs"]
+    tab = r.balance(ks=True, sd_denominator="treated").table
+    for when in ("before", "after"):
+        for k in DIST[1:]:
+            _nan_close(tab[f"{k}_{when}"], REF[f"{k}_{when}"])
+        # MatchBalance reports KS only for covariates with three or more distinct values
+        cont = np.array([v not in (None, "NA") for v in REF[f"ks_{when}"]])
+        _nan_close(tab[f"ks_{when}"].to_numpy()[cont], np.array(REF[f"ks_{when}"], dtype=object)[cont])
+        _nan_close(tab[f"ks_pvalue_{when}"], REF[f"ks_pvalue_{when}"])
+        np.testing.assert_allclose(tab[f"ks_{when}"], tab[f"ecdf_max_{when}"], rtol=0)
+    # the SMD columns are unchanged by ks=True
+    np.testing.assert_allclose(tab["smd_after"] * 100, REF["sdiff_after"], rtol=1e-10, atol=1e-12)
+
+
+def test_weighted_ecdf_against_r(nsw):
+    w = np.asarray(REF["ipw_weights"], dtype=float)
+    tab = ecdf_balance(nsw, "treat", X, weights=w)
+    for k in ("mean", "median", "max"):
+        np.testing.assert_allclose(tab[f"ecdf_{k}_after"], REF[f"weighted_ecdf_{k}"], rtol=1e-10)
+    assert tab["eqq_mean_after"].isna().all()
+    # equal weights reproduce the unweighted statistics; the ESS p-value then equals the asymptotic one
+    eq = ecdf_balance(nsw, "treat", X, weights=np.ones(len(nsw)))
+    np.testing.assert_allclose(eq["ks_after"], eq["ks_before"], rtol=1e-14)
+    np.testing.assert_allclose(eq["ks_pvalue_after"], eq["ks_pvalue_before"], rtol=1e-12, equal_nan=True)
+
+
+def test_exact_ks_pvalue_with_ties_against_r(nsw):
+    ex = REF["exact_subsample"]
+    sub = pd.concat([nsw[nsw.treat == 1].iloc[-60:], nsw[nsw.treat == 0].iloc[-100:]])
+    tab = ecdf_balance(sub, "treat", ex["covariates"])
+    np.testing.assert_allclose(tab["ks_before"], ex["statistic"], rtol=1e-12)
+    np.testing.assert_allclose(tab["ks_pvalue_before"], ex["p_value"], rtol=1e-10)
+    from scipy import stats
+
+    # no ties: scipy's exact two-sided KS agrees
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=40), rng.normal(0.5, 1, size=50)
+    d = ks_pvalue(stats.ks_2samp(a, b).statistic, 40, 50, pooled=np.r_[a, b])
+    assert d == pytest.approx(stats.ks_2samp(a, b, method="exact").pvalue, rel=1e-8)
+
+
+def test_weighted_ks_pvalue_size_monte_carlo():
+    """Under balance, the ESS-based weighted KS p-value rejects at about the nominal rate."""
+    rng = np.random.default_rng(7)
+    reps, rej = 400, 0
+    for _ in range(reps):
+        x = rng.normal(size=600)
+        t = rng.random(600) < 0.4
+        w = rng.uniform(0.5, 2.0, size=600)
+        p = ecdf_balance(pd.DataFrame({"t": t.astype(int), "x": x}), "t", ["x"], weights=w)["ks_pvalue_after"]
+        rej += float(p.iloc[0]) < 0.05
+    se = np.sqrt(0.05 * 0.95 / reps)
+    assert abs(rej / reps - 0.05) < 3 * se + 0.01  # asymptotic test, slightly conservative in finite samples
+
+
+def test_ecdf_balance_bad_input(nsw):
+    with pytest.raises(SpecificationError, match="matches"):
+        fake = type("M", (), {"unit_weights": pd.Series(1.0, index=nsw.index)})()
+        balance_table(nsw, "treat", X, matched=fake, ks=True)
+    with pytest.raises(SpecificationError, match="pooled"):
+        ks_pvalue(0.2, 10, 10, exact=True)
