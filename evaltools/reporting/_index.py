@@ -41,6 +41,17 @@ def _facts(items: Mapping[str, object]) -> str:
     return f"<dl class='facts'>{rows}</dl>"
 
 
+def _value(name: str, v: object) -> str:
+    """A parameter value as the index shows it (``None`` of a municipality or period is "all")."""
+    if v is None:
+        return "all" if name in ("municipality", "period") else "default"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(
+            f"{x[0]}-{x[1]}" if isinstance(x, (list, tuple)) and len(x) == 2 else str(x) for x in v
+        )
+    return str(v)
+
+
 def _fmt_seconds(s: float) -> str:
     return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
 
@@ -98,10 +109,7 @@ def write_index(
         )
         checked = meta.get("parameters")
         ran_with = checked.get("values") if isinstance(checked, dict) else None
-        shown = ", ".join(
-            f"{k}={'all' if v is None else (', '.join(v) if isinstance(v, list) else v)}"
-            for k, v in (ran_with or {}).items()
-        )
+        shown = "; ".join(f"{k} = {_value(k, v)}" for k, v in (ran_with or {}).items())
         rows.append(
             "<tr>"
             f"<td>{link}<br><span class='note'>{html.escape(r.name)}.ipynb</span></td>"

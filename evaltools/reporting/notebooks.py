@@ -251,7 +251,7 @@ def _collect_metadata(nb: Any) -> dict[str, Any]:
     return meta
 
 
-def _failure(nb: Any, injected: int | None) -> tuple[int, str, str, str]:
+def _failure(nb: Any) -> tuple[int, str, str, str]:
     """(cell index, heading, error name, error value) of the first cell with an error output."""
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -288,7 +288,7 @@ def render_html(
     """
     import copy
 
-    nbformat, _, HTMLExporter = _import_nb()
+    _, _, HTMLExporter = _import_nb()
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(
@@ -408,7 +408,7 @@ def execute_notebook(
         meta["injected_parameters"] = json.loads(json.dumps(dict(parameters), default=repr))
     banner = ""
     if failed is not None:
-        i, heading, ename, evalue = _failure(nb, injected)
+        i, heading, ename, evalue = _failure(nb)
         if i < 0 and isinstance(failed, CellTimeoutError):
             ename, evalue = "CellTimeoutError", f"a cell ran longer than timeout={timeout} s"
         n_cells = len(nb.cells) - (injected is not None)

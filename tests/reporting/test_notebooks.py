@@ -112,9 +112,12 @@ def test_failures_are_reported_not_raised(tmp_path):
 
 
 def test_index_without_runs_metadata(tmp_path):
-    runs = [NotebookRun("x", None, 2.0, False, "no kernel")]
+    runs = [NotebookRun("x", None, 2.0, False, "no kernel"),
+            NotebookRun("y", None, 1.0, True, "", "Y", {"parameters": {"values": {
+                "period": [2010, 2011], "municipality": None, "bands": [[0, 26], [27, 260]], "seed": 7}}})]
     page = write_index(runs, tmp_path).read_text()
-    assert "no kernel" in page and "0 of 1 notebooks ran" in page
+    assert "no kernel" in page and "1 of 2 notebooks ran" in page
+    assert "period = 2010, 2011" in page and "municipality = all" in page and "bands = 0-26, 27-260" in page
 
 
 def test_bad_parameter_name(tmp_path):
