@@ -92,8 +92,12 @@ def provenance(panel: RegisterPanel, source: Path) -> dict[str, object]:
     """Facts about the data for the index page (source, generator, seed, window, sizes, checksums)."""
     lo, hi = panel.week_range
     meta = dict(panel.meta)
+    try:
+        shown = source.resolve().relative_to(ROOT)
+    except ValueError:  # a panel outside the repository: its own path
+        shown = source
     facts: dict[str, object] = {
-        "source": str(source),
+        "source": str(shown),
         "data": ("synthetic (evaltools.synth): no real person" if meta.get("synthetic")
                  else "register extract"),
         "generator": (

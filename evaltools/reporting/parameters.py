@@ -268,8 +268,7 @@ def check_parameters(
     named_munis = {"municipality": municipality, **dict(municipalities or {})}
     chosen: list[str] | None = None
     for name, value in named_munis.items():
-        if name != "municipality" or value is not None:
-            values[name] = value
+        values[name] = value
         if value is None:
             continue
         checked.append(name)
@@ -283,8 +282,8 @@ def check_parameters(
             chosen = got
 
     window = None
+    values["period"] = period
     if period is not None:
-        values["period"] = period
         checked.append("period")
         ok = (isinstance(period, (tuple, list)) and len(period) == 2
               and all(_as_year(p) is not None for p in period))

@@ -140,10 +140,14 @@ class BalanceTable:
         return ax
 
     def __repr__(self) -> str:
-        return f"BalanceTable(threshold={self.threshold})\n{self._table.round(4).to_string()}"
+        from evaltools.reporting.tables import text_table
+
+        return f"BalanceTable(threshold={self.threshold})\n{text_table(self._table)}"
 
     def _repr_html_(self) -> str:
-        return self._table.round(4).to_html()
+        from evaltools.reporting.tables import html_table
+
+        return html_table(self._table, title=f"Covariate balance (|SMD| threshold {self.threshold:g})")
 
 
 def _resolve_weights(data: pd.DataFrame, weights: Any, matched: Any) -> np.ndarray | None:
