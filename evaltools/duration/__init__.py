@@ -1,6 +1,7 @@
 """Duration models for benefit spells.
 
-Kaplan-Meier, Nelson-Aalen and Aalen-Johansen curves; Cox proportional hazards
+Kaplan-Meier, Nelson-Aalen and Aalen-Johansen curves (competing risks and
+multi-state state occupation); Cox proportional hazards
 on ``(start, stop]`` counting-process rows; Fine-Gray subdistribution hazards for
 competing exits; discrete-time hazards on
 person-period rows (with automatic collapsing and competing exits); the
@@ -17,6 +18,7 @@ from evaltools.duration.discrete import DiscreteHazard, MultinomialHazard
 from evaltools.duration.finegray import FineGray, FineGrayResults
 from evaltools.duration.frailty import GammaFrailtyHazard, GammaFrailtyResults
 from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, build_toe_rows, toe_roles
+from evaltools.duration.multistate import MultiStateAalenJohansen, MultiStateResults
 from evaltools.duration.nonparametric import (
     AalenJohansen,
     AalenJohansenResults,
@@ -33,6 +35,8 @@ __all__ = [
     "NelsonAalenResults",
     "AalenJohansen",
     "AalenJohansenResults",
+    "MultiStateAalenJohansen",
+    "MultiStateResults",
     "CoxPH",
     "CoxResults",
     "TestResult",
