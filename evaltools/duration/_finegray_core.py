@@ -60,6 +60,9 @@ class WeightCurve:
         Probability of each interval (``cp[0] = 1``), same length as ``ct``.
     cens_time, cens_d, cens_y : ndarray
         Distinct censoring times, censorings and censoring risk set at each.
+    entry_zero : float
+        Latest entry time at which everybody under observation had just
+        entered (the entry distribution estimate is zero before it); NaN if none.
     """
 
     ct: np.ndarray
@@ -67,6 +70,7 @@ class WeightCurve:
     cens_time: np.ndarray
     cens_d: np.ndarray
     cens_y: np.ndarray
+    entry_zero: float = np.nan
 
     def prob_before(self, t: np.ndarray) -> np.ndarray:
         """``G(t-) H(t-)``: probability of the interval containing ``t``."""
@@ -120,15 +124,19 @@ def weight_curve(
         e, de = np.unique(start[first], return_counts=True)
         ne = _count_le(s_sorted, e, "right") - _count_le(t_sorted, e, "right")
         # H(t) = prod_{e' > t} (1 - d_e'/n_e'): suffix products indexed by the number of entries <= t
-        suffix = np.concatenate([np.cumprod((1.0 - de / ne)[::-1])[::-1], [1.0]])
+        f = 1.0 - de / ne
+        entry_zero = float(e[f == 0].max()) if (f[1:] == 0).any() else np.nan
+        suffix = np.concatenate([np.cumprod(f[::-1])[::-1], [1.0]])
         b = np.union1d(u, e)
         g_pad = np.concatenate([[1.0], g])
         prob = suffix[np.searchsorted(e, b, side="right")] * g_pad[np.searchsorted(u, b, side="right")]
     else:
-        b, prob = u, g
+        b, prob, entry_zero = u, g, np.nan
     ct = np.concatenate([b, [stop.max()]])
     cp = np.concatenate([[1.0], prob])
-    return WeightCurve(ct=ct, cp=cp, cens_time=u, cens_d=d.astype(float), cens_y=y.astype(float))
+    return WeightCurve(
+        ct=ct, cp=cp, cens_time=u, cens_d=d.astype(float), cens_y=y.astype(float), entry_zero=entry_zero
+    )
 
 
 def expand(
@@ -171,11 +179,13 @@ def expand(
     rows_add = np.repeat(comp, n_add)
     first_add = np.repeat(np.cumsum(n_add) - n_add, n_add)
     kk = kept[np.repeat(pos, n_add) + (np.arange(len(rows_add)) - first_add)]
-    base = np.repeat(cp[j], n_add)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = np.repeat(cp[j], n_add)
     row = np.concatenate([np.arange(n), rows_add])
     new_start = np.concatenate([start, ct[kk - 1]])
     new_stop = np.concatenate([new_stop, ct[kk]])
-    factor = np.concatenate([np.ones(n), cp[kk] / base])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.concatenate([np.ones(n), cp[kk] / base])
     return row, new_start, new_stop, factor
 
 

@@ -452,11 +452,19 @@ class FineGray:
         row = np.concatenate([p[0] for p in parts])
         factor = np.concatenate([p[3] for p in parts])
         if not np.isfinite(factor).all():
+            bad_rows = np.unique(row[~np.isfinite(factor)])
+            at = max(c.entry_zero for c in curves if np.isfinite(c.entry_zero))
+            ids = (
+                self.data[self.id].iloc[self._rows[bad_rows[:3]]].tolist()
+                if self.id
+                else bad_rows[:3].tolist()
+            )
             raise DataValidationError(
-                f"{_WHERE}: the estimated entry distribution is zero before some competing exits "
-                "(at an entry "
-                "time every person under observation had just entered), so the censoring weights are "
-                "undefined. Check the start times or drop the earliest, isolated entries."
+                f"{_WHERE}: at entry time {at:g} everybody under observation had just entered (all earlier "
+                "entrants had left), so the estimated entry distribution is zero before it and "
+                f"{len(bad_rows):,} competing exits before that time would get infinite censoring weights "
+                f"(e.g. {self.id or 'row'}={ids}). Start the analysis at time {at:g}: drop the persons who "
+                "leave before it and the earlier rows of the others."
             )
         keep = factor > 0
         self._curves = curves

@@ -254,3 +254,22 @@ def test_no_modelled_exit_in_a_stratum_still_fits(spells):
         warnings.simplefilter("error")
         res = FineGray(d, covariates=["x"], stop="time", strata="g", **KW).fit()
     assert np.isfinite(res.params).all()
+
+
+def test_entry_distribution_zero_is_explained():
+    """A person entering and leaving before anybody else enters: the entry distribution estimate is 0."""
+    d = pd.DataFrame(
+        {
+            "pid": [0, 1, 2, 3, 4, 5],
+            "start": [0.1, 0.5, 0.5, 0.6, 0.7, 0.5],
+            "stop": [0.2, 1.0, 2.0, 1.5, 3.0, 2.5],
+            "exit": ["education", "job", "none", "job", "education", "job"],
+            "x": [0.1, 0.4, -0.2, 0.3, -1.0, 0.8],
+        }
+    )
+    with pytest.raises(
+        DataValidationError, match=r"at entry time 0.5 everybody under observation.*pid=\[0\]"
+    ):
+        FineGray(d, covariates=["x"], start="start", stop="stop", id="pid", **KW)
+    res = FineGray(d[d["pid"] != 0], covariates=["x"], start="start", stop="stop", id="pid", **KW).fit()
+    assert np.isfinite(res.params).all()
