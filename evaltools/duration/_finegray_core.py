@@ -243,8 +243,7 @@ def censoring_term(
         side = "right" if convention == "survival" else "left"
         lo = np.searchsorted(sl, u, side=side)
         A, B = suf_a[lo], suf_b[lo]
-        cj = comp_person[person_stratum[comp_person] == g]
-        csel = np.isin(comp_person, cj)
+        csel = person_stratum[comp_person] == g
         tj = person_exit[comp_person[csel]]
         wj = comp_r[csel] / curve.prob_before(tj)
         oj = np.argsort(tj, kind="stable")

@@ -300,7 +300,11 @@ class FineGrayResults(EstimationResults):
                 )
         ax.set_xlabel(f"Time ({self.model.stop})")
         ax.set_ylabel(f"Cumulative incidence of {self.cause!r}")
-        ax.set_title(f"Fine-Gray predicted cumulative incidence ({100 * (1 - alpha):g}% pointwise CI)")
+        ax.set_title(
+            f"Fine-Gray cumulative incidence, {100 * (1 - alpha):g}% pointwise CI"
+            if ci
+            else "Fine-Gray cumulative incidence"
+        )
         ax.legend()
         return ax
 

@@ -52,7 +52,7 @@ from evaltools._validation import check_columns, check_kwargs, check_option, rai
 from evaltools.duration import _cox_core as cox_core
 from evaltools.duration import _finegray_core as core
 from evaltools.duration._finegray_results import FineGrayResults, build_results
-from evaltools.duration.cox import CoxPH, _as_list
+from evaltools.duration.cox import CoxPH, _as_list, design_matrix
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 
 __all__ = ["FineGray", "FineGrayResults"]
@@ -476,8 +476,6 @@ class FineGray:
 
     # ------------------------------------------------------------------
     def _design(self, data: Any) -> np.ndarray:
-        from evaltools.duration.cox import design_matrix
-
         return design_matrix(self, data, "FineGrayResults.predict_cumulative_incidence")
 
     def fit(

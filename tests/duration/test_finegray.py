@@ -121,6 +121,31 @@ def test_mgus2_crr(mgus2, case, convention):
     _check_cif(res, ref, MGUS_NEW, RTOL_CRR)
 
 
+@pytest.mark.parametrize("cov_type", ["fine-gray", "cluster", "nonrobust"])
+def test_two_identical_strata_halve_the_variance(mgus2, cov_type):
+    """Strata carry their own baseline and censoring distribution: two copies as two strata = one copy
+    with every score and information contribution doubled (same estimates, variance / 2)."""
+    one = FineGray(
+        mgus2, covariates=["age", "male"], cause=1, event="cause", stop="etime", convention="cmprsk"
+    )
+    two_data = pd.concat(
+        [mgus2.assign(copy=0), mgus2.assign(copy=1, id=mgus2["id"] + 10_000)], ignore_index=True
+    )
+    two = FineGray(
+        two_data,
+        covariates=["age", "male"],
+        cause=1,
+        event="cause",
+        stop="etime",
+        strata="copy",
+        convention="cmprsk",
+    )
+    a = one.fit(ties="breslow", cov_type=cov_type, tol=1e-12)
+    b = two.fit(ties="breslow", cov_type=cov_type, tol=1e-12)
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-10)
+    np.testing.assert_allclose(b.bse, a.bse / np.sqrt(2), rtol=1e-10)
+
+
 def test_mgus2_finegray_equals_crr_with_exits_first(mgus2):
     """Two R routes to one estimator: finegray + coxph(Breslow) and crr on exits moved just earlier."""
     ref = _expected("finegray_mgus2")
