@@ -119,7 +119,7 @@ def _read_csv(
         return pcsv.read_csv(
             str(path),
             read_options=pcsv.ReadOptions(use_threads=threads),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
             convert_options=pcsv.ConvertOptions(
                 column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),
@@ -161,7 +161,7 @@ def _read_csv(
                 "Save the file as UTF-8."
             )
         if pa.types.is_string(t) or pa.types.is_large_string(t):
-            brk = pac.match_substring_regex(col, r"[\r\n]")
+            brk = pac.or_(pac.match_substring(col, "\n"), pac.match_substring(col, "\r"))
             if pac.any(brk).as_py():
                 row = int(np.flatnonzero(brk.to_numpy(zero_copy_only=False).astype(bool))[0])
                 raise FileFormatError(
