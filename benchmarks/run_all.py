@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "dynamic": ("bench_dynamic.py", ["--persons", "20000", "--extra-covariates", "37"],
                 ["--persons", "5000"]),
     "mph": ("bench_mph.py", ["--persons", "5000"], ["--persons", "1000", "--max-points", "3"]),
+    "survival_aipw": ("bench_survival_aipw.py", ["--persons", "200000", "--no-r"], ["--persons", "3000"]),
 }
 
 

@@ -15,6 +15,7 @@ from evaltools.selection.sensitivity import (
     rosenbaum_bounds,
 )
 from evaltools.selection.survival import IPWSurvival, IPWSurvivalResults, ipw_survival
+from evaltools.selection.survival_aipw import AIPWSurvival, AIPWSurvivalResults, aipw_survival
 from evaltools.selection.weighting import AIPW, IPW, WeightingResults
 
 __all__ = [
@@ -41,6 +42,9 @@ __all__ = [
     "IPWSurvival",
     "IPWSurvivalResults",
     "ipw_survival",
+    "AIPWSurvival",
+    "AIPWSurvivalResults",
+    "aipw_survival",
     "DynamicEvaluation",
     "DynamicResults",
     "municipality_panel_ols",
