@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
                 ["--persons", "5000"]),
     "release": ("bench_release.py", ["--groupings", "7", "--quarter"], ["--groupings", "2"]),
     "mph": ("bench_mph.py", ["--persons", "5000"], ["--persons", "1000", "--max-points", "3"]),
+    "survival_aipw": ("bench_survival_aipw.py", ["--persons", "200000", "--no-r"], ["--persons", "3000"]),
 }
 
 
