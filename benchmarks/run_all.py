@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "synth": ("bench_synth.py", ["--persons", "1000000", "--jobs", "2"], ["--persons", "20000"]),
     "indicators": ("bench_indicators.py", ["--persons", "1000000"], ["--persons", "20000"]),
     "cox": ("bench_cox.py", ["--rows", "1000000", "--repeat", "3", "--trace"], ["--rows", "20000"]),
+    "finegray": ("bench_finegray.py", ["--rows", "1000000"], ["--rows", "20000"]),
     "discrete": ("bench_discrete.py", ["--rows", "200000"], ["--rows", "20000"]),
     "matching": ("bench_matching.py", ["--controls", "1000000", "--treated", "50000"],
                  ["--controls", "20000", "--treated", "1000"]),
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
                 ["--persons", "5000"]),
     "release": ("bench_release.py", ["--groupings", "7", "--quarter"], ["--groupings", "2"]),
     "mph": ("bench_mph.py", ["--persons", "5000"], ["--persons", "1000", "--max-points", "3"]),
+    "survival_aipw": ("bench_survival_aipw.py", ["--persons", "200000", "--no-r"], ["--persons", "3000"]),
 }
 
 

@@ -82,9 +82,16 @@ def check_columns(data: pd.DataFrame, columns: Sequence[str], where: str, role: 
         have = list(map(str, data.columns[:15]))
         more = "" if data.shape[1] <= 15 else f" (and {data.shape[1] - 15} more)"
         what = f" ({role})" if role else ""
+        near = [
+            f"{c!r} for {m!r}"
+            for m in missing
+            for c in map(str, data.columns)
+            if "".join(c.split()).lower() == "".join(str(m).split()).lower()
+        ]
+        hint = f" Near misses (case or spaces): {', '.join(near[:5])}." if near else ""
         raise DataValidationError(
             f"{where}: column(s) {missing}{what} not found in the data. "
-            f"Available columns: {have}{more}. Pass the right name or rename the column."
+            f"Available columns: {have}{more}.{hint} Pass the right name or rename the column."
         )
 
 

@@ -10,6 +10,12 @@ from __future__ import annotations
 __all__ = [
     "EvaltoolsError",
     "DataValidationError",
+    "FileFormatError",
+    "ColumnNameError",
+    "PersonIdError",
+    "WeekValueError",
+    "EmptyInputError",
+    "PanelInvariantError",
     "SpecificationError",
     "ConvergenceError",
     "DisclosureError",
@@ -24,6 +30,7 @@ __all__ = [
     "ExtremeWeightWarning",
     "UnverifiedCodeWarning",
     "DisclosureWarning",
+    "InputWarning",
     "ExclusionRestrictionWarning",
 ]
 
@@ -34,6 +41,54 @@ class EvaltoolsError(Exception):
 
 class DataValidationError(EvaltoolsError, ValueError):
     """Input data violate a documented precondition (names column, count, examples, fix)."""
+
+
+class FileFormatError(DataValidationError):
+    """A file cannot be parsed as the expected layout.
+
+    Lines with more or fewer fields than the header, a quote left open,
+    undecodable bytes or an unreadable Parquet file.  The message names the
+    line and the person id of the offending row.
+    """
+
+
+class ColumnNameError(DataValidationError):
+    """Column names are duplicated or are near misses of a known column pattern.
+
+    For example ``'y_1410 '`` (trailing space) or ``'Y_1401'`` (upper case) for
+    the weekly column ``y_YYWW``, or ``'y_1404.1'`` (a duplicated ``y_1404``
+    renamed by pandas).
+    """
+
+
+class PersonIdError(DataValidationError):
+    """Person ids are missing, duplicated, of mixed types, non-integral or out of the int64 range.
+
+    Also raised when the ids of two tables (e.g. a file and its person table)
+    are of different kinds, so that they cannot be matched verbatim.
+    """
+
+
+class WeekValueError(DataValidationError):
+    """Week indices or observation windows are missing, non-integral or out of range.
+
+    Out of range means outside the plausible ISO-week range of register data
+    (1900-W01..2099-W52) or outside the data's own calendar (e.g. an
+    ``obs_end`` after the last weekly column of a DREAM file).
+    """
+
+
+class EmptyInputError(DataValidationError):
+    """The input has no bytes, no header or no data rows."""
+
+
+class PanelInvariantError(DataValidationError):
+    """A transform was given a panel that breaks an invariant it relies on.
+
+    Duplicate person-weeks, states of persons missing from the person table or
+    states outside the observation window; the message names the rule to
+    check with :meth:`evaltools.data.RegisterPanel.validate`.
+    """
 
 
 class SpecificationError(EvaltoolsError, ValueError):
@@ -100,6 +155,16 @@ class UnverifiedCodeWarning(EvaltoolsWarning):
 
 class DisclosureWarning(EvaltoolsWarning):
     """A table is exported without (or with weakened) small-cell suppression."""
+
+
+class InputWarning(EvaltoolsWarning):
+    """A recoverable oddity in the input was accepted.
+
+    For example weekly columns after today's date, blank weeks after an
+    absorbing code, or persons without any coded week.  The message gives the
+    count; the same note is recorded in ``panel.meta["input_notes"]`` and
+    shown by :func:`evaltools.data.validate`.
+    """
 
 
 class ExclusionRestrictionWarning(EvaltoolsWarning):

@@ -8,6 +8,16 @@ layout (:func:`read_dream`) or long person-week files (:func:`read_long`);
 person-period rows (:func:`to_person_period`) and outcomes around reference
 weeks.  :mod:`evaltools.data.dask` runs the same transforms on Dask
 DataFrames partitioned by person (optional ``dask`` extra).
+
+Every reader and constructor applies one input contract
+(:mod:`evaltools.data.contract`): strict CSV parsing and column names, person
+ids that are integers or verbatim text (never merged), weeks checked before any
+cast, named errors (:class:`~evaltools.exceptions.FileFormatError`,
+:class:`~evaltools.exceptions.ColumnNameError`,
+:class:`~evaltools.exceptions.PersonIdError`,
+:class:`~evaltools.exceptions.WeekValueError`, ...) and counted
+:class:`~evaltools.exceptions.InputWarning` notes recorded in
+``panel.meta["input_notes"]``.
 """
 
 from __future__ import annotations

@@ -24,6 +24,14 @@ import numpy as np
 import pandas as pd
 
 from evaltools._validation import check_columns
+from evaltools.data.contract import (
+    Source,
+    check_panel_invariants,
+    check_spell_table,
+    check_weeks,
+    classify_ids,
+    require_panel,
+)
 from evaltools.data.panel import RegisterPanel
 from evaltools.exceptions import DataValidationError, SpecificationError
 
@@ -90,9 +98,10 @@ def _resolve_treatments(
                     f"not have. Available event tables: {have}."
                 )
             tab = panel.events[src]
-        out[label] = pd.DataFrame(
-            {"person_id": tab["person_id"].to_numpy(dtype=np.int64), "week": tab["week"].to_numpy(np.int64)}
-        )
+        src_t = Source(f"{where}(treatments[{label!r}])")
+        pid_t = classify_ids(tab["person_id"], column="person_id", source=src_t, allow_text=False).values
+        wk_t = check_weeks(tab["week"], column="week", source=src_t, ids=pid_t).astype(np.int64)
+        out[label] = pd.DataFrame({"person_id": pid_t, "week": wk_t})
     return out
 
 
@@ -135,7 +144,9 @@ def expand_spells(
     tv_columns : list of str
         Names of the time-varying columns (used for collapsing).
     """
-    check_columns(spells, _SPELL_INPUT, f"{where}(spells=...)")
+    check_spell_table(spells, _SPELL_INPUT, where)
+    if panel is not None:
+        check_panel_invariants(require_panel(panel, where), where)
     bands = _check_bands(time_bands, where)
     if max_duration is not None and (isinstance(max_duration, bool) or int(max_duration) < 1):
         raise SpecificationError(

@@ -19,6 +19,13 @@ Rules
 ``event_window``       event rows outside the observation window or with
                        ``end_week < week``, or for unknown persons
 ``treatment_in_spell`` treatment events that start outside a benefit spell
+
+Besides the rules, :func:`validate` checks the panel's schema (the contract of
+:mod:`evaltools.data.contract`; tables edited in place after construction
+raise a named error) and lists the panel's *notes*: recoverable oddities that
+do not fail validation (``panel.meta["input_notes"]`` recorded by the readers,
+plus blank weeks after a final absorbing code, weeks after today's date and
+persons without a coded week found in the panel itself).
 """
 
 from __future__ import annotations
@@ -31,8 +38,8 @@ import pandas as pd
 
 from evaltools._validation import format_examples
 from evaltools.data.codes import CodeTable
+from evaltools.data.contract import check_panel_schema, format_week, notes_of, require_panel
 from evaltools.data.panel import RegisterPanel
-from evaltools.data.weeks import week_label
 from evaltools.exceptions import DataValidationError, SpecificationError
 
 __all__ = [
@@ -83,22 +90,42 @@ class Issue:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """Result of :func:`validate`: the rules run and the issues found."""
+    """Result of :func:`validate`: the rules run, the issues found and the notes.
+
+    Attributes
+    ----------
+    rules : tuple of str
+        The rules run.
+    issues : tuple of Issue
+        Violated rules (they make :attr:`ok` False).
+    notes : tuple of Issue
+        Recoverable oddities that do not fail validation (counted warnings of
+        the readers and of the panel itself, see the module docstring).
+    """
 
     rules: tuple[str, ...]
     issues: tuple[Issue, ...] = field(default_factory=tuple)
+    notes: tuple[Issue, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
         """True if no rule is violated."""
         return not self.issues
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per issue: rule, column, count, examples, message."""
-        return pd.DataFrame(
-            [(i.rule, i.column, i.count, i.examples, i.message) for i in self.issues],
-            columns=["rule", "column", "count", "examples", "message"],
-        )
+    def to_frame(self, *, notes: bool = False) -> pd.DataFrame:
+        """One row per issue: rule, column, count, examples, message.
+
+        With ``notes=True`` the notes follow the issues and a column ``level``
+        (``"issue"`` or ``"note"``) comes first.
+        """
+        cols = ["rule", "column", "count", "examples", "message"]
+        rows = [(i.rule, i.column, i.count, i.examples, i.message) for i in self.issues]
+        if not notes:
+            return pd.DataFrame(rows, columns=cols)
+        rows = [("issue", *r) for r in rows] + [
+            ("note", i.rule, i.column, i.count, i.examples, i.message) for i in self.notes
+        ]
+        return pd.DataFrame(rows, columns=["level", *cols])
 
     def raise_if_failed(self) -> None:
         """Raise :class:`DataValidationError` listing every issue (no-op if :attr:`ok`)."""
@@ -108,9 +135,13 @@ class ValidationReport:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"ValidationReport: all {len(self.rules)} rules passed ({', '.join(self.rules)})."
-        lines = [f"ValidationReport: {len(self.issues)} of {len(self.rules)} rules failed."]
-        lines += [f"- [{i.rule}] {i.message}" for i in self.issues]
+            lines = [f"ValidationReport: all {len(self.rules)} rules passed ({', '.join(self.rules)})."]
+        else:
+            lines = [f"ValidationReport: {len(self.issues)} of {len(self.rules)} rules failed."]
+            lines += [f"- [{i.rule}] {i.message}" for i in self.issues]
+        if self.notes:
+            lines.append(f"Notes ({len(self.notes)}, not failures):")
+            lines += [f"- [{i.rule}] {i.message}" for i in self.notes]
         return "\n".join(lines)
 
 
@@ -124,8 +155,7 @@ def _issue(
     shown = frame.loc[mask, list(cols)].head(3).copy()
     for c in cols:
         if c in ("week", "end_week", "obs_start", "obs_end"):
-            w = shown[c].to_numpy()
-            shown[c] = [f"{v} ({week_label(v)})" for v in w]
+            shown[c] = [format_week(v) for v in shown[c].tolist()]
     ex = format_examples(shown.reset_index(drop=True), np.ones(len(shown), bool), cols) + (
         "; ..." if n > 3 else ""
     )
@@ -379,6 +409,22 @@ def check_treatment_in_spell(
     )
 
 
+def _notes(panel: RegisterPanel) -> list[Issue]:
+    """The readers' notes and the panel's own: absorbing ends, weeks after today, persons without codes."""
+    from evaltools.data._reading import apply_absorbing, coverage_notes
+
+    notes = notes_of(panel)
+    have = {n.rule for n in notes}
+    pe = panel.persons
+    shown = pe["person_id"].to_numpy()
+    _, found = apply_absorbing(
+        panel.states, pe, panel.codes, mode="keep", where="validate", id_name="person_id", shown=shown
+    )
+    found += coverage_notes(panel.states, pe, where="validate", id_name="person_id", shown=shown)
+    notes += [n for n in found if n.rule not in have and n.rule != "codes_after_absorbing"]
+    return [Issue(n.rule, n.column, n.count, n.examples, n.message) for n in notes]
+
+
 def validate(
     panel: RegisterPanel,
     *,
@@ -407,6 +453,8 @@ def validate(
     ValidationReport
         Rules run and issues found.
     """
+    panel = require_panel(panel, "validate")
+    check_panel_schema(panel, "validate")
     rules: list[str] = []
     issues: list[Issue | None] = []
 
@@ -429,7 +477,9 @@ def validate(
                 f"treatment_in_spell[{t}]",
                 check_treatment_in_spell(panel, t, benefit=benefit, gap_rule=gap_rule),
             )
-    report = ValidationReport(rules=tuple(rules), issues=tuple(i for i in issues if i is not None))
+    report = ValidationReport(
+        rules=tuple(rules), issues=tuple(i for i in issues if i is not None), notes=tuple(_notes(panel))
+    )
     if raise_:
         report.raise_if_failed()
     return report

@@ -31,7 +31,18 @@ Long layout
 -----------
 One row per person-week: person, week, state.  *Sparse* files hold only the
 weeks with a code; *dense* files hold every observed week (blank state for no
-code) and are checked for gaps.
+code) and are checked for gaps (:func:`read_long`, :func:`write_long` in
+:mod:`evaltools.data._long`).
+
+Input contract
+--------------
+Both readers apply :mod:`evaltools.data.contract`: CSV files are parsed
+strictly (a line with more or fewer fields than the header is an error naming
+the line and the id), column names are matched strictly (near misses such as
+``"y_1410 "`` are errors), ids are integers or verbatim text (never merged),
+weeks and windows are checked before any cast, and recoverable oddities are
+counted in an :class:`~evaltools.exceptions.InputWarning` and in
+``panel.meta["input_notes"]``.
 """
 
 from __future__ import annotations
@@ -43,15 +54,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaltools._validation import check_columns, warn_dropped
-from evaltools.data.checks import (
-    check_duplicate_weeks,
-    check_gaps,
-    check_orphan_states,
-    check_unknown_codes,
-    check_window,
+from evaltools._validation import check_columns, check_option, warn_dropped
+from evaltools.data._load import as_code_strings, file_kind, load_table
+from evaltools.data._long import read_long, write_long
+from evaltools.data._reading import (
+    ABSORBING,
+    apply_absorbing,
+    coverage_notes,
+    join_attributes,
+    sort_states,
 )
+from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable, default_codes
+from evaltools.data.contract import (
+    DREAM_PATTERNS,
+    IdCollector,
+    Source,
+    check_week_parameter,
+    check_weeks,
+    classify_ids,
+    emit_notes,
+)
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import (
     EPOCH,
@@ -61,80 +84,25 @@ from evaltools.data.weeks import (
     week_label,
     weeks_in_year,
 )
-from evaltools.exceptions import DataValidationError, SpecificationError
+from evaltools.exceptions import (
+    DataValidationError,
+    EmptyInputError,
+    PersonIdError,
+    SpecificationError,
+    WeekValueError,
+)
 
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
 
-MONTHLY_COLUMN = re.compile(r"^(branche|grad)_(\d{4})_(\d{2})$")
-YEARLY_COLUMN = re.compile(r"^ak(\d{2})$")
-ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{2})\s*$")
+MONTHLY_COLUMN = re.compile(r"^(branche|grad)_([0-9]{4})_([0-9]{2})$")
+YEARLY_COLUMN = re.compile(r"^ak([0-9]{2})$")
+#: Columns of a DREAM CSV read as text (ids are added by the reader).
+TEXT_COLUMN = re.compile(r"y_[0-9]{4}|branche_[0-9]{4}_[0-9]{2}|ak[0-9]{2}")
 MONTHLY_TABLE = "dream_monthly"
 YEARLY_TABLE = "dream_yearly"
 
 
 # -- helpers ---------------------------------------------------------------------
-def _suffix(path: Path, where: str) -> str:
-    suf = path.suffix.lower()
-    if suf in (".csv", ".txt", ".gz") and (suf != ".gz" or path.name.lower().endswith(".csv.gz")):
-        return "csv"
-    if suf in (".parquet", ".pq"):
-        return "parquet"
-    raise SpecificationError(
-        f"{where}: cannot tell the format of {path.name!r} from its suffix. "
-        "Use a .csv, .csv.gz, .parquet or .pq file, or pass a DataFrame."
-    )
-
-
-def _as_code_strings(col: pd.Series) -> pd.Series:
-    """Codes as stripped strings with NA for blank; integral floats lose their '.0'."""
-    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
-        vals = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = ~np.isnan(vals)
-        out = np.full(len(vals), None, dtype=object)
-        if ok.any():
-            iv = vals[ok]
-            if np.any(iv != np.round(iv)):
-                raise DataValidationError(
-                    f"column {col.name!r} holds non-integer numbers "
-                    f"(e.g. {iv[iv != np.round(iv)][:3].tolist()}); "
-                    "codes must be strings or integers. Read the file with string dtype for code columns."
-                )
-            out[ok] = iv.astype(np.int64).astype(str)
-        return pd.Series(out, index=col.index, dtype="string")
-    s = col.astype("string").str.strip()
-    return s.mask(s == "")
-
-
-def _person_ids(raw: pd.Series, where: str) -> tuple[np.ndarray, pd.Series | None]:
-    """int64 person ids, plus the original ids when they are not plain integers."""
-    name = raw.name
-    if raw.isna().any():
-        rows = np.flatnonzero(raw.isna().to_numpy())[:3].tolist()
-        raise DataValidationError(
-            f"{where}: column {name!r} is missing in {int(raw.isna().sum()):,} rows (e.g. rows {rows}). "
-            "Every row needs a person id; drop or fix those rows."
-        )
-    dup = raw.duplicated(keep=False).to_numpy()
-    if dup.any():
-        ex = raw[dup].unique()[:3].tolist()
-        raise DataValidationError(
-            f"{where}: column {name!r} has {int(dup.sum()):,} rows with a duplicated id (e.g. {ex}). "
-            "The wide layout has one row per person; merge the duplicated rows."
-        )
-    if pd.api.types.is_integer_dtype(raw.dtype):
-        return raw.to_numpy(dtype=np.int64), None
-    if pd.api.types.is_float_dtype(raw.dtype):
-        v = raw.to_numpy(dtype=np.float64)
-        if np.all(v == np.round(v)):
-            return v.astype(np.int64), None
-    s = raw.astype(str).str.strip()
-    if s.str.fullmatch(r"-?[1-9]\d{0,17}|0").all():
-        return s.astype(np.int64).to_numpy(), None
-    # non-numeric ids (or leading zeros): number them in sorted order and keep the original
-    codes, _ = pd.factorize(s, sort=True)
-    return (codes + 1).astype(np.int64), s.rename(name)
-
-
 def _month_weeks(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last week index whose Thursday falls in each calendar month."""
     first = (np.asarray(year) - 1970) * 12 + (np.asarray(month) - 1)
@@ -152,36 +120,77 @@ def _year_weeks(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return isoweek_to_index(y, 1), isoweek_to_index(y, weeks_in_year(y))
 
 
-def _window(value: object, frame: pd.DataFrame, default: int, name: str, where: str) -> np.ndarray:
-    if value is None:
-        if name in frame.columns:
+def _check_parameters(where: str, id_col: object, pivot: object, codes: object, absorbing: object) -> None:
+    if not isinstance(id_col, str):
+        raise SpecificationError(
+            f"The 'id_col' parameter of {where} must be a column name (str). Got {id_col!r}."
+        )
+    if isinstance(pivot, bool) or not isinstance(pivot, (int, np.integer)) or not 0 <= int(pivot) <= 99:
+        raise SpecificationError(
+            f"The 'pivot' parameter of {where} must be an int in 0..99 (two-digit years >= pivot are 19YY). "
+            f"Got {pivot!r} instead."
+        )
+    if codes is not None and not isinstance(codes, CodeTable):
+        raise SpecificationError(
+            f"The 'codes' parameter of {where} must be a CodeTable. Got {type(codes).__name__} instead."
+        )
+    check_option("absorbing", absorbing, ABSORBING, where)
+
+
+def _windows(
+    df: pd.DataFrame,
+    obs: tuple[object, object],
+    lo: int,
+    hi: int,
+    src: Source,
+    shown: np.ndarray,
+    id_col: str,
+) -> tuple[np.ndarray, np.ndarray, bool, set[str]]:
+    """obs_start and obs_end per row, whether obs_end was given, and the columns used."""
+    cal = (lo, hi)
+    cal_name = f"the file's weekly columns {dream_column(lo)[0]}..{dream_column(hi)[0]}"
+    out, used, given_end = [], set(), False
+    for name, value, default in (("obs_start", obs[0], lo), ("obs_end", obs[1], hi)):
+        if value is None and name in df.columns:
             value = name
-        else:
-            return np.full(len(frame), default, dtype=np.int32)
-    if isinstance(value, str):
-        check_columns(frame, [value], f"{where}({name}=...)")
-        col = frame[value]
-        if col.isna().any():
-            raise DataValidationError(
-                f"{where}: column {value!r} ({name}) is missing in {int(col.isna().sum()):,} rows. "
-                "Fill it with week indices or pass an int."
+        if value is None:
+            out.append(np.full(len(df), default, dtype=np.int32))
+            continue
+        given_end |= name == "obs_end"
+        if isinstance(value, str):
+            check_columns(df, [value], f"{src.where}({name}=...)")
+            used.add(value)
+            out.append(
+                check_weeks(
+                    df[value],
+                    column=value,
+                    source=src,
+                    ids=shown,
+                    id_name=id_col,
+                    calendar=cal,
+                    calendar_name=cal_name,
+                )
             )
-        return col.to_numpy(dtype=np.int32)
-    return np.full(len(frame), int(value), dtype=np.int32)
-
-
-def _load(source: str | Path | pd.DataFrame, where: str, str_columns: object) -> tuple[pd.DataFrame, str]:
-    if isinstance(source, pd.DataFrame):
-        return source, "DataFrame"
-    path = Path(source)
-    kind = _suffix(path, where)
-    if not path.is_file():
-        raise FileNotFoundError(f"{where}: file {str(path)!r} not found. Check the path.")
-    if kind == "parquet":
-        return pd.read_parquet(path), str(path)
-    header = pd.read_csv(path, nrows=0).columns
-    dtypes = {c: str for c in header if str_columns(str(c))}
-    return pd.read_csv(path, dtype=dtypes), str(path)
+        else:
+            v = check_week_parameter(value, name=name, where=src.where)
+            check_weeks(
+                np.array([v]), column=name, source=Source(src.where), calendar=cal, calendar_name=cal_name
+            )
+            out.append(np.full(len(df), v, dtype=np.int32))
+    start, end = out
+    bad = end < start
+    if bad.any():
+        i = np.flatnonzero(bad)[:3]
+        ex = "; ".join(
+            f"{loc} {id_col}={shown[j]!r} obs_start={start[j]} obs_end={end[j]}"
+            for loc, j in zip(src.locate(i), i.tolist())
+        )
+        raise WeekValueError(
+            f"{src.where}: obs_end is before obs_start in {int(bad.sum()):,} rows (e.g. {ex}). "
+            "Both weeks are "
+            "inclusive; fix the observation window."
+        )
+    return start, end, given_end, used
 
 
 # -- DREAM wide ------------------------------------------------------------------
@@ -194,6 +203,9 @@ def read_dream(
     obs_start: int | str | None = None,
     obs_end: int | str | None = None,
     events: Mapping[str, pd.DataFrame] | None = None,
+    persons: str | Path | pd.DataFrame | None = None,
+    on: str | None = None,
+    absorbing: str = "end_observation",
 ) -> RegisterPanel:
     """Read a DREAM file in the wide layout into a :class:`RegisterPanel`.
 
@@ -201,11 +213,16 @@ def read_dream(
     ----------
     source : str, Path or DataFrame
         A ``.csv``/``.csv.gz``/``.parquet`` file or a DataFrame (not modified).
-        Columns may come in any order.
+        Columns may come in any order.  Besides the id, weekly, monthly,
+        yearly and window columns, **every other column is a person-level
+        attribute** (sex, municipality, birth year, ...) and is kept in
+        ``panel.persons`` under its own name.
     id_col : str, default="PNR"
-        Person id column.  Integer ids are used as ``person_id``; other ids
-        (strings, leading zeros) are numbered 1, 2, ... in sorted order and kept
-        as a string column ``id_col`` in ``panel.persons``.
+        Person id column.  Integer ids (or text ids that are all canonical
+        integers) are used as ``person_id``; other text ids (leading zeros,
+        letters) are kept verbatim in a column ``id_col`` of ``panel.persons``
+        and numbered 1, 2, ... in sorted order.  Ids are never merged:
+        ``"0101901234"`` and ``"101901234"`` are two persons.
     codes : CodeTable, optional
         Code vocabulary (default: :func:`evaltools.data.default_codes`).
     pivot : int, default=90
@@ -214,36 +231,100 @@ def read_dream(
         Observation window: a week index for everybody, or the name of a column
         holding week indices.  By default, columns named ``obs_start`` /
         ``obs_end`` are used if present (as written by :func:`to_dream_wide`),
-        else the file's first and last weekly column.
+        else the file's first and last weekly column.  Windows must lie inside
+        the file's weekly columns.
     events : mapping of str to DataFrame, optional
         Further event tables (activation, mentor, ...).
+    persons : DataFrame or path, optional
+        A person table with background attributes, joined onto
+        ``panel.persons`` by id: its column ``on`` holds the ids of the file's
+        ``id_col`` (matched verbatim: text with text, integers with integers),
+        one row per person.  Persons of the file without a row get missing
+        attributes and persons of the table not in the file are left out;
+        both are counted in an :class:`~evaltools.exceptions.InputWarning` and
+        in ``meta["input_notes"]``.
+    on : str, optional
+        Id column of ``persons`` (default: ``id_col``).
+    absorbing : {"end_observation", "keep", "error"}, default="end_observation"
+        Blank weeks after a person's last code when that code is absorbing
+        (emigration 997, death 998, old-age pension 999 and any code with
+        ``absorbing=True`` in the code table): ``"end_observation"`` ends the
+        person's observation at the absorbing week, ``"keep"`` keeps them as
+        weeks without a transfer, ``"error"`` raises.  The count of persons
+        and person-weeks is recorded in ``meta["input_notes"]`` (see Notes).
 
     Returns
     -------
     RegisterPanel
-        ``meta`` records the source, the pivot and the number of weekly columns.
+        ``meta`` records the source, the pivot, the number of weekly columns,
+        the absorbing rule and the input notes (recoverable oddities, each also
+        issued as an :class:`~evaltools.exceptions.InputWarning`: weekly columns
+        after today's date, trailing weekly columns blank for everybody,
+        persons without a coded week, absorbing codes ending observation).
 
     Raises
     ------
     FileNotFoundError
         If ``source`` is a path that does not exist.
+    FileFormatError
+        A CSV line with more or fewer fields than the header (naming the line
+        and the id), undecodable bytes or a quote left open.
+    EmptyInputError
+        An empty file or no data rows.
+    ColumnNameError
+        Duplicated column names or near misses of the DREAM column patterns
+        (``"y_1410 "``, ``Y_1401``, ``y_1404.1``).
+    PersonIdError
+        Missing, duplicated, mixed-type or non-integral ids.
+    WeekValueError
+        Missing, non-integral or out-of-calendar observation windows.
     DataValidationError
-        Missing or duplicated ids, unknown codes (naming column, count, example
-        ids), non-existent weeks such as ``y_1953``, weekly columns missing
-        inside the file's week range, or codes outside the observation window.
+        Unknown codes (naming column, count, example ids), non-existent weeks
+        such as ``y_1953``, weekly columns missing inside the file's week
+        range, or codes outside the observation window.
+
+    Notes
+    -----
+    A person whose *last* coded week holds an absorbing code has left the
+    population (emigrated, died, retired): the blank weeks after it are not
+    self-support.  With ``absorbing="end_observation"`` the person's
+    ``obs_end`` becomes that week, so outcomes such as
+    :func:`evaltools.data.weeks_self_supporting` do not count the weeks after
+    emigration.  Non-absorbing codes after an absorbing code are kept as they
+    are, noted, and failed by :func:`evaltools.data.validate` (rule
+    ``after_absorbing``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evaltools.data import read_dream
+    >>> wide = pd.DataFrame({"PNR": ["0101", "0202"], "sex": ["F", "M"],
+    ...                      "y_1501": ["111", ""], "y_1502": ["997", "701"]})
+    >>> panel = read_dream(wide)
+    >>> panel.persons[["person_id", "PNR", "sex"]].values.tolist()
+    [[1, '0101', 'F'], [2, '0202', 'M']]
     """
     where = "read_dream"
+    _check_parameters(where, id_col, pivot, codes, absorbing)
     codes = codes if codes is not None else default_codes()
-    df, src = _load(
-        source, where, lambda c: bool(re.match(r"^(y_\d{4}|branche_\d{4}_\d{2}|ak\d{2})$", c)) or c == id_col
+    names = ["obs_start", "obs_end", *(v for v in (obs_start, obs_end) if isinstance(v, str))]
+    df, src = load_table(
+        source,
+        where=where,
+        text=lambda c: bool(TEXT_COLUMN.fullmatch(c)) or c == id_col,
+        id_col=id_col,
+        patterns=DREAM_PATTERNS,
+        names=names,
     )
     check_columns(df, [id_col], where, role="person id")
-    weekly = parse_dream_columns([str(c) for c in df.columns], pivot=pivot)
+    weekly = parse_dream_columns([str(c) for c in df.columns], pivot=int(pivot))
     if not weekly:
         raise DataValidationError(
             f"{where}: no weekly columns named y_YYWW found (columns: {list(map(str, df.columns[:10]))}). "
             "Is this a DREAM file in the wide layout? For long files use read_long."
         )
+    if not len(df):
+        raise EmptyInputError(f"{where}: {src.name} has no data rows (only the header). Check the export.")
     wcols = sorted(weekly, key=weekly.get)
     widx = np.array([weekly[c] for c in wcols], dtype=np.int64)
     if len(np.unique(widx)) != len(widx):
@@ -258,21 +339,29 @@ def read_dream(
             f"{dream_column(lo)[0]}..{dream_column(hi)[0]} (e.g. {dream_column(missing[:5])}). "
             "Add them (blank = no transfer) so that absent weeks are not mistaken for self-support."
         )
-    pid, original = _person_ids(df[id_col], where)
-    monthly = {c: MONTHLY_COLUMN.match(str(c)) for c in df.columns}
-    monthly = {c: m for c, m in monthly.items() if m}
-    yearly = {c: YEARLY_COLUMN.match(str(c)) for c in df.columns}
-    yearly = {c: m for c, m in yearly.items() if m}
+    ids = classify_ids(df[id_col], column=id_col, source=src)
+    collector = IdCollector(id_col, fix="The wide layout has one row per person; merge the duplicated rows.")
+    collector.add(ids, src)
+    pid, original = collector.finish()
+    if original is not None and id_col == "person_id":
+        raise PersonIdError(
+            f"{where}: column 'person_id' holds text ids (e.g. {original[0]!r}); person_id is the panel's "
+            "integer key. Rename the column (e.g. to 'PNR') and pass id_col=...: text ids are then kept "
+            "verbatim and numbered 1, 2, ..."
+        )
+    shown = original if original is not None else pid
+    monthly = {c: m for c in df.columns if (m := MONTHLY_COLUMN.match(str(c)))}
+    yearly = {c: m for c in df.columns if (m := YEARLY_COLUMN.match(str(c)))}
 
     # weekly codes -> sparse long, via integer code matrix (memory: 2 bytes per cell)
     cats = list(codes.codes)
     mat = np.empty((len(df), len(wcols)), dtype=np.int16)
     for j, c in enumerate(wcols):
-        s = _as_code_strings(df[c])
+        s = as_code_strings(df[c], where=where)
         cc = pd.Categorical(s.to_numpy(dtype=object, na_value=None), categories=cats).codes
         unknown = s.notna().to_numpy() & (cc < 0)
         if unknown.any():
-            ex = [f"{id_col}={p}" for p in df[id_col].to_numpy()[unknown][:3]]
+            ex = [f"{id_col}={p}" for p in shown[unknown][:3]]
             raise DataValidationError(
                 f"{where}: column {c!r} ({week_label(weekly[c])}) has {int(unknown.sum()):,} code(s) "
                 f"not in the "
@@ -289,39 +378,61 @@ def read_dream(
         }
     )
     del mat
+    states = sort_states(states)
 
-    start = _window(obs_start, df, lo, "obs_start", where)
-    end = _window(obs_end, df, hi, "obs_end", where)
-    used = {id_col, *weekly, *monthly, *yearly}
-    used |= {v for v in (obs_start, obs_end) if isinstance(v, str)}
-    used |= {n for n, v in (("obs_start", obs_start), ("obs_end", obs_end)) if v is None and n in df.columns}
-    persons = pd.DataFrame({"person_id": pid, "obs_start": start, "obs_end": end})
+    start, end, given_end, window_cols = _windows(df, (obs_start, obs_end), lo, hi, src, shown, id_col)
+    used = {id_col, *weekly, *monthly, *yearly, *window_cols}
+    pers = pd.DataFrame({"person_id": pid, "obs_start": start, "obs_end": end})
     if original is not None:
-        persons[id_col] = original.to_numpy()
+        pers[id_col] = original
     for c in df.columns:
         if c not in used:
-            persons[c] = df[c].array
+            pers[c] = df[c].array
+    issue = check_window(states, pers)
+    if issue:
+        raise DataValidationError(f"{where}: {issue.message}")
+    notes = []
+    if persons is not None:
+        pers, more = join_attributes(
+            pers, ids, persons, on=on if on is not None else id_col, id_col=id_col, where=where, shown=shown
+        )
+        notes += more
+    elif on is not None:
+        raise SpecificationError(
+            f"{where}: on={on!r} names the id column of persons=..., which is not given."
+        )
+    pers, more = apply_absorbing(
+        states, pers, codes, mode=absorbing, where=where, id_name=id_col, shown=shown
+    )
+    notes = more + notes
+    notes += coverage_notes(
+        states,
+        pers,
+        where=where,
+        id_name=id_col,
+        shown=shown,
+        trailing_blank=None if given_end else (lo, hi),
+        column_name=lambda w: dream_column(w)[0],
+    )
 
     ev = dict(events or {})
     if monthly:
-        ev[MONTHLY_TABLE] = _read_monthly(df, monthly, pid)
+        ev[MONTHLY_TABLE] = _read_monthly(df, monthly, pid, where)
     if yearly:
-        ev[YEARLY_TABLE] = _read_yearly(df, yearly, pid, pivot)
+        ev[YEARLY_TABLE] = _read_yearly(df, yearly, pid, int(pivot), where)
     meta = {
-        "source": src,
+        "source": src.name,
         "layout": "dream_wide",
-        "pivot": pivot,
+        "pivot": int(pivot),
         "n_week_columns": len(wcols),
         "id_col": id_col,
+        "absorbing": absorbing,
+        "input_notes": emit_notes(notes),
     }
-    panel = RegisterPanel(states=states, persons=persons, events=ev, codes=codes, meta=meta)
-    issue = check_window(panel.states, panel.persons)
-    if issue:
-        raise DataValidationError(f"{where}: {issue.message}")
-    return panel
+    return RegisterPanel(states=states, persons=pers, events=ev, codes=codes, meta=meta)
 
 
-def _read_monthly(df: pd.DataFrame, monthly: dict, pid: np.ndarray) -> pd.DataFrame:
+def _read_monthly(df: pd.DataFrame, monthly: dict, pid: np.ndarray, where: str) -> pd.DataFrame:
     by_month: dict[tuple[int, int], dict[str, str]] = {}
     for c, m in monthly.items():
         by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
@@ -331,13 +442,13 @@ def _read_monthly(df: pd.DataFrame, monthly: dict, pid: np.ndarray) -> pd.DataFr
     parts = []
     for (y, mo), cols in sorted(by_month.items()):
         b = (
-            _as_code_strings(df[cols["branche"]])
+            as_code_strings(df[cols["branche"]], where=where)
             if "branche" in cols
             else pd.Series(pd.NA, index=df.index, dtype="string")
         )
         if "grad" in cols:
             g = df[cols["grad"]]
-            g = g.astype(np.float64) if grad_numeric else _as_code_strings(g)
+            g = g.astype(np.float64) if grad_numeric else as_code_strings(g, where=where)
         else:
             g = pd.Series(
                 np.nan if grad_numeric else pd.NA,
@@ -365,12 +476,12 @@ def _read_monthly(df: pd.DataFrame, monthly: dict, pid: np.ndarray) -> pd.DataFr
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
 
 
-def _read_yearly(df: pd.DataFrame, yearly: dict, pid: np.ndarray, pivot: int) -> pd.DataFrame:
+def _read_yearly(df: pd.DataFrame, yearly: dict, pid: np.ndarray, pivot: int, where: str) -> pd.DataFrame:
     parts = []
     for c, m in yearly.items():
         yy = int(m.group(1))
         y = 1900 + yy if yy >= pivot else 2000 + yy
-        v = _as_code_strings(df[c])
+        v = as_code_strings(df[c], where=where)
         keep = v.notna().to_numpy()
         w0, w1 = _year_weeks(np.array([y]))
         parts.append(
@@ -488,200 +599,12 @@ def write_dream(panel: RegisterPanel, path: str | Path, **kwargs: object) -> Pat
         The file written.
     """
     out = Path(path)
-    kind = _suffix(out, "write_dream")
+    kind = file_kind(out, "write_dream")
     frame = to_dream_wide(panel, **kwargs)  # type: ignore[arg-type]
     if kind == "csv":
         frame.to_csv(out, index=False)
     else:
         weekly = [c for c in frame.columns if str(c).startswith("y_")]
         frame = frame.astype({c: "string" for c in weekly})
-        frame.to_parquet(out, index=False)
-    return out
-
-
-# -- long layout -----------------------------------------------------------------
-def _parse_weeks(frame: pd.DataFrame, week_col: str, year_col: str | None, where: str) -> np.ndarray:
-    col = frame[week_col]
-    if col.isna().any():
-        raise DataValidationError(
-            f"{where}: column {week_col!r} is missing in {int(col.isna().sum()):,} rows. "
-            "Every row needs a week."
-        )
-    if year_col is not None:
-        check_columns(frame, [year_col], where, role="ISO year")
-        return isoweek_to_index(frame[year_col].to_numpy(np.int64), col.to_numpy(np.int64))
-    if pd.api.types.is_integer_dtype(col.dtype):
-        return col.to_numpy(dtype=np.int32)
-    s = col.astype(str)
-    parts = s.str.extract(ISO_WEEK)
-    bad = parts[0].isna().to_numpy()
-    if bad.any():
-        raise DataValidationError(
-            f"{where}: column {week_col!r} has {int(bad.sum()):,} value(s) that are neither week indices nor "
-            f"ISO weeks like '2019-W05' (e.g. {s[bad].unique()[:3].tolist()}). "
-            "Fix the values or pass year_col=."
-        )
-    return isoweek_to_index(parts[0].astype(np.int64).to_numpy(), parts[1].astype(np.int64).to_numpy())
-
-
-def read_long(
-    source: str | Path | pd.DataFrame,
-    *,
-    person_col: str = "person_id",
-    week_col: str = "week",
-    year_col: str | None = None,
-    state_col: str = "state",
-    persons: pd.DataFrame | None = None,
-    events: Mapping[str, pd.DataFrame] | None = None,
-    codes: CodeTable | None = None,
-    dense: bool = False,
-    obs_start: int | None = None,
-    obs_end: int | None = None,
-) -> RegisterPanel:
-    """Read person-week rows in the long layout into a :class:`RegisterPanel`.
-
-    Parameters
-    ----------
-    source : str, Path or DataFrame
-        ``.csv``/``.parquet`` file or DataFrame (not modified).
-    person_col, week_col, state_col : str
-        Column names.  ``week_col`` holds week indices (int), ISO labels such
-        as ``"2019-W05"``, or ISO week numbers when ``year_col`` is given.
-    year_col : str, optional
-        Column with the ISO year; ``week_col`` is then the ISO week number.
-    persons : DataFrame, optional
-        Person table with ``person_col`` and optionally ``obs_start``,
-        ``obs_end`` and background columns.
-    events : mapping of str to DataFrame, optional
-        Event tables.
-    codes : CodeTable, optional
-        Code vocabulary.
-    dense : bool, default=False
-        ``True``: the file has one row per observed person-week (blank state =
-        no code); gaps are an error and each person's window is their first to
-        last row.  ``False``: only coded weeks; the window comes from
-        ``persons``, else from ``obs_start``/``obs_end``, else from the file's
-        first and last week.
-    obs_start, obs_end : int, optional
-        Observation window for every person (sparse files without windows).
-
-    Returns
-    -------
-    RegisterPanel
-        ``meta["n_blank_rows"]`` counts rows with a blank state (kept as "no
-        code" weeks, not stored as rows).
-
-    Raises
-    ------
-    DataValidationError
-        Duplicate person-weeks, unknown codes, gaps (dense), persons missing
-        from ``persons``, or weeks outside the observation window.
-    """
-    where = "read_long"
-    codes = codes if codes is not None else default_codes()
-    df, src = _load(source, where, lambda c: c == state_col)
-    check_columns(df, [person_col, week_col, state_col], where)
-    ids = df[person_col]
-    if ids.isna().any() or not (
-        pd.api.types.is_integer_dtype(ids.dtype) or ids.astype(str).str.fullmatch(r"-?\d{1,18}").all()
-    ):
-        bad = ids.isna().to_numpy() | ~ids.astype(str).str.fullmatch(r"-?\d{1,18}").to_numpy(dtype=bool)
-        raise DataValidationError(
-            f"{where}: column {person_col!r} must hold integer person ids; {int(bad.sum()):,} rows do not "
-            f"(e.g. {ids[bad].head(3).tolist()}). Map the ids to integers first."
-        )
-    raw = pd.DataFrame(
-        {
-            person_col: ids.astype(np.int64).to_numpy()
-            if not pd.api.types.is_integer_dtype(ids.dtype)
-            else ids.to_numpy(dtype=np.int64),
-            week_col: _parse_weeks(df, week_col, year_col, where),
-            state_col: _as_code_strings(df[state_col]).to_numpy(dtype=object, na_value=None),
-        }
-    )
-    for issue in (
-        check_duplicate_weeks(raw, person_col, week_col),
-        check_unknown_codes(raw, codes, person_col=person_col, week_col=week_col, state_col=state_col),
-        check_gaps(raw, person_col=person_col, week_col=week_col) if dense else None,
-    ):
-        if issue:
-            raise DataValidationError(f"{where}: {issue.message}")
-    blank = pd.isna(raw[state_col]).to_numpy()
-    pid = raw[person_col].to_numpy()
-    wk = raw[week_col].to_numpy(np.int64)
-    if persons is None:
-        uniq = np.unique(pid)
-        pers = pd.DataFrame({"person_id": uniq})
-    else:
-        check_columns(persons, [person_col], f"{where}(persons=...)")
-        pers = persons.rename(columns={person_col: "person_id"}).copy()
-    if "obs_start" not in pers.columns or "obs_end" not in pers.columns:
-        if dense:
-            g = pd.DataFrame({"p": pid, "w": wk}).groupby("p")["w"]
-            first, last = g.min(), g.max()
-            pers["obs_start"] = pers["person_id"].map(first)
-            pers["obs_end"] = pers["person_id"].map(last)
-            no_rows = pers["obs_start"].isna().to_numpy()
-            if no_rows.any():
-                raise DataValidationError(
-                    f"{where}: {int(no_rows.sum()):,} person(s) in persons have no rows in a dense file "
-                    f"(e.g. person_id={pers.loc[no_rows, 'person_id'].head(3).tolist()}), so their window is "
-                    "unknown. Give persons obs_start/obs_end columns."
-                )
-        else:
-            pers["obs_start"] = int(wk.min()) if obs_start is None else int(obs_start)
-            pers["obs_end"] = int(wk.max()) if obs_end is None else int(obs_end)
-    states = pd.DataFrame(
-        {"person_id": pid[~blank], "week": wk[~blank], "state": raw[state_col].to_numpy()[~blank]}
-    )
-    issue = check_orphan_states(states, pers)
-    if issue:
-        raise DataValidationError(f"{where}: {issue.message}")
-    meta = {
-        "source": src,
-        "layout": "long_dense" if dense else "long_sparse",
-        "n_blank_rows": int(blank.sum()),
-    }
-    panel = RegisterPanel(states=states, persons=pers, events=dict(events or {}), codes=codes, meta=meta)
-    issue = check_window(panel.states, panel.persons)
-    if issue:
-        raise DataValidationError(f"{where}: {issue.message}")
-    return panel
-
-
-def write_long(
-    panel: RegisterPanel, path: str | Path, *, dense: bool = False, week_format: str = "index"
-) -> Path:
-    """Write the states in the long layout (``.csv`` or ``.parquet`` by suffix).
-
-    Parameters
-    ----------
-    panel : RegisterPanel
-        The panel.
-    path : str or Path
-        Target file.  Only the states are written; save the person table
-        separately (or use :func:`evaltools.data.write_panel` for everything).
-    dense : bool, default=False
-        Write every observed person-week (blank state for no code).
-    week_format : {"index", "iso"}, default="index"
-        Week indices or ISO labels such as ``"2019-W05"``.
-
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    from evaltools._validation import check_option
-
-    check_option("week_format", week_format, ("index", "iso"), "write_long")
-    out = Path(path)
-    kind = _suffix(out, "write_long")
-    frame = panel.to_long(dense=dense)
-    frame["state"] = frame["state"].astype("string")
-    if week_format == "iso":
-        frame["week"] = week_label(frame["week"].to_numpy())
-    if kind == "csv":
-        frame.to_csv(out, index=False)
-    else:
         frame.to_parquet(out, index=False)
     return out

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._validation import check_columns, check_option
+from evaltools.data.contract import Source, check_panel_invariants, check_weeks, classify_ids, require_panel
 from evaltools.data.panel import RegisterPanel
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 
@@ -47,6 +48,7 @@ DEFINITIONS = ("no_code", "no_code_or_su")
 
 
 def _refs(panel: RegisterPanel, ref_weeks: pd.Series | pd.DataFrame, where: str) -> tuple:
+    check_panel_invariants(require_panel(panel, where), where)
     if isinstance(ref_weeks, pd.DataFrame):
         check_columns(ref_weeks, ["person_id", "week"], f"{where}(ref_weeks=...)")
         pid = ref_weeks["person_id"].to_numpy()
@@ -66,8 +68,9 @@ def _refs(panel: RegisterPanel, ref_weeks: pd.Series | pd.DataFrame, where: str)
             f"{where}: 'ref_weeks' has {int(wk.isna().sum()):,} missing week(s) (e.g. person_id="
             f"{pid[wk.isna().to_numpy()][:3].tolist()}). Drop those persons or give them a reference week."
         )
-    pid = np.asarray(pid).astype(np.int64)
-    week = wk.to_numpy().astype(np.int64)
+    src = Source(f"{where}(ref_weeks=...)")
+    pid = classify_ids(pd.Series(np.asarray(pid)), column="person_id", source=src, allow_text=False).values
+    week = check_weeks(wk, column="week", source=src, ids=pid).astype(np.int64)
     persons = panel.persons
     ppid = persons["person_id"].to_numpy()
     pos = np.searchsorted(ppid, pid)
@@ -286,9 +289,13 @@ def is_self_supporting(
     array([ True, False])
     """
     where = "is_self_supporting"
+    check_panel_invariants(require_panel(panel, where), where)
     codes = _not_self_supporting_codes(panel, definition, where)
-    pid = np.asarray(person_id).astype(np.int64).ravel()
-    wk = np.asarray(week).astype(np.int64).ravel()
+    src = Source(where)
+    pid = classify_ids(
+        pd.Series(np.ravel(person_id)), column="person_id", source=src, allow_text=False
+    ).values
+    wk = check_weeks(pd.Series(np.ravel(week)), column="week", source=src).astype(np.int64)
     if pid.shape != wk.shape:
         raise SpecificationError(
             f"{where}: person_id and week must have the same length; got {len(pid):,} and {len(wk):,}."

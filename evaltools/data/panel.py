@@ -48,7 +48,8 @@ import pandas as pd
 
 from evaltools._validation import check_columns
 from evaltools.data.codes import CodeTable, default_codes
-from evaltools.exceptions import DataValidationError
+from evaltools.data.contract import Source, check_column_names, check_weeks, classify_ids
+from evaltools.exceptions import DataValidationError, SpecificationError
 
 if TYPE_CHECKING:
     from evaltools.data.checks import ValidationReport
@@ -60,14 +61,34 @@ PERSON_COLUMNS = ("person_id", "obs_start", "obs_end")
 EVENT_COLUMNS = ("person_id", "week", "end_week")
 
 
+def _frame(value: object, name: str, required: tuple[str, ...]) -> pd.DataFrame:
+    where = f"RegisterPanel({name})"
+    if not isinstance(value, pd.DataFrame):
+        raise SpecificationError(
+            f"The {name.split('=')[0]!r} parameter of RegisterPanel must be a DataFrame with columns "
+            f"{list(required)}. Got {type(value).__name__} instead."
+        )
+    if isinstance(value.columns, pd.MultiIndex):
+        raise SpecificationError(f"{where}: the DataFrame has MultiIndex columns; flatten them.")
+    check_column_names(value.columns, source=Source(where))
+    check_columns(value, required, where)
+    return value
+
+
+def _ids(frame: pd.DataFrame, where: str) -> np.ndarray:
+    """The ``person_id`` column as int64 under the input contract (integers only)."""
+    return classify_ids(frame["person_id"], column="person_id", source=Source(where), allow_text=False).values
+
+
+def _weeks(frame: pd.DataFrame, column: str, pid: np.ndarray, where: str) -> np.ndarray:
+    return check_weeks(frame[column], column=column, source=Source(where), ids=pid)
+
+
 def _normalise_states(states: pd.DataFrame, codes: CodeTable) -> pd.DataFrame:
-    check_columns(states, STATE_COLUMNS, "RegisterPanel(states=...)")
-    out = pd.DataFrame(
-        {
-            "person_id": states["person_id"].to_numpy(dtype=np.int64),
-            "week": states["week"].to_numpy(dtype=np.int32),
-        }
-    )
+    where = "RegisterPanel(states=...)"
+    states = _frame(states, "states=...", STATE_COLUMNS)
+    pid = _ids(states, where)
+    out = pd.DataFrame({"person_id": pid, "week": _weeks(states, "week", pid, where)})
     raw = states["state"]
     if isinstance(raw.dtype, pd.CategoricalDtype):
         cats = raw.cat.categories.astype(str)
@@ -122,8 +143,12 @@ class RegisterPanel:
 
     Notes
     -----
-    The constructor copies its inputs, converts dtypes and checks the schema
-    (columns, unknown codes, missing states).  :meth:`validate` runs the full
+    The constructor copies its inputs, converts dtypes and applies the input
+    contract of :mod:`evaltools.data.contract`: columns present and not
+    duplicated, ``person_id`` integers that fit int64 (no text, no
+    non-integral floats, no merging), weeks and windows without missing values,
+    integral and in the plausible range (checked before any cast), known codes,
+    no missing states.  :meth:`validate` runs the full
     set of content checks (duplicates, weeks outside the observation window,
     rows after an absorbing state, events outside the window, ...).
     """
@@ -135,21 +160,35 @@ class RegisterPanel:
     meta: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.codes, CodeTable):
+            raise SpecificationError(
+                "The 'codes' parameter of RegisterPanel must be a CodeTable. "
+                f"Got {type(self.codes).__name__} "
+                "instead."
+            )
+        for name, value in (("events", self.events), ("meta", self.meta)):
+            if not isinstance(value, Mapping):
+                raise SpecificationError(
+                    f"The {name!r} parameter of RegisterPanel must be a mapping (dict). "
+                    f"Got {type(value).__name__} instead."
+                )
         object.__setattr__(self, "states", _normalise_states(self.states, self.codes))
-        check_columns(self.persons, PERSON_COLUMNS, "RegisterPanel(persons=...)")
-        persons = self.persons.copy()
-        persons["person_id"] = persons["person_id"].to_numpy(dtype=np.int64)
-        persons["obs_start"] = persons["obs_start"].to_numpy(dtype=np.int32)
-        persons["obs_end"] = persons["obs_end"].to_numpy(dtype=np.int32)
+        where = "RegisterPanel(persons=...)"
+        persons = _frame(self.persons, "persons=...", PERSON_COLUMNS).copy()
+        pid = _ids(persons, where)
+        persons["person_id"] = pid
+        persons["obs_start"] = _weeks(persons, "obs_start", pid, where)
+        persons["obs_end"] = _weeks(persons, "obs_end", pid, where)
         persons = persons.sort_values("person_id", kind="stable", ignore_index=True)
         object.__setattr__(self, "persons", persons)
         events = {}
         for name, tab in dict(self.events).items():
-            check_columns(tab, EVENT_COLUMNS, f"RegisterPanel(events[{name!r}])")
-            t = tab.copy()
-            t["person_id"] = t["person_id"].to_numpy(dtype=np.int64)
-            t["week"] = t["week"].to_numpy(dtype=np.int32)
-            t["end_week"] = t["end_week"].to_numpy(dtype=np.int32)
+            where = f"RegisterPanel(events[{name!r}])"
+            t = _frame(tab, f"events[{name!r}]", EVENT_COLUMNS).copy()
+            pid = _ids(t, where)
+            t["person_id"] = pid
+            t["week"] = _weeks(t, "week", pid, where)
+            t["end_week"] = _weeks(t, "end_week", pid, where)
             events[name] = t.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
         object.__setattr__(self, "events", MappingProxyType(events))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._validation import check_columns, check_option
+from evaltools.data.contract import check_panel_invariants, require_panel
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import week_month
 from evaltools.exceptions import DataValidationError, SpecificationError
@@ -241,9 +242,14 @@ def build_spells(
     -----
     Spells that start at the person's ``obs_start`` are left-censored (the
     spell may have begun earlier); identify them by joining ``panel.persons``.
+    The panel's cheap invariants (no duplicate person ids or person-weeks, no
+    states of unknown persons) are checked first
+    (:class:`~evaltools.exceptions.PanelInvariantError` names the rule;
+    :meth:`RegisterPanel.validate` gives the full report).
     With a bridging gap rule, spells of different groups may overlap in time.
     """
     where = "build_spells"
+    check_panel_invariants(require_panel(panel, where), where)
     gap_rule = _check_gap_rule(gap_rule, where)
     mapping, order = state_groups(panel, group_col=group_col, groups=groups)
     selected = _selected_groups(panel, benefit, mapping, order)

@@ -18,10 +18,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from pyarrow import ArrowException
 
 from evaltools.data.codes import CodeTable
 from evaltools.data.panel import RegisterPanel
-from evaltools.exceptions import DataValidationError
+from evaltools.exceptions import DataValidationError, FileFormatError
 
 __all__ = ["write_panel", "read_panel"]
 
@@ -61,10 +62,14 @@ def write_panel(panel: RegisterPanel, path: str | Path, *, compression: str = "z
 def read_panel(path: str | Path) -> RegisterPanel:
     """Read a panel written by :func:`write_panel`.
 
+    The tables then go through the input contract of :class:`RegisterPanel`.
+
     Raises
     ------
     DataValidationError
         If ``states.parquet`` or ``persons.parquet`` is missing.
+    FileFormatError
+        If a file cannot be read (corrupt Parquet, invalid ``meta.json``).
     """
     src = Path(path)
     for f in ("states.parquet", "persons.parquet"):
@@ -74,9 +79,12 @@ def read_panel(path: str | Path) -> RegisterPanel:
                 "(or build the sample with `make sample`)."
             )
     codes = CodeTable.from_csv(src / "codes.csv") if (src / "codes.csv").is_file() else None
-    states = pd.read_parquet(src / "states.parquet")
-    persons = pd.read_parquet(src / "persons.parquet")
-    events = {p.stem: pd.read_parquet(p) for p in sorted((src / "events").glob("*.parquet"))}
-    meta = json.loads((src / "meta.json").read_text()) if (src / "meta.json").is_file() else {}
+    try:
+        states = pd.read_parquet(src / "states.parquet")
+        persons = pd.read_parquet(src / "persons.parquet")
+        events = {p.stem: pd.read_parquet(p) for p in sorted((src / "events").glob("*.parquet"))}
+        meta = json.loads((src / "meta.json").read_text()) if (src / "meta.json").is_file() else {}
+    except (OSError, ValueError, ArrowException) as e:
+        raise FileFormatError(f"read_panel: cannot read the panel in {str(src)!r} ({e}).") from None
     kwargs = {"codes": codes} if codes is not None else {}
     return RegisterPanel(states=states, persons=persons, events=events, meta=meta, **kwargs)

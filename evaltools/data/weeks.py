@@ -36,7 +36,7 @@ __all__ = [
 EPOCH = np.datetime64("1990-01-01", "D")
 _EPOCH_DAYS = int(EPOCH.astype(np.int64))
 #: Regular expression for a DREAM weekly column.
-DREAM_COLUMN = re.compile(r"^y_(\d{2})(\d{2})$")
+DREAM_COLUMN = re.compile(r"y_([0-9]{2})([0-9]{2})")
 
 
 def _monday_of_week1(year: npt.ArrayLike) -> np.ndarray:
@@ -120,7 +120,8 @@ def parse_dream_columns(columns: list[str], *, pivot: int = 90) -> dict[str, int
     Parameters
     ----------
     columns : list of str
-        Column names; those not matching ``y_YYWW`` are ignored.
+        Column names; those not matching ``y_YYWW`` exactly are ignored (see
+        :func:`evaltools.data.contract.check_column_names` for near misses).
     pivot : int, default=90
         Two-digit years ``>= pivot`` are 19YY, the others 20YY.
 
@@ -136,7 +137,7 @@ def parse_dream_columns(columns: list[str], *, pivot: int = 90) -> dict[str, int
     """
     names, years, weeks = [], [], []
     for c in columns:
-        m = DREAM_COLUMN.match(str(c))
+        m = DREAM_COLUMN.fullmatch(str(c))
         if m:
             yy, ww = int(m.group(1)), int(m.group(2))
             names.append(c)

@@ -1,7 +1,9 @@
 """Duration models for benefit spells.
 
-Kaplan-Meier, Nelson-Aalen and Aalen-Johansen curves; Cox proportional hazards
-on ``(start, stop]`` counting-process rows; discrete-time hazards on
+Kaplan-Meier, Nelson-Aalen and Aalen-Johansen curves (competing risks and
+multi-state state occupation); Cox proportional hazards
+on ``(start, stop]`` counting-process rows; Fine-Gray subdistribution hazards for
+competing exits; discrete-time hazards on
 person-period rows (with automatic collapsing and competing exits); the
 log-normal accelerated-failure-time model; the timing-of-events mixed
 proportional hazards model with NPMLE mass points; discrete-time hazards with
@@ -13,8 +15,10 @@ from evaltools.duration._discrete_results import DiscreteHazardResults, Multinom
 from evaltools.duration.aft import LogNormalAFT, LogNormalAFTResults
 from evaltools.duration.cox import CoxPH
 from evaltools.duration.discrete import DiscreteHazard, MultinomialHazard
+from evaltools.duration.finegray import FineGray, FineGrayResults
 from evaltools.duration.frailty import GammaFrailtyHazard, GammaFrailtyResults
 from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, build_toe_rows, toe_roles
+from evaltools.duration.multistate import MultiStateAalenJohansen, MultiStateResults
 from evaltools.duration.nonparametric import (
     AalenJohansen,
     AalenJohansenResults,
@@ -31,9 +35,13 @@ __all__ = [
     "NelsonAalenResults",
     "AalenJohansen",
     "AalenJohansenResults",
+    "MultiStateAalenJohansen",
+    "MultiStateResults",
     "CoxPH",
     "CoxResults",
     "TestResult",
+    "FineGray",
+    "FineGrayResults",
     "DiscreteHazard",
     "DiscreteHazardResults",
     "MultinomialHazard",

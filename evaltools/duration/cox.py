@@ -426,24 +426,7 @@ class CoxPH:
     # ------------------------------------------------------------------
     def _design(self, data: Any) -> np.ndarray:
         """Covariate matrix for new data (used by predictions)."""
-        if self._formula_spec is not None:
-            if not isinstance(data, pd.DataFrame):
-                raise SpecificationError("Predictions from a formula model need a DataFrame.")
-            mm = self._formula_spec.get_model_matrix(data)
-            frame = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
-            return frame[self.exog_names].to_numpy(dtype=float)
-        if self._covariate_columns is not None:
-            if not isinstance(data, pd.DataFrame):
-                raise SpecificationError("Predictions need a DataFrame with the covariate columns.")
-            check_columns(data, self._covariate_columns, "CoxResults.predict", role="covariates")
-            return data[self._covariate_columns].to_numpy(dtype=float)
-        X = np.asarray(data, dtype=float)
-        X = X[:, None] if X.ndim == 1 else X
-        if X.shape[1] != len(self.exog_names):
-            raise SpecificationError(
-                f"Predictions need {len(self.exog_names)} covariate columns; got {X.shape[1]}."
-            )
-        return X
+        return design_matrix(self, data, "CoxResults.predict")
 
     def fit(
         self,
@@ -587,6 +570,32 @@ class CoxPH:
             )
         codes, _ = pd.factorize(col)
         return codes, name
+
+
+def design_matrix(model: Any, data: Any, where: str) -> np.ndarray:
+    """Covariate matrix of new data in the encoding of a fitted model (formula, columns or matrix).
+
+    ``model`` has ``_formula_spec``, ``_covariate_columns`` and ``exog_names``
+    (as :class:`CoxPH`); ``where`` names the calling method in error messages.
+    """
+    if model._formula_spec is not None:
+        if not isinstance(data, pd.DataFrame):
+            raise SpecificationError(f"{where}: predictions from a formula model need a DataFrame.")
+        mm = model._formula_spec.get_model_matrix(data)
+        frame = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
+        return frame[model.exog_names].to_numpy(dtype=float)
+    if model._covariate_columns is not None:
+        if not isinstance(data, pd.DataFrame):
+            raise SpecificationError(f"{where}: predictions need a DataFrame with the covariate columns.")
+        check_columns(data, model._covariate_columns, where, role="covariates")
+        return data[model._covariate_columns].to_numpy(dtype=float)
+    X = np.asarray(data, dtype=float)
+    X = X[:, None] if X.ndim == 1 else X
+    if X.shape[1] != len(model.exog_names):
+        raise SpecificationError(
+            f"{where}: predictions need {len(model.exog_names)} covariate columns; got {X.shape[1]}."
+        )
+    return X
 
 
 def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from evaltools.selection.sensitivity import (
 )
 from evaltools.selection.staggered import StaggeredDiD
 from evaltools.selection.survival import IPWSurvival, IPWSurvivalResults, ipw_survival
+from evaltools.selection.survival_aipw import AIPWSurvival, AIPWSurvivalResults, aipw_survival
 from evaltools.selection.weighting import AIPW, IPW, WeightingResults
 
 __all__ = [
@@ -64,6 +65,9 @@ __all__ = [
     "IPWSurvival",
     "IPWSurvivalResults",
     "ipw_survival",
+    "AIPWSurvival",
+    "AIPWSurvivalResults",
+    "aipw_survival",
     "DynamicEvaluation",
     "DynamicResults",
     "municipality_panel_ols",

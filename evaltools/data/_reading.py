@@ -1,0 +1,453 @@
+"""Rules shared by the readers: absorbing codes, input notes and the person-table join.
+
+Absorbing codes
+    A code with ``absorbing=True`` in the code table (emigration 997, death
+    998, old-age pension 999, disability pension, early retirement in the
+    shipped table) ends the person's risk period.  When a person's *last*
+    coded week holds an absorbing code and blank weeks follow it up to
+    ``obs_end``, those blank weeks are not self-support: the person has left
+    the population.  ``absorbing="end_observation"`` (default) moves
+    ``obs_end`` to the last absorbing week, ``"keep"`` keeps the window and
+    ``"error"`` raises.  Either way the count of persons and person-weeks is
+    recorded as an input note (``rule="absorbing_end"``).  Non-absorbing
+    codes after an absorbing code are kept as they are and noted
+    (``rule="codes_after_absorbing"``; :func:`evaltools.data.validate` fails
+    them under ``after_absorbing``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evaltools._validation import check_columns, check_option
+from evaltools.data._load import load_table
+from evaltools.data.codes import CodeTable
+from evaltools.data.contract import (
+    Ids,
+    InputNote,
+    Source,
+    check_unique_ids,
+    classify_ids,
+    current_week,
+    format_week,
+)
+from evaltools.exceptions import DataValidationError, PersonIdError, SpecificationError
+
+__all__ = [
+    "ABSORBING",
+    "sort_states",
+    "apply_absorbing",
+    "coverage_notes",
+    "load_person_table",
+    "match_ids",
+    "join_attributes",
+]
+
+#: Options of the readers' ``absorbing`` parameter.
+ABSORBING = ("end_observation", "keep", "error")
+
+
+def _shown(shown: np.ndarray, mask: np.ndarray, id_name: str, extra: dict[str, np.ndarray]) -> str:
+    idx = np.flatnonzero(mask)
+    parts = []
+    for i in idx[:3].tolist():
+        more = " ".join(f"{k}={format_week(v[i])}" for k, v in extra.items())
+        who = shown[i].item() if isinstance(shown[i], np.generic) else shown[i]
+        parts.append(f"{id_name}={who!r} {more}".strip())
+    return "; ".join(parts) + ("; ..." if len(idx) > 3 else "")
+
+
+def _sorted(pid: np.ndarray, week: np.ndarray) -> np.ndarray | None:
+    """``None`` if the rows are sorted by (person, week), else the sorting order."""
+    if len(pid) < 2:
+        return None
+    step = (pid[1:] > pid[:-1]) | ((pid[1:] == pid[:-1]) & (week[1:] > week[:-1]))
+    return None if bool(step.all()) else np.lexsort((week, pid))
+
+
+def sort_states(states: pd.DataFrame) -> pd.DataFrame:
+    """States sorted by (person, week), as the panel stores them (unchanged if already sorted)."""
+    order = _sorted(states["person_id"].to_numpy(), states["week"].to_numpy().astype(np.int64))
+    return states if order is None else states.iloc[order].reset_index(drop=True)
+
+
+def _code_mask(state: pd.Series, wanted: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row mask of codes in ``wanted``, the rows' category codes and the categories."""
+    cat = state if isinstance(state.dtype, pd.CategoricalDtype) else state.astype("category")
+    codes = cat.cat.codes.to_numpy()
+    cats = np.asarray(cat.cat.categories.astype(str), dtype=object)
+    in_cat = np.isin(cats, wanted)
+    return in_cat[np.maximum(codes, 0)] & (codes >= 0), codes, cats
+
+
+def apply_absorbing(
+    states: pd.DataFrame,
+    persons: pd.DataFrame,
+    codes: CodeTable,
+    *,
+    mode: str,
+    where: str,
+    id_name: str,
+    shown: np.ndarray,
+) -> tuple[pd.DataFrame, list[InputNote]]:
+    """Apply the absorbing-code rule (see the module docstring).
+
+    Parameters
+    ----------
+    states : DataFrame
+        ``person_id``, ``week``, ``state`` (fastest when sorted by person and week).
+    persons : DataFrame
+        ``person_id``, ``obs_start``, ``obs_end`` (not modified).
+    codes : CodeTable
+        Code table (its ``absorbing`` column).
+    mode : {"end_observation", "keep", "error"}
+        What to do with blank weeks after a final absorbing code.
+    where : str
+        The reader, for messages.
+    id_name : str
+        Name of the id shown in messages (e.g. ``"PNR"``).
+    shown : ndarray
+        The id shown for each row of ``persons`` (verbatim text ids).
+
+    Returns
+    -------
+    persons : DataFrame
+        A copy with ``obs_end`` moved (``"end_observation"``), else unchanged.
+    notes : list of InputNote
+    """
+    check_option("absorbing", mode, ABSORBING, where)
+    absorbing = codes.codes_where(absorbing=True)
+    notes: list[InputNote] = []
+    if not len(states) or not absorbing:
+        return persons, notes
+    pid = states["person_id"].to_numpy()
+    week = states["week"].to_numpy().astype(np.int64)
+    is_abs, cat_codes, cats = _code_mask(states["state"], absorbing)
+    order = _sorted(pid, week)
+    if order is not None:
+        pid, week, is_abs, cat_codes = pid[order], week[order], is_abs[order], cat_codes[order]
+    new_person = np.r_[True, pid[1:] != pid[:-1]]
+    starts = np.flatnonzero(new_person)
+    last = np.r_[starts[1:], len(pid)] - 1
+    last_pid = pid[last]
+    last_week = week[last]
+    last_abs = is_abs[last]
+    last_code = cats[cat_codes[last]]
+
+    ppid = persons["person_id"].to_numpy()
+    pos = np.searchsorted(ppid, last_pid) if np.all(np.diff(ppid) > 0) else None
+    if pos is None:
+        idx = pd.Index(ppid).get_indexer(last_pid)
+    else:
+        idx = np.where((pos < len(ppid)) & (ppid[np.minimum(pos, len(ppid) - 1)] == last_pid), pos, -1)
+    obs_end = persons["obs_end"].to_numpy().astype(np.int64)
+    found = idx >= 0
+    cut = found & last_abs & (last_week < obs_end[np.maximum(idx, 0)])
+    rows = idx[cut]
+    n_cut = int(cut.sum())
+    weeks_cut = int((obs_end[rows] - last_week[cut]).sum())
+
+    # codes after absorbing: a non-absorbing code later than the person's first absorbing code
+    big = np.iinfo(np.int64).max
+    first_abs = np.minimum.reduceat(np.where(is_abs, week, big), starts)
+    after = (~is_abs) & (week > np.repeat(first_abs, np.diff(np.r_[starts, len(pid)])))
+    out = persons
+    if n_cut:
+        mask = np.zeros(len(persons), dtype=bool)
+        mask[rows] = True
+        ex = _shown(
+            shown,
+            mask,
+            id_name,
+            {
+                "last_code_week": _at(rows, last_week[cut], len(persons)),
+                "obs_end": obs_end,
+            },
+        )
+        codes_seen = sorted(set(map(str, last_code[cut])))[:5]
+        if mode == "error":
+            raise DataValidationError(
+                f"{where}: {n_cut:,} person(s) have blank weeks after their last code, which is absorbing "
+                f"(codes {codes_seen}: emigration, death, pension), {weeks_cut:,} person-weeks in all "
+                f"(e.g. {ex}). Those weeks are not self-support. Pass absorbing='end_observation' to end "
+                "observation at the absorbing week, or absorbing='keep'."
+            )
+        if mode == "end_observation":
+            out = persons.copy()
+            new_end = obs_end.copy()
+            new_end[rows] = last_week[cut]
+            out["obs_end"] = new_end.astype(np.int32)
+            done = "observation ends at the absorbing week (absorbing='end_observation')"
+        else:
+            done = "kept as observed weeks without a code (absorbing='keep')"
+        notes.append(
+            InputNote(
+                rule="absorbing_end",
+                column="obs_end",
+                count=n_cut,
+                weeks=weeks_cut,
+                examples=ex,
+                message=(
+                    f"{where}: {n_cut:,} person(s) have blank weeks after a final absorbing code (codes "
+                    f"{codes_seen}), {weeks_cut:,} person-weeks in all (e.g. {ex}); {done}."
+                ),
+            )
+        )
+    if after.any():
+        n_p = len(np.unique(pid[after]))
+        bad_p = np.isin(ppid, pid[after])
+        ex = _shown(shown, bad_p, id_name, {})
+        notes.append(
+            InputNote(
+                rule="codes_after_absorbing",
+                column="state",
+                count=n_p,
+                weeks=int(after.sum()),
+                examples=ex,
+                message=(
+                    f"{where}: {n_p:,} person(s) have {int(after.sum()):,} non-absorbing code(s) after an "
+                    f"absorbing code (e.g. {ex}); kept as they are. panel.validate() reports them under "
+                    "'after_absorbing': recode them, or set obs_end to the absorbing week."
+                ),
+            )
+        )
+    return out, notes
+
+
+def _at(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.int64)
+    out[rows] = values
+    return out
+
+
+def coverage_notes(
+    states: pd.DataFrame,
+    persons: pd.DataFrame,
+    *,
+    where: str,
+    id_name: str,
+    shown: np.ndarray,
+    trailing_blank: tuple[int, int] | None = None,
+    column_name: object = None,
+) -> list[InputNote]:
+    """Notes on persons without a coded week, weeks after today and blank trailing weekly columns.
+
+    Parameters
+    ----------
+    states, persons : DataFrame
+        The panel's tables (``persons`` after the absorbing rule).
+    where, id_name, shown
+        As in :func:`apply_absorbing`.
+    trailing_blank : (int, int), optional
+        First and last weekly column of a wide file whose window defaults to
+        the file's weeks: trailing columns without any code are noted.
+    column_name : callable, optional
+        Week index -> column name (``y_YYWW``) for messages.
+    """
+    notes: list[InputNote] = []
+    ppid = persons["person_id"].to_numpy()
+    start = persons["obs_start"].to_numpy().astype(np.int64)
+    end = persons["obs_end"].to_numpy().astype(np.int64)
+    coded = np.isin(ppid, states["person_id"].to_numpy())
+    if len(ppid) and not coded.all():
+        n = int((~coded).sum())
+        weeks = int((end - start + 1).clip(0)[~coded].sum())
+        ex = _shown(shown, ~coded, id_name, {})
+        notes.append(
+            InputNote(
+                rule="no_coded_weeks",
+                column="state",
+                count=n,
+                weeks=weeks,
+                examples=ex,
+                message=(
+                    f"{where}: {n:,} of {len(ppid):,} person(s) have no coded week in their window "
+                    f"({weeks:,} person-weeks, all read as weeks without a registered transfer; e.g. {ex}). "
+                    "Kept; drop them with panel.subset() if they are not part of the population."
+                ),
+            )
+        )
+    today = current_week()
+    late = end > today
+    if late.any():
+        weeks = int((end[late] - np.maximum(start[late], today + 1) + 1).clip(0).sum())
+        n_codes = int((states["week"].to_numpy() > today).sum())
+        ex = _shown(shown, late, id_name, {"obs_end": end})
+        notes.append(
+            InputNote(
+                rule="after_today",
+                column="obs_end",
+                count=int(late.sum()),
+                weeks=weeks,
+                examples=ex,
+                message=(
+                    f"{where}: {int(late.sum()):,} person(s) are observed after the current week "
+                    f"{format_week(today)}: {weeks:,} person-weeks ({n_codes:,} of them coded) lie in the "
+                    f"future (e.g. {ex}). Kept; check the calendar of the data and pass obs_end= to end "
+                    "observation at the last registered week."
+                ),
+            )
+        )
+    if trailing_blank is not None and len(states) and len(ppid):
+        lo, hi = trailing_blank
+        last_coded = int(states["week"].max())
+        if last_coded < hi:
+            k = hi - last_coded
+            name = column_name or (lambda w: format_week(w))
+            weeks = int(np.clip(end - np.maximum(start, last_coded + 1) + 1, 0, None).sum())
+            notes.append(
+                InputNote(
+                    rule="blank_trailing_weeks",
+                    column=str(name(hi)),
+                    count=k,
+                    weeks=weeks,
+                    examples=f"{name(last_coded + 1)}..{name(hi)}",
+                    message=(
+                        f"{where}: the last {k:,} weekly column(s) ({name(last_coded + 1)}..{name(hi)}) are "
+                        f"blank for all {len(ppid):,} persons; read as {weeks:,} observed person-weeks "
+                        "without a transfer (self-support). If the extract ends earlier (registration lag), "
+                        "pass obs_end=<last complete week>."
+                    ),
+                )
+            )
+    return notes
+
+
+def load_person_table(
+    source: str | Path | pd.DataFrame, *, on: str, where: str
+) -> tuple[pd.DataFrame, Ids, Source]:
+    """Load a person table (DataFrame or file), check its key column ``on`` and its ids.
+
+    Raises
+    ------
+    PersonIdError
+        Missing, duplicated or malformed ids in ``on``.
+    """
+    w = f"{where}(persons=...)"
+    if not isinstance(on, str):
+        raise SpecificationError(f"The 'on' parameter of {where} must be a column name (str). Got {on!r}.")
+    frame, src = load_table(
+        source, where=w, text=lambda c: c == on, id_col=on, names=["obs_start", "obs_end"]
+    )
+    check_columns(frame, [on], w, role="person id of the person table")
+    ids = classify_ids(frame[on], column=on, source=src)
+    check_unique_ids(ids, column=on, source=src, fix="Keep one row per person in the person table.")
+    return frame, ids, src
+
+
+def match_ids(file_ids: Ids, table_ids: Ids, *, where: str, file_col: str, table_col: str) -> np.ndarray:
+    """Position in ``table_ids`` of each file id (-1 if absent); ids match verbatim and by kind."""
+    if len(file_ids) and len(table_ids) and file_ids.kind != table_ids.kind:
+        a = file_ids.values[0]
+        b = table_ids.values[0]
+        raise PersonIdError(
+            f"{where}: the ids in {file_col!r} are {_kind_name(file_ids)} (e.g. {_py(a)!r}) but the ids in "
+            f"persons[{table_col!r}] are {_kind_name(table_ids)} (e.g. {_py(b)!r}). Ids are matched "
+            "verbatim, so '0101901234' and 101901234 are different persons: store both as text (keep "
+            "leading zeros) or both as integers."
+        )
+    return pd.Index(table_ids.values).get_indexer(file_ids.values)
+
+
+def _py(x: object) -> object:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _kind_name(ids: Ids) -> str:
+    return "integers" if ids.kind == "int" else "text (not all canonical integers)"
+
+
+def join_attributes(
+    persons: pd.DataFrame,
+    file_ids: Ids,
+    source: str | Path | pd.DataFrame,
+    *,
+    on: str,
+    id_col: str,
+    where: str,
+    shown: np.ndarray,
+) -> tuple[pd.DataFrame, list[InputNote]]:
+    """Join background attributes from a person table onto ``persons`` (one row per file person).
+
+    Parameters
+    ----------
+    persons : DataFrame
+        The reader's person table, row ``i`` is the person of ``file_ids[i]``.
+    file_ids : Ids
+        The file's ids (kind and verbatim values).
+    source : DataFrame or path
+        The person table; ``on`` is its id column.
+    on, id_col : str
+        Key column of the person table and of the file.
+    where : str
+        The reader.
+    shown : ndarray
+        Ids shown in messages.
+
+    Returns
+    -------
+    persons : DataFrame
+        A copy with the attribute columns added (missing for unmatched persons).
+    notes : list of InputNote
+        Counts of file persons without a person-table row and of person-table
+        rows without a person in the file.
+
+    Raises
+    ------
+    DataValidationError
+        Attribute columns that the panel already has.
+    """
+    table, tids, _ = load_person_table(source, on=on, where=where)
+    pos = match_ids(file_ids, tids, where=where, file_col=id_col, table_col=on)
+    attrs = [c for c in table.columns if c != on]
+    clash = [c for c in attrs if c in persons.columns or c == "person_id"]
+    if clash:
+        raise DataValidationError(
+            f"{where}(persons=...): column(s) {clash} of the person table are already columns of the panel's "
+            f"person table ({list(map(str, persons.columns[:10]))}). Rename or drop them in one of the two."
+        )
+    out = persons.copy()
+    found = pos >= 0
+    # a left join: unmatched persons get missing values (integer columns become float, as in pandas)
+    sub = table[attrs].reset_index(drop=True).reindex(pos).reset_index(drop=True)
+    for c in attrs:
+        out[c] = sub[c].array
+    notes: list[InputNote] = []
+    if not found.all():
+        n = int((~found).sum())
+        ex = _shown(shown, ~found, id_col, {})
+        notes.append(
+            InputNote(
+                rule="persons_unmatched",
+                column=on,
+                count=n,
+                weeks=0,
+                examples=ex,
+                message=(
+                    f"{where}(persons=...): {n:,} of {len(found):,} person(s) of the file have no row in the "
+                    f"person table (e.g. {ex}); kept, with missing attributes {attrs[:5]}."
+                ),
+            )
+        )
+    unused = np.ones(len(tids), dtype=bool)
+    unused[pos[found]] = False
+    if unused.any():
+        n = int(unused.sum())
+        ex = [_py(x) for x in tids.values[unused][:3]]
+        notes.append(
+            InputNote(
+                rule="persons_not_in_file",
+                column=on,
+                count=n,
+                weeks=0,
+                examples=str(ex),
+                message=(
+                    f"{where}(persons=...): {n:,} of {len(tids):,} row(s) of the person table name persons "
+                    f"who are not in the file (e.g. {on}={ex}); not added (they have no weekly data)."
+                ),
+            )
+        )
+    return out, notes

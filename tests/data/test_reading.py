@@ -1,0 +1,130 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltools.data import (
+    dream_column,
+    isoweek_to_index,
+    read_dream,
+    read_long,
+    validate,
+    weeks_self_supporting,
+)
+from evaltools.exceptions import DataValidationError, InputWarning, PersonIdError
+
+W0 = int(isoweek_to_index(2010, 10))
+COLS = dream_column(np.arange(W0, W0 + 40))  # y_1010 .. y_1049
+
+
+def _emigrant():
+    """Person 1: kontanthjaelp in 2010-W10..W29, emigrates (997) in 2010-W30, blank afterwards."""
+    codes = {c: ["701" if i < 20 else ("997" if i == 20 else ""), "111"] for i, c in enumerate(COLS)}
+    return pd.DataFrame({"PNR": [1, 2], **codes})
+
+
+def test_emigration_ends_observation_by_default():
+    with pytest.warns(
+        InputWarning, match=r"1 person\(s\) have blank weeks after a final absorbing code"
+    ) as rec:
+        p = read_dream(_emigrant())
+    assert "19 person-weeks" in str(rec[0].message) and "PNR=1" in str(rec[0].message)
+    assert p.persons["obs_end"].tolist() == [W0 + 20, W0 + 39]
+    (note,) = p.meta["input_notes"]
+    assert (note["rule"], note["count"], note["weeks"]) == ("absorbing_end", 1, 19)
+    assert p.n_person_weeks + note["weeks"] == 2 * 40
+    ref = pd.Series([W0 + 19], index=[1])
+    # after emigration nothing is observed: no self-supporting weeks are counted
+    assert weeks_self_supporting(p, ref, horizon=20, partial="observed").tolist() == [0]
+    rep = validate(p)
+    assert rep.ok and [n.rule for n in rep.notes] == ["absorbing_end"]
+    assert "Notes (1, not failures)" in str(rep)
+    assert rep.to_frame(notes=True)["level"].tolist() == ["note"]
+
+
+def test_absorbing_keep_and_error():
+    with pytest.warns(InputWarning, match="absorbing='keep'"):
+        p = read_dream(_emigrant(), absorbing="keep")
+    assert p.persons["obs_end"].tolist() == [W0 + 39] * 2
+    ref = pd.Series([W0 + 19], index=[1])
+    assert weeks_self_supporting(p, ref, horizon=20).tolist() == [
+        19
+    ]  # the weeks abroad count as self-support
+    assert [n.rule for n in validate(p).notes] == ["absorbing_end"]
+    with pytest.raises(
+        DataValidationError,
+        match=rf"PNR=1 last_code_week={W0 + 20} \(2010-W30\) obs_end={W0 + 39} \(2010-W49\)",
+    ):
+        read_dream(_emigrant(), absorbing="error")
+
+
+def test_absorbing_run_to_the_end_and_codes_after_absorbing():
+    df = _emigrant()
+    for c in COLS[20:]:
+        df[c] = ["783", "111"]  # disability pension to the end of the file: nothing to end
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = read_dream(df)
+    assert p.meta["input_notes"] == [] and p.persons["obs_end"].tolist() == [W0 + 39] * 2
+    df[COLS[30]] = ["701", "111"]
+    with pytest.warns(InputWarning, match="non-absorbing code"):
+        p = read_dream(df)
+    assert [n["rule"] for n in p.meta["input_notes"]] == ["codes_after_absorbing"]
+    assert [i.rule for i in validate(p, raise_=False).issues] == ["after_absorbing"]
+
+
+def test_read_long_dense_ends_observation_at_absorbing_code():
+    long = pd.DataFrame({"PNR": ["07"] * 4, "week": [5, 6, 7, 8], "state": ["111", "997", None, None]})
+    with pytest.warns(InputWarning, match="2 person-weeks"):
+        p = read_long(long, person_col="PNR", dense=True)
+    assert p.persons[["PNR", "obs_start", "obs_end"]].values.tolist() == [["07", 5, 6]]
+
+
+def test_persons_table_joins_attributes_verbatim(tmp_path):
+    wide = pd.DataFrame(
+        {"PNR": ["0101", "0202", "0303"], "y_1501": ["111", "701", ""], "y_1502": ["", "", "890"]}
+    )
+    table = pd.DataFrame({"PNR": ["0303", "0101", "9999"], "municipality": ["Odense", "Nyborg", "Aarhus"]})
+    path = tmp_path / "persons.csv"
+    table.to_csv(path, index=False)
+    for src in (table, path):
+        with pytest.warns(InputWarning) as rec:
+            p = read_dream(wide, persons=src)
+        assert p.persons[["PNR", "municipality"]].astype(object).where(
+            p.persons.notna(), None
+        ).values.tolist() == [
+            ["0101", "Nyborg"],
+            ["0202", None],
+            ["0303", "Odense"],
+        ]
+        rules = [n["rule"] for n in p.meta["input_notes"]]
+        assert rules == ["persons_unmatched", "persons_not_in_file"] and len(rec) == 2
+        assert "1 of 3 person(s) of the file have no row" in str(rec[0].message)
+        assert "PNR=['9999']" in str(rec[1].message)
+
+
+def test_persons_table_keyed_by_another_column_and_int_ids():
+    wide = pd.DataFrame({"PNR": [1, 2], "y_1501": ["111", "701"]})
+    table = pd.DataFrame({"cpr": [2, 1], "birth_year": [1980, 1990]})
+    p = read_dream(wide, persons=table, on="cpr")
+    assert p.persons["birth_year"].tolist() == [1990, 1980] and "cpr" not in p.persons
+    with pytest.raises(PersonIdError, match="verbatim"):
+        read_dream(wide, persons=table.assign(cpr=["02", "01"]), on="cpr")
+
+
+def test_read_long_person_table_from_file_with_text_ids(tmp_path):
+    long = pd.DataFrame({"PNR": ["007", "007", "12"], "week": [5, 6, 5], "state": ["111", "701", "111"]})
+    persons = pd.DataFrame(
+        {"PNR": ["12", "007", "008"], "obs_start": [1, 2, 3], "obs_end": [9, 9, 9], "sex": ["F", "M", "F"]}
+    )
+    path = tmp_path / "p.csv"
+    persons.to_csv(path, index=False)
+    with pytest.warns(InputWarning, match=r"1 of 3 person\(s\) have no coded week"):
+        p = read_long(long, person_col="PNR", persons=path)
+    assert p.persons[["person_id", "PNR", "obs_start", "sex"]].values.tolist() == [
+        [1, "007", 2, "M"],
+        [2, "008", 3, "F"],
+        [3, "12", 1, "F"],
+    ]
+    assert p.states["person_id"].tolist() == [1, 1, 3]
