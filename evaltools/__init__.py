@@ -6,7 +6,9 @@ The workflow
    from a DREAM file in the wide layout (``read_dream``: ``PNR`` and one
    ``y_YYWW`` column per week; extra columns become person attributes), a long
    person-week file (``read_long``) or a saved panel (``read_panel``).  A
-   separate persons table is joined onto ``panel.persons`` by the id.
+   separate persons table is joined by the id with ``persons=`` (``on=`` names
+   its id column); codes that end observation (emigration, death) end the
+   person's window.
 2. **Check it.**  ``panel.validate()`` runs one named check per rule and says
    what to fix.
 3. **Spells and rows.**  ``build_spells(panel, benefit=...)`` gives one row per
@@ -27,7 +29,7 @@ Example::
     from evaltools.data import build_spells, read_dream, to_counting_process
     from evaltools.duration import CoxPH, KaplanMeier
 
-    panel = read_dream("dream.csv")                     # PNR, sex, y_0801 ... y_1252
+    panel = read_dream("dream.csv", persons="persons.csv")  # PNR, y_0801 ... y_1252; PNR, sex, ...
     spells = build_spells(panel, benefit="kontanthjaelp")
     spells["to_job"] = (spells["exit"] == "self_support").astype(int)
     KaplanMeier(spells, duration="duration", event="to_job").fit().plot()

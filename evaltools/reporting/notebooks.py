@@ -147,6 +147,7 @@ _NOTE_KIND = {
     "ExtremeWeightWarning": "extreme weights",
     "UnverifiedCodeWarning": "unverified codes",
     "ExclusionRestrictionWarning": "identification",
+    "InputWarning": "input data",
 }
 
 

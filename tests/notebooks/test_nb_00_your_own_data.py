@@ -33,7 +33,9 @@ def files() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_files_are_read_completely(key: dict, files) -> None:
     wide, persons = files
     weeks = [c for c in wide.columns if c.startswith("y_")]
-    assert key["n_persons"] == len(wide) == key["n_persons_file"] == len(persons)
+    assert key["n_persons"] == len(wide) == len(persons)
+    never_coded = int((wide[weeks] == "").all(axis=1).sum())  # persons with a blank row: noted, kept
+    assert key["input_notes"].get("no_coded_weeks", 0) == never_coded > 0
     assert key["n_weeks"] == len(weeks) == 156
     assert key["n_coded_weeks"] == int((wide[weeks] != "").to_numpy().sum())  # every non-blank cell is a row
     assert key["no_background"] == 0 and key["validation_ok"]
