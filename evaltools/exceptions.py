@@ -19,6 +19,8 @@ __all__ = [
     "SpecificationError",
     "ConvergenceError",
     "DisclosureError",
+    "ParameterError",
+    "NotebookError",
     "EvaltoolsWarning",
     "MissingValueWarning",
     "DroppedRowsWarning",
@@ -99,6 +101,24 @@ class ConvergenceError(EvaltoolsError, RuntimeError):
 
 class DisclosureError(EvaltoolsError, ValueError):
     """An export would reveal small cells that disclosure control forbids."""
+
+
+class ParameterError(SpecificationError):
+    """A report or notebook parameter does not fit the data.
+
+    Raised by :func:`evaltools.reporting.check_parameters`: a municipality that
+    is not in the panel (with the closest names), a period outside the panel's
+    window, a benefit or programme that is not in the code table.
+    """
+
+
+class NotebookError(EvaltoolsError, RuntimeError):
+    """A notebook stopped with an error.
+
+    Raised by :func:`evaltools.reporting.notebooks.execute_notebook`; the
+    message names the notebook, the failing cell and the error, and the
+    partial report (the cells run so far) is written before it is raised.
+    """
 
 
 class EvaltoolsWarning(UserWarning):

@@ -26,6 +26,7 @@ from evaltools.data.checks import Issue, ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.counting import to_counting_process
 from evaltools.data.io import read_dream, read_long, to_dream_wide, write_dream, write_long
+from evaltools.data.joins import event_at, events_in_spells, join_persons
 from evaltools.data.outcomes import (
     is_self_supporting,
     self_supporting_at,
@@ -65,6 +66,9 @@ __all__ = [
     "left_censored",
     "LEFT_CENSORING",
     "to_counting_process",
+    "events_in_spells",
+    "event_at",
+    "join_persons",
     "to_person_period",
     "is_self_supporting",
     "self_supporting_at",

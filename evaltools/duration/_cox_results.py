@@ -59,7 +59,8 @@ class CoxResults(EstimationResults):
     ties, cov_type : str
         Options used.
     n_events, n_persons, n_clusters, n_strata : int or None
-        Counts (``n_persons`` needs ``id``; ``n_clusters`` needs ``cov_type="cluster"``).
+        Counts (``n_persons`` is the number of distinct ``id`` values -- persons or spells, whichever
+        the id is -- and needs ``id``; ``n_clusters`` needs ``cov_type="cluster"``).
     n_dropped, n_delayed_entry : int
         Rows dropped for missing values; persons (rows without ``id``) entering with ``start > 0``.
     converged : bool
@@ -285,7 +286,7 @@ class CoxResults(EstimationResults):
         )
 
     # -- plotting ---------------------------------------------------------------
-    def plot(self, ax: Any = None, alpha: float = 0.05, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, alpha: float = 0.05, *, title: str | None = None, **kwargs: Any) -> Any:
         """Plot hazard ratios with confidence intervals on a log scale.
 
         Parameters
@@ -294,6 +295,8 @@ class CoxResults(EstimationResults):
             Axes to draw on (default: a new figure).
         alpha : float, default=0.05
             One minus the confidence level.
+        title : str, optional
+            Axes title (default: the model and the number of events); ``""`` for none.
         **kwargs
             Passed to ``Axes.errorbar``.
 
@@ -303,8 +306,10 @@ class CoxResults(EstimationResults):
         """
         import matplotlib.pyplot as plt
 
+        from evaltools.reporting.plotting import plain_log_axis
+
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.4 * len(self._params) + 1.2))
+            _, ax = plt.subplots(figsize=(7, 0.4 * len(self._params) + 1.6))
         ci = np.exp(self.conf_int(alpha))
         hr = self.hazard_ratios
         y = np.arange(len(hr))[::-1]
@@ -314,7 +319,12 @@ class CoxResults(EstimationResults):
         ax.set_xscale("log")
         ax.set_yticks(y)
         ax.set_yticklabels(list(hr.index))
-        ax.set_xlabel(f"Hazard ratio ({100 * (1 - alpha):.0f}% CI)")
+        plain_log_axis(ax, "x")
+        ax.set_xlabel(f"hazard ratio (multiplier of the hazard; {100 * (1 - alpha):g}% CI, log scale)")
+        if title is None:
+            title = f"Cox proportional hazards: hazard ratios ({self.n_events:,} events)"
+        if title:
+            ax.set_title(title)
         return ax
 
 
@@ -415,7 +425,8 @@ def build_results(
         ("Model", "Cox PH (counting process)"),
         ("Ties", ties),
         ("No. events", n_events),
-        ("No. persons", model.n_persons if model.n_persons is not None else "n/a (no id)"),
+        (f"No. ids ({model.id})" if model.id else "No. ids",
+         model.n_persons if model.n_persons is not None else "n/a (no id)"),
         ("Log partial likelihood", llf),
         ("LR test (df)", f"{2 * (llf - llnull):.3f} ({p})"),
         ("Covariance", cov_type),

@@ -182,7 +182,8 @@ class DiscreteHazardResults(EstimationResults):
         return np.cumprod(1.0 - h, axis=0).loc[t]
 
     def plot(
-        self, ax: Any = None, *, exog: Any = None, ci: bool = True, alpha: float = 0.05, **kwargs: Any
+        self, ax: Any = None, *, exog: Any = None, ci: bool = True, alpha: float = 0.05,
+        title: str | None = None, **kwargs: Any
     ) -> Any:
         """Plot the baseline hazard by period (at the reference or a given profile).
 
@@ -196,6 +197,8 @@ class DiscreteHazardResults(EstimationResults):
             Pointwise interval for the baseline parameter (covariate effects held fixed).
         alpha : float, default=0.05
             One minus the confidence level.
+        title : str, optional
+            Axes title (default: the model and the profile); ``""`` for none.
         **kwargs
             Passed to ``Axes.step``.
 
@@ -206,7 +209,12 @@ class DiscreteHazardResults(EstimationResults):
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
+            _, ax = plt.subplots(figsize=(7, 4.2))
+        if title is None:
+            title = (f"Discrete-time hazard ({self.link}), "
+                     + ("all covariates zero" if exog is None else "covariate profile given"))
+        if title:
+            ax.set_title(title)
         X, _ = _profile_matrix(self.model, exog)
         t = _durations(self.model, None)
         eta, g = self._linear(X[:1], t)
@@ -353,7 +361,8 @@ class MultinomialHazardResults(DiscreteHazardResults):
         return np.cumprod(1.0 - total, axis=0).loc[t]
 
     def plot(
-        self, ax: Any = None, *, exog: Any = None, ci: bool = False, alpha: float = 0.05, **kwargs: Any
+        self, ax: Any = None, *, exog: Any = None, ci: bool = False, alpha: float = 0.05,
+        title: str | None = None, **kwargs: Any
     ) -> Any:
         """Plot cause-specific hazards by period at a profile (default all covariates zero).
 
@@ -367,6 +376,8 @@ class MultinomialHazardResults(DiscreteHazardResults):
             Not available for the multinomial model (must be False).
         alpha : float, default=0.05
             Unused (kept for a uniform signature).
+        title : str, optional
+            Axes title (default: the model); ``""`` for none.
         **kwargs
             Passed to ``Axes.step``.
 
@@ -385,8 +396,11 @@ class MultinomialHazardResults(DiscreteHazardResults):
         for cause in self.causes:
             ax.step(h.index, h[(first, cause)], where="mid", label=f"exit {cause}", **kwargs)
         ax.set_xlabel(f"Period ({self.model.duration})")
-        ax.set_ylabel("Cause-specific hazard")
-        ax.legend()
+        ax.set_ylabel("Cause-specific hazard (exit probability per period)")
+        ax.legend(loc="best")
+        title = "Competing exits: cause-specific hazards (multinomial logit)" if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
 

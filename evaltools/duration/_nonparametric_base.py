@@ -262,6 +262,16 @@ def quantile_time(t: np.ndarray, s: np.ndarray, p: float = 0.5) -> float:
     return float(t[j])
 
 
+def time_label(res: Any, time_unit: str) -> str:
+    """x-axis label: the time column and its unit, e.g. ``"duration (weeks)"``."""
+    name = str(getattr(res._prep, "time_col", None) or "time")
+    if not time_unit:
+        return name
+    if time_unit.rstrip("s").lower() in name.lower():  # a column named "weeks": say "time (weeks)"
+        name = "time"
+    return f"{name} ({time_unit})"
+
+
 def plot_curves(
     res: CurveResults,
     ax: Any,
@@ -270,12 +280,14 @@ def plot_curves(
     ci: bool,
     at_risk: bool,
     start: float,
+    title: str | None = None,
+    time_unit: str = "weeks",
     **kwargs: Any,
 ) -> Any:
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(7, 4.2))
     for lab, tab in res._groups_of(res._table):
         t = np.r_[0.0, tab["time"].to_numpy()]
         y = np.r_[start, tab[column].to_numpy()]
@@ -284,10 +296,14 @@ def plot_curves(
             lo = np.r_[start, tab["lower"].to_numpy()]
             hi = np.r_[start, tab["upper"].to_numpy()]
             ax.fill_between(t, lo, hi, step="post", alpha=0.2, color=line.get_color(), linewidth=0)
-    ax.set_xlabel("Time")
+    ax.set_xlabel(time_label(res, time_unit))
     ax.set_ylabel(ylabel)
     if res._prep.group_col is not None:
-        ax.legend(title=res._prep.group_col)
+        ax.legend(title=res._prep.group_col, loc="best")
+    if title is None:
+        title = res._title + (f" by {res._prep.group_col}" if res._prep.group_col is not None else "")
+    if title:
+        ax.set_title(title)
     if at_risk:
         res._draw_at_risk(ax)
     return ax

@@ -71,9 +71,14 @@ class CoxPH:
         Columns with the interval bounds and the event indicator (0/1 or bool;
         the event happens at ``stop``).
     id : str, optional
-        Person identifier.  When given, intervals of a person must not overlap
-        and an event must be on the person's last row (see ``recurrent``); the
-        id is also the default cluster for ``cov_type="cluster"``.
+        Identifier of the unit whose rows form one follow-up: a **spell** id
+        when the rows are the counting-process rows of benefit spells (as
+        :func:`~evaltools.data.to_counting_process` writes them, ``spell_id``),
+        a person id when each person has one follow-up.  When given, the
+        intervals of one id must not overlap and an event must be on its last
+        row (see ``recurrent``); the id is also the default cluster for
+        ``cov_type="cluster"``.  With several spells per person, cluster on the
+        person instead: ``fit(cov_type="cluster", cluster="person_id")``.
     strata : str or sequence of str, optional
         Columns defining strata with separate baseline hazards.
     weights : str, optional
@@ -88,6 +93,28 @@ class CoxPH:
     :class:`~evaltools.exceptions.MissingValueWarning` stating the count; the
     count is reported in the results summary.  Rows that are at risk at no
     event time do not enter the partial likelihood (they are kept, not dropped).
+
+    Examples
+    --------
+    Exit from social assistance to self-support on the synthetic sample, with a
+    time-varying sanction indicator and person-clustered standard errors:
+
+    >>> from evaltools.data import build_spells, read_panel, to_counting_process
+    >>> panel = read_panel("data_samples/sample_panel")  # doctest: +SKIP
+    >>> spells = build_spells(panel, benefit="kontanthjaelp")  # doctest: +SKIP
+    >>> rows = to_counting_process(spells, panel, treatments="sanction", covariates=["sex"],
+    ...                            event_exits=["self_support"])  # doctest: +SKIP
+    >>> res = CoxPH.from_formula("~ treated + C(sex)", rows, id="spell_id").fit(
+    ...     cov_type="cluster", cluster="person_id")  # doctest: +SKIP
+    >>> res.hazard_ratios["treated"]  # doctest: +SKIP
+
+    The Rossi recidivism data (one follow-up per person, so ``id`` is the person):
+
+    >>> from evaltools.datasets.rossi import load_person_weeks
+    >>> pw = load_person_weeks()
+    >>> res = CoxPH.from_formula("~ fin + age + prio + employed", pw, id="id").fit()
+    >>> round(float(res.params["employed"]), 2)
+    -1.35
     """
 
     def __init__(

@@ -552,9 +552,9 @@ class TimingOfEvents:
                   eqtol: float, cov_type: str, seed: int | None, progress: bool, maxiter: int) -> MPHPath:
         rng = np.random.default_rng(seed)
         d = self._sdesign
-        from tqdm.auto import tqdm
+        from evaltools._progress import progress_bar
 
-        bar = tqdm(total=max_points, disable=not progress, desc="NPMLE path", unit="point")
+        bar = progress_bar(total=max_points, enabled=progress, desc="NPMLE path", unit="point")
         theta, ll, conv, hess = core.maximise(self._start(), d, self._layout(1), maxiter=maxiter)
         results = [self._results(theta, 1, ll, conv, hess, cov_type)]
         bar.update(1)

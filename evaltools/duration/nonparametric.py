@@ -33,6 +33,7 @@ from evaltools.duration._nonparametric_base import (
     plot_curves,
     quantile_time,
     step_lookup,
+    time_label,
 )
 from evaltools.reporting.summary import Summary
 
@@ -72,6 +73,29 @@ class KaplanMeier:
     Tied times are handled by the product-limit formula (all events at ``t``
     before censorings at ``t``).  Rows with missing values are dropped with a
     :class:`~evaltools.exceptions.MissingValueWarning`; the count is in the summary.
+
+    Examples
+    --------
+    Weeks on benefit until exit, by group; a median whose upper limit is not
+    reached within the follow-up is reported as such:
+
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"weeks": [3, 5, 5, 8, 12, 2, 4, 9, 20, 26],
+    ...                   "exit": [1, 1, 0, 1, 0, 1, 1, 0, 1, 0], "group": list("aaaaabbbbb")})
+    >>> res = KaplanMeier(d, duration="weeks", event="exit", group="group").fit()
+    >>> res.median_survival()["median"].tolist()
+    [8.0, 20.0]
+    >>> res.survival_at([4, 10]).round(2)["b"].tolist()
+    [0.6, 0.6]
+
+    On register spells (``build_spells``) the duration is in weeks and the
+    event is an exit to a destination, e.g. ``exit == "self_support"``:
+
+    >>> from evaltools.data import build_spells, read_panel
+    >>> panel = read_panel("data_samples/sample_panel")  # doctest: +SKIP
+    >>> sp = build_spells(panel, benefit="kontanthjaelp")  # doctest: +SKIP
+    >>> sp["to_job"] = (sp["exit"] == "self_support").astype(int)  # doctest: +SKIP
+    >>> KaplanMeier(sp, duration="duration", event="to_job").fit().plot()  # doctest: +SKIP
     """
 
     _where = "KaplanMeier"
@@ -242,10 +266,18 @@ class KaplanMeierResults(CurveResults):
             f"errors; {level} pointwise intervals on the {self.conf_type} scale.",
             *self._prep.footnotes(),
         ]
+        unreached = tbl[["median", "median_lower", "median_upper"]].isna()
+        if unreached.to_numpy().any():
+            # the curve (or its limit) stays above one half within the follow-up: say so, not a blank cell
+            for c in unreached.columns:
+                tbl[c] = tbl[c].astype(object).where(~unreached[c], "not reached")
+            notes.append("'not reached': the curve (or its confidence limit) stays above 0.5 during "
+                         "follow-up.")
         header = [("No. rows", self._prep.n_used), ("Groups", len(self._prep.group_labels))]
         return Summary(self._title, header=header, tables=[tbl], footnotes=notes)
 
-    def plot(self, ax: Any = None, *, ci: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, *, ci: bool = True, at_risk: bool = False, time_unit: str = "weeks",
+             title: str | None = None, **kwargs: Any) -> Any:
         """Plot the survival curves as step functions.
 
         Parameters
@@ -256,6 +288,10 @@ class KaplanMeierResults(CurveResults):
             Shade the pointwise confidence band.
         at_risk : bool, default=False
             Print the number at risk at the x ticks below the axes.
+        time_unit : str, default="weeks"
+            Unit of the duration column, shown in the x-axis label (register spells are weekly).
+        title : str, optional
+            Axes title (default: the estimator and the group column); ``""`` for none.
         **kwargs
             Passed to ``Axes.step``.
 
@@ -263,7 +299,8 @@ class KaplanMeierResults(CurveResults):
         -------
         matplotlib.axes.Axes
         """
-        return plot_curves(self, ax, "survival", "Survival probability", ci, at_risk, start=1.0, **kwargs)
+        return plot_curves(self, ax, "survival", "Survival probability", ci, at_risk, start=1.0, title=title,
+                           time_unit=time_unit, **kwargs)
 
     def __repr__(self) -> str:
         return f"<KaplanMeierResults: {len(self._prep.group_labels)} group(s), {self._prep.n_used:,} rows>"
@@ -393,10 +430,12 @@ class NelsonAalenResults(CurveResults):
             footnotes=notes,
         )
 
-    def plot(self, ax: Any = None, *, ci: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, *, ci: bool = True, at_risk: bool = False, time_unit: str = "weeks",
+             title: str | None = None, **kwargs: Any) -> Any:
         """Plot the cumulative hazards; returns the matplotlib Axes (see :meth:`KaplanMeierResults.plot`)."""
         return plot_curves(
-            self, ax, "cumulative_hazard", "Cumulative hazard", ci, at_risk, start=0.0, **kwargs
+            self, ax, "cumulative_hazard", "Cumulative hazard (expected exits per person)", ci, at_risk,
+            start=0.0, title=title, time_unit=time_unit, **kwargs
         )
 
     def __repr__(self) -> str:
@@ -616,7 +655,8 @@ class AalenJohansenResults(CurveResults):
             footnotes=notes,
         )
 
-    def plot(self, ax: Any = None, *, ci: bool = True, at_risk: bool = False, **kwargs: Any) -> Any:
+    def plot(self, ax: Any = None, *, ci: bool = True, at_risk: bool = False, time_unit: str = "weeks",
+             title: str | None = None, **kwargs: Any) -> Any:
         """Plot cumulative incidence curves (one per cause and group).
 
         Parameters
@@ -627,6 +667,10 @@ class AalenJohansenResults(CurveResults):
             Shade pointwise confidence bands.
         at_risk : bool, default=False
             Print numbers at risk below the axes.
+        time_unit : str, default="weeks"
+            Unit of the duration column, shown in the x-axis label.
+        title : str, optional
+            Axes title (default: the estimator); ``""`` for none.
         **kwargs
             Passed to ``Axes.step``.
 
@@ -654,9 +698,12 @@ class AalenJohansenResults(CurveResults):
                         color=line.get_color(),
                         linewidth=0,
                     )
-        ax.set_xlabel("Time")
-        ax.set_ylabel("Cumulative incidence")
-        ax.legend()
+        ax.set_xlabel(time_label(self, time_unit))
+        ax.set_ylabel("Cumulative incidence (probability)")
+        ax.legend(loc="best")
+        title = self._title if title is None else title
+        if title:
+            ax.set_title(title)
         if at_risk:
             self._draw_at_risk(ax)
         return ax

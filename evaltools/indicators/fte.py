@@ -28,6 +28,7 @@ import pandas as pd
 from evaltools._validation import check_option
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.spells import build_spells
+from evaltools.data.weeks import week_label
 from evaltools.exceptions import SpecificationError
 from evaltools.indicators import _core
 from evaltools.indicators import _linkage as lk
@@ -755,7 +756,8 @@ def target_table(
     data = pd.DataFrame(rows)
     notes = [
         "Full-time persons = person-weeks on the selected codes in the window / weeks in the window.",
-        f"Baseline weeks {baseline[0]}-{baseline[1]}; follow-up weeks {actual[0]}-{actual[1]}.",
+        f"Baseline weeks {week_label(baseline[0])}..{week_label(baseline[1])}; follow-up weeks "
+        f"{week_label(actual[0])}..{week_label(actual[1])}.",
         "A target is attained when the follow-up level is at or below (ceilings) or at or above (floors) it.",
     ]
     link = lk.target_linkage(panel, data, selected, arrays, baseline, actual) if len(data) else None

@@ -26,6 +26,16 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
+#: y-axis labels (with units) of the usual indicator columns.
+_UNITS = {
+    "fte": "full-time persons",
+    "share": "share (proportion)",
+    "share_pop": "full-time persons / population (proportion)",
+    "activation_rate": "activation rate (proportion)",
+    "persons": "persons",
+}
+
+
 def plot_timeseries(
     table: IndicatorTable | pd.DataFrame,
     *,
@@ -34,6 +44,8 @@ def plot_timeseries(
     x: str = "period",
     suppress: bool = True,
     ax: Any = None,
+    title: str | None = None,
+    ylabel: str | None = None,
     **kwargs: Any,
 ) -> Any:
     """Line per group over periods (seed 004, Figs. 3-4).
@@ -52,14 +64,21 @@ def plot_timeseries(
         Plot the suppressed numbers of an IndicatorTable.
     ax : matplotlib Axes, optional
         Axes to draw on.
+    title : str, optional
+        Axes title (default: the IndicatorTable's title); ``""`` for none.
+    ylabel : str, optional
+        y-axis label (default: ``value`` with its unit where known).
     **kwargs
         Passed to ``Axes.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        With more than six groups the legend is placed right of the axes.
     """
     df = table.to_frame(suppress=suppress) if isinstance(table, IndicatorTable) else table
+    if title is None:
+        title = table.title if isinstance(table, IndicatorTable) else ""
     for c in [value, x, *([group] if group else [])]:
         if c not in df.columns:
             raise SpecificationError(f"plot_timeseries: column {c!r} not in the table ({list(df.columns)}).")
@@ -77,13 +96,23 @@ def plot_timeseries(
     step = max(1, len(xs) // 12)
     ax.set_xticks(range(0, len(xs), step))
     ax.set_xticklabels([str(v) for v in xs[::step]], rotation=45, ha="right")
-    ax.set_ylabel(value)
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel if ylabel is not None else _UNITS.get(value, value))
     if group is not None:
-        ax.legend(title=group)
+        n_groups = df[group].nunique()
+        if n_groups > 6:
+            from evaltools.reporting.plotting import legend_outside
+
+            legend_outside(ax, title=group)
+        else:
+            ax.legend(title=group, loc="best")
+    if title:
+        ax.set_title(title)
     return ax
 
 
-def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kwargs: Any) -> Any:
+def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, title: str | None = None,
+                     **kwargs: Any) -> Any:
     """Units sorted by actual minus expected level, with prediction intervals.
 
     Parameters
@@ -96,6 +125,8 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kw
         Leave out the units masked for disclosure control (``result.table["masked"]``:
         1-3 persons or masked in a linked table); the count is stated in the x label.
         ``False`` draws every unit, with a :class:`~evaltools.exceptions.DisclosureWarning`.
+    title : str, optional
+        Axes title (default: the outcome and the interval); ``""`` for none.
     **kwargs
         Passed to ``Axes.errorbar``.
 
@@ -119,10 +150,14 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kw
     ax = _axes(ax)
     y = np.arange(len(t))
     err = np.vstack([t["expected"] - t["lower"], t["upper"] - t["expected"]])
-    colors = np.where(t["project"], "C1", "C0")
+    project = t["project"].to_numpy(dtype=bool)
     kwargs.setdefault("fmt", "none")
-    ax.errorbar(t["difference"], y, xerr=err, ecolor="0.6", **kwargs)
-    ax.scatter(t["difference"], y, c=colors, zorder=3, s=12)
+    ax.errorbar(t["difference"], y, xerr=err, ecolor="0.6", label="95% prediction interval", **kwargs)
+    points = ((False, "C0", "actual - expected"), (True, "C1", "actual - expected (project unit)"))
+    for flag, colour, name in points:
+        sel = project == flag
+        if sel.any():
+            ax.scatter(t["difference"][sel], y[sel], c=colour, zorder=3, s=12, label=name)
     ax.axvline(0, color="k", lw=0.8, label="expected level")
     ax.scatter(
         t["raw_difference"],
@@ -137,7 +172,13 @@ def plot_caterpillar(result: Any, *, ax: Any = None, suppress: bool = True, **kw
     ax.set_yticklabels(t[result.id_col].astype(str), fontsize=7)
     note = f" ({n_masked} units masked for disclosure control not shown)" if n_masked else ""
     ax.set_xlabel(f"{result.outcome}: actual - expected{note}")
-    ax.legend(fontsize=7)
+    from evaltools.reporting.plotting import legend_outside
+
+    legend_outside(ax, where="below", ncol=2, fontsize=7)
+    if title is None:
+        title = f"{result.outcome}: actual minus expected level, prediction intervals"
+    if title:
+        ax.set_title(title)
     return ax
 
 
@@ -150,6 +191,7 @@ def plot_funnel(
     target: float | None = None,
     levels: tuple[float, ...] = (0.95, 0.998),
     ax: Any = None,
+    title: str | None = None,
     **kwargs: Any,
 ) -> Any:
     """Funnel plot of unit shares against their denominators with binomial control limits.
@@ -168,6 +210,8 @@ def plot_funnel(
         Two-sided coverage of the control limits ``target ± z sqrt(target (1 - target) / n)``.
     ax : matplotlib Axes, optional
         Axes to draw on.
+    title : str, optional
+        Axes title (default "Funnel plot: ..."); ``""`` for none.
     **kwargs
         Passed to ``Axes.scatter``.
 
@@ -197,6 +241,10 @@ def plot_funnel(
         out = np.abs(p - centre) > z * np.sqrt(centre * (1 - centre) / nn)
         for xv, yv, lab in zip(nn[out], p[out], d[label].to_numpy()[out]):
             ax.annotate(str(lab), (xv, yv), fontsize=7)
-    ax.set_xlabel(n)
-    ax.set_ylabel(share)
+    ax.set_xlabel(f"{n} (denominator, persons)")
+    ax.set_ylabel(f"{share} (proportion)")
+    if title is None:
+        title = f"Funnel plot: {share} against {n}, {' / '.join(f'{100 * lev:g}%' for lev in levels)} limits"
+    if title:
+        ax.set_title(title)
     return ax

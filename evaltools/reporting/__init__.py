@@ -1,7 +1,8 @@
-"""Presentation: summaries, results base class, disclosure control and plotting helpers."""
+"""Presentation: summaries, results base class, disclosure control, tables, figures and reports."""
 
 from evaltools.reporting.audit import AuditReport, audit
 from evaltools.reporting.disclosure import SuppressedTable, suppress
+from evaltools.reporting.parameters import RunParameters, check_parameters
 from evaltools.reporting.release import ProtectedRelease, Release
 from evaltools.reporting.results import EstimationResults
 from evaltools.reporting.rules import DisclosureRule
@@ -13,8 +14,10 @@ __all__ = [
     "EstimationResults",
     "ProtectedRelease",
     "Release",
+    "RunParameters",
     "Summary",
     "SuppressedTable",
     "audit",
+    "check_parameters",
     "suppress",
 ]

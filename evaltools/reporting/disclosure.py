@@ -32,7 +32,6 @@ has no bridge, but non-negativity may narrow masked values down, so aggregate.
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.exceptions import DataValidationError, DisclosureError, DisclosureWarning, SpecificationError
+from evaltools.reporting.tables import html_table, text_table
 
 __all__ = ["SuppressedTable", "suppress", "suppression_pattern", "OFF_FOOTNOTE", "MASK_MARKER"]
 
@@ -330,21 +330,21 @@ class SuppressedTable:
                 writer, sheet_name="footnotes", index=False
             )
 
-    def to_html(self, **kwargs: object) -> str:
-        """HTML table with title and footnotes; masked cells shown as ``..``."""
-        kwargs.setdefault("index", False)
-        body = self._display().to_html(**kwargs)
-        title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
-        notes = "".join(f"<p><small>{html.escape(f)}</small></p>" for f in self._footnotes)
-        return f"<div>{title}{body}{notes}</div>"
+    def to_html(self, *, digits: int = 3) -> str:
+        """HTML table with title and footnotes; masked cells shown as ``..``.
+
+        Numbers go through :func:`evaltools.reporting.tables.format_frame`
+        (counts as integers, other numbers rounded to ``digits`` decimals below 10).
+        """
+        return html_table(self._table, title=self.title, footnotes=self._footnotes, digits=digits,
+                          mask=self._mask, mask_marker=MASK_MARKER)
 
     def _repr_html_(self) -> str:
         return self.to_html()
 
     def __str__(self) -> str:
-        head = f"{self.title}\n" if self.title else ""
-        notes = "".join(f"\n{f}" for f in self._footnotes)
-        return head + self._display().to_string(index=False) + notes
+        return text_table(self._table, title=self.title, footnotes=self._footnotes, mask=self._mask,
+                          mask_marker=MASK_MARKER)
 
     def __repr__(self) -> str:
         return (

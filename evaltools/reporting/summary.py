@@ -19,7 +19,7 @@ __all__ = ["Summary", "format_number"]
 
 
 def format_number(x: object, digits: int = 4) -> str:
-    """Format a number for a summary table (thousands separators for counts)."""
+    """Format a header value of a summary (thousands separators; whole numbers without decimals)."""
     if x is None:
         return ""
     if isinstance(x, (bool, np.bool_)):
@@ -32,10 +32,18 @@ def format_number(x: object, digits: int = 4) -> str:
             return ""
         if np.isinf(xf):
             return "inf" if xf > 0 else "-inf"
+        if xf == round(xf) and abs(xf) < 1e15 and (xf == 0 or abs(xf) >= 1):
+            return f"{int(round(xf)):,}"  # a count or a whole number: no decimals
         if xf != 0 and (abs(xf) >= 1e6 or abs(xf) < 10 ** (-digits)):
             return f"{xf:.{digits}e}"
-        return f"{xf:.{digits}f}"
+        return f"{xf:,.{digits}f}"
     return str(x)
+
+
+def _show_index(table: pd.DataFrame) -> bool:
+    """Row labels are shown unless they are plain row numbers (an unnamed integer index)."""
+    return not (table.index.nlevels == 1 and table.index.name is None
+                and pd.api.types.is_integer_dtype(table.index))
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,9 @@ class Summary:
     digits: int = 4
 
     def _formatted(self, table: pd.DataFrame) -> pd.DataFrame:
-        return table.apply(lambda col: col.map(lambda v: format_number(v, self.digits)))
+        from evaltools.reporting.tables import format_frame
+
+        return format_frame(table, digits=self.digits, mode="fixed")
 
     def as_text(self) -> str:
         """Render as fixed-width plain text."""
@@ -74,7 +84,7 @@ class Summary:
             left, right = head_lines[:half], head_lines[half:]
             w = max(len(s) for s in left) + 4
             head_lines = [left[i].ljust(w) + (right[i] if i < len(right) else "") for i in range(half)]
-        tables_txt = [self._formatted(t).to_string() for t in self.tables]
+        tables_txt = [self._formatted(t).to_string(index=_show_index(t)) for t in self.tables]
         width = max(
             [len(self.title)]
             + [len(s) for s in head_lines]
@@ -107,7 +117,7 @@ class Summary:
                 )
             parts.append("</tbody></table>")
         for t in self.tables:
-            parts.append(self._formatted(t).to_html(escape=True))
+            parts.append(self._formatted(t).to_html(escape=True, index=_show_index(t)))
         if self.footnotes:
             parts.append("<ol style='font-size:smaller'>")
             parts.extend(f"<li>{html.escape(n)}</li>" for n in self.footnotes)

@@ -238,12 +238,15 @@ class DynamicResults(EstimationResults):
         return band_rosenbaum(self, gammas=gammas, test=test, alternative=alternative, caliper=caliper,
                               alpha=alpha, unique_persons=unique_persons)
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes."""
+    def plot(self, ax: Any = None, *, title: str | None = None, **kwargs: Any) -> Any:
+        """Effect by elapsed band with confidence intervals and the pooled effect; returns the Axes.
+
+        ``title`` replaces the default title ("" for none).
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(figsize=(7, 4.2))
         by = self.by_elapsed
         mid = (by["u_from"] + by["u_to"]) / 2
         ax.errorbar(
@@ -256,12 +259,15 @@ class DynamicResults(EstimationResults):
         )
         ax.axhline(self.pooled, ls="--", color="grey", label=f"pooled {self.pooled:.2f}")
         ax.axhline(0, color="black", lw=0.5)
-        ax.set_xlabel("elapsed weeks u at treatment start")
-        ax.set_ylabel("effect on weeks self-supporting")
-        ax.legend()
+        ax.set_xlabel("elapsed duration u at the treatment start (weeks; band midpoints)")
+        ax.set_ylabel(f"effect (weeks self-supporting in {self.model.horizon} weeks)")
+        ax.legend(loc="best")
+        title = "Dynamic evaluation: effect by elapsed duration, 95% CI" if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
-    def plot_survival(self, ax: Any = None) -> Any:
+    def plot_survival(self, ax: Any = None, *, title: str | None = None) -> Any:
         """Share still in the benefit spell by weeks since u, treated vs (weighted) controls."""
         import matplotlib.pyplot as plt
 
@@ -272,9 +278,12 @@ class DynamicResults(EstimationResults):
         s = self.survival
         ax.step(s["weeks"], s["treated"], where="post", label="treated at u")
         ax.step(s["weeks"], s["control"], where="post", label="not treated at u (weighted)")
-        ax.set_xlabel("weeks since u")
-        ax.set_ylabel("share still in the benefit spell")
-        ax.legend()
+        ax.set_xlabel("time since u (weeks)")
+        ax.set_ylabel("share still in the benefit spell (proportion)")
+        ax.legend(loc="best")
+        title = "Still on benefit after the treatment start at u" if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
 

@@ -91,7 +91,7 @@ class BalanceTable:
         col = "smd_after" if self.adjusted else "smd_before"
         return int((self._table[col].abs() > self.threshold).sum())
 
-    def love_plot(self, ax: Any = None, *, absolute: bool = True) -> Any:
+    def love_plot(self, ax: Any = None, *, absolute: bool = True, title: str | None = None) -> Any:
         """Dot plot of (absolute) SMDs before and after adjustment.
 
         Parameters
@@ -100,6 +100,8 @@ class BalanceTable:
             Axes to draw on; a new figure is created when omitted.
         absolute : bool, default=True
             Plot ``|SMD|``.
+        title : str, optional
+            Axes title (default "Covariate balance"); ``""`` for none.
 
         Returns
         -------
@@ -128,15 +130,24 @@ class BalanceTable:
         ax.set_yticks(pos)
         ax.set_yticklabels(list(map(str, self._table.index)))
         ax.invert_yaxis()
-        ax.set_xlabel("|standardised mean difference|" if absolute else "standardised mean difference")
+        ax.set_xlabel("|standardised mean difference| (pooled SD units)" if absolute
+                      else "standardised mean difference (pooled SD units)")
         ax.legend(loc="best", frameon=False)
+        title = ("Covariate balance" + (" before / after adjustment" if self.adjusted else "")) \
+            if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
     def __repr__(self) -> str:
-        return f"BalanceTable(threshold={self.threshold})\n{self._table.round(4).to_string()}"
+        from evaltools.reporting.tables import text_table
+
+        return f"BalanceTable(threshold={self.threshold})\n{text_table(self._table)}"
 
     def _repr_html_(self) -> str:
-        return self._table.round(4).to_html()
+        from evaltools.reporting.tables import html_table
+
+        return html_table(self._table, title=f"Covariate balance (|SMD| threshold {self.threshold:g})")
 
 
 def _resolve_weights(data: pd.DataFrame, weights: Any, matched: Any) -> np.ndarray | None:
@@ -296,7 +307,8 @@ def _binary_treatment(data: pd.DataFrame, treatment: str, where: str) -> np.ndar
     return t
 
 
-def plot_overlap(pscore: Any, treatment: Any, ax: Any = None, *, bins: int = 40, density: bool = True) -> Any:
+def plot_overlap(pscore: Any, treatment: Any, ax: Any = None, *, bins: int = 40, density: bool = True,
+                 title: str | None = None) -> Any:
     """Mirrored histogram of propensity scores for treated (up) and controls (down).
 
     Parameters
@@ -311,6 +323,8 @@ def plot_overlap(pscore: Any, treatment: Any, ax: Any = None, *, bins: int = 40,
         Number of bins on [0, 1].
     density : bool, default=True
         Normalise each histogram to a density.
+    title : str, optional
+        Axes title (default "Propensity-score overlap"); ``""`` for none.
 
     Returns
     -------
@@ -334,6 +348,9 @@ def plot_overlap(pscore: Any, treatment: Any, ax: Any = None, *, bins: int = 40,
     ax.set_xlabel("propensity score")
     ax.set_ylabel("density (controls mirrored)" if density else "count (controls mirrored)")
     ax.legend(loc="best", frameon=False)
+    title = "Propensity-score overlap" if title is None else title
+    if title:
+        ax.set_title(title)
     return ax
 
 

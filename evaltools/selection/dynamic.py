@@ -683,9 +683,9 @@ class DynamicEvaluation:
             reps = np.empty((n_boot, len(per) + 1))
             it = range(n_boot)
             if progress:
-                from tqdm.auto import tqdm
+                from evaltools._progress import progress_bar
 
-                it = tqdm(it, desc="bootstrap", leave=False)
+                it = progress_bar(it, desc="bootstrap", unit="rep", leave=False)
             for r in it:
                 cnt = np.bincount(rng.integers(0, len(persons), len(persons)), minlength=len(persons))
                 bt = pd.DataFrame(self._estimate(cnt[inv].astype(float))["per"])

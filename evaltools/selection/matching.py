@@ -465,6 +465,8 @@ class MatchingResults(EstimationResults):
         The ATT, ATE or ATC.
     estimand : str
         ``"ATT"``, ``"ATE"`` or ``"ATC"``.
+    nobs : int
+        Units used, treated and controls ("No. observations" in the summary, as for IPW and AIPW).
     n_treated, n_control : int
         Units in the data.
     n_matched, n_unmatched : int
@@ -567,7 +569,7 @@ class MatchingResults(EstimationResults):
         super().__init__(
             params,
             cov,
-            int(matched.sum()),
+            int(t.size),  # every unit used (treated and controls), as IPW and AIPW count them
             model=model,
             title=f"Matching estimate of the {name}",
             header=header,

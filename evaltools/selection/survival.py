@@ -400,9 +400,9 @@ class IPWSurvival:
         p_fixed = ps["p"][keep]
         it: Any = range(n_boot)
         if progress:
-            from tqdm.auto import tqdm
+            from evaltools._progress import progress_bar
 
-            it = tqdm(it, desc=f"{_W} bootstrap", leave=False)
+            it = progress_bar(it, desc=f"{_W} bootstrap", unit="rep", leave=False)
         reps, creps = [], [[], []]
         for _ in it:
             f = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)[unit].astype(float)
@@ -587,12 +587,17 @@ class IPWSurvivalResults(EstimationResults):
             out[arm] = np.where(at > c["time"].max(), np.nan, v)
         return pd.DataFrame(out, index=pd.Index(at, name="time"))
 
-    def plot(self, ax: Any = None, *, ci: bool = True, **kwargs: Any) -> Any:
-        """Weighted Kaplan-Meier curves by arm with bootstrap bands and the RMST horizon; returns the Axes."""
+    def plot(self, ax: Any = None, *, ci: bool = True, time_unit: str = "weeks", title: str | None = None,
+             **kwargs: Any) -> Any:
+        """Weighted Kaplan-Meier curves by arm with bootstrap bands and the RMST horizon; returns the Axes.
+
+        ``time_unit`` names the unit of the duration column in the x label; ``title`` replaces the
+        default title ("" for none).
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(figsize=(7, 4.2))
         for arm in ("treated", "control"):
             c = self.curves[self.curves["arm"] == arm]
             x = np.r_[0.0, c["time"].to_numpy()]
@@ -607,10 +612,13 @@ class IPWSurvivalResults(EstimationResults):
                     color=line.get_color(),
                 )
         ax.axvline(self.tau, ls=":", color="grey", label=f"tau = {self.tau:g}")
-        ax.set_xlabel(self.model.duration)
-        ax.set_ylabel(f"survival ({self.estimand}-weighted)")
+        ax.set_xlabel(f"{self.model.duration} ({time_unit})" if time_unit else self.model.duration)
+        ax.set_ylabel(f"survival probability ({self.estimand}-weighted)")
         ax.set_ylim(0, 1.02)
-        ax.legend()
+        ax.legend(loc="best")
+        title = f"IPW-weighted survival by arm ({self.estimand})" if title is None else title
+        if title:
+            ax.set_title(title)
         return ax
 
 

@@ -348,3 +348,14 @@ def test_large_input_is_fast() -> None:
     AalenJohansen(d, stop="stop", entry="entry", event="cause").fit()
     KaplanMeier(d.assign(ev=(d["cause"] > 0).astype(int)), stop="stop", entry="entry", event="ev").fit()
     assert time.perf_counter() - t0 < 10.0  # ~1 s on one core; generous for shared CI machines
+
+
+def test_median_not_reached_is_said_in_words() -> None:
+    d = pd.DataFrame({"weeks": [3, 5, 5, 8, 12, 2, 4, 9, 20, 26], "exit": [1, 1, 0, 1, 0, 1, 0, 0, 0, 0],
+                      "group": list("aaaaabbbbb")})
+    res = KaplanMeier(d, duration="weeks", event="exit", group="group").fit()
+    assert np.isnan(res.median_survival().loc["b", "median"])  # the numeric table keeps NaN
+    tab = res.summary().tables[0]
+    assert tab.loc["b", "median"] == "not reached" and tab.loc["a", "median"] == 8.0
+    text = str(res.summary())
+    assert "not reached" in text and "stays above 0.5" in text

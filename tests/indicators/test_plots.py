@@ -24,7 +24,8 @@ from .conftest import random_panel  # noqa: E402
 def test_plot_timeseries_returns_axes_and_plots_suppressed_values():
     t = activation_rate(random_panel(seed=1, n=300), period="month")
     ax = plot_timeseries(t, value="activation_rate", group="benefit")
-    assert ax is not None and len(ax.lines) == t.data["benefit"].nunique()
+    assert ax is not None and len(ax.lines) == t.to_frame()["benefit"].nunique()  # groups with data
+    assert ax.get_title() == t.title
     shown = np.concatenate([ln.get_ydata() for ln in ax.lines])
     assert np.isnan(shown).sum() >= t.to_frame()["activation_rate"].isna().sum() - 1
     with pytest.raises(SpecificationError, match="column 'nope'"):

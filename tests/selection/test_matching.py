@@ -414,3 +414,14 @@ def test_constant_covariate_is_ignored_not_fatal(nsw, value):
                      bias_adjust=True).fit()
     assert const.params.iloc[0] == pytest.approx(base.params.iloc[0], rel=1e-10)
     assert const.bse.iloc[0] == pytest.approx(base.bse.iloc[0], rel=1e-10)
+
+
+def test_no_observations_counts_every_unit_as_ipw_does(nsw):
+    from evaltools.selection import IPW
+
+    r = Matching(nsw, outcome="y", treatment="treat", covariates=X, n_neighbors=1).fit()
+    w = IPW(nsw, outcome="y", treatment="treat", covariates=X, estimand="ATT").fit()
+    assert r.nobs == w.nobs == len(nsw) == r.n_treated + r.n_control
+    head = dict(r.summary().header)
+    assert head["No. observations"] == len(nsw) and head["Treated"] == r.n_treated
+    assert head["Matched units"] == r.n_matched < r.nobs

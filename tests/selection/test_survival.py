@@ -151,8 +151,8 @@ def test_trimming_counts_and_results_object(veteran):
     import matplotlib
 
     matplotlib.use("Agg")
-    ax = r.plot()
-    assert ax.get_xlabel() == "time" and len(ax.lines) >= 3
+    ax = r.plot(time_unit="days")
+    assert ax.get_xlabel() == "time (days)" and len(ax.lines) >= 3 and ax.get_title()
     sa = r.survival_at([0, 50, 10_000])
     assert sa.loc[0.0, "treated"] == 1.0 and np.isnan(sa.loc[10_000.0, "control"])
 
