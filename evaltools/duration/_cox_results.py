@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,24 +12,12 @@ from scipy import stats
 from evaltools._validation import check_option
 from evaltools.duration import _cox_core as core
 from evaltools.exceptions import DataValidationError, SpecificationError
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, TestResult, chi2_test
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaltools.duration.cox import CoxPH
 
 __all__ = ["CoxResults", "TestResult", "build_results"]
-
-
-class TestResult(NamedTuple):
-    """A chi-squared test: statistic, degrees of freedom and p-value."""
-
-    statistic: float
-    df: int
-    pvalue: float
-
-
-def _chi2(stat: float, df: int) -> TestResult:
-    return TestResult(float(stat), int(df), float(stats.chi2.sf(stat, df)))
 
 
 def _inv(a: np.ndarray) -> np.ndarray:
@@ -70,14 +58,32 @@ class CoxResults(EstimationResults):
     """
 
     model: CoxPH
+    llf: float
+    llnull: float
+    lr_test: TestResult
+    wald_test: TestResult
+    score_test: TestResult
+    cov_naive: pd.DataFrame
+    ties: str
+    cov_type: str
+    cluster: str | None
+    n_events: int
+    n_persons: int | None
+    n_clusters: int | None
+    n_strata: int
+    n_dropped: int
+    n_delayed_entry: int
+    converged: bool
+    n_iter: int
+    _state: dict[str, Any]
 
     @cached_property
     def hazard_ratios(self) -> pd.Series:
         """Hazard ratios ``exp(params)``."""
         return np.exp(self.params).rename("hazard_ratio")
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        tab = self.to_frame()
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        tab = self.to_frame(alpha)
         with np.errstate(over="ignore"):  # diverging coefficients (already warned about) give inf
             tab.insert(1, "hazard_ratio", np.exp(tab["estimate"]))
             tab["hr_lower"] = np.exp(tab["lower"])
@@ -435,9 +441,9 @@ def build_results(
     extra = {
         "llf": llf,
         "llnull": llnull,
-        "lr_test": _chi2(2 * (llf - llnull), p),
-        "wald_test": _chi2(wald_stat, p),
-        "score_test": _chi2(score_stat, p),
+        "lr_test": chi2_test(2 * (llf - llnull), p),
+        "wald_test": chi2_test(wald_stat, p),
+        "score_test": chi2_test(score_stat, p),
         "cov_naive": pd.DataFrame(cov_naive, index=names, columns=names),
         "ties": ties,
         "cov_type": cov_type,

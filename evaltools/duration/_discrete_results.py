@@ -130,6 +130,20 @@ class DiscreteHazardResults(EstimationResults):
     """
 
     model: DiscreteHazard
+    llf: float
+    aic: float
+    bic: float
+    link: str
+    baseline: str
+    cov_type: str
+    collapsed: bool
+    n_cells: int
+    n_events: Any
+    n_persons: int | None
+    n_clusters: int | None
+    n_dropped: int
+    converged: bool
+    n_iter: int
 
     def _linear(self, X: np.ndarray, periods: np.ndarray, cause: int = 0) -> tuple[np.ndarray, np.ndarray]:
         m = self.model
@@ -316,6 +330,7 @@ class MultinomialHazardResults(DiscreteHazardResults):
     """
 
     model: MultinomialHazard
+    causes: list[Any]
 
     def predict_hazard(self, exog: Any = None, durations: Any = None) -> pd.DataFrame:
         """Predicted cause-specific exit probabilities per period.

@@ -54,14 +54,32 @@ class FineGrayResults(EstimationResults):
     """
 
     model: FineGray
+    llf: float
+    llnull: float
+    wald_test: TestResult
+    cov_naive: pd.DataFrame
+    cause: Any
+    competing: list[Any]
+    n_events: int
+    n_competing: int
+    n_censored: int
+    n_persons: int
+    n_expanded: int
+    n_clusters: int | None
+    ties: str
+    cov_type: str
+    convention: str
+    converged: bool
+    n_iter: int
+    _cox: CoxResults
 
     @cached_property
     def hazard_ratios(self) -> pd.Series:
         """Subdistribution hazard ratios ``exp(params)``."""
         return np.exp(self.params).rename("subdistribution_hazard_ratio")
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        tab = self.to_frame()
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        tab = self.to_frame(alpha)
         with np.errstate(over="ignore"):
             tab.insert(1, "shr", np.exp(tab["estimate"]))
             tab["shr_lower"] = np.exp(tab["lower"])

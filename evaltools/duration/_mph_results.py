@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.exceptions import SpecificationError
-from evaltools.reporting.results import EstimationResults, ReadOnlyMixin
+from evaltools.reporting.results import EstimationResults, ReadOnlyMixin, deprecated_alias
 from evaltools.reporting.summary import Summary
 
 __all__ = ["MPHResults", "MPHPath"]
@@ -25,8 +25,9 @@ class MPHResults(EstimationResults):
     ----------
     masspoints : DataFrame
         One row per mass point: ``prob`` and the location ``v`` for each hazard.
-    loglike, aic, bic : float
-        Log-likelihood, AIC and BIC (BIC with N = persons).
+    llf, aic, bic : float
+        Log-likelihood, AIC and BIC (BIC with N = persons); ``loglike`` is a
+        deprecated alias of ``llf``.
     n_points, n_persons, n_rows : int
         Number of mass points, persons and rows used.
     hazards : tuple of str
@@ -43,10 +44,12 @@ class MPHResults(EstimationResults):
         Rank of the information matrix (``< len(params)`` when degenerate).
     masspoint_params : list of str
         Names of the mass-point locations and logit probabilities in ``params``.
+    n_dropped_rows : int
+        Rows of persons with missing values dropped before the fit.
     """
 
     masspoints: pd.DataFrame
-    loglike: float
+    llf: float
     aic: float
     bic: float
     n_points: int
@@ -59,9 +62,12 @@ class MPHResults(EstimationResults):
     converged: bool
     rank: int
     masspoint_params: list[str]
+    n_dropped_rows: int
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        frame = self.to_frame()
+    loglike = deprecated_alias("llf")
+
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        frame = self.to_frame(alpha)
         return [frame.drop(index=self.masspoint_params), self.masspoints]
 
     def effects(self, hazard: str | None = None, alpha: float = 0.05, *,
@@ -156,7 +162,7 @@ class MPHPath(ReadOnlyMixin):
     Attributes
     ----------
     path : DataFrame
-        One row per iteration: ``points, loglike, n_params, aic, bic`` (N = persons),
+        One row per iteration: ``points, llf, n_params, aic, bic`` (N = persons),
         ``min_prob, converged, rank``.
     results : tuple of MPHResults
         The fits, in path order.
@@ -164,12 +170,16 @@ class MPHPath(ReadOnlyMixin):
         Why point addition stopped.
     """
 
+    results: tuple[MPHResults, ...]
+    stop_reason: str
+    path: pd.DataFrame
+
     def __init__(self, results: list[MPHResults], stop_reason: str) -> None:
         self.results = tuple(results)
         self.stop_reason = stop_reason
         self.path = pd.DataFrame({
             "points": [r.n_points for r in results],
-            "loglike": [r.loglike for r in results],
+            "llf": [r.llf for r in results],
             "n_params": [len(r.params) for r in results],
             "aic": [r.aic for r in results],
             "bic": [r.bic for r in results],

@@ -331,6 +331,14 @@ class LogNormalAFTResults(EstimationResults):
     """
 
     model: LogNormalAFT
+    llf: float
+    llf_duration: float
+    llnull: float
+    n_events: int
+    n_censored: int
+    n_dropped: int
+    converged: bool
+    n_iter: int
 
     @cached_property
     def sigma(self) -> float:

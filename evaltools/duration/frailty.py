@@ -26,7 +26,7 @@ from scipy import optimize
 
 from evaltools._validation import check_columns, raise_for_rows, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, TestResult, deprecated_alias
 
 __all__ = ["GammaFrailtyHazard", "GammaFrailtyResults"]
 
@@ -38,21 +38,27 @@ class GammaFrailtyResults(EstimationResults):
 
     Attributes
     ----------
-    loglike : float
-        Maximised log-likelihood.
+    llf : float
+        Maximised log-likelihood (``loglike`` is a deprecated alias).
     frailty_var : float
         Estimated frailty variance ``s2``.
-    lr_test : tuple of (float, float)
-        Likelihood-ratio statistic for ``s2 = 0`` and its p-value (chi-bar-squared,
-        half the chi2(1) tail because ``s2 = 0`` is on the boundary).
+    lr_test : TestResult
+        Likelihood-ratio test of ``s2 = 0``: statistic, ``df=1`` and the
+        chi-bar-squared p-value (half the chi2(1) tail, because ``s2 = 0`` is on
+        the boundary of the parameter space).
     converged : bool
         Optimiser convergence flag.
+    n_dropped_rows : int
+        Rows of persons with missing values dropped before the fit.
     """
 
-    loglike: float
+    llf: float
     frailty_var: float
-    lr_test: tuple[float, float]
+    lr_test: TestResult
     converged: bool
+    n_dropped_rows: int
+
+    loglike = deprecated_alias("llf")
 
 
 def _logS(s: float, x: np.ndarray) -> np.ndarray:
@@ -254,7 +260,7 @@ class GammaFrailtyHazard:
             header=(("Persons", self.n_persons), ("Rows", self.n_rows), ("Log-likelihood", ll),
                     ("Frailty variance", s2)),
             footnotes=foot,
-            extra={"loglike": float(ll), "frailty_var": s2, "lr_test": (lr, pval), "converged": conv,
+            extra={"llf": float(ll), "frailty_var": s2, "lr_test": TestResult(lr, 1, pval), "converged": conv,
                    "n_dropped_rows": self.n_dropped_rows},
         )
 

@@ -715,7 +715,7 @@ class TimingOfEvents:
                     ("Log-likelihood", ll), ("AIC", aic), ("BIC (N = persons)", bic),
                     ("Timing", self.timing), ("Covariance", cov_type)),
             footnotes=foot,
-            extra={"masspoints": mp, "loglike": float(ll), "aic": float(aic), "bic": float(bic),
+            extra={"masspoints": mp, "llf": float(ll), "aic": float(aic), "bic": float(bic),
                    "n_points": M, "n_persons": self.n_persons, "n_rows": self.n_rows,
                    "hazards": self.hazards, "effect_params": dict(self.effect_params),
                    "effect_groups": dict(self.effect_groups), "treatments": self.treatments,

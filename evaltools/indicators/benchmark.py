@@ -28,7 +28,7 @@ from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators._table import IndicatorTable
 from evaltools.reporting.disclosure import MASK_MARKER, SuppressedTable, suppress
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, check_alpha, level_label
 from evaltools.reporting.summary import Summary
 
 __all__ = [
@@ -65,9 +65,52 @@ class BenchmarkResults(EstimationResults):
     the notebook display, :meth:`unit_table` and :meth:`plot` -- masks the units
     flagged in ``table["masked"]`` (1-3 persons, or masked in a linked table) unless
     ``suppress=False`` is passed explicitly.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Per-unit table (exact): actual, expected, difference, prediction
+        interval ``lower``/``upper`` at level ``1 - alpha``, rank, flags.
+    alpha : float
+        One minus the level of the prediction intervals in :attr:`table`.
+    national_average, project_average : float
+        Mean outcome of the units in the regression and of the project units.
+    n_small_units : int
+        Units masked for being based on few persons.
+    project_masked : bool
+        Whether the project average includes a masked unit (and is masked).
+    disclosure_notes : tuple of str
+        Footnotes on disclosure control.
+    id_col, outcome, better : str
+        Unit column, outcome column and the direction that is better.
     """
 
-    def unit_table(self, suppress: bool = True) -> SuppressedTable:
+    table: pd.DataFrame
+    n_small_units: int
+    project_masked: bool
+    disclosure_notes: tuple[str, ...]
+    national_average: float
+    project_average: float
+    id_col: str
+    outcome: str
+    better: str
+    alpha: float
+    _input: pd.DataFrame
+    _spec: dict[str, Any]
+
+    def _table_at(self, alpha: float) -> pd.DataFrame:
+        """:attr:`table` with the prediction intervals (and ``outside``) at level ``1 - alpha``."""
+        t = self.table
+        if alpha == self.alpha:
+            return t
+        q_fit, q_new = (self._ref().ppf(1 - a / 2) for a in (self.alpha, alpha))
+        half = (t["upper"] - t["lower"]) / 2 * (q_new / q_fit)
+        out = t.copy()
+        out["lower"], out["upper"] = t["expected"] - half, t["expected"] + half
+        out["outside"] = (out["actual"] < out["lower"]) | (out["actual"] > out["upper"])
+        return out
+
+    def unit_table(self, suppress: bool = True, alpha: float | None = None) -> SuppressedTable:
         """Per-unit table for export, with small units masked.
 
         Parameters
@@ -75,13 +118,16 @@ class BenchmarkResults(EstimationResults):
         suppress : bool, default=True
             ``False`` returns the exact table with a
             :class:`~evaltools.exceptions.DisclosureWarning` and a footnote.
+        alpha : float, optional
+            One minus the level of the prediction intervals (default: the
+            ``alpha`` of the fit).
 
         Returns
         -------
         SuppressedTable
             Masked cells are missing in ``.table`` and flagged in ``.mask``.
         """
-        t = self.table
+        t = self._table_at(self.alpha if alpha is None else check_alpha(alpha, "BenchmarkResults.unit_table"))
         notes = list(self.disclosure_notes)
         if not suppress:
             return _suppress_off(t, notes, self._title)
@@ -96,14 +142,14 @@ class BenchmarkResults(EstimationResults):
             out, mask, notes, title=self._title, n_primary=n_pri, n_secondary=int(masked.sum()) - n_pri
         )
 
-    def summary(self, alpha: float = 0.05, suppress: bool = True) -> Summary:
+    def summary(self, alpha: float | None = None, suppress: bool = True) -> Summary:
         """Summary: coefficients, the per-unit table (small units masked) and footnotes.
 
         Parameters
         ----------
-        alpha : float, default=0.05
-            One minus the confidence level of the coefficient intervals (the
-            per-unit table is shown for 0.05 only, as for every result).
+        alpha : float, optional
+            One minus the level of the coefficient intervals and of the per-unit
+            prediction intervals (default: the ``alpha`` of the fit).
         suppress : bool, default=True
             ``False`` shows the exact per-unit table (with a
             :class:`~evaltools.exceptions.DisclosureWarning`).
@@ -112,12 +158,10 @@ class BenchmarkResults(EstimationResults):
         -------
         Summary
         """
-        header = (("No. observations", self.nobs), *self._header)
-        if alpha != 0.05:
-            return Summary(
-                title=self._title, header=header, tables=[self.to_frame(alpha)], footnotes=self._footnotes
-            )
-        ut = self.unit_table(suppress=suppress)
+        alpha = self.alpha if alpha is None else check_alpha(alpha, "BenchmarkResults.summary")
+        header = self._summary_header(alpha)
+        fit_level, level = (f"= {level_label(a)} prediction interval" for a in (self.alpha, alpha))
+        ut = self.unit_table(suppress=suppress, alpha=alpha)
         unit = ut.table.astype(object).where(~ut.mask, MASK_MARKER).set_index(self.id_col)
         masked_any = bool(ut.mask.to_numpy().any())
         if suppress and masked_any and self.project_masked:
@@ -125,8 +169,10 @@ class BenchmarkResults(EstimationResults):
         return Summary(
             title=self._title,
             header=header,
-            tables=[self.to_frame(), unit],
-            footnotes=(*self._footnotes, *ut.footnotes[len(self._footnotes) :]),
+            tables=[self.to_frame(alpha), unit],
+            footnotes=tuple(
+                f.replace(fit_level, level) for f in (*self._footnotes, *ut.footnotes[len(self._footnotes) :])
+            ),
         )
 
     def refit_without(self, units: Sequence[object], *, note: str = "") -> BenchmarkResults:
@@ -167,8 +213,10 @@ def _suppress_off(t: pd.DataFrame, notes: list[str], title: str) -> SuppressedTa
 class DiDResults(EstimationResults):
     """Difference-in-differences estimate (``params["did"]``) with the 2x2 table of means in :attr:`means`."""
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        return [self.to_frame().loc[["did"]], self.means]
+    means: pd.DataFrame
+
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        return [self.to_frame(alpha).loc[["did"]], self.means]
 
 
 def benchmark(

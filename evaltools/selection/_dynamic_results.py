@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from evaltools.exceptions import SpecificationError
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, interval_columns
 from evaltools.selection._dynamic_core import OTHER_START
 
 __all__ = ["DynamicResults"]
@@ -30,8 +30,19 @@ class DynamicResults(EstimationResults):
         Rows and persons in each step (dropped rows by reason).
     survival : DataFrame
         ``weeks`` since ``u``, ``treated`` and ``control`` (weighted) shares still
-        in the benefit spell.
+        in the benefit spell (None for ``estimator="matching"``).
+    bootstrap : ndarray or None
+        Bootstrap replications of ``params`` (rows), if the bootstrap was used.
     """
+
+    by_elapsed: pd.DataFrame
+    pooled: float
+    counts: dict[str, Any]
+    survival: pd.DataFrame | None
+    bootstrap: np.ndarray | None
+    _weights: np.ndarray
+    _band_ids: np.ndarray
+    _pscore: np.ndarray | None
 
     def __init__(self, model, per, params, cov, weights, se_note, skipped, reps, alpha, pscore=None) -> None:
         tab = model._table
@@ -142,8 +153,8 @@ class DynamicResults(EstimationResults):
             },
         )
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        return [self.to_frame(), self.by_elapsed]
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        return [self.to_frame(alpha), interval_columns(self.by_elapsed, alpha)]
 
     def balance_by_band(self, *, threshold: float = 0.1, detail: bool = False) -> pd.DataFrame:
         """Covariate balance of each elapsed band: max |SMD|, max KS and effective number of controls.

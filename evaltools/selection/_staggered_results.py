@@ -11,9 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from evaltools._validation import check_option
-from evaltools.duration._cox_results import TestResult
 from evaltools.exceptions import EvaltoolsWarning, SpecificationError
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, TestResult, level_label
 from evaltools.reporting.summary import Summary
 from evaltools.selection._staggered_core import CellFit, aggregate, bootstrap_draws, cell_se, sup_t
 
@@ -56,6 +55,7 @@ class _BandMixin:
 
     _draws: np.ndarray | None
     _n_units: int
+    _params: pd.Series
 
     @property
     def n_boot(self) -> int:
@@ -83,7 +83,7 @@ class _BandMixin:
     @property
     def bse_boot(self) -> pd.Series:
         """Bootstrap standard errors (interquartile range / 1.349, as R ``did``)."""
-        idx = self._params.index  # type: ignore[attr-defined]
+        idx = self._params.index
         if self._draws is None:
             return pd.Series(np.nan, index=idx, name="std_err_boot")
         return pd.Series(sup_t(self._draws, self._n_units, 0.05)[0], index=idx, name="std_err_boot")
@@ -112,8 +112,8 @@ class _BandMixin:
             raise SpecificationError("A uniform band needs the multiplier bootstrap: fit with n_boot > 0.")
         se, crit = sup_t(self._draws, self._n_units, alpha)
         crit = self._checked_crit(crit, alpha)
-        p = self._params.to_numpy()  # type: ignore[attr-defined]
-        return pd.DataFrame({"lower": p - crit * se, "upper": p + crit * se}, index=self._params.index)  # type: ignore[attr-defined]
+        p = self._params.to_numpy()
+        return pd.DataFrame({"lower": p - crit * se, "upper": p + crit * se}, index=self._params.index)
 
     @staticmethod
     def _checked_crit(crit: float, alpha: float) -> float:
@@ -171,6 +171,12 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
     seed : int
         Seed of the bootstrap multipliers.
     """
+
+    attgt: pd.DataFrame
+    pretest: TestResult | None
+    counts: dict[str, Any]
+    seed: int
+    _cells: CellFit
 
     def __init__(self, model: Any, cells: CellFit, *, n_boot: int, seed: int) -> None:
         n = cells.inf.shape[0]
@@ -266,12 +272,12 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
         out["n_control"] = self.attgt["n_control"].to_numpy()
         return out
 
+    def _summary_header(self, alpha: float) -> tuple[tuple[str, object], ...]:
+        return (*self._header, ("Confidence level", level_label(alpha)))
+
     def summary(self, alpha: float = 0.05) -> Summary:
         """Summary: the ATT(g, t) table at level ``1 - alpha`` with header facts and footnotes."""
-        alpha = _check_alpha(alpha)
-        return Summary(
-            title=self._title, header=self._header, tables=[self.to_frame(alpha)], footnotes=self._footnotes
-        )
+        return super().summary(_check_alpha(alpha))
 
     def aggregate(
         self,
@@ -390,7 +396,25 @@ class AggregatedATT(_BandMixin, EstimationResults):
 
     ``params`` is indexed by event time, cohort or period (``"ATT"`` for ``kind="simple"``);
     ``overall_att`` / ``overall_se`` hold the summary effect of the aggregation.
+
+    Attributes
+    ----------
+    kind : {"dynamic", "group", "calendar", "simple"}
+        The aggregation.
+    overall_att, overall_se : float
+        Summary effect of the aggregation and its standard error.
+    influence : ndarray
+        Influence functions of the aggregated effects (units x estimates).
+    overall_influence : ndarray
+        Influence function of the overall effect.
     """
+
+    kind: str
+    overall_att: float
+    overall_se: float
+    influence: np.ndarray
+    overall_influence: np.ndarray
+    _parent: StaggeredDiDResults
 
     def __init__(
         self,
@@ -475,16 +499,20 @@ class AggregatedATT(_BandMixin, EstimationResults):
         """Tidy table: estimate, std_err, stat, pvalue, lower, upper (pointwise), band_lower/upper."""
         return self._band_columns(EstimationResults.to_frame(self, alpha), alpha)
 
-    def summary(self, alpha: float = 0.05) -> Summary:
-        """Summary at level ``1 - alpha``: overall effect and the table of aggregated effects."""
-        alpha = _check_alpha(alpha)
+    def _summary_header(self, alpha: float) -> tuple[tuple[str, object], ...]:
+        return (*self._header, ("Confidence level", level_label(alpha)))
+
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
         lo, hi = self.overall_conf_int(alpha)
         overall = pd.DataFrame(
             {"estimate": [self.overall_att], "std_err": [self.overall_se], "lower": [lo], "upper": [hi]},
             index=pd.Index(["overall"], name=""),
         )
-        tables = [overall] if self.kind == "simple" else [overall, self.to_frame(alpha)]
-        return Summary(title=self._title, header=self._header, tables=tables, footnotes=self._footnotes)
+        return [overall] if self.kind == "simple" else [overall, self.to_frame(alpha)]
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Summary at level ``1 - alpha``: overall effect and the table of aggregated effects."""
+        return super().summary(_check_alpha(alpha))
 
     def plot(self, ax: Any = None, *, alpha: float = 0.05, **kwargs: Any) -> Any:
         """Estimates with pointwise intervals (bars) and the simultaneous band (shaded); returns the Axes.

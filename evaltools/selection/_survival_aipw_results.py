@@ -63,6 +63,17 @@ class AIPWSurvivalResults(EstimationResults):
     """
 
     model: AIPWSurvival
+    influence: pd.DataFrame
+    pscore: pd.Series
+    weights: pd.Series
+    nuisance: dict[str, pd.DataFrame]
+    times: np.ndarray
+    tau: float
+    horizon: float
+    counts: dict[str, Any]
+    estimand: str
+    known_nuisance: bool
+    _curve_inputs: dict[int, tuple[Any, np.ndarray]]
 
     @cached_property
     def tvalues(self) -> pd.Series:

@@ -44,7 +44,7 @@ from evaltools.exceptions import (
     MissingValueWarning,
     SpecificationError,
 )
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, TestResult, chi2_test, interval_columns
 
 __all__ = ["ExclusionRestrictionWarning", "Heckman", "HeckmanResults"]
 
@@ -566,7 +566,7 @@ class Heckman:
         llf_ols = -0.5 * n1 * (np.log(2 * np.pi * (e @ e) / n1) + 1)
         llf0 = two.llf_probit + llf_ols
         lr = max(2 * (llf - llf0), 0.0)
-        lr_p = float(stats.chi2.sf(lr, 1))
+        lr_test = chi2_test(lr, 1)
         foot = [
             f"Full-information maximum likelihood on {self.nobs:,} rows ({n1:,} selected), started from the "
             f"two-step estimates; {n_iter} Newton-Raphson iteration(s) with analytic gradient and Hessian"
@@ -574,10 +574,10 @@ class Heckman:
             "Standard errors from the observed information (analytic Hessian); "
             "rho = tanh(athrho), sigma = exp(lnsigma), lambda = rho * sigma with delta-method standard "
             "errors.",
-            f"LR test of independent equations (rho = 0): chi2(1) = {lr:.4f}, p = {lr_p:.4f}.",
+            f"LR test of independent equations (rho = 0): chi2(1) = {lr:.4f}, p = {lr_test.pvalue:.4f}.",
         ]
         return self._results("ml", params, V, sigma=sigma, rho=rho, lam=rho * sigma, llf=llf, footnotes=foot,
-                             extra={"ancillary": ancillary, "lr_test": (lr, lr_p), "converged": converged,
+                             extra={"ancillary": ancillary, "lr_test": lr_test, "converged": converged,
                                     "llf_probit": two.llf_probit, "n_iter": n_iter})
 
     def _results(self, method: str, params: pd.Series, V: np.ndarray, *, sigma: float, rho: float, lam: float,
@@ -621,13 +621,18 @@ class HeckmanResults(EstimationResults):
     llf : float or None
         Log-likelihood (ML only).
     ancillary : DataFrame or None
-        ML: ``rho``, ``sigma`` and ``lambda`` with delta-method standard errors.
-    lr_test : tuple of float or None
-        ML: likelihood-ratio statistic and p-value for ``rho = 0``.
+        ML: ``rho``, ``sigma`` and ``lambda`` with delta-method standard errors
+        (95% intervals; :meth:`summary` shows them at its ``alpha``).
+    lr_test : TestResult or None
+        ML: likelihood-ratio test of ``rho = 0`` (chi2 with 1 degree of freedom).
+    llf_probit : float
+        Log-likelihood of the selection probit.
     n_selected, n_dropped : int
         Selected rows used and rows dropped for missing values.
     converged : bool
         Whether the ML maximiser met its criterion (always True for two-step).
+    n_iter : int or None
+        ML: Newton-Raphson iterations (None for two-step).
     """
 
     method: str
@@ -635,6 +640,13 @@ class HeckmanResults(EstimationResults):
     rho: float
     lambda_: float
     llf: float | None
+    llf_probit: float
+    n_selected: int
+    n_dropped: int
+    ancillary: pd.DataFrame | None
+    lr_test: TestResult | None
+    converged: bool
+    n_iter: int | None
 
     @cached_property
     def outcome_params(self) -> pd.Series:
@@ -650,8 +662,8 @@ class HeckmanResults(EstimationResults):
         keep = [i for i in p.index if i.startswith("selection:")]
         return p[keep].rename(lambda i: i.split(":", 1)[1])
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        tables = [self.to_frame()]
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        tables = [self.to_frame(alpha)]
         if self.ancillary is not None:
-            tables.append(self.ancillary)
+            tables.append(interval_columns(self.ancillary, alpha))
         return tables

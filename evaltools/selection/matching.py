@@ -479,7 +479,25 @@ class MatchingResults(EstimationResults):
         data index.
     unit_effects : Series
         Imputed unit-level effects of the matched query units.
+    n_pairs : int
+        Rows of the matched-set table (unit, match) pairs.
+    variance_neighbors : int
+        Neighbours used for the conditional-variance estimate of the SE.
     """
+
+    model: Matching
+    estimate: float
+    estimand: str
+    n_treated: int
+    n_control: int
+    n_matched: int
+    n_unmatched: int
+    n_unique_matches: int
+    n_pairs: int
+    unit_weights: pd.Series
+    unit_effects: pd.Series
+    variance_neighbors: int
+    _pairs: pd.DataFrame
 
     def __init__(
         self,

@@ -338,7 +338,24 @@ class PropensityResults(EstimationResults):
         Log-likelihood (logit/probit).
     n_extreme : int
         Units with scores within 1e-10 of 0 or 1.
+    method : str
+        The method name (``"logit"``, ``"probit"`` or the classifier's class name).
+    converged : bool
+        Whether the likelihood maximiser converged (always True for classifiers).
+    estimator : object
+        The fitted clone of a classifier (classifiers only).
     """
+
+    model: PropensityScore
+    pscore: pd.Series
+    linear_predictor: pd.Series
+    treated: pd.Series
+    llf: float
+    n_extreme: int
+    method: str
+    converged: bool
+    estimator: Any = None
+    _sm_model: Any
 
     def __init__(
         self,

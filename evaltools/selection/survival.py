@@ -482,7 +482,23 @@ class IPWSurvivalResults(EstimationResults):
         sizes, bootstrap replications requested and used.
     bootstrap : ndarray or None
         Bootstrap replications of ``params`` (rows).
+    times : sequence of float
+        Reporting times of the survival differences.
+    estimand : str
+        ``"ATE"`` or ``"ATT"``.
+    propensity : PropensityResults or None
+        The fitted propensity model (None for given scores).
     """
+
+    curves: pd.DataFrame
+    weights: pd.Series
+    pscore: pd.Series
+    tau: float
+    times: Any
+    counts: dict[str, Any]
+    bootstrap: np.ndarray | None
+    estimand: str
+    propensity: Any
 
     def __init__(self, model, params, cov, ps, w, table, tau, times, reps, n_boot, n_used, seed, ct, alpha):
         keep = ps["keep"]
@@ -573,9 +589,6 @@ class IPWSurvivalResults(EstimationResults):
                 "propensity": ps["results"],
             },
         )
-
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        return [self.to_frame()]
 
     def survival_at(self, times: Sequence[float]) -> pd.DataFrame:
         """Weighted survival of each arm at given times (index ``time``; columns ``treated``, ``control``)."""

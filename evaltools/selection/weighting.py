@@ -558,7 +558,36 @@ class WeightingResults(EstimationResults):
         Number of clusters when the model has ``cluster`` (else None).
     influence : DataFrame
         Influence functions of the effect and the two potential-outcome means.
+    estimand : str
+        ``"ATE"`` or ``"ATT"``.
+    n_treated, n_control : int
+        Units used in each arm.
+    trim_bounds : tuple of float or None
+        Propensity-score bounds of the trimming (None without trimming).
+    max_share_treated, max_share_control, max_weight_treated, max_weight_control : float
+        Largest weight in each arm, as a share of the arm's total and absolute.
+    extreme_weights : bool
+        Whether an :class:`~evaltools.exceptions.ExtremeWeightWarning` was issued.
     """
+
+    estimate: float
+    estimand: str
+    weights: pd.Series
+    pscore: PropensityResults
+    n_treated: int
+    n_control: int
+    n_trimmed_treated: int
+    n_trimmed_control: int
+    trim_bounds: tuple[float, float] | None
+    ess_treated: float
+    ess_control: float
+    max_share_treated: float
+    max_share_control: float
+    max_weight_treated: float
+    max_weight_control: float
+    extreme_weights: bool
+    influence: pd.DataFrame
+    n_clusters: int | None
 
     @classmethod
     def _build(

@@ -44,16 +44,19 @@ def test_matches_independent_r_implementation(model, expected):
     np.testing.assert_allclose(model.loglike(est), expected["loglike"], rtol=1e-10)
     res = model.fit()
     assert isinstance(res, GammaFrailtyResults) and list(res.params.index) == names
-    np.testing.assert_allclose(res.loglike, expected["loglike"], rtol=1e-9)
+    np.testing.assert_allclose(res.llf, expected["loglike"], rtol=1e-9)
     # flat likelihood in log s2; R's optim stops ~1e-10 below the optimum (see PROVENANCE.md)
     np.testing.assert_allclose(res.params.to_numpy(), est, rtol=1e-4)
     # R's optimHess differentiates a finite-difference gradient (see PROVENANCE.md)
     np.testing.assert_allclose(res.bse.to_numpy(), se, rtol=5e-3)
-    lr, p = res.lr_test
-    np.testing.assert_allclose(res.loglike - lr / 2, expected["loglike_no_frailty"], rtol=1e-7)
+    lr, p = res.lr_test.statistic, res.lr_test.pvalue
+    np.testing.assert_allclose(res.llf - lr / 2, expected["loglike_no_frailty"], rtol=1e-7)
     np.testing.assert_allclose(p, 0.5 * stats.chi2.sf(lr, 1))
     assert res.frailty_var == pytest.approx(np.exp(res.params["log_frailty_var"]))
     assert "gamma frailty" in str(res)
+    assert res.lr_test.df == 1
+    with pytest.warns(FutureWarning, match="loglike is deprecated"):
+        assert res.loglike == res.llf
 
 
 def test_closed_form_equals_numerical_integration_over_the_frailty(model):

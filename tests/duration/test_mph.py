@@ -59,7 +59,7 @@ def test_exact_timing_one_point_matches_r_poisson_glms(ref_rows):
     rows, exp = ref_rows
     res = _toe(rows, timing="exact").fit(max_points=1)[1]
     ref = exp["exact_toe"]
-    np.testing.assert_allclose(res.loglike, ref["loglike"], rtol=1e-8)
+    np.testing.assert_allclose(res.llf, ref["loglike"], rtol=1e-8)
     names = list(ref["params"])
     est = np.array([ref["params"][k][0] for k in names])
     se = np.array([ref["params"][k][1] for k in names])
@@ -78,7 +78,7 @@ def test_interval_timing_one_point_matches_r_cloglog_glm(ref_rows):
                            exit_covariates=["x1", "post13", "post14"])
     res = model.fit(max_points=1)[1]
     ref = exp["interval_exit_only"]
-    np.testing.assert_allclose(res.loglike, ref["loglike"], rtol=1e-8)
+    np.testing.assert_allclose(res.llf, ref["loglike"], rtol=1e-8)
     names = list(ref["params"])
     np.testing.assert_allclose(res.params[names].to_numpy(), [ref["params"][k][0] for k in names], rtol=1e-8)
     # R side: optimHess (finite differences of the analytic gradient) of the observed information
@@ -134,10 +134,10 @@ def test_competing_exits_gradient_and_fit():
 def test_path_is_monotone_and_criteria_are_consistent(sim_path):
     path = sim_path.path
     assert list(path.index) == list(range(1, len(path) + 1))
-    assert np.all(np.diff(path["loglike"].to_numpy()) > 0)
+    assert np.all(np.diff(path["llf"].to_numpy()) > 0)
     n = sim_path[1].n_persons
-    np.testing.assert_allclose(path["aic"], -2 * path["loglike"] + 2 * path["n_params"])
-    np.testing.assert_allclose(path["bic"], -2 * path["loglike"] + np.log(n) * path["n_params"])
+    np.testing.assert_allclose(path["aic"], -2 * path["llf"] + 2 * path["n_params"])
+    np.testing.assert_allclose(path["bic"], -2 * path["llf"] + np.log(n) * path["n_params"])
     assert path.loc[1, "n_params"] == 10 and (len(path) < 2 or path.loc[2, "n_params"] == 13)
     for res in sim_path:
         np.testing.assert_allclose(res.masspoints["prob"].sum(), 1.0)
@@ -185,7 +185,9 @@ def test_results_presentation(sim_path, tmp_path):
     eff = res.effects()
     assert list(eff.index) == ["1-13", "14+"]
     with pytest.raises(AttributeError, match="read-only"):
-        res.loglike = 0.0
+        res.llf = 0.0
+    with pytest.warns(FutureWarning, match="loglike is deprecated"):
+        assert res.loglike == res.llf
     import matplotlib
 
     matplotlib.use("Agg")

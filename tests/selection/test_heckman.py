@@ -140,7 +140,7 @@ def test_ml_matches_r_oracle(ml: HeckmanResults) -> None:
     anc = ml.ancillary
     np.testing.assert_allclose(anc["estimate"], [ML["rho"], ML["sigma"], ML["lambda"]], rtol=1e-6)
     np.testing.assert_allclose(anc["std_err"], [ML["rho_se"], ML["sigma_se"], ML["lambda_se"]], rtol=1e-6)
-    assert ml.lr_test[0] == pytest.approx(ML["lr_stat"], rel=1e-6)
+    assert ml.lr_test.statistic == pytest.approx(ML["lr_stat"], rel=1e-6)
     assert ml.converged
 
 
@@ -177,7 +177,7 @@ def test_ml_published_stata(ml: HeckmanResults) -> None:
     assert ml.lambda_ == pytest.approx(0.0176515, abs=1e-6)
     assert ml.rho == pytest.approx(0.0266078, abs=1e-6)
     assert ml.sigma == pytest.approx(0.6633975, abs=1e-6)
-    assert ml.lr_test[1] == pytest.approx(0.8577, abs=5e-5)
+    assert ml.lr_test.pvalue == pytest.approx(0.8577, abs=5e-5)
 
 
 def test_summary_and_read_only(ml: HeckmanResults, two: HeckmanResults) -> None:
