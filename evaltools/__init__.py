@@ -20,7 +20,10 @@ The workflow
    hazards, timing-of-events) and ``evaltools.selection`` (matching, IPW,
    AIPW, dynamic evaluation); every ``fit()`` returns a read-only results
    object with ``summary()``, ``conf_int()`` and ``plot()``.
-6. **Report.**  ``evaltools.reporting.check_parameters`` checks a report's
+6. **Compare.**  ``evaltools.compare(res1, res2, ...)`` puts several fits side by
+   side (one column per model); ``evaltools.coefplot(res1, res2, ...)`` draws
+   them.
+7. **Report.**  ``evaltools.reporting.check_parameters`` checks a report's
    parameters against the data; ``reporting.notebooks.execute_notebook``
    runs a parameterised notebook into an HTML report for readers.
 
@@ -75,6 +78,9 @@ __version__ = "0.1.0.dev0"
 
 _SUBPACKAGES = ("data", "indicators", "duration", "selection", "synth", "reporting", "datasets")
 
+#: Functions re-exported at the top level (imported on first use).
+_FUNCTIONS = {"compare": "evaltools.reporting.compare", "coefplot": "evaltools.reporting.coefplot"}
+
 __all__ = [
     "__version__",
     "EvaltoolsError",
@@ -82,6 +88,7 @@ __all__ = [
     "SpecificationError",
     "ConvergenceError",
     *_SUBPACKAGES,
+    *_FUNCTIONS,
 ]
 
 
@@ -89,4 +96,6 @@ def __getattr__(name: str) -> Any:
     # Lazy sub-package import keeps ``import evaltools`` fast.
     if name in _SUBPACKAGES:
         return importlib.import_module(f"evaltools.{name}")
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
     raise AttributeError(f"module 'evaltools' has no attribute {name!r}")
