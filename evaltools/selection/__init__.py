@@ -15,7 +15,13 @@ from evaltools.selection.ovb import (
     ovb_sensitivity_from_estimate,
     robustness_value,
 )
-from evaltools.selection.panel import event_study, iv_2sls, municipality_panel_ols, twfe_did
+from evaltools.selection.panel import (
+    LinearModelsResults,
+    event_study,
+    iv_2sls,
+    municipality_panel_ols,
+    twfe_did,
+)
 from evaltools.selection.propensity import PropensityResults, PropensityScore, TrimResult, crump_alpha
 from evaltools.selection.sensitivity import (
     OsterResults,
@@ -70,6 +76,7 @@ __all__ = [
     "aipw_survival",
     "DynamicEvaluation",
     "DynamicResults",
+    "LinearModelsResults",
     "municipality_panel_ols",
     "twfe_did",
     "event_study",

@@ -2,9 +2,11 @@
 
 Nothing here re-implements an estimator: every function checks the input in
 the evaltools style (missing columns, duplicated entity-period rows, missing
-values counted and reported), builds the arrays and calls ``linearmodels``,
-returning its results object unchanged (``.params``, ``.std_errors``,
-``.summary`` etc. are linearmodels').
+values counted and reported), builds the arrays and calls ``linearmodels``.
+Every recipe returns a :class:`~evaltools.selection.LinearModelsResults`: the
+linearmodels numbers behind the evaltools results interface (``params``,
+``bse``, ``conf_int()``, ``summary()``, ``to_frame()``, ``plot()``), with the
+linearmodels object itself in ``.raw``.
 
 Recipes
 -------
@@ -42,8 +44,9 @@ import pandas as pd
 
 from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
+from evaltools.selection._panel_results import LinearModelsResults, wrap_linearmodels
 
-__all__ = ["event_study", "iv_2sls", "municipality_panel_ols", "twfe_did"]
+__all__ = ["LinearModelsResults", "event_study", "iv_2sls", "municipality_panel_ols", "twfe_did"]
 
 _CLUSTER = ["entity", "time", "both", "robust", "unadjusted"]
 
@@ -58,8 +61,8 @@ def _names(value: str | Sequence[str], name: str, where: str, allow_empty: bool 
     return list(value)
 
 
-def _complete(data: pd.DataFrame, cols: list[str], where: str) -> pd.DataFrame:
-    """Keep the used columns of complete rows; warn with the count of dropped rows."""
+def _complete(data: pd.DataFrame, cols: list[str], where: str) -> tuple[pd.DataFrame, int]:
+    """Keep the used columns of complete rows; warn with the count of dropped rows (returned too)."""
     sub = data[list(dict.fromkeys(cols))]
     miss = sub.isna().any(axis=1)
     n_miss = int(miss.sum())
@@ -67,7 +70,7 @@ def _complete(data: pd.DataFrame, cols: list[str], where: str) -> pd.DataFrame:
         bad = [c for c in sub.columns if sub[c].isna().any()]
         warnings.warn(f"{where}: dropped {n_miss:,} of {len(sub):,} rows with missing values in {bad}.",
                       MissingValueWarning, stacklevel=3)
-    return sub.loc[~miss.to_numpy()].copy()
+    return sub.loc[~miss.to_numpy()].copy(), n_miss
 
 
 def _check_numeric(sub: pd.DataFrame, cols: list[str], where: str) -> None:
@@ -88,7 +91,7 @@ def municipality_panel_ols(
     time_effects: bool = True,
     cluster: str | None = "entity",
     add_constant: bool = True,
-) -> Any:
+) -> LinearModelsResults:
     """Two-way fixed-effects panel regression via ``linearmodels.PanelOLS``.
 
     Parameters
@@ -112,8 +115,9 @@ def municipality_panel_ols(
 
     Returns
     -------
-    linearmodels.panel.results.PanelEffectsResults
-        The linearmodels results, unchanged.
+    LinearModelsResults
+        The linearmodels numbers (``params``, ``bse``, ``summary()`` ...); the
+        ``PanelEffectsResults`` object is ``.raw``.
 
     Raises
     ------
@@ -127,9 +131,51 @@ def municipality_panel_ols(
         Rows with missing values in the used columns are dropped (count in
         the message; ``results.nobs`` is the number used).
     """
+    raw, n_dropped = _panel_fit(data, outcome=outcome, covariates=covariates, entity=entity, time=time,
+                                entity_effects=entity_effects, time_effects=time_effects, cluster=cluster,
+                                add_constant=add_constant, where="municipality_panel_ols")
+    effects = [w for w, on in (("entity", entity_effects), ("period", time_effects)) if on]
+    return _wrap_panel(raw, n_dropped, cluster=cluster, entity=entity, time=time,
+                       title="Panel regression with " + (" and ".join(effects) + " fixed effects" if effects
+                                                          else "no fixed effects"))
+
+
+_COV_TEXT = {
+    "entity": "clustered by {entity!r}",
+    "time": "clustered by {time!r}",
+    "both": "two-way clustered by {entity!r} and {time!r}",
+    "robust": "heteroskedasticity-robust (White)",
+    "unadjusted": "classical (homoskedastic)",
+}
+
+
+def _wrap_panel(raw: Any, n_dropped: int, *, cluster: str | None, entity: str, time: str, title: str,
+                notes: Sequence[str] = ()) -> LinearModelsResults:
+    kind = "unadjusted" if cluster is None else cluster
+    return wrap_linearmodels(
+        raw, estimator="PanelOLS", title=title, n_dropped=n_dropped,
+        cov_text=_COV_TEXT[kind].format(entity=entity, time=time),
+        header=[("Entities", int(raw.entity_info["total"])), ("Periods", int(raw.time_info["total"]))],
+        notes=notes,
+    )
+
+
+def _panel_fit(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    covariates: str | Sequence[str],
+    entity: str,
+    time: str,
+    entity_effects: bool,
+    time_effects: bool,
+    cluster: str | None,
+    add_constant: bool,
+    where: str,
+) -> tuple[Any, int]:
+    """Validate, drop incomplete rows and fit ``PanelOLS``; return the raw results and rows dropped."""
     from linearmodels import PanelOLS
 
-    where = "municipality_panel_ols"
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{where}: 'data' must be a pandas DataFrame.")
     xcols = _names(covariates, "covariates", where)
@@ -141,7 +187,7 @@ def municipality_panel_ols(
             f"{where}: the time column {time!r} has dtype {data[time].dtype}; linearmodels needs numeric "
             "or datetime periods. Convert it, e.g. with pd.to_datetime or a period number."
         )
-    sub = _complete(data, cols, where)
+    sub, n_dropped = _complete(data, cols, where)
     _check_numeric(sub, [outcome, *xcols], where)
     dup = sub.duplicated([entity, time], keep=False).to_numpy()
     raise_for_rows(
@@ -156,8 +202,8 @@ def municipality_panel_ols(
     kind = "unadjusted" if cluster is None else cluster
     if kind in ("entity", "time", "both"):
         return mod.fit(cov_type="clustered", cluster_entity=kind in ("entity", "both"),
-                       cluster_time=kind in ("time", "both"))
-    return mod.fit(cov_type=kind)
+                       cluster_time=kind in ("time", "both")), n_dropped
+    return mod.fit(cov_type=kind), n_dropped
 
 
 def twfe_did(
@@ -169,7 +215,7 @@ def twfe_did(
     time: str,
     covariates: str | Sequence[str] = (),
     cluster: str | None = "entity",
-) -> Any:
+) -> LinearModelsResults:
     """Two-way fixed-effects difference-in-differences (2x2 or common timing).
 
     ``outcome ~ treatment + covariates + entity effects + period effects``
@@ -195,8 +241,9 @@ def twfe_did(
 
     Returns
     -------
-    linearmodels.panel.results.PanelEffectsResults
-        The DiD estimate is ``results.params[treatment]``.
+    LinearModelsResults
+        The DiD estimate is ``results.params[treatment]``; the linearmodels
+        object is ``.raw``.
     """
     where = "twfe_did"
     check_columns(data, [treatment], where, role="treatment")
@@ -205,8 +252,14 @@ def twfe_did(
         raise DataValidationError(f"{where}: the treatment column {treatment!r} must be 0/1 (treated unit in "
                                   f"a post period); found values {sorted(map(float, vals))[:5]}.")
     xcols = [treatment, *_names(covariates, "covariates", where, allow_empty=True)]
-    return municipality_panel_ols(data, outcome=outcome, covariates=xcols, entity=entity, time=time,
-                                  cluster=cluster, add_constant=False)
+    raw, n_dropped = _panel_fit(data, outcome=outcome, covariates=xcols, entity=entity, time=time,
+                                entity_effects=True, time_effects=True, cluster=cluster, add_constant=False,
+                                where=where)
+    return _wrap_panel(raw, n_dropped, cluster=cluster, entity=entity, time=time,
+                       title="Two-way fixed-effects difference-in-differences",
+                       notes=[f"DiD estimate: the coefficient on {treatment!r} (treated unit in a post "
+                              f"period), with {entity!r} and {time!r} fixed effects; biased under staggered "
+                              "adoption with heterogeneous effects (use StaggeredDiD)."])
 
 
 def event_study(
@@ -221,7 +274,7 @@ def event_study(
     reference: int = -1,
     covariates: str | Sequence[str] = (),
     cluster: str | None = "entity",
-) -> Any:
+) -> LinearModelsResults:
     """Event-study regression with relative-time dummies and two-way fixed effects.
 
     Builds ``rel = time - first_treated`` and dummies ``rel_m<k>`` (k periods
@@ -253,8 +306,9 @@ def event_study(
 
     Returns
     -------
-    linearmodels.panel.results.PanelEffectsResults
-        Coefficients named ``rel_m<k>`` / ``rel_p<k>``.
+    LinearModelsResults
+        Coefficients named ``rel_m<k>`` / ``rel_p<k>``; the linearmodels
+        object is ``.raw``.
     """
     where = "event_study"
     if not isinstance(data, pd.DataFrame):
@@ -287,8 +341,15 @@ def event_study(
         frame[name] = (rel == k).astype(float)      # NaN rel (never treated) -> 0
         names.append(name)
     xcols = [*names, *_names(covariates, "covariates", where, allow_empty=True)]
-    return municipality_panel_ols(frame, outcome=outcome, covariates=xcols, entity=entity, time=time,
-                                  cluster=cluster, add_constant=False)
+    raw, n_dropped = _panel_fit(frame, outcome=outcome, covariates=xcols, entity=entity, time=time,
+                                entity_effects=True, time_effects=True, cluster=cluster, add_constant=False,
+                                where=where)
+    ref = f"rel_m{-reference}" if reference < 0 else f"rel_p{reference}"
+    return _wrap_panel(raw, n_dropped, cluster=cluster, entity=entity, time=time,
+                       title="Event study (two-way fixed effects)",
+                       notes=[f"Relative-time dummies rel_m<k> / rel_p<k> for {-leads}..{lags} periods "
+                              f"around {first_treated!r} (endpoints binned; {ref} omitted as the reference); "
+                              "never-treated units have all dummies 0."])
 
 
 def iv_2sls(
@@ -302,7 +363,7 @@ def iv_2sls(
     cov_type: str = "robust",
     cluster: str | None = None,
     debiased: bool = False,
-) -> Any:
+) -> LinearModelsResults:
     """Two-stage least squares via ``linearmodels.IV2SLS``.
 
     Parameters
@@ -331,8 +392,9 @@ def iv_2sls(
 
     Returns
     -------
-    linearmodels.iv.results.IVResults
-        The linearmodels results, unchanged (first stages in ``.first_stage``).
+    LinearModelsResults
+        The linearmodels numbers; the ``IVResults`` object is ``.raw`` (first
+        stages in ``.raw.first_stage``).
     """
     from linearmodels import IV2SLS
 
@@ -353,7 +415,7 @@ def iv_2sls(
         raise SpecificationError(f"{where}: pass cluster=<column> exactly when cov_type='clustered'.")
     cols = [outcome, *xc, *en, *zc] + ([cluster] if cluster else [])
     check_columns(data, cols, where)
-    sub = _complete(data, cols, where)
+    sub, n_dropped = _complete(data, cols, where)
     _check_numeric(sub, [outcome, *xc, *en, *zc], where)
     X = sub[xc].astype(float)
     if add_constant:
@@ -361,5 +423,15 @@ def iv_2sls(
     mod = IV2SLS(sub[outcome].astype(float), X if X.shape[1] else None, sub[en].astype(float),
                  sub[zc].astype(float))
     if cov_type == "clustered":
-        return mod.fit(cov_type="clustered", clusters=pd.factorize(sub[cluster])[0], debiased=debiased)
-    return mod.fit(cov_type=cov_type, debiased=debiased)
+        raw = mod.fit(cov_type="clustered", clusters=pd.factorize(sub[cluster])[0], debiased=debiased)
+        n_cl = int(sub[cluster].nunique())
+        cov_text = f"clustered by {cluster!r} ({n_cl:,} clusters)"
+    else:
+        raw = mod.fit(cov_type=cov_type, debiased=debiased)
+        cov_text = {"robust": "heteroskedasticity-robust (White)", "unadjusted": "classical (homoskedastic)"}[
+            cov_type]
+    return wrap_linearmodels(
+        raw, estimator="IV2SLS", title="Two-stage least squares", n_dropped=n_dropped, cov_text=cov_text,
+        header=[("Endogenous", ", ".join(en)), ("Instruments", ", ".join(zc))],
+        notes=[f"Endogenous regressor(s) {en} instrumented by the excluded instrument(s) {zc}."],
+    )

@@ -38,9 +38,27 @@ def test_panel_ols_is_linearmodels(wp: pd.DataFrame, cluster: str | None, fit_kw
                                  time="year", cluster=cluster)
     ref = _direct(wp, **fit_kw)
     pd.testing.assert_series_equal(res.params, ref.params)
-    pd.testing.assert_series_equal(res.std_errors, ref.std_errors)
-    assert res.nobs == 4360
+    np.testing.assert_allclose(res.bse, ref.std_errors, rtol=1e-12)
+    # same reference distribution as linearmodels (t(df_resid): PanelOLS is debiased by default)
+    np.testing.assert_allclose(res.pvalues, ref.pvalues, rtol=1e-10)
+    np.testing.assert_allclose(res.conf_int(), ref.conf_int(), rtol=1e-10)
+    np.testing.assert_allclose(res.conf_int(0.1), ref.conf_int(level=0.9), rtol=1e-10)
+    assert res.nobs == 4360 and res.raw.nobs == 4360 and res.estimator == "PanelOLS"
     pd.testing.assert_frame_equal(wp, before)
+
+
+def test_panel_results_interface(wp: pd.DataFrame) -> None:
+    res = municipality_panel_ols(wp, outcome="lwage", covariates=["expersq", "union", "married"], entity="nr",
+                                 time="year")
+    text = res.summary().as_text()
+    assert "clustered by 'nr'" in text and "Entities: 545" in text and "No rows dropped" in text
+    assert "Confidence level: 90%" in res.summary(alpha=0.1).as_text()
+    assert list(res.to_frame().columns) == ["estimate", "std_err", "stat", "pvalue", "lower", "upper"]
+    assert "<table" in res._repr_html_()
+    with pytest.warns(FutureWarning, match="std_errors is deprecated"):
+        np.testing.assert_allclose(res.std_errors, res.bse)
+    with pytest.raises(AttributeError, match="read-only"):
+        res.raw = None
 
 
 def test_panel_ols_published_wooldridge_14_4(wp: pd.DataFrame) -> None:
@@ -68,7 +86,7 @@ def test_panel_ols_errors(wp: pd.DataFrame) -> None:
     d.loc[[1, 2, 3], "union"] = np.nan
     with pytest.warns(MissingValueWarning, match="dropped 3 of 4,360 rows"):
         res = municipality_panel_ols(d, **kw)
-    assert res.nobs == 4357
+    assert res.nobs == 4357 and res.n_dropped == 3 and "3 rows dropped" in str(res)
 
 
 def _two_period_panel(rng: np.random.Generator, n: int = 200) -> pd.DataFrame:
@@ -124,12 +142,15 @@ def test_iv_2sls_is_linearmodels_and_wooldridge_15_1() -> None:
     ref = IV2SLS(w.lwage, w.assign(const=1.0)[["const"]], w.educ, w.fatheduc).fit(cov_type="unadjusted",
                                                                                  debiased=True)
     np.testing.assert_allclose(res.params.to_numpy(), ref.params.to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(res.std_errors.to_numpy(), ref.std_errors.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.bse.to_numpy(), ref.std_errors.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.pvalues.to_numpy(), ref.pvalues.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(res.conf_int().to_numpy(), ref.conf_int().to_numpy(), rtol=1e-10)
+    assert res.raw.first_stage is not None and res.estimator == "IV2SLS"
     # Wooldridge Example 15.1 (textbook: lwage = .441 + .059 educ, SEs (.446) (.035), n = 428),
     # printed to 3 decimals: half a unit of the last digit.  The SE of const (.446) needs the
     # small-sample correction (debiased=True); without it linearmodels gives .4451.
     np.testing.assert_allclose(res.params[["const", "educ"]], [0.441, 0.059], rtol=0, atol=5e-4)
-    np.testing.assert_allclose(res.std_errors[["const", "educ"]], [0.446, 0.035], rtol=0, atol=5e-4)
+    np.testing.assert_allclose(res.bse[["const", "educ"]], [0.446, 0.035], rtol=0, atol=5e-4)
     assert res.nobs == 428
 
 
@@ -148,4 +169,4 @@ def test_iv_2sls_errors() -> None:
         iv_2sls(w, outcome="lwage", endog="educ", instruments="fathedu")
     res = iv_2sls(w, outcome="lwage", exog=["exper"], endog="educ", instruments=["fatheduc", "motheduc"],
                   cov_type="clustered", cluster="city")
-    assert res.cov_type == "clustered"
+    assert res.cov_type == "clustered" and "clustered by 'city'" in str(res)
