@@ -72,6 +72,14 @@ def _default_names(results: Iterable[Any]) -> list[str]:
     return out
 
 
+def _flat(obj: pd.Series | pd.DataFrame) -> Any:
+    """Row labels of a MultiIndex (e.g. ATT(g, t)) joined to strings, so that models can be aligned."""
+    if isinstance(obj.index, pd.MultiIndex):
+        obj = obj.copy()
+        obj.index = pd.Index([", ".join(map(str, t)) for t in obj.index])
+    return obj
+
+
 def _stars(p: float) -> str:
     if not np.isfinite(p):
         return ""
@@ -108,7 +116,7 @@ class Comparison:
         self._digits = digits
         order: dict[Any, None] = {}
         for r in self.results.values():
-            order.update(dict.fromkeys(r.params.index))
+            order.update(dict.fromkeys(_flat(r.params).index))
         if params is not None:
             unknown = [p for p in params if p not in order]
             if unknown:
@@ -116,10 +124,10 @@ class Comparison:
                     f"compare: parameter(s) {unknown} are in none of the models; known: {list(order)[:20]}."
                 )
             order = dict.fromkeys(params)
-        self._index = pd.Index(list(order), name="parameter")
+        self._index = pd.Index(list(order), name="parameter", tupleize_cols=False)
 
     def _wide(self, attr: str) -> pd.DataFrame:
-        cols = {n: getattr(r, attr).reindex(self._index) for n, r in self.results.items()}
+        cols = {n: _flat(getattr(r, attr)).reindex(self._index) for n, r in self.results.items()}
         return pd.DataFrame(cols, index=self._index)
 
     @property
@@ -145,7 +153,7 @@ class Comparison:
         DataFrame
             Indexed by parameter; intervals at level ``1 - alpha``.
         """
-        parts = {n: r.to_frame(self.alpha).reindex(self._index) for n, r in self.results.items()}
+        parts = {n: _flat(r.to_frame(self.alpha)).reindex(self._index) for n, r in self.results.items()}
         out = pd.concat(parts, axis=1, names=["model", "statistic"])
         out.index.name = "parameter"
         return out
