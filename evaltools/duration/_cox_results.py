@@ -207,7 +207,8 @@ class CoxResults(EstimationResults):
         DataFrame
             Index: times; one column per row of ``data``.
         """
-        return np.exp(-self.predict_cumulative_hazard(data, times))
+        cum = self.predict_cumulative_hazard(data, times)
+        return pd.DataFrame(np.exp(-cum.to_numpy()), index=cum.index, columns=cum.columns)
 
     # -- residuals and proportional-hazards test ------------------------------
     def schoenfeld_residuals(self) -> pd.DataFrame:

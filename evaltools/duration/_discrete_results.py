@@ -84,8 +84,9 @@ def _footnotes(
         f"Discrete-time hazard, {what}; baseline: {base}. Exits are grouped by period, so tied exit times "
         "need no correction: the likelihood is exact for grouped (period) data.",
     ]
-    if model.baseline == "bands" and getattr(model, "n_empty_bands", 0):
-        notes.append(f"{model.n_empty_bands} band(s) without person-periods have no parameter.")
+    n_empty = int(getattr(model, "n_empty_bands", 0))
+    if model.baseline == "bands" and n_empty:
+        notes.append(f"{n_empty} band(s) without person-periods have no parameter.")
     if collapsed:
         notes.append(
             f"Estimated on {n_cells:,} cells (baseline period x covariate pattern"
@@ -193,7 +194,7 @@ class DiscreteHazardResults(EstimationResults):
         t = _durations(self.model, durations)
         full = np.arange(1, int(t.max()) + 1)
         h = self.predict_hazard(exog, full)
-        return np.cumprod(1.0 - h, axis=0).loc[t]
+        return (1.0 - h).cumprod(axis=0).loc[t]
 
     def plot(
         self, ax: Any = None, *, exog: Any = None, ci: bool = True, alpha: float = 0.05,
@@ -373,7 +374,7 @@ class MultinomialHazardResults(DiscreteHazardResults):
         t = _durations(self.model, durations)
         h = self.predict_hazard(exog, np.arange(1, int(t.max()) + 1))
         total = h.T.groupby(level="profile", sort=False).sum().T
-        return np.cumprod(1.0 - total, axis=0).loc[t]
+        return (1.0 - total).cumprod(axis=0).loc[t]
 
     def plot(
         self, ax: Any = None, *, exog: Any = None, ci: bool = False, alpha: float = 0.05,

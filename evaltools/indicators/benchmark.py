@@ -371,7 +371,7 @@ def _fit_benchmark(
             f"benchmark: {int(fit_rows.sum())} units can be used (of {len(d)}; {int(masked.sum())} masked "
             f"for disclosure control), too few for {len(fc)} frame conditions plus a constant."
         )
-    if model == "wls":
+    if model == "wls" and w is not None:  # validated: "wls" requires weights
         fit = sm.WLS(y[fit_rows], x[fit_rows], weights=w[fit_rows]).fit()
         pred = fit.get_prediction(x, weights=w).summary_frame(alpha=alpha)
     else:

@@ -54,8 +54,6 @@ class TestResult(NamedTuple):
     of a likelihood-ratio test of a variance being zero).
     """
 
-    __test__ = False  # not a pytest test class
-
     statistic: float
     df: int
     pvalue: float

@@ -225,7 +225,18 @@ class BandRosenbaum(ReadOnlyMixin):
         Level of the critical Gamma.
     caliper : float or None
         Caliper in standard deviations of the band's logit propensity score.
+    unique_persons : bool
+        Whether a treated person may serve as a control only once.
     """
+
+    table: pd.DataFrame
+    bounds: dict[str, RosenbaumBounds]
+    pairs: pd.DataFrame
+    alternative: str
+    test: str
+    alpha: float
+    caliper: float | None
+    unique_persons: bool
 
     def __init__(self, **kw: Any) -> None:
         for k, v in kw.items():

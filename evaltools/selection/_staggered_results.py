@@ -317,7 +317,9 @@ class StaggeredDiDResults(_BandMixin, EstimationResults):
         for name, v in (("min_e", min_e), ("max_e", max_e)):
             if not isinstance(v, (int, float, np.integer, np.floating)):
                 raise SpecificationError(f"The {name!r} parameter of {where} must be a number; got {v!r}.")
-        if balance_e is not None and (kind != "dynamic" or not np.isscalar(balance_e)):
+        if balance_e is not None and (
+            kind != "dynamic" or not isinstance(balance_e, (int, float, np.integer, np.floating))
+        ):
             raise SpecificationError(
                 f"{where}: balance_e applies to kind='dynamic' only and must be a number."
             )

@@ -118,11 +118,13 @@ class AIPWSurvivalResults(EstimationResults):
             lab = _label(x)
             row: dict[str, float] = {"time": float(x)}
             for q in ("surv_treated", "surv_control", "surv_diff", "surv_ratio"):
-                r = tab.loc[f"{q}[{lab}]"]
-                row[q] = r["estimate"]
-                row[f"{q}_se"] = r["std_err"]
+                est, se, lo, hi = tab.loc[f"{q}[{lab}]", ["estimate", "std_err", "lower", "upper"]].to_numpy(
+                    dtype=float
+                )
+                row[q] = float(est)
+                row[f"{q}_se"] = float(se)
                 if q in ("surv_diff", "surv_ratio"):
-                    row[f"{q}_lower"], row[f"{q}_upper"] = r["lower"], r["upper"]
+                    row[f"{q}_lower"], row[f"{q}_upper"] = float(lo), float(hi)
             rows.append(row)
         cols = [
             "time",
@@ -359,7 +361,7 @@ def _footnotes(
             " per arm" if model.censoring_model.endswith("arm") else ""
         )
     else:
-        k = len(model.censoring_covariates)
+        k = len(model.censoring_covariates or ())
         cm = (f"Cox model on {k} covariate(s)" if k else "marginal Breslow (Nelson-Aalen) curve") + (
             " per arm" if model.censoring_model.endswith("arm") else ""
         )

@@ -583,7 +583,8 @@ class Heckman:
     def _results(self, method: str, params: pd.Series, V: np.ndarray, *, sigma: float, rho: float, lam: float,
                  llf: float | None, footnotes: list[str], extra: dict[str, Any]) -> HeckmanResults:
         n_sel = int(self._s.sum())
-        header = [("Method", "two-step" if method == "twostep" else "maximum likelihood"),
+        header: list[tuple[str, object]] = [
+                  ("Method", "two-step" if method == "twostep" else "maximum likelihood"),
                   ("Selected", n_sel), ("Not selected", self.nobs - n_sel)]
         if llf is not None:
             header.append(("Log-likelihood", llf))

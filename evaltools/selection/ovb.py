@@ -153,7 +153,28 @@ class OVBResults(ReadOnlyMixin):
         and the adjusted ``estimate``, ``se``, ``t``, ``lower``, ``upper``.
     nobs : int or None
         Rows used (None when built from numbers).
+    n_dropped : int
+        Rows dropped for missing values.
     """
+
+    treatment: str
+    outcome: str
+    estimate: float
+    se: float
+    t_statistic: float
+    dof: float
+    r2yd_x: float
+    f2yd_x: float
+    rv_q: float
+    rv_qa: float
+    q: float
+    alpha: float
+    reduce: bool
+    benchmarks: pd.DataFrame
+    bounds: pd.DataFrame
+    nobs: int | None
+    n_dropped: int
+    _bound_spec: list[tuple[Any, float, float, float, float]]
 
     def __init__(self, **kw: Any) -> None:
         for k, v in kw.items():

@@ -349,6 +349,29 @@ class OsterResults(ReadOnlyMixin):
         Rows used.
     """
 
+    outcome: str
+    treatment: str
+    controls: list[str]
+    short_controls: list[str]
+    beta_short: float
+    r2_short: float
+    beta_controlled: float
+    r2_controlled: float
+    rmax: float
+    rmax_rule: str
+    delta: float
+    beta_target: float
+    beta_star: float
+    beta_star_roots: np.ndarray
+    beta_star_approx: float
+    delta_assumed: float
+    identified_set: tuple[float, float]
+    var_y: float
+    var_x: float
+    tau_x: float
+    nobs: int
+    n_dropped: int
+
     def __init__(self, **kwargs: Any) -> None:
         for k, v in kwargs.items():
             setattr(self, k, v)
