@@ -244,6 +244,9 @@ def test_summary_and_presentation(heart):
     frame = res.to_frame()
     assert list(frame.columns) == ["estimate", "std_err", "stat", "pvalue", "lower", "upper"]
     assert res.lr_test.df == 4 and 0 <= res.lr_test.pvalue <= 1
+    tab = res.summary(alpha=0.1).tables[0]  # hazard ratios at the requested level
+    np.testing.assert_allclose(tab[["hr_lower", "hr_upper"]], np.exp(res.conf_int(0.1)), rtol=1e-12)
+    np.testing.assert_allclose(tab["hazard_ratio"], res.hazard_ratios, rtol=1e-12)
     assert res.n_persons == 103
     assert res.n_delayed_entry == 0
     ax = res.plot()

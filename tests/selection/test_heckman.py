@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from evaltools.datasets.mroz import load
 from evaltools.exceptions import (
@@ -188,6 +189,15 @@ def test_summary_and_read_only(ml: HeckmanResults, two: HeckmanResults) -> None:
         ml.rho = 0.5  # type: ignore[misc]
     assert "<HeckmanResults" in repr(ml)
     assert two.llf is None and ml.llf is not None
+    assert ml.lr_test is not None and ml.lr_test.df == 1 and two.lr_test is None
+
+
+def test_summary_alpha_reaches_the_ancillary_table(ml: HeckmanResults) -> None:
+    coef, anc = ml.summary(alpha=0.1).tables
+    np.testing.assert_allclose(coef[["lower", "upper"]], ml.conf_int(0.1), rtol=1e-12)
+    z = stats.norm.ppf(0.95)
+    np.testing.assert_allclose(anc["upper"] - anc["estimate"], z * ml.ancillary["std_err"], rtol=1e-12)
+    np.testing.assert_allclose(ml.summary().tables[1], ml.ancillary, rtol=1e-12)  # default level unchanged
 
 
 # ------------------------------------------------------------ input checks
