@@ -267,7 +267,7 @@ class BandRosenbaum(ReadOnlyMixin):
         ]
         return Summary(
             title="Rosenbaum sensitivity by elapsed band",
-            header=(("Pairs", int(self.table.loc["pooled", "n_pairs"])),),
+            header=(("Pairs", int(self.table["n_pairs"].astype(int)["pooled"])),),
             tables=[self.table],
             footnotes=foot,
         )
@@ -288,7 +288,7 @@ class BandRosenbaum(ReadOnlyMixin):
         mid = (t["u_from"] + t["u_to"]) / 2
         g = t["critical_gamma"].replace(np.inf, np.nan)
         ax.plot(mid, g, marker="o", ls="-", **kwargs)
-        pooled = self.table.loc["pooled", "critical_gamma"]
+        pooled = float(self.table["critical_gamma"].astype(float)["pooled"])
         if np.isfinite(pooled):
             ax.axhline(pooled, ls="--", color="grey", label=f"pooled {pooled:.2f}")
             ax.legend()
@@ -335,7 +335,8 @@ def band_rosenbaum(
     pid = tab["person_id"].to_numpy()
     y = tab["y"].to_numpy(float)
     used: set = set()
-    rows, bounds, diffs, pairs = [], {}, [], []
+    bounds: dict[str, RosenbaumBounds] = {}
+    rows, diffs, pairs = [], [], []
     for b, label, lo, hi in _bands(res):
         if not unique_persons:
             used = set()

@@ -294,7 +294,7 @@ class OVBResults(ReadOnlyMixin):
         """
         a = self.alpha if alpha is None else float(alpha)
         stats_tab = self.to_frame(a)
-        rv_qa = float(stats_tab.iloc[0, -1])
+        rv_qa = float(stats_tab.iloc[0].to_numpy(dtype=float)[-1])
         foot = [
             f"Cinelli & Hazlett (2020) omitted-variable-bias sensitivity of the {self.treatment!r} "
             "coefficient"
@@ -707,7 +707,9 @@ def ovb_sensitivity(
         miss = data[cols].isna().any(axis=1).to_numpy()
         warn_dropped(int(miss.sum()), len(data), f"missing values in {cols}", _W)
         d = data.loc[~miss, cols]
-        parts = [pd.Series(1.0, index=d.index, name="Intercept"), d[treatment].astype(float)]
+        parts: list[pd.Series | pd.DataFrame] = [
+            pd.Series(1.0, index=d.index, name="Intercept"), d[treatment].astype(float)
+        ]
         groups: dict[str, list[int]] = {}
         pos = 2
         for c in covariates:
