@@ -156,7 +156,7 @@ def _gauss(
         if primary[r]:
             continue
         cells = system.row_cells[r]
-        todo = []  # (block, v) to publish
+        todo: list[tuple[int, np.ndarray | str | None, list[int]]] = []  # (block, v, cells) to publish
         ok = True
         by_block: dict[int, list[int]] = {}
         for c in cells:
@@ -190,15 +190,15 @@ def _gauss(
             masked[r] = True
             protect_row(int(r))
             continue
-        for b, v, cs in todo:
-            if v is None:
+        for b, pending, cs in todo:
+            if pending is None:
                 published.setdefault(b, []).extend(cs)
-            elif isinstance(v, str):
+            elif isinstance(pending, str):
                 blk = blocks[b]
                 for c in cs:
                     blk.publish(blk.coords(blk.local(system, c)))
             else:
-                blocks[b].publish(v)
+                blocks[b].publish(pending)
     return masked, np.asarray(sorted(set(determined)), dtype=np.int64)
 
 

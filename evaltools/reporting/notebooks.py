@@ -183,7 +183,7 @@ def notebook_setup(*, style: bool = True, warnings_as_notes: bool = True) -> Non
         return
 
     def show(
-        message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+        message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
     ) -> None:
         if not (isinstance(category, type) and issubclass(category, EvaltoolsWarning)):
             previous(message, category, filename, lineno, file, line)
