@@ -65,7 +65,7 @@ def _dask() -> Any:
         import dask
     except ImportError as exc:  # pragma: no cover - dask is a declared extra
         raise ImportError(
-            "evaltools.duration.partitioned needs the optional dask dependency. Install it with "
+            "evaltools.duration.dask needs the optional dask dependency. Install it with "
             "`pip install evaltools[dask]`."
         ) from exc
     return dask
