@@ -1,38 +1,4 @@
-"""Duration estimators on Dask DataFrames, by reduction of sums over partitions (optional ``dask`` extra).
-
-The estimators whose likelihood or estimate is a function of sums over rows
-are computed partition by partition; only the sums travel to the client:
-
-* :func:`cox_dask` -- :class:`~evaltools.duration.CoxPH` (Breslow or Efron
-  ties, strata, case weights, naive / robust / clustered standard errors):
-  per Newton iteration the per-event-time risk-set sums of ``w exp(xb)``,
-  ``w x exp(xb)`` and ``w x x' exp(xb)`` (and the tied-death sums of Efron's
-  approximation) are added over partitions; robust and clustered standard
-  errors need one more pass with the global sums;
-* :func:`kaplan_meier_dask` and :func:`aalen_johansen_dask` -- entries, exits,
-  events by cause and censorings at every distinct time are added over
-  partitions (Greenwood standard errors follow); the Aalen-Johansen
-  infinitesimal-jackknife variance needs a second pass of per-time range sums;
-* :func:`discrete_hazard_dask` -- :class:`~evaltools.duration.DiscreteHazard`
-  on the collapsed cells (baseline period x covariate pattern: person-periods
-  and exits) added over partitions, then the in-memory fit on the cells.
-
-Each returns the same estimates as the in-memory estimator on the computed
-frame (to rounding: sums are added in a different order).  The Dask frame
-must hold every row of a person (and of a cluster) in one partition, as the
-frames of :mod:`evaltools.data.dask` do; this is checked where it matters.
-Computation uses Dask's current scheduler (the local threaded scheduler, or a
-``dask.distributed`` client when one is active).  Every pass recomputes the
-partitions from their source unless ``persist=True``, so the peak memory is
-that of one partition per worker plus the per-event-time sums.
-
-Examples
---------
->>> import dask.dataframe as dd                                  # doctest: +SKIP
->>> rows = to_counting_process_dask(spells, dp, treatments="mentor")  # doctest: +SKIP
->>> res = cox_dask(rows, covariates=["treated"], id="spell_id")  # doctest: +SKIP
->>> res.params, res.bse                                          # doctest: +SKIP
-"""
+"""Cox proportional hazards by reduction over Dask partitions (see :mod:`evaltools.duration.dask`)."""
 
 from __future__ import annotations
 
@@ -46,7 +12,7 @@ import pandas as pd
 
 from evaltools._validation import check_columns, check_option
 from evaltools.duration import _reduce_cox as rc
-from evaltools.duration._cox_results import TestResult, _chi2, _inv
+from evaltools.duration._cox_results import _chi2, _inv
 from evaltools.exceptions import (
     ConvergenceWarning,
     DataValidationError,
@@ -55,7 +21,7 @@ from evaltools.exceptions import (
 )
 from evaltools.reporting.results import EstimationResults
 
-__all__ = ["cox_dask", "PartitionedCoxResults", "TestResult"]
+__all__ = ["cox_dask", "PartitionedCoxResults", "check_frame", "check_disjoint", "map_partitions"]
 
 _WHERE = "cox_dask"
 
@@ -84,13 +50,17 @@ def check_frame(data: Any, where: str) -> None:
 def map_partitions(data: Any, func: Any, *args: Any) -> list[Any]:
     """``func(partition, *args)`` on every partition; the (small) results, in partition order."""
     dask = _dask()
-    shared = [dask.delayed(a, pure=True) if isinstance(a, (np.ndarray, rc.Layout, rc.GroupTerms)) else a
-              for a in args]
+    shared = [
+        dask.delayed(a, pure=True) if isinstance(a, (np.ndarray, rc.Layout, rc.GroupTerms)) else a
+        for a in args
+    ]
     tasks = [dask.delayed(func, pure=True)(p, *shared) for p in data.to_delayed()]
     return list(dask.compute(*tasks))
 
 
-def _check_disjoint(ranges: Sequence[Any], values: Sequence[Any], col: str, what: str) -> None:
+def check_disjoint(
+    ranges: Sequence[Any], values: Sequence[Any], col: str, what: str, where: str = _WHERE
+) -> None:
     """Rows of one id/cluster must lie in one partition: value ranges (or value sets) must not overlap."""
     rr = [r for r in ranges if r is not None]
     if rr and len(rr) == len([v for v in values if v is None]):
@@ -98,7 +68,7 @@ def _check_disjoint(ranges: Sequence[Any], values: Sequence[Any], col: str, what
         for (_, hi), (lo, _) in zip(rr[:-1], rr[1:]):
             if lo <= hi:
                 raise DataValidationError(
-                    f"{_WHERE}: the rows of some {what} ({col!r}) are spread over several partitions (value "
+                    f"{where}: the rows of some {what} ({col!r}) are spread over several partitions (value "
                     f"ranges overlap around {col}={lo}). Partition the frame by person, e.g. with "
                     "evaltools.data.dask or set_index('person_id')."
                 )
@@ -111,7 +81,7 @@ def _check_disjoint(ranges: Sequence[Any], values: Sequence[Any], col: str, what
         both = seen & s
         if both:
             raise DataValidationError(
-                f"{_WHERE}: the rows of some {what} ({col!r}) are spread over several partitions (e.g. "
+                f"{where}: the rows of some {what} ({col!r}) are spread over several partitions (e.g. "
                 f"{col}={sorted(both, key=str)[:3]}). Partition the frame by person."
             )
         seen |= s
@@ -182,7 +152,9 @@ def _scan(data: Any, spec: rc.CoxSpec) -> tuple[list[dict[str, Any]], rc.Layout,
         if len(strata) == 1:
             labels = [f"{strata[0]}={k}" for k in lev[strata[0]]]
         else:
-            labels = [", ".join(f"{s}={v}" for s, v in zip(strata, row)) for row in lev.itertuples(index=False)]
+            labels = [
+                ", ".join(f"{s}={v}" for s, v in zip(strata, row)) for row in lev.itertuples(index=False)
+            ]
     else:
         strata_index, labels = None, []
     evs = pd.concat([s["events"] for s in scans]).drop_duplicates()
@@ -191,7 +163,9 @@ def _scan(data: Any, spec: rc.CoxSpec) -> tuple[list[dict[str, Any]], rc.Layout,
     ev_times = np.unique(evs[spec.stop].to_numpy(dtype=float))
     n_t = len(ev_times) + 1
     scode = strata_index.get_indexer(pd.MultiIndex.from_frame(evs[strata])) if strata else np.zeros(len(evs))
-    gkeys = np.unique(scode.astype(np.int64) * n_t + np.searchsorted(ev_times, evs[spec.stop].to_numpy(float)))
+    gkeys = np.unique(
+        scode.astype(np.int64) * n_t + np.searchsorted(ev_times, evs[spec.stop].to_numpy(float))
+    )
     nobs = sum(s["nobs"] for s in scans)
     if nobs == 0:
         raise DataValidationError(f"{_WHERE}: no rows left after removing rows with missing values.")
@@ -267,9 +241,13 @@ def cox_dask(
     check_option("ties", ties, ["efron", "breslow"], _WHERE)
     check_option("cov_type", cov_type, ["naive", "robust", "cluster"], _WHERE)
     if not (isinstance(tol, (float, int)) and 0 < tol < 1):
-        raise SpecificationError(f"The 'tol' parameter of {_WHERE} must be a float in (0, 1). Got {tol!r} instead.")
+        raise SpecificationError(
+            f"The 'tol' parameter of {_WHERE} must be a float in (0, 1). Got {tol!r} instead."
+        )
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise SpecificationError(f"The 'max_iter' parameter of {_WHERE} must be a positive int. Got {max_iter!r}.")
+        raise SpecificationError(
+            f"The 'max_iter' parameter of {_WHERE} must be a positive int. Got {max_iter!r}."
+        )
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
     if not covs:
         raise SpecificationError(f"{_WHERE}: the model has no covariates.")
@@ -316,7 +294,7 @@ def cox_dask(
     )
     n_persons = None
     if id:
-        _check_disjoint([s.get("id_range") for s in scans], [s.get("id_values") for s in scans], id, "ids")
+        check_disjoint([s.get("id_range") for s in scans], [s.get("id_values") for s in scans], id, "ids")
         n_persons = sum(s["n_ids"] or 0 for s in scans)
     efron = ties == "efron"
     p = len(covs)
@@ -329,7 +307,9 @@ def cox_dask(
         new_beta = beta + step
         new = _evaluate(data, spec, layout, new_beta, efron)
         halvings = 0
-        while (not np.isfinite(new.loglik) or new.loglik < ev.loglik - 1e-12 * abs(ev.loglik)) and halvings < 40:
+        while (
+            not np.isfinite(new.loglik) or new.loglik < ev.loglik - 1e-12 * abs(ev.loglik)
+        ) and halvings < 40:
             step = step / 2
             new_beta = beta + step
             new = _evaluate(data, spec, layout, new_beta, efron)
@@ -353,7 +333,8 @@ def cox_dask(
         converged = False
         warnings.warn(
             f"{_WHERE}: the log-likelihood converged but the coefficient(s) of "
-            f"{[covs[j] for j in np.flatnonzero(diverging)]} keep growing (monotone likelihood / separation). "
+            f"{[covs[j] for j in np.flatnonzero(diverging)]} keep growing (monotone likelihood / "
+            "separation). "
             "Remove or recode these covariates.",
             ConvergenceWarning,
             stacklevel=2,
@@ -367,8 +348,12 @@ def cox_dask(
         if cov_type == "cluster":
             cluster_name = clus or id
             if clus is not None:
-                _check_disjoint([s.get("cluster_range") for s in scans],
-                                [s.get("cluster_values") for s in scans], clus, "clusters")
+                check_disjoint(
+                    [s.get("cluster_range") for s in scans],
+                    [s.get("cluster_values") for s in scans],
+                    clus,
+                    "clusters",
+                )
                 n_clusters = sum(s["n_clusters"] for s in scans)
             else:
                 n_clusters = n_persons
@@ -376,16 +361,43 @@ def cox_dask(
         meat = np.sum(map_partitions(data, rc.meat_part, spec, layout, beta, gt, cov_type), axis=0)
         cov = cov_naive @ meat @ cov_naive
     return _results(
-        beta, cov, cov_naive, ev, ev0, layout, labels, scans,
-        dict(ties=ties, cov_type=cov_type, cluster_name=cluster_name, n_clusters=n_clusters,
-             n_persons=n_persons, converged=converged, n_iter=n_iter, tol=tol, n_total=n_total, nobs=nobs,
-             n_dropped=n_dropped, dropped=dropped, spec=spec, npartitions=data.npartitions),
+        beta,
+        cov,
+        cov_naive,
+        ev,
+        ev0,
+        layout,
+        labels,
+        scans,
+        dict(
+            ties=ties,
+            cov_type=cov_type,
+            cluster_name=cluster_name,
+            n_clusters=n_clusters,
+            n_persons=n_persons,
+            converged=converged,
+            n_iter=n_iter,
+            tol=tol,
+            n_total=n_total,
+            nobs=nobs,
+            n_dropped=n_dropped,
+            dropped=dropped,
+            spec=spec,
+            npartitions=data.npartitions,
+        ),
     )
 
 
 def _results(
-    beta: np.ndarray, cov: np.ndarray, cov_naive: np.ndarray, ev: rc.Sums, ev0: rc.Sums, layout: rc.Layout,
-    labels: list[str], scans: list[dict[str, Any]], o: dict[str, Any],
+    beta: np.ndarray,
+    cov: np.ndarray,
+    cov_naive: np.ndarray,
+    ev: rc.Sums,
+    ev0: rc.Sums,
+    layout: rc.Layout,
+    labels: list[str],
+    scans: list[dict[str, Any]],
+    o: dict[str, Any],
 ) -> PartitionedCoxResults:
     spec: rc.CoxSpec = o["spec"]
     names = list(spec.covariates)
@@ -401,7 +413,8 @@ def _results(
     n_gaps = sum(s["n_gaps"] for s in scans)
     tie_words = {"efron": "Efron's approximation", "breslow": "Breslow's approximation"}[o["ties"]]
     notes = [
-        "Cox partial likelihood on (start, stop] data: a row is at risk at event time t iff start < t <= stop; "
+        "Cox partial likelihood on (start, stop] data: a row is at risk at event time t iff "
+        "start < t <= stop; "
         f"tied event times handled with {tie_words}.",
         f"Computed by reduction over {o['npartitions']:,} partitions (risk-set sums added per event time).",
     ]
@@ -415,25 +428,36 @@ def _results(
             "sandwich from score residuals (as R coxph(..., cluster=))."
         )
     if spec.strata:
-        notes.append(f"Stratified by {list(spec.strata)} ({len(labels)} strata with separate baseline hazards).")
+        notes.append(
+            f"Stratified by {list(spec.strata)} ({len(labels)} strata with separate baseline hazards)."
+        )
     if spec.weights:
         notes.append(f"Case weights from column {spec.weights!r}.")
     if o["n_dropped"]:
-        notes.append(f"{o['n_dropped']:,} of {o['n_total']:,} rows dropped because of missing values ({o['dropped']}).")
+        notes.append(
+            f"{o['n_dropped']:,} of {o['n_total']:,} rows dropped because of missing values ({o['dropped']})."
+        )
     else:
         notes.append(f"No rows dropped ({o['n_total']:,} rows used).")
     who = "persons" if spec.id else "rows"
     if n_delayed:
-        notes.append(f"{n_delayed:,} {who} enter late (first start > 0); they join risk sets only after their start.")
+        notes.append(
+            f"{n_delayed:,} {who} enter late (first start > 0); they join risk sets only after their start."
+        )
     if spec.id and n_gaps:
-        notes.append(f"{n_gaps:,} gaps between consecutive intervals of the same {spec.id!r}: not at risk during gaps.")
+        notes.append(
+            f"{n_gaps:,} gaps between consecutive intervals of the same {spec.id!r}: not at risk during gaps."
+        )
     if not o["converged"]:
         notes.append(f"WARNING: not converged after {o['n_iter']} Newton iterations (tol={o['tol']:g}).")
     header = [
         ("Model", "Cox PH (counting process, partitioned)"),
         ("Ties", o["ties"]),
         ("No. events", n_events),
-        (f"No. ids ({spec.id})" if spec.id else "No. ids", o["n_persons"] if o["n_persons"] is not None else "n/a"),
+        (
+            f"No. ids ({spec.id})" if spec.id else "No. ids",
+            o["n_persons"] if o["n_persons"] is not None else "n/a",
+        ),
         ("Log partial likelihood", llf),
         ("LR test (df)", f"{2 * (llf - llnull):.3f} ({p})"),
         ("Covariance", o["cov_type"]),

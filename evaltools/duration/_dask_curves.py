@@ -74,8 +74,12 @@ def _scan_part(part: pd.DataFrame, kw: dict[str, Any]) -> dict[str, Any]:
         return {"n_total": n, "n_dropped": dropped, "n_used": 0, "n_delayed": 0, "times": {}, "causes": []}
     times = {lab: np.unique(p.stop[sel]) for lab, sel in p.groups()}
     return {
-        "n_total": n, "n_dropped": p.n_dropped, "n_used": p.n_used, "n_delayed": p.n_delayed,
-        "times": times, "causes": list(p.causes),
+        "n_total": n,
+        "n_dropped": p.n_dropped,
+        "n_used": p.n_used,
+        "n_delayed": p.n_delayed,
+        "times": times,
+        "causes": list(p.causes),
     }
 
 
@@ -87,7 +91,9 @@ def _local(p: Prepared, causes: list[Any], kw: dict[str, Any]) -> np.ndarray:
     return remap[p.cause]
 
 
-def _counts_part(part: pd.DataFrame, kw: dict[str, Any], grid: dict[Any, np.ndarray], causes: list[Any]) -> dict:
+def _counts_part(
+    part: pd.DataFrame, kw: dict[str, Any], grid: dict[Any, np.ndarray], causes: list[Any]
+) -> dict:
     p = _prep(part, kw)
     out: dict[Any, tuple[np.ndarray, ...]] = {}
     if p is None:
@@ -142,33 +148,63 @@ def _scan(data: Any, kw: dict[str, Any], where: str) -> tuple[_Summary, dict[Any
         causes = sorted({c for s in scans for c in s["causes"]}, key=lambda v: (str(type(v)), v))
         if not causes:
             raise DataValidationError(
-                f"{where}: column {kw['event']!r} has no exits (every value equals censored={kw['censored']!r})."
+                f"{where}: column {kw['event']!r} has no exits (every value equals "
+                f"censored={kw['censored']!r})."
             )
     else:
         causes = [1]
     summ = _Summary(
-        time_col=kw["stop"] if kw["stop"] is not None else kw["duration"], event_col=kw["event"],
-        entry_col=kw["entry"], group_col=kw["group"], weights_col=kw["weights"], n_dropped=n_dropped,
-        causes=causes, group_labels=labels, n_used=n_used, n_delayed=sum(s["n_delayed"] for s in scans),
+        time_col=kw["stop"] if kw["stop"] is not None else kw["duration"],
+        event_col=kw["event"],
+        entry_col=kw["entry"],
+        group_col=kw["group"],
+        weights_col=kw["weights"],
+        n_dropped=n_dropped,
+        causes=causes,
+        group_labels=labels,
+        n_used=n_used,
+        n_delayed=sum(s["n_delayed"] for s in scans),
     )
     return summ, grid, scans
 
 
-def _tables(data: Any, kw: dict[str, Any], summ: _Summary, grid: dict[Any, np.ndarray]) -> dict[Any, core.RiskTable]:
+def _tables(
+    data: Any, kw: dict[str, Any], summ: _Summary, grid: dict[Any, np.ndarray]
+) -> dict[Any, core.RiskTable]:
     parts = map_partitions(data, _counts_part, kw, grid, list(summ.causes))
     out = {}
     for lab in summ.group_labels:
         got = [q[lab] for q in parts if lab in q]
         enter, leave, ev, cens = (np.sum([g[i] for g in got], axis=0) for i in range(4))
         n_risk = np.cumsum(enter) - np.concatenate(([0.0], np.cumsum(leave)[:-1]))
-        out[lab] = core.RiskTable(grid[lab], n_risk, ev, cens, enter, np.zeros(0, np.int64), np.zeros(0, np.int64))
+        out[lab] = core.RiskTable(
+            grid[lab], n_risk, ev, cens, enter, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        )
     return out
 
 
-def _kw(duration: str, stop: str | None, event: str, entry: str | None, group: str | None,
-        weights: str | None, competing: bool, censored: Any, where: str) -> dict[str, Any]:
-    return dict(where=where, duration=duration, stop=stop, event=event, entry=entry, group=group,
-                weights=weights, competing=competing, censored=censored)
+def _kw(
+    duration: str,
+    stop: str | None,
+    event: str,
+    entry: str | None,
+    group: str | None,
+    weights: str | None,
+    competing: bool,
+    censored: Any,
+    where: str,
+) -> dict[str, Any]:
+    return dict(
+        where=where,
+        duration=duration,
+        stop=stop,
+        event=event,
+        entry=entry,
+        group=group,
+        weights=weights,
+        competing=competing,
+        censored=censored,
+    )
 
 
 class _KM(KaplanMeier):
@@ -185,9 +221,16 @@ class _NA(NelsonAalen, _KM):
 
 
 def kaplan_meier_dask(
-    data: Any, *, duration: str = "duration", stop: str | None = None, event: str = "event",
-    entry: str | None = None, group: str | None = None, weights: str | None = None,
-    conf_type: str = "log-log", alpha: float = 0.05,
+    data: Any,
+    *,
+    duration: str = "duration",
+    stop: str | None = None,
+    event: str = "event",
+    entry: str | None = None,
+    group: str | None = None,
+    weights: str | None = None,
+    conf_type: str = "log-log",
+    alpha: float = 0.05,
 ) -> KaplanMeierResults:
     """:class:`~evaltools.duration.KaplanMeier` on a Dask DataFrame (counts added over partitions).
 
@@ -213,9 +256,16 @@ def kaplan_meier_dask(
 
 
 def nelson_aalen_dask(
-    data: Any, *, duration: str = "duration", stop: str | None = None, event: str = "event",
-    entry: str | None = None, group: str | None = None, weights: str | None = None,
-    conf_type: str = "log", alpha: float = 0.05,
+    data: Any,
+    *,
+    duration: str = "duration",
+    stop: str | None = None,
+    event: str = "event",
+    entry: str | None = None,
+    group: str | None = None,
+    weights: str | None = None,
+    conf_type: str = "log",
+    alpha: float = 0.05,
 ) -> NelsonAalenResults:
     """:class:`~evaltools.duration.NelsonAalen` on a Dask DataFrame (see :func:`kaplan_meier_dask`)."""
     kw = _kw(duration, stop, event, entry, group, weights, False, 0, "nelson_aalen_dask")
@@ -270,8 +320,12 @@ def _aj_part(part: pd.DataFrame, kw: dict[str, Any], grid: dict, causes: list[An
         B = t["B"]
         Bb = _pad(B)[a]
         G = np.where(cause > 0, t["c"][s], 0.0) - (B[s] - Bb)
-        o = {"r1": rs(w2, a, s, J), "r2": rs(w2 * Bb, a, s, J), "r3": rs(w2 * Bb**2, a, s, J),
-             "fG2": fs(w2 * G**2, s, J)}
+        o = {
+            "r1": rs(w2, a, s, J),
+            "r2": rs(w2 * Bb, a, s, J),
+            "r3": rs(w2 * Bb**2, a, s, J),
+            "fG2": fs(w2 * G**2, s, J),
+        }
         for k in range(len(causes)):
             F, P1, P2, A = t["cif"][:, k], t["P1"][:, k], t["P2"][:, k], t["A"][:, k]
             q = -_pad(P1)[a] + Bb * _pad(F)[a] + _pad(P2)[a]
@@ -301,26 +355,55 @@ class _AJ(AalenJohansen):
             g = {} if p.group_col is None else {p.group_col: lab}
             with np.errstate(divide="ignore", invalid="ignore"):
                 lo_s, hi_s = core.conf_band(surv, se_s / surv, conf_type, z)
-            free.append(pd.DataFrame({
-                **g, "time": tab.time, "n_risk": tab.n_risk, "n_event": tab.n_event.sum(axis=1),
-                "n_censor": tab.n_censor, "survival": surv, "std_err": se_s, "lower": lo_s, "upper": hi_s,
-            }))
+            free.append(
+                pd.DataFrame(
+                    {
+                        **g,
+                        "time": tab.time,
+                        "n_risk": tab.n_risk,
+                        "n_event": tab.n_event.sum(axis=1),
+                        "n_censor": tab.n_censor,
+                        "survival": surv,
+                        "std_err": se_s,
+                        "lower": lo_s,
+                        "upper": hi_s,
+                    }
+                )
+            )
             for k, cause in enumerate(p.causes):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     lo, hi = core.conf_band(cif[:, k], se_c[:, k] / cif[:, k], conf_type, z)
-                frames.append(pd.DataFrame({
-                    **g, "cause": cause, "time": tab.time, "n_risk": tab.n_risk, "n_event": tab.n_event[:, k],
-                    "cif": cif[:, k], "std_err": se_c[:, k], "lower": lo, "upper": hi,
-                }))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            **g,
+                            "cause": cause,
+                            "time": tab.time,
+                            "n_risk": tab.n_risk,
+                            "n_event": tab.n_event[:, k],
+                            "cif": cif[:, k],
+                            "std_err": se_c[:, k],
+                            "lower": lo,
+                            "upper": hi,
+                        }
+                    )
+                )
         return AalenJohansenResults(
             self, pd.concat(frames, ignore_index=True), pd.concat(free, ignore_index=True), conf_type, alpha
         )
 
 
 def aalen_johansen_dask(
-    data: Any, *, duration: str = "duration", stop: str | None = None, event: str = "event",
-    entry: str | None = None, group: str | None = None, censored: Any = 0,
-    conf_type: str = "log", alpha: float = 0.05,
+    data: Any,
+    *,
+    duration: str = "duration",
+    stop: str | None = None,
+    event: str = "event",
+    entry: str | None = None,
+    group: str | None = None,
+    censored: Any = 0,
+    conf_type: str = "log",
+    alpha: float = 0.05,
 ) -> AalenJohansenResults:
     """:class:`~evaltools.duration.AalenJohansen` on a Dask DataFrame (three passes over the partitions).
 
@@ -357,8 +440,14 @@ def aalen_johansen_dask(
         se_c = np.empty((len(tab.time), K))
         for k in range(K):
             F, A = t["cif"][:, k], t["A"][:, k]
-            first_part = (S["r1"] * A**2 + F**2 * S["r3"] + S[f"rq2{k}"] - 2 * A * F * S["r2"]
-                          + 2 * A * S[f"rq{k}"] - 2 * F * S[f"rBq{k}"])
+            first_part = (
+                S["r1"] * A**2
+                + F**2 * S["r3"]
+                + S[f"rq2{k}"]
+                - 2 * A * F * S["r2"]
+                + 2 * A * S[f"rq{k}"]
+                - 2 * F * S[f"rBq{k}"]
+            )
             second = S[f"fm2{k}"] - 2 * F * S[f"fmG{k}"] + F**2 * S["fG2"]
             se_c[:, k] = np.sqrt(np.clip(first_part + second, 0, None))
         res[lab] = (tab, t["surv"], se_s, t["cif"], se_c)

@@ -119,30 +119,41 @@ def _arrays(part: pd.DataFrame, spec: CoxSpec, validate: bool) -> _Arrays:
     if validate:
         ex = ([spec.id] if spec.id else []) + [spec.start, spec.stop]
         raise_for_rows(
-            frame, ~np.isfinite(start) | ~np.isfinite(stop),
+            frame,
+            ~np.isfinite(start) | ~np.isfinite(stop),
             rule=f"columns {spec.start!r} and {spec.stop!r} must be finite",
-            fix="Replace infinite times by the end of follow-up.", columns=ex,
+            fix="Replace infinite times by the end of follow-up.",
+            columns=ex,
         )
         raise_for_rows(
-            frame, stop <= start,
+            frame,
+            stop <= start,
             rule=f"column {spec.stop!r} must be greater than {spec.start!r} in every row "
             "(zero or negative interval length)",
-            fix="Remove zero-length intervals or fix the interval bounds.", columns=ex,
+            fix="Remove zero-length intervals or fix the interval bounds.",
+            columns=ex,
         )
         raise_for_rows(
-            frame, (ev_num != 0) & (ev_num != 1), rule=f"column {spec.event!r} must be 0 or 1",
+            frame,
+            (ev_num != 0) & (ev_num != 1),
+            rule=f"column {spec.event!r} must be 0 or 1",
             fix="Recode the event indicator (competing events: one model per cause).",
             columns=ex + [spec.event],
         )
         raise_for_rows(
-            frame, ~np.isfinite(X).all(axis=1), rule="covariates must be finite (no inf)",
-            fix="Replace infinite covariate values.", columns=ex,
+            frame,
+            ~np.isfinite(X).all(axis=1),
+            rule="covariates must be finite (no inf)",
+            fix="Replace infinite covariate values.",
+            columns=ex,
         )
         if spec.weights:
             raise_for_rows(
-                frame, ~(np.isfinite(w) & (w > 0)),
+                frame,
+                ~(np.isfinite(w) & (w > 0)),
                 rule=f"weights column {spec.weights!r} must be finite and > 0",
-                fix="Remove rows with zero weight or fix the weights.", columns=ex + [spec.weights],
+                fix="Remove rows with zero weight or fix the weights.",
+                columns=ex + [spec.weights],
             )
     return _Arrays(start, stop, event, w, X, frame, len(part), dropped)
 
@@ -205,16 +216,20 @@ def scan_part(part: pd.DataFrame, spec: CoxSpec) -> dict[str, Any]:
         mask[o[1:][overlap]] = True
         ex = [spec.id, spec.start, spec.stop]
         raise_for_rows(
-            f, mask,
+            f,
+            mask,
             rule=f"intervals of the same {spec.id!r} must not overlap (a row starts before the previous row "
             "of the person stops)",
-            fix="Split the person's follow-up into non-overlapping (start, stop] intervals.", columns=ex,
+            fix="Split the person's follow-up into non-overlapping (start, stop] intervals.",
+            columns=ex,
         )
         if not spec.recurrent:
             mask = np.zeros(len(f), bool)
             mask[o[:-1][same & a.event[o][:-1]]] = True
             raise_for_rows(
-                f, mask, rule=f"an event must be on the last row of its {spec.id!r} (rows follow an event)",
+                f,
+                mask,
+                rule=f"an event must be on the last row of its {spec.id!r} (rows follow an event)",
                 fix="Remove the rows after the event, or pass recurrent=True for recurrent-event data.",
                 columns=ex + [spec.event],
             )
@@ -445,7 +460,7 @@ def _range_cumsum(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def meat_part(
     part: pd.DataFrame, spec: CoxSpec, layout: Layout, beta: np.ndarray, gt: GroupTerms, cov_type: str
 ) -> np.ndarray:
-    """``sum u u'`` over rows (robust) or over clusters (cluster) of one partition's weighted score residuals."""
+    """``sum u u'`` of one partition's weighted score residuals, over rows (robust) or clusters."""
     a = _arrays(part, spec, validate=False)
     p = len(beta)
     lo, hi = _range(a, _stratum_codes(a, spec, layout), layout)
