@@ -20,6 +20,7 @@ during the window (immigrants, persons turning 16) start new spells at entry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.weeks import index_to_isoweek, week_label
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import _core
+from evaltools.indicators import _dask as _dk
 from evaltools.indicators import _linkage as lk
 from evaltools.indicators._core import DEFAULT_AGE_BANDS
 from evaltools.indicators._spellrules import check_months, month_weeks, within_weeks
@@ -97,6 +99,89 @@ def _state_at(panel: RegisterPanel, pid: np.ndarray, week: np.ndarray) -> np.nda
     look = pd.DataFrame({"person_id": pid, "week": week})
     m = look.merge(sub.astype({"state": str}), on=["person_id", "week"], how="left")
     return m["state"].to_numpy(dtype=object)
+
+
+def _cohort_counts(
+    panel: RegisterPanel,
+    weeks: np.ndarray,
+    labels: list[str],
+    entry: list[str],
+    edu: list[str],
+    max_since_entry: int,
+    ages: tuple[int, int] | None,
+    persons_where: Mapping[str, object] | None,
+    by: Sequence[str],
+    age_bands: Sequence[float],
+    left_censoring: str | None,
+    where: str,
+) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
+    """Cohort counts per group and evaluation week of one panel (or partition), and the footnote counts."""
+    ben = pd.Series(panel.codes.mapping("benefit"))
+    cen = pd.Series(panel.codes.mapping("censoring"))
+    st = panel.states
+    is_entry = st["state"].astype(str).map(ben).isin(entry).to_numpy()
+    first = st.loc[is_entry, ["person_id", "week"]].drop_duplicates("person_id")  # sorted: first week
+    persons = panel.persons.set_index("person_id")
+    ok_p = _core.person_filter(panel.persons, persons_where, where)
+    first = first[first["person_id"].isin(panel.persons.loc[ok_p, "person_id"])]
+    if left_censoring is None:
+        left = np.zeros(len(first), dtype=bool)
+        at_entry = left
+    else:
+        left, at_entry = left_censored(
+            panel, first["person_id"].to_numpy(), first["week"].to_numpy(), left_censoring, where
+        )
+    n_left_persons, n_entry_kept = int(left.sum()), int((at_entry & ~left).sum())
+    cens_first = pd.Series(left, index=first["person_id"].to_numpy())
+    n_c, n_t = len(first), len(weeks)
+    grid = pd.DataFrame(
+        {
+            "person_id": np.repeat(first["person_id"].to_numpy(), n_t),
+            "entry": np.repeat(first["week"].to_numpy(np.int64), n_t),
+            "week": np.tile(weeks, n_c),
+            "period": np.tile(np.asarray(labels, dtype=object), n_c),
+        }
+    )
+    t = grid["week"].to_numpy()
+    e = grid["entry"].to_numpy()
+    lo = persons["obs_start"].reindex(grid["person_id"]).to_numpy()
+    hi = persons["obs_end"].reindex(grid["person_id"]).to_numpy()
+    keep = (e <= t) & (t - e <= max_since_entry) & (lo <= t) & (t <= hi)
+    left_rows = keep & cens_first.reindex(grid["person_id"]).to_numpy(dtype=bool)
+    n_left_rows = int(left_rows.sum())
+    keep &= ~left_rows
+    age = None
+    if ages is not None or "age_group" in by:
+        age = _ages(panel, grid["person_id"].to_numpy(), t, where)
+        if ages is not None:
+            keep &= (age >= ages[0]) & (age <= ages[1])
+    grid = grid[keep].reset_index(drop=True)
+    age = age[keep] if age is not None else None
+    state = _state_at(panel, grid["person_id"].to_numpy(), grid["week"].to_numpy())
+    has = pd.notna(state)
+    s_str = np.where(has, state, "")
+    censored = has & pd.Series(s_str).map(cen).eq(True).to_numpy()
+    n_cens = int(censored.sum())
+    grid["self_support"] = ~has
+    grid["education"] = has & pd.Series(s_str).map(ben).isin(edu).to_numpy()
+    grid, age = grid[~censored], (age[~censored] if age is not None else None)
+    cols = _group_cols(grid, panel, by, age, age_bands, where)
+    agg = (
+        grid.groupby([*cols, "period", "week"], dropna=False, observed=True)
+        .agg(
+            persons=("person_id", "size"),
+            n_self_support=("self_support", "sum"),
+            n_education=("education", "sum"),
+        )
+        .reset_index()
+    )
+    counts = {
+        "n_left_persons": n_left_persons,
+        "n_entry_kept": n_entry_kept,
+        "n_left_rows": n_left_rows,
+        "n_cens": n_cens,
+    }
+    return agg, cols, counts
 
 
 def cohort_self_support(
@@ -171,73 +256,25 @@ def cohort_self_support(
         ``n_self_support``, ``n_education``, ``share`` (either),
         ``share_self_support`` and ``share_education``.
     """
+    panel = _dk.as_panel(panel)
     where = "cohort_self_support"
     weeks, labels = _eval_weeks(panel, at, period, window, where)
-    ben = pd.Series(panel.codes.mapping("benefit"))
-    cen = pd.Series(panel.codes.mapping("censoring"))
     entry = [entry_benefit] if isinstance(entry_benefit, str) else list(entry_benefit)
     edu = (
         []
         if education_benefit is None
         else ([education_benefit] if isinstance(education_benefit, str) else list(education_benefit))
     )
-    st = panel.states
-    is_entry = st["state"].astype(str).map(ben).isin(entry).to_numpy()
-    first = st.loc[is_entry, ["person_id", "week"]].drop_duplicates("person_id")  # sorted: first week
-    persons = panel.persons.set_index("person_id")
-    ok_p = _core.person_filter(panel.persons, persons_where, where)
-    first = first[first["person_id"].isin(panel.persons.loc[ok_p, "person_id"])]
-    if left_censoring is None:
-        left = np.zeros(len(first), dtype=bool)
-        at_entry = left
+    args = (weeks, labels, entry, edu, max_since_entry, ages, persons_where, by, age_bands, left_censoring, where)
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(panel, _cohort_counts, *args)
+        cols = parts[0][1]
+        agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "week"], dropna=False, observed=True)
+        counts = {k: sum(q[2][k] for q in parts) for k in parts[0][2]}
     else:
-        left, at_entry = left_censored(
-            panel, first["person_id"].to_numpy(), first["week"].to_numpy(), left_censoring, where
-        )
-    n_left_persons, n_entry_kept = int(left.sum()), int((at_entry & ~left).sum())
-    cens_first = pd.Series(left, index=first["person_id"].to_numpy())
-    n_c, n_t = len(first), len(weeks)
-    grid = pd.DataFrame(
-        {
-            "person_id": np.repeat(first["person_id"].to_numpy(), n_t),
-            "entry": np.repeat(first["week"].to_numpy(np.int64), n_t),
-            "week": np.tile(weeks, n_c),
-            "period": np.tile(np.asarray(labels, dtype=object), n_c),
-        }
-    )
-    t = grid["week"].to_numpy()
-    e = grid["entry"].to_numpy()
-    lo = persons["obs_start"].reindex(grid["person_id"]).to_numpy()
-    hi = persons["obs_end"].reindex(grid["person_id"]).to_numpy()
-    keep = (e <= t) & (t - e <= max_since_entry) & (lo <= t) & (t <= hi)
-    left_rows = keep & cens_first.reindex(grid["person_id"]).to_numpy(dtype=bool)
-    n_left_rows = int(left_rows.sum())
-    keep &= ~left_rows
-    age = None
-    if ages is not None or "age_group" in by:
-        age = _ages(panel, grid["person_id"].to_numpy(), t, where)
-        if ages is not None:
-            keep &= (age >= ages[0]) & (age <= ages[1])
-    grid = grid[keep].reset_index(drop=True)
-    age = age[keep] if age is not None else None
-    state = _state_at(panel, grid["person_id"].to_numpy(), grid["week"].to_numpy())
-    has = pd.notna(state)
-    s_str = np.where(has, state, "")
-    censored = has & pd.Series(s_str).map(cen).eq(True).to_numpy()
-    n_cens = int(censored.sum())
-    grid["self_support"] = ~has
-    grid["education"] = has & pd.Series(s_str).map(ben).isin(edu).to_numpy()
-    grid, age = grid[~censored], (age[~censored] if age is not None else None)
-    cols = _group_cols(grid, panel, by, age, age_bands, where)
-    agg = (
-        grid.groupby([*cols, "period", "week"], dropna=False, observed=True)
-        .agg(
-            persons=("person_id", "size"),
-            n_self_support=("self_support", "sum"),
-            n_education=("education", "sum"),
-        )
-        .reset_index()
-    )
+        agg, cols, counts = _cohort_counts(panel, *args)
+    n_left_persons, n_entry_kept = counts["n_left_persons"], counts["n_entry_kept"]
+    n_left_rows, n_cens = counts["n_left_rows"], counts["n_cens"]
     n = agg["persons"].to_numpy(float)
     agg["share"] = (agg["n_self_support"] + agg["n_education"]) / n
     agg["share_self_support"] = agg["n_self_support"] / n
@@ -319,6 +356,58 @@ def _left_note(rule: str | None, n_persons: int, n_rows: int, n_entry: int, entr
     )
 
 
+def _job_ready_counts(
+    panel: RegisterPanel,
+    weeks: np.ndarray,
+    labels: list[str],
+    bens: list[str],
+    rd: list[str],
+    assessment: str,
+    category_col: str,
+    ages: tuple[int, int] | None,
+    persons_where: Mapping[str, object] | None,
+    by: Sequence[str],
+    age_bands: Sequence[float],
+    where: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Recipients, job-ready and unassessed counts per group and evaluation week of one panel (or partition)."""
+    ev = panel.events[assessment]
+    codes = panel.codes.codes_where(benefit=bens)
+    st = panel.states
+    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
+    rec = st[st["week"].isin(weeks) & st["state"].astype(str).isin(codes) & st["person_id"].isin(ok_p)]
+    rec = rec[["person_id", "week"]].copy()
+    rec["week"] = rec["week"].astype(np.int64)
+    rec["period"] = np.asarray(labels, dtype=object)[np.searchsorted(weeks, rec["week"].to_numpy())]
+    age = None
+    if ages is not None or "age_group" in by:
+        age = _ages(panel, rec["person_id"].to_numpy(), rec["week"].to_numpy(), where)
+        if ages is not None:
+            keep = (age >= ages[0]) & (age <= ages[1])
+            rec, age = rec[keep], age[keep]
+    e = ev[["person_id", "week", category_col]].rename(columns={"week": "a_week", category_col: "_cat"})
+    e = e.assign(a_week=e["a_week"].astype(np.int64)).sort_values("a_week", kind="stable")
+    rec = rec.reset_index(drop=True)
+    rec["_row"] = np.arange(len(rec))
+    m = pd.merge_asof(
+        rec.sort_values("week", kind="stable"),
+        e,
+        left_on="week",
+        right_on="a_week",
+        by="person_id",
+        direction="backward",
+    ).sort_values("_row")
+    rec["ready"] = m["_cat"].isin(rd).to_numpy()
+    rec["unassessed"] = m["_cat"].isna().to_numpy()
+    cols = _group_cols(rec, panel, by, age, age_bands, where)
+    agg = (
+        rec.groupby([*cols, "period", "week"], dropna=False, observed=True)
+        .agg(persons=("person_id", "size"), n_ready=("ready", "sum"), n_unassessed=("unassessed", "sum"))
+        .reset_index()
+    )
+    return agg, cols
+
+
 def job_ready_share(
     panel: RegisterPanel,
     *,
@@ -362,6 +451,7 @@ def job_ready_share(
     IndicatorTable
         Keys, ``week``, ``persons`` (recipients), ``n_ready``, ``n_unassessed`` and ``share``.
     """
+    panel = _dk.as_panel(panel)
     where = "job_ready_share"
     if assessment not in panel.events:
         raise DataValidationError(
@@ -376,39 +466,13 @@ def job_ready_share(
     weeks, labels = _eval_weeks(panel, at, period, window, where)
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     rd = [ready] if isinstance(ready, str) else list(ready)
-    codes = panel.codes.codes_where(benefit=bens)
-    st = panel.states
-    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
-    rec = st[st["week"].isin(weeks) & st["state"].astype(str).isin(codes) & st["person_id"].isin(ok_p)]
-    rec = rec[["person_id", "week"]].copy()
-    rec["week"] = rec["week"].astype(np.int64)
-    rec["period"] = np.asarray(labels, dtype=object)[np.searchsorted(weeks, rec["week"].to_numpy())]
-    age = None
-    if ages is not None or "age_group" in by:
-        age = _ages(panel, rec["person_id"].to_numpy(), rec["week"].to_numpy(), where)
-        if ages is not None:
-            keep = (age >= ages[0]) & (age <= ages[1])
-            rec, age = rec[keep], age[keep]
-    e = ev[["person_id", "week", category_col]].rename(columns={"week": "a_week", category_col: "_cat"})
-    e = e.assign(a_week=e["a_week"].astype(np.int64)).sort_values("a_week", kind="stable")
-    rec = rec.reset_index(drop=True)
-    rec["_row"] = np.arange(len(rec))
-    m = pd.merge_asof(
-        rec.sort_values("week", kind="stable"),
-        e,
-        left_on="week",
-        right_on="a_week",
-        by="person_id",
-        direction="backward",
-    ).sort_values("_row")
-    rec["ready"] = m["_cat"].isin(rd).to_numpy()
-    rec["unassessed"] = m["_cat"].isna().to_numpy()
-    cols = _group_cols(rec, panel, by, age, age_bands, where)
-    agg = (
-        rec.groupby([*cols, "period", "week"], dropna=False, observed=True)
-        .agg(persons=("person_id", "size"), n_ready=("ready", "sum"), n_unassessed=("unassessed", "sum"))
-        .reset_index()
-    )
+    args = (weeks, labels, bens, rd, assessment, category_col, ages, persons_where, by, age_bands, where)
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(panel, _job_ready_counts, *args)
+        cols = parts[0][1]
+        agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "week"], dropna=False, observed=True)
+    else:
+        agg, cols = _job_ready_counts(panel, *args)
     agg["share"] = agg["n_ready"] / agg["persons"]
     notes = [
         f"Job-ready share = recipients of {bens} in the evaluation week whose latest assessment up to then "
@@ -438,6 +502,74 @@ def job_ready_share(
         extra_counts=["n_ready"],
         linkage=link,
     )
+
+
+def _first_contact_counts(
+    panel: RegisterPanel,
+    bens: list[str],
+    gap_rule: str | int,
+    left_censoring: str,
+    lo: int,
+    hi: int,
+    per: _core.Periods,
+    event: str,
+    persons_where: Mapping[str, object] | None,
+    by: Sequence[str],
+    age_bands: Sequence[float],
+    hz: list[Any],
+    last_elapsed: Mapping[Any, int],
+    where: str,
+) -> tuple[pd.DataFrame, list[str], int, int, dict[Any, int]]:
+    """Spells, persons and spells with an event within each horizon, per group, of one panel (or partition)."""
+    sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
+    left, at_entry = left_censored(
+        panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), left_censoring, where
+    )
+    sp = sp.assign(benefit=sp["benefit"].astype(str))
+    in_win = sp["start_week"].between(lo, hi).to_numpy()
+    n_left = int((left & in_win).sum())
+    n_entry = int((at_entry & ~left & in_win).sum())
+    sp = sp[~left & in_win]
+    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
+    sp = sp[sp["person_id"].isin(ok_p)].reset_index(drop=True)
+    sp["period"] = np.asarray(per.labels, dtype=object)[per.of(sp["start_week"].to_numpy())]
+    ev = panel.events[event][["person_id", "week"]].rename(columns={"week": "ev_week"})
+    ev = ev.assign(ev_week=ev["ev_week"].astype(np.int64)).sort_values("ev_week", kind="stable")
+    sp["_row"] = np.arange(len(sp))
+    by_start = sp.assign(start_week=sp["start_week"].astype(np.int64))
+    m = pd.merge_asof(
+        by_start.sort_values("start_week", kind="stable"),
+        ev,
+        left_on="start_week",
+        right_on="ev_week",
+        by="person_id",
+        direction="forward",
+    ).sort_values("_row")
+    ev_week = m["ev_week"].to_numpy(dtype=float)
+    obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
+    age = None
+    if "age_group" in by:
+        age = _ages(panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), where)
+    cols = _group_cols(sp, panel, by, age, age_bands, where)
+    parts = []
+    n_short = {}
+    start = sp["start_week"].to_numpy()
+    end = sp["end_week"].to_numpy()
+    for h in hz:
+        followed = start + last_elapsed[h] <= obs_end
+        n_short[h] = int((~followed).sum())
+        within = within_weeks(start, ev_week, end, last_elapsed[h])
+        d = sp.loc[followed, [*cols, "period", "person_id"]].copy()
+        d["within"] = within[followed]
+        d["horizon"] = h
+        parts.append(d)
+    d = pd.concat(parts, ignore_index=True)
+    agg = (
+        d.groupby([*cols, "period", "horizon"], dropna=False, sort=True)
+        .agg(spells=("within", "size"), persons=("person_id", "nunique"), n_within=("within", "sum"))
+        .reset_index()
+    )
+    return agg, cols, n_left, n_entry, n_short
 
 
 def first_contact_within(
@@ -529,6 +661,7 @@ def first_contact_within(
     DataValidationError
         The panel has no events table ``event``.
     """
+    panel = _dk.as_panel(panel)
     where = "first_contact_within"
     if event not in panel.events:
         raise DataValidationError(
@@ -554,56 +687,17 @@ def first_contact_within(
         last_elapsed = {h: month_weeks(h) for h in hz}
     check_option("left_censoring", left_censoring, LEFT_CENSORING, where)
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
-    sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
-    left, at_entry = left_censored(
-        panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), left_censoring, where
-    )
-    sp = sp.assign(benefit=sp["benefit"].astype(str))
     lo, hi = window if window is not None else panel.week_range
     per = _core.make_periods(int(lo), int(hi), period, where)
-    in_win = sp["start_week"].between(lo, hi).to_numpy()
-    n_left = int((left & in_win).sum())
-    n_entry = int((at_entry & ~left & in_win).sum())
-    sp = sp[~left & in_win]
-    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
-    sp = sp[sp["person_id"].isin(ok_p)].reset_index(drop=True)
-    sp["period"] = np.asarray(per.labels, dtype=object)[per.of(sp["start_week"].to_numpy())]
-    ev = panel.events[event][["person_id", "week"]].rename(columns={"week": "ev_week"})
-    ev = ev.assign(ev_week=ev["ev_week"].astype(np.int64)).sort_values("ev_week", kind="stable")
-    sp["_row"] = np.arange(len(sp))
-    by_start = sp.assign(start_week=sp["start_week"].astype(np.int64))
-    m = pd.merge_asof(
-        by_start.sort_values("start_week", kind="stable"),
-        ev,
-        left_on="start_week",
-        right_on="ev_week",
-        by="person_id",
-        direction="forward",
-    ).sort_values("_row")
-    ev_week = m["ev_week"].to_numpy(dtype=float)
-    obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
-    age = None
-    if "age_group" in by:
-        age = _ages(panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), where)
-    cols = _group_cols(sp, panel, by, age, age_bands, where)
-    parts = []
-    n_short = {}
-    start = sp["start_week"].to_numpy()
-    end = sp["end_week"].to_numpy()
-    for h in hz:
-        followed = start + last_elapsed[h] <= obs_end
-        n_short[h] = int((~followed).sum())
-        within = within_weeks(start, ev_week, end, last_elapsed[h])
-        d = sp.loc[followed, [*cols, "period", "person_id"]].copy()
-        d["within"] = within[followed]
-        d["horizon"] = h
-        parts.append(d)
-    d = pd.concat(parts, ignore_index=True)
-    agg = (
-        d.groupby([*cols, "period", "horizon"], dropna=False, sort=True)
-        .agg(spells=("within", "size"), persons=("person_id", "nunique"), n_within=("within", "sum"))
-        .reset_index()
-    )
+    args = (bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands, hz, last_elapsed, where)
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(panel, _first_contact_counts, *args)
+        cols = parts[0][1]
+        agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "horizon"], dropna=False, sort=True)
+        n_left, n_entry = sum(q[2] for q in parts), sum(q[3] for q in parts)
+        n_short = {h: sum(q[4][h] for q in parts) for h in hz}
+    else:
+        agg, cols, n_left, n_entry, n_short = _first_contact_counts(panel, *args)
     agg["share"] = agg["n_within"] / agg["spells"]
     rule_text = (
         "already running in the panel's first week, the person's first observed week"
