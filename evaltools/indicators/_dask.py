@@ -153,8 +153,13 @@ def tabulate(shell: DaskShell, ctx: Context, where: str) -> dict[str, np.ndarray
 
 
 def _panel_part(
-    func: Callable[..., Any], spec: Any, args: tuple, kwargs: dict, states: pd.DataFrame,
-    persons: pd.DataFrame, *events: pd.DataFrame,
+    func: Callable[..., Any],
+    spec: Any,
+    args: tuple,
+    kwargs: dict,
+    states: pd.DataFrame,
+    persons: pd.DataFrame,
+    *events: pd.DataFrame,
 ) -> Any:
     from evaltools.data.dask import _panel_of
 
@@ -163,7 +168,10 @@ def _panel_part(
 
 
 def map_panels(
-    shell: DaskShell, func: Callable[..., Any], *args: Any, per_part: Callable[[int, int], tuple] | None = None,
+    shell: DaskShell,
+    func: Callable[..., Any],
+    *args: Any,
+    per_part: Callable[[int, int], tuple] | None = None,
     **kwargs: Any,
 ) -> list[Any]:
     """``func(partition_panel, *args, *per_part(a, b), **kwargs)`` on every partition.
@@ -182,7 +190,9 @@ def map_panels(
     for i, ((a, b), s, p) in enumerate(zip(_bounds(shell), dp.states.to_delayed(), dp.persons.to_delayed())):
         extra = per_part(a, b) if per_part is not None else ()
         tasks.append(
-            dask.delayed(_panel_part, pure=True)(func, spec, (*args, *extra), kwargs, s, p, *[e[i] for e in ev])
+            dask.delayed(_panel_part, pure=True)(
+                func, spec, (*args, *extra), kwargs, s, p, *[e[i] for e in ev]
+            )
         )
     res = _compute(tasks)
     object.__setattr__(shell, "n_state_rows", int(sum(r[1] for r in res)))

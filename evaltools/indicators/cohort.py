@@ -265,7 +265,9 @@ def cohort_self_support(
         if education_benefit is None
         else ([education_benefit] if isinstance(education_benefit, str) else list(education_benefit))
     )
-    args = (weeks, labels, entry, edu, max_since_entry, ages, persons_where, by, age_bands, left_censoring, where)
+    args = (
+        weeks, labels, entry, edu, max_since_entry, ages, persons_where, by, age_bands, left_censoring, where
+    )
     if _dk.is_shell(panel):
         parts = _dk.map_panels(panel, _cohort_counts, *args)
         cols = parts[0][1]
@@ -370,7 +372,7 @@ def _job_ready_counts(
     age_bands: Sequence[float],
     where: str,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Recipients, job-ready and unassessed counts per group and evaluation week of one panel (or partition)."""
+    """Recipients, job-ready and unassessed counts per group and evaluation week of a panel (or partition)."""
     ev = panel.events[assessment]
     codes = panel.codes.codes_where(benefit=bens)
     st = panel.states
@@ -520,7 +522,7 @@ def _first_contact_counts(
     last_elapsed: Mapping[Any, int],
     where: str,
 ) -> tuple[pd.DataFrame, list[str], int, int, dict[Any, int]]:
-    """Spells, persons and spells with an event within each horizon, per group, of one panel (or partition)."""
+    """Spells, persons and spells with an event within each horizon, per group, of a panel or partition."""
     sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
     left, at_entry = left_censored(
         panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), left_censoring, where
@@ -689,7 +691,9 @@ def first_contact_within(
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     lo, hi = window if window is not None else panel.week_range
     per = _core.make_periods(int(lo), int(hi), period, where)
-    args = (bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands, hz, last_elapsed, where)
+    args = (
+        bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands, hz, last_elapsed, where
+    )
     if _dk.is_shell(panel):
         parts = _dk.map_panels(panel, _first_contact_counts, *args)
         cols = parts[0][1]

@@ -620,7 +620,12 @@ def tool_mix_by_duration(
         ctx.iso_year = _core.index_to_isoweek(np.arange(window[0], window[1] + 1))[0].astype(np.int64)
     if _dk.is_shell(panel):
         parts = _dk.map_panels(
-            panel, _tool_mix_counts, edges, gap_rule, where, per_part=lambda a, b: (_dk.slice_context(ctx, a, b),)
+            panel,
+            _tool_mix_counts,
+            edges,
+            gap_rule,
+            where,
+            per_part=lambda a, b: (_dk.slice_context(ctx, a, b),),
         )
         pw, persons = (np.sum([q[i] for q in parts], axis=0) for i in range(2))
     else:
