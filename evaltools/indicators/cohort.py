@@ -691,9 +691,8 @@ def first_contact_within(
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     lo, hi = window if window is not None else panel.week_range
     per = _core.make_periods(int(lo), int(hi), period, where)
-    args = (
-        bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands, hz, last_elapsed, where
-    )
+    args = (bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands)
+    args = (*args, hz, last_elapsed, where)
     if _dk.is_shell(panel):
         parts = _dk.map_panels(panel, _first_contact_counts, *args)
         cols = parts[0][1]
