@@ -159,7 +159,8 @@ def main() -> None:
             r = _run(["--child", "cox", mode, "--parts", str(parts)])
             fits[(rows, mode)] = r
             print(
-                f"{r['rows']:>12,} {mode:>8} {parts:>6} {r['seconds']:>9.1f} {r['peak_mb']:>9.0f} {r['n_iter']:>5}"
+                f"{r['rows']:>12,} {mode:>8} {parts:>6} {r['seconds']:>9.1f} "
+                f"{r['peak_mb']:>9.0f} {r['n_iter']:>5}"
             )
         if len(modes) == 2:
             d, m = fits[(rows, "dask")], fits[(rows, "memory")]
