@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,7 @@ def _is_dask_panel(panel: Any) -> bool:
     return isinstance(panel, DaskPanel)
 
 
-def is_shell(panel: Any) -> bool:
+def is_shell(panel: Any) -> TypeGuard[DaskShell]:
     """Whether ``panel`` stands in for a DaskPanel."""
     return isinstance(panel, DaskShell)
 
@@ -121,7 +121,7 @@ def _tab_part(states: pd.DataFrame, ctx: Context, codes: Sequence[str], where: s
     from evaltools.indicators._core import tabulate as tab
 
     st = _states_of(states, dtypes)
-    out = tab(st, ctx, codes, where) if len(st) else _zeros(ctx)
+    out: dict[str, Any] = dict(tab(st, ctx, codes, where) if len(st) else _zeros(ctx))
     out["_n_rows"] = len(st)
     return out
 

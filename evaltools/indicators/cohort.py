@@ -265,18 +265,18 @@ def cohort_self_support(
         if education_benefit is None
         else ([education_benefit] if isinstance(education_benefit, str) else list(education_benefit))
     )
-    args = (
+    args: tuple[Any, ...] = (
         weeks, labels, entry, edu, max_since_entry, ages, persons_where, by, age_bands, left_censoring, where
     )
     if _dk.is_shell(panel):
         parts = _dk.map_panels(panel, _cohort_counts, *args)
         cols = parts[0][1]
         agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "week"], dropna=False, observed=True)
-        counts = {k: sum(q[2][k] for q in parts) for k in parts[0][2]}
+        tally = {k: sum(q[2][k] for q in parts) for k in parts[0][2]}
     else:
-        agg, cols, counts = _cohort_counts(panel, *args)
-    n_left_persons, n_entry_kept = counts["n_left_persons"], counts["n_entry_kept"]
-    n_left_rows, n_cens = counts["n_left_rows"], counts["n_cens"]
+        agg, cols, tally = _cohort_counts(panel, *args)
+    n_left_persons, n_entry_kept = tally["n_left_persons"], tally["n_entry_kept"]
+    n_left_rows, n_cens = tally["n_left_rows"], tally["n_cens"]
     n = agg["persons"].to_numpy(float)
     agg["share"] = (agg["n_self_support"] + agg["n_education"]) / n
     agg["share_self_support"] = agg["n_self_support"] / n
@@ -468,7 +468,8 @@ def job_ready_share(
     weeks, labels = _eval_weeks(panel, at, period, window, where)
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     rd = [ready] if isinstance(ready, str) else list(ready)
-    args = (weeks, labels, bens, rd, assessment, category_col, ages, persons_where, by, age_bands, where)
+    args: tuple[Any, ...] = (weeks, labels, bens, rd, assessment, category_col, ages, persons_where, by)
+    args = (*args, age_bands, where)
     if _dk.is_shell(panel):
         parts = _dk.map_panels(panel, _job_ready_counts, *args)
         cols = parts[0][1]
@@ -691,7 +692,7 @@ def first_contact_within(
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
     lo, hi = window if window is not None else panel.week_range
     per = _core.make_periods(int(lo), int(hi), period, where)
-    args = (bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands)
+    args: tuple[Any, ...] = (bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands)
     args = (*args, hz, last_elapsed, where)
     if _dk.is_shell(panel):
         parts = _dk.map_panels(panel, _first_contact_counts, *args)

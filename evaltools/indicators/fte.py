@@ -791,7 +791,8 @@ def target_table(
             per_part=lambda a, b: ([[_dk.slice_context(c, a, b) for c in pair] for pair in ctxs],),
         )
         counts = np.sum([q[0] for q in parts], axis=0)
-        atoms = tuple(np.unique(np.concatenate([q[1][k] for q in parts])) for k in range(3))
+        u0, u1, u2 = (np.unique(np.concatenate([q[1][k] for q in parts])) for k in range(3))
+        atoms = (u0, u1, u2)
     else:
         counts, atoms = _target_counts(panel, where, ctxs)
     rows = []
