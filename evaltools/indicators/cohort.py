@@ -219,8 +219,8 @@ def cohort_self_support(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Weekly register panel.
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person (identical results).
     entry_benefit : str or sequence of str, default="integrationsydelse"
         Benefit group(s) whose first week defines entry.
     max_since_entry : int, default=156
@@ -435,8 +435,8 @@ def job_ready_share(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Weekly register panel.
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person (identical results).
     benefit : str or sequence of str, default="integrationsydelse"
         Benefit group(s) defining recipients.
     assessment : str, default="assessment"
@@ -621,8 +621,8 @@ def first_contact_within(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Panel with the events table ``event``.
+    panel : RegisterPanel or DaskPanel
+        Panel with the events table ``event`` (in memory or partitioned by person).
     event : str, default="interview"
         Events table name (``"interview"``, ``"offer"``, ``"activation"``, ...).
     months : sequence of float, optional

@@ -734,8 +734,8 @@ def target_table(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Weekly register panel.
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person (identical results).
     targets : sequence of FTETarget
         The targets.
     baseline, actual : (int, int)
