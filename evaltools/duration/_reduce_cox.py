@@ -194,7 +194,7 @@ def scan_part(part: pd.DataFrame, spec: CoxSpec) -> dict[str, Any]:
     else:
         codes, keys = np.zeros(len(f), dtype=np.int64), [()]
     mom = {}
-    for j, k in enumerate(keys):
+    for j, k in enumerate(keys if len(f) else []):
         Xs = a.X[codes == j]
         mu = Xs.mean(axis=0)
         C = Xs - mu

@@ -115,6 +115,24 @@ def test_cox_weights_and_delayed_entry():
     assert r.n_delayed_entry == m.n_delayed_entry > 0
 
 
+def test_empty_partitions(rows):
+    cp, cpl, pp, ppl = rows
+    lo, hi = cp.divisions[1], cp.divisions[2]
+    keep = (cp["person_id"] < lo) | (cp["person_id"] >= hi)  # the second partition becomes empty
+    cpk, cplk = cp[keep], cpl[(cpl["person_id"] < lo) | (cpl["person_id"] >= hi)]
+    with dask.config.set(scheduler="synchronous"):
+        assert (cpk.map_partitions(len).compute() == 0).any()
+        r = cox_dask(cpk, covariates=["treated", "female"], id="spell_id", cov_type="cluster")
+        km = kaplan_meier_dask(cpk, stop="stop", event="event")
+        aj = aalen_johansen_dask(cpk, stop="stop", event="exit", censored="censored")
+    m = CoxPH(cplk, covariates=["treated", "female"], id="spell_id").fit(cov_type="cluster")
+    _close(r.params, m.params)
+    _close(r.bse, m.bse)
+    _frames_equal(km.survival_function, KaplanMeier(cplk, stop="stop", event="event").fit().survival_function)
+    aj_m = AalenJohansen(cplk, stop="stop", event="exit", censored="censored").fit()
+    _frames_equal(aj.cumulative_incidence, aj_m.cumulative_incidence)
+
+
 def test_cox_on_distributed_cluster(rows):
     distributed = pytest.importorskip("distributed")
     cp, cpl, _, _ = rows
