@@ -110,6 +110,8 @@ class PartitionedCoxResults(EstimationResults):
     n_iter : int
     """
 
+    _state: dict[str, Any]
+
     @cached_property
     def hazard_ratios(self) -> pd.Series:
         """Hazard ratios ``exp(params)``."""
@@ -162,7 +164,11 @@ def _scan(data: Any, spec: rc.CoxSpec) -> tuple[list[dict[str, Any]], rc.Layout,
         raise DataValidationError(f"{_WHERE}: column {spec.event!r} has no events; the model cannot be fit.")
     ev_times = np.unique(evs[spec.stop].to_numpy(dtype=float))
     n_t = len(ev_times) + 1
-    scode = strata_index.get_indexer(pd.MultiIndex.from_frame(evs[strata])) if strata else np.zeros(len(evs))
+    scode = (
+        strata_index.get_indexer(pd.MultiIndex.from_frame(evs[strata]))
+        if strata_index is not None
+        else np.zeros(len(evs))
+    )
     gkeys = np.unique(
         scode.astype(np.int64) * n_t + np.searchsorted(ev_times, evs[spec.stop].to_numpy(float))
     )

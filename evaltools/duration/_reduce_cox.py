@@ -448,7 +448,7 @@ def group_terms(ev: Sums) -> GroupTerms:
     xh = np.stack([np.bincount(pg, h * ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xhf = np.stack([np.bincount(pg, h * ev.frac * ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xm = np.stack([np.bincount(pg, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
-    xm /= np.where(ev.m > 0, ev.m, 1)[:, None]
+    xm = xm / np.where(ev.m > 0, ev.m, 1)[:, None]
     return GroupTerms(ev.a, ev.af, xh, xhf, xm, ev.shift)
 
 
