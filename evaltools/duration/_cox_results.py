@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CoxResults", "TestResult", "build_results"]
 
 
+_chi2 = chi2_test  # internal name kept for modules that build Cox-type results
+
+
 def _inv(a: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.inv(a)

@@ -12,14 +12,14 @@ import pandas as pd
 
 from evaltools._validation import check_columns, check_option
 from evaltools.duration import _reduce_cox as rc
-from evaltools.duration._cox_results import _chi2, _inv
+from evaltools.duration._cox_results import _inv
 from evaltools.exceptions import (
     ConvergenceWarning,
     DataValidationError,
     MissingValueWarning,
     SpecificationError,
 )
-from evaltools.reporting.results import EstimationResults
+from evaltools.reporting.results import EstimationResults, TestResult, chi2_test
 
 __all__ = ["cox_dask", "PartitionedCoxResults", "check_frame", "check_disjoint", "map_partitions"]
 
@@ -110,6 +110,24 @@ class PartitionedCoxResults(EstimationResults):
     n_iter : int
     """
 
+    llf: float
+    llnull: float
+    lr_test: TestResult
+    wald_test: TestResult
+    score_test: TestResult
+    cov_naive: pd.DataFrame
+    ties: str
+    cov_type: str
+    cluster: str | None
+    n_events: int
+    n_persons: int | None
+    n_clusters: int | None
+    n_strata: int
+    n_dropped: int
+    n_delayed_entry: int
+    n_partitions: int
+    converged: bool
+    n_iter: int
     _state: dict[str, Any]
 
     @cached_property
@@ -117,8 +135,8 @@ class PartitionedCoxResults(EstimationResults):
         """Hazard ratios ``exp(params)``."""
         return np.exp(self.params).rename("hazard_ratio")
 
-    def _summary_tables(self) -> list[pd.DataFrame]:
-        tab = self.to_frame()
+    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
+        tab = self.to_frame(alpha)
         with np.errstate(over="ignore"):
             tab.insert(1, "hazard_ratio", np.exp(tab["estimate"]))
             tab["hr_lower"] = np.exp(tab["lower"])
@@ -474,9 +492,9 @@ def _results(
     extra = {
         "llf": llf,
         "llnull": llnull,
-        "lr_test": _chi2(2 * (llf - llnull), p),
-        "wald_test": _chi2(wald_stat, p),
-        "score_test": _chi2(score_stat, p),
+        "lr_test": chi2_test(2 * (llf - llnull), p),
+        "wald_test": chi2_test(wald_stat, p),
+        "score_test": chi2_test(score_stat, p),
         "cov_naive": pd.DataFrame(cov_naive, index=names, columns=names),
         "ties": o["ties"],
         "cov_type": o["cov_type"],

@@ -81,6 +81,16 @@ def _cox():
     return CoxPH(_spells(), covariates=["x", "g"], stop="time").fit()
 
 
+def _cox_dask():
+    dask = pytest.importorskip("dask")
+    import dask.dataframe as dd
+
+    from evaltools.duration.dask import cox_dask
+
+    with dask.config.set(scheduler="synchronous"):
+        return cox_dask(dd.from_pandas(_spells(), npartitions=2), covariates=["x", "g"], stop="time")
+
+
 def _discrete():
     from evaltools.duration import DiscreteHazard
 
@@ -221,6 +231,7 @@ def _linearmodels():
 
 FACTORIES: dict[str, Callable[[], EstimationResults]] = {
     "CoxResults": _cox,
+    "PartitionedCoxResults": _cox_dask,
     "DiscreteHazardResults": _discrete,
     "MultinomialHazardResults": _multinomial,
     "FineGrayResults": _finegray,
