@@ -126,12 +126,12 @@ def _row_subsets(data: pd.DataFrame, dim: Dim, where: str) -> tuple[np.ndarray, 
     if not cols:
         return np.zeros(len(data), dtype=np.int64), [dim.filter]
     if len(cols) == 1:
-        codes, uniq = pd.factorize(data[cols[0]], use_na_sentinel=False)
-        combos = [(u,) for u in uniq]
+        codes, levels = pd.factorize(data[cols[0]], use_na_sentinel=False)
+        combos = [(u,) for u in levels]
     else:
         mi = pd.MultiIndex.from_frame(data[cols].astype(object))
-        codes, uniq = mi.factorize()
-        combos = list(uniq)
+        codes, pairs = mi.factorize()
+        combos = list(pairs)
     subsets = []
     for combo in combos:
         s = dim.filter

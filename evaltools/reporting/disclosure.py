@@ -35,6 +35,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -288,7 +289,7 @@ class SuppressedTable:
         out[self._mask.to_numpy()] = MASK_MARKER
         return out
 
-    def to_csv(self, path: str | Path, *, footnotes: bool = True, **kwargs: object) -> None:
+    def to_csv(self, path: str | Path, *, footnotes: bool = True, **kwargs: Any) -> None:
         """Write the table as CSV; masked cells are written as ``..``.
 
         Parameters
@@ -308,7 +309,7 @@ class SuppressedTable:
                 for f in self._footnotes:
                     fh.write(f"# {f}\n")
 
-    def to_excel(self, path: str | Path, *, sheet_name: str = "table", **kwargs: object) -> None:
+    def to_excel(self, path: str | Path, *, sheet_name: str = "table", **kwargs: Any) -> None:
         """Write the table to an Excel workbook with a second sheet of footnotes.
 
         Raises

@@ -304,12 +304,12 @@ def check_parameters(
                 window = (max(window[0], lo), min(window[1], hi))
 
     previous: tuple[str, int] | None = None
-    for name, value in dict(years or {}).items():
-        values[name] = value
+    for name, year in dict(years or {}).items():
+        values[name] = year
         checked.append(name)
-        y = _as_year(value)
+        y = _as_year(year)
         if y is None:
-            problems.append(f"{name}={value!r} must be a year (an integer).")
+            problems.append(f"{name}={year!r} must be a year (an integer).")
             continue
         if not y_lo <= y <= y_hi:
             problems.append(f"{name}={y} is outside the panel's observation window {span}. "
@@ -319,15 +319,15 @@ def check_parameters(
                             "earlier.")
         previous = (name, y)
 
-    for name, value in dict(periods or {}).items():
-        values[name] = value
+    for name, label in dict(periods or {}).items():
+        values[name] = label
         checked.append(name)
-        yy = _label_years(value) if isinstance(value, str) else None
+        yy = _label_years(label) if isinstance(label, str) else None
         if yy is None:
-            problems.append(f"{name}={value!r} is not a period label; write '2011', '2011-H1', '2011-Q4' "
+            problems.append(f"{name}={label!r} is not a period label; write '2011', '2011-H1', '2011-Q4' "
                             "or '2011-03'.")
         elif not y_lo <= yy[0] <= y_hi:
-            problems.append(f"{name}={value!r} is outside the panel's observation window {span}. "
+            problems.append(f"{name}={label!r} is outside the panel's observation window {span}. "
                             f"Choose a period from {y_lo} to {y_hi}.")
 
     if benefits is not None or programme is not None:
@@ -341,9 +341,9 @@ def check_parameters(
             present = set(panel.codes.lookup(panel.states["state"].cat.categories[
                 np.unique(panel.states["state"].cat.codes.to_numpy())], "benefit"))
             with_data = sorted(present & set(valid))
-            for b in got:
-                if b in valid and b not in present:
-                    problems.append(f"benefits: {b!r} is in the code table but has no coded week in this "
+            for ben in got:
+                if ben in valid and ben not in present:
+                    problems.append(f"benefits: {ben!r} is in the code table but has no coded week in this "
                                     "panel. "
                                     f"Benefits with data: {_listing(with_data)}.")
     if programme is not None:
@@ -353,8 +353,8 @@ def check_parameters(
         _check_names(programme, "programme", valid, "programme (activation kind)", problems,
                      none_means="no restriction", plural="programmes")
 
-    for name, value in dict(show or {}).items():
-        values.setdefault(name, value)
+    for name, shown in dict(show or {}).items():
+        values.setdefault(name, shown)
 
     if problems:
         head = "" if len(problems) == 1 else (
