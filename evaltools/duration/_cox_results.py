@@ -359,6 +359,8 @@ def build_results(
     names = model.exog_names
     idx = model._index
     p = len(beta)
+    if ev.info is None or ev0.info is None:
+        raise RuntimeError("build_results needs evaluations with the information matrix (need_info=True).")
     cov_naive = _inv(ev.info)
     n_clusters = None
     if cov_type == "naive":
@@ -368,6 +370,8 @@ def build_results(
         if cov_type == "robust":
             meat = resid.T @ resid
         else:
+            if clusters is None:
+                raise RuntimeError("build_results: cov_type='cluster' needs the cluster codes.")
             cl = clusters[model._active]
             n_clusters = int(len(np.unique(clusters)))
             sums = np.stack(
