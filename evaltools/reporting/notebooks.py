@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -323,6 +324,18 @@ def _banner(name: str, position: int, n_cells: int, heading: str, ename: str, ev
     )
 
 
+def _kernel_manager(kernel_name: str, sockets: Path) -> Any:
+    """A local kernel talking over Unix-domain sockets in ``sockets``.
+
+    The default TCP transport makes every kernel log a warning about
+    unencrypted traffic on stderr (and opens local ports); IPC sockets in a
+    private temporary folder need neither.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=str(sockets / "kernel"))
+
+
 def execute_notebook(
     path: str | Path,
     *,
@@ -390,19 +403,21 @@ def execute_notebook(
             )
         nb.cells.insert(idx + 1, _parameter_cell(nbformat, parameters))
         injected = idx + 1
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=kernel_name,
-        coalesce_streams=True,
-        resources={"metadata": {"path": str(cwd or path.parent)}},
-    )
     t0 = time.perf_counter()
     failed: BaseException | None = None
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        failed = exc
+    with tempfile.TemporaryDirectory(prefix="evaltools-kernel-") as sockets:
+        client = NotebookClient(
+            nb,
+            km=_kernel_manager(kernel_name, Path(sockets)),
+            timeout=timeout,
+            kernel_name=kernel_name,
+            coalesce_streams=True,
+            resources={"metadata": {"path": str(cwd or path.parent)}},
+        )
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+            failed = exc
     meta = _collect_metadata(nb)
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     if parameters:
