@@ -324,16 +324,20 @@ def _banner(name: str, position: int, n_cells: int, heading: str, ename: str, ev
     )
 
 
-def _kernel_manager(kernel_name: str, sockets: Path) -> Any:
-    """A local kernel talking over Unix-domain sockets in ``sockets``.
+def _kernel_config(sockets: Path) -> Any:
+    """Kernel manager settings for a local kernel talking over Unix-domain sockets in ``sockets``.
 
     The default TCP transport makes every kernel log a warning about
     unencrypted traffic on stderr (and opens local ports); IPC sockets in a
-    private temporary folder need neither.
+    private temporary folder need neither.  The client still creates (and
+    shuts down) the kernel itself.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    from traitlets.config import Config
 
-    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=str(sockets / "kernel"))
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(sockets / "kernel")
+    return config
 
 
 def execute_notebook(
@@ -408,7 +412,7 @@ def execute_notebook(
     with tempfile.TemporaryDirectory(prefix="evaltools-kernel-") as sockets:
         client = NotebookClient(
             nb,
-            km=_kernel_manager(kernel_name, Path(sockets)),
+            config=_kernel_config(Path(sockets)),
             timeout=timeout,
             kernel_name=kernel_name,
             coalesce_streams=True,

@@ -156,3 +156,20 @@ def test_kernel_runs_without_transport_warnings_or_leftover_sockets(tmp_path, ca
     assert any("2" in out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
     assert set(Path(tempfile.gettempdir()).glob("evaltools-kernel-*")) == before
     assert not list(tmp_path.glob("kernel-*"))
+
+
+def test_the_kernel_is_shut_down_after_the_run(tmp_path):
+    import os
+    import time
+
+    nb_path = _make_nb(tmp_path / "a.ipynb", cells=[nbformat.v4.new_code_cell("import os\nprint(os.getpid())")])
+    nb = execute_notebook(nb_path)
+    pid = int(nb.cells[-1].outputs[0]["text"])
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"kernel process {pid} still running after the notebook finished")
