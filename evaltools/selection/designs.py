@@ -13,6 +13,7 @@ same comparison week by week without sampling.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -152,7 +153,8 @@ def sample_not_yet_treated(
     if busy is not None:
         check_columns(busy, [id, busy_start, busy_end], where=where)
         inside = draw[[id, "week"]].reset_index().merge(busy[[id, busy_start, busy_end]], on=id)
-        hit = inside.loc[(inside[busy_start] <= inside["week"]) & (inside[busy_end] >= inside["week"]), "index"]
+        during = (inside[busy_start] <= inside["week"]) & (inside[busy_end] >= inside["week"])
+        hit = inside.loc[during, "index"]
         is_busy = draw.index.isin(hit.unique())
         n_busy = int(is_busy.sum())
         draw = draw[~is_busy]

@@ -162,7 +162,8 @@ def test_the_kernel_is_shut_down_after_the_run(tmp_path):
     import os
     import time
 
-    nb_path = _make_nb(tmp_path / "a.ipynb", cells=[nbformat.v4.new_code_cell("import os\nprint(os.getpid())")])
+    cell = nbformat.v4.new_code_cell("import os\nprint(os.getpid())")
+    nb_path = _make_nb(tmp_path / "a.ipynb", cells=[cell])
     nb = execute_notebook(nb_path)
     pid = int(nb.cells[-1].outputs[0]["text"])
     for _ in range(50):

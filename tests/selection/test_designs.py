@@ -58,7 +58,7 @@ def test_each_at_risk_week_is_equally_likely(spells: pd.DataFrame) -> None:
     res = sample_not_yet_treated(spells, first, n=60_000, seed=1)
     weeks = _at_risk_weeks(spells, first)
     share = pd.Series([p for p, _ in weeks]).value_counts(normalize=True).sort_index()
-    # with many draws every at-risk week is drawn at least once, so the kept rows are exactly the at-risk weeks
+    # with many draws every at-risk week is drawn at least once: the kept rows are exactly the at-risk weeks
     assert set(zip(res.data["person_id"], res.data["week"])) == weeks
     assert res.n_repeated == 60_000 - len(weeks)
     assert np.isclose(share.sum(), 1.0)
