@@ -1,4 +1,4 @@
-"""Notebook 02 (company centres, seed 001): naive vs corrected vs the generator's truth.
+"""Notebook 02 (company centres, DISCUS 2011 / 2009): naive vs corrected vs the generator's truth.
 
 The numbers are read from the notebook's ``KEY-RESULTS`` line; nothing about the
 sample is hard-coded, so a regenerated sample changes the numbers, not the test.
@@ -186,7 +186,7 @@ def test_discus_contrast_is_further_from_the_sample_truth_than_the_oracle(key: d
 # --- one small municipality: sections that cannot be estimated are skipped, the report completes ----------
 
 # Odense (70 placed persons) gets through every section with the two elapsed bands used for one municipality
-# (before the constant-covariate fix its dynamic logits did not converge: local unemployment is constant there).
+# (local unemployment is constant within one municipality: the dynamic logits leave it out).
 # Nyborg (17 placed) skips the propensity-score estimators and the oracle dynamic fits. About 15 s per run.
 @pytest.fixture(scope="module", params=["Odense", "Nyborg"])
 def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:

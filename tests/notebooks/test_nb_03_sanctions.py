@@ -1,4 +1,4 @@
-"""Notebook 03 (sanctions, seed 001 citing Rosholm & Svarer 2010; Svarer 2011): naive Cox vs ToE vs truth.
+"""Notebook 03 (sanctions, DISCUS 2011 citing Rosholm & Svarer 2010; Svarer 2011): naive Cox vs ToE vs truth.
 
 The numbers are read from the notebook's ``KEY-RESULTS`` line; the true multipliers
 are read from the sample's ``truth.json``, so a regenerated sample changes the

@@ -1,4 +1,4 @@
-"""Notebook 04 (seed 003): integration target measures, benchmark, DiD, regression to the mean."""
+"""Notebook 04 (Rambøll 2018, I mål med integration): integration target measures, benchmark, DiD, regression to the mean."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 07 (desk research synthesis, seed 001): designs without a counterfactual vs corrected vs truth.
+"""Notebook 07 (desk research synthesis, DISCUS 2011): designs without a counterfactual vs corrected vs truth.
 
 Numbers come from the notebook's ``KEY-RESULTS`` line; nothing about the sample is hard-coded.
 ``{panel}_truth`` is the true ATT for exactly the notebook's placed persons (``att_for_sample``);
@@ -22,7 +22,7 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_evidence_table(key: dict) -> None:
-    # seed 001: twelve cited works, none with a control group of its own; one reviews randomised trials
+    # DISCUS (2011): twelve cited works, none with a control group of its own; one reviews randomised trials
     assert key["n_reports"] == 12
     assert key["n_with_control"] == 0
     assert key["n_citing_controlled"] == 1

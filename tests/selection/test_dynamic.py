@@ -385,7 +385,7 @@ def test_reference_level_without_treated_is_replaced(draw):
     assert rs.loc[rs["treated"] == 1, "grp"].ne("a").all() and rs["grp"].eq("a").any()
     for kw in ({}, {"comparison": "censor_later"}, {"estimator": "aipw"}):
         ref = fit(["grp_renamed"], **kw)  # "a" merged into the most common level "b" (old rule)
-        got = fit(["grp"], **kw)  # reference "a" has no treated: separated before the fix
+        got = fit(["grp"], **kw)  # reference "a" has no treated: separated unless it is dropped
         hand = fit(["grp_b", "grp_c"], **kw)  # the same with hand-coded indicators
         np.testing.assert_allclose(got.params, ref.params, rtol=1e-8)
         np.testing.assert_allclose(got.bse, ref.bse, rtol=1e-6)
