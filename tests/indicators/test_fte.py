@@ -245,7 +245,8 @@ def test_tool_mix_window_and_period(fte_panel):
 
 
 def test_target_table_reproduces_herlev_uddannelseshjaelp_target():
-    # Herlev's Beskæftigelsesplan 2018, target 1.a: at most 150 full-time persons on uddannelseshjaelp, 24 fewer than the baseline
+    # Herlev's Beskæftigelsesplan 2018, target 1.a: at most 150 full-time persons on uddannelseshjaelp,
+    # 24 fewer than the baseline
     from .conftest import make_panel, person
 
     persons = [person(i, "Herlev", 1990, start=1, end=104) for i in range(1, 175)]
