@@ -191,10 +191,11 @@ def notebook_setup(*, style: bool = True, warnings_as_notes: bool = True) -> Non
             return
         from IPython.display import HTML, display
 
-        kind = _NOTE_KIND.get(category.__name__, "note")
+        kind = _NOTE_KIND.get(category.__name__)
         style = ("color:#6b4e00;background:#fff8e1;padding:0.3em 0.6em;border-left:3px solid #e0a800;"
                  "margin:0.3em 0")
-        display(HTML(f"<div class='evaltools-note' style='{style}'><b>Note ({html.escape(kind)}):</b> "
+        label = f"Note ({html.escape(kind)}):" if kind else "Note:"
+        display(HTML(f"<div class='evaltools-note' style='{style}'><b>{label}</b> "
                      f"{html.escape(str(message))}</div>"))
 
     show._evaltools_notes = True  # type: ignore[attr-defined]
