@@ -46,7 +46,8 @@ class Prepared:
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(
-                f"{where}: 'data' must be a pandas DataFrame; got {type(data).__name__}."
+                f"{where}: 'data' must be a pandas DataFrame; got {type(data).__name__}. "
+                "For a Dask DataFrame use the functions of evaltools.duration.dask."
             )
         time_col = stop if stop is not None else duration
         cols = [time_col, event] + [c for c in (entry, group, weights) if c is not None]

@@ -133,7 +133,8 @@ class CoxPH:
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(
-                f"{_WHERE}: 'data' must be a pandas DataFrame; got {type(data).__name__}."
+                f"{_WHERE}: 'data' must be a pandas DataFrame; got {type(data).__name__}. "
+                "For a Dask DataFrame use evaltools.duration.dask.cox_dask."
             )
         if (covariates is None) == (exog is None):
             raise SpecificationError(

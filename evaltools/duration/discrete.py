@@ -114,7 +114,10 @@ class DiscreteHazard:
     ) -> None:
         w = self._where
         if not isinstance(data, pd.DataFrame):
-            raise SpecificationError(f"{w}: 'data' must be a pandas DataFrame; got {type(data).__name__}.")
+            raise SpecificationError(
+                f"{w}: 'data' must be a pandas DataFrame; got {type(data).__name__}. "
+                "For a Dask DataFrame use evaltools.duration.dask.discrete_hazard_dask."
+            )
         if covariates is not None and exog is not None:
             raise SpecificationError(f"{w}: give 'covariates' (column names) or 'exog' (a matrix), not both.")
         if not self._competing:

@@ -3,6 +3,17 @@
 Every indicator returns an :class:`IndicatorTable`; its exports (DataFrame,
 CSV, Excel, HTML, notebook display) apply small-cell suppression by default
 (see :mod:`evaltools.reporting.disclosure`).
+
+Every indicator that takes a panel also takes a
+:class:`~evaltools.data.dask.DaskPanel` (split by person, e.g. with
+:func:`~evaltools.data.dask.partition_panel`): states and events are then
+processed partition by partition, counts are added over partitions, shares
+are computed on the combined counts and suppression is applied once, to the
+combined table; the result is identical to the in-memory one
+(:mod:`evaltools.indicators._dask`).  :func:`benchmark`, :func:`did`,
+:func:`regression_to_mean` and :func:`decompose_share_change` work on unit-level
+tables (such as the ``data`` of an indicator), which are small whatever the
+size of the panel.
 """
 
 from evaltools.indicators._table import IndicatorTable

@@ -31,8 +31,11 @@ PERSON_WEEKS = Measure("person_weeks", "magnitude")
 
 def fingerprint(panel: RegisterPanel) -> str:
     """Identity of the panel (tables of different panels are never linked)."""
+    from evaltools.indicators import _dask
+
     ids = panel.persons["person_id"].to_numpy(np.int64)
-    return dataset_fingerprint(len(ids), len(panel.states), tuple(panel.week_range), int(ids.sum() % 10**12))
+    n_states = _dask.state_rows(panel) if _dask.is_shell(panel) else len(panel.states)
+    return dataset_fingerprint(len(ids), n_states, tuple(panel.week_range), int(ids.sum() % 10**12))
 
 
 def _levels(series: pd.Series) -> tuple[Any, ...]:
@@ -171,14 +174,34 @@ def _band_labels(edges: Sequence[float]) -> list[str]:
     return band_labels(np.asarray(edges, dtype=float))
 
 
+def target_atoms(
+    selected: Mapping[str, list[np.ndarray]], pidx: np.ndarray, n_targets: int, n_persons: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct non-zero target signatures of baseline rows, actual rows and persons.
+
+    A row's signature has bit ``j`` set when the row is counted by target ``j``;
+    a person's is the OR over the person's actual rows.  Signatures of disjoint
+    sets of persons (partitions) combine by union.
+    """
+    bit = np.left_shift(np.int64(1), np.arange(n_targets, dtype=np.int64))
+    out = []
+    for label in ("baseline", "actual"):
+        sig = (np.stack(selected[label], axis=1) * bit).sum(axis=1) if n_targets else np.zeros(0, np.int64)
+        out.append(np.unique(sig[sig > 0]))
+    per_person = np.zeros(n_persons, dtype=np.int64)
+    if n_targets:
+        np.bitwise_or.at(per_person, pidx, (np.stack(selected["actual"], axis=1) * bit).sum(axis=1))
+    out.append(np.unique(per_person[per_person > 0]))
+    return out[0], out[1], out[2]
+
+
 _TARGET_TABLES = iter(range(1, 2**62))
 
 
 def target_linkage(
     panel: RegisterPanel,
     data: pd.DataFrame,
-    selected: Mapping[str, list[np.ndarray]],
-    arrays: tuple[np.ndarray, ...],
+    atoms: tuple[np.ndarray, np.ndarray, np.ndarray],
     baseline: tuple[int, int],
     actual: tuple[int, int],
 ) -> Linkage:
@@ -186,37 +209,28 @@ def target_linkage(
 
     An atom is the set of person-weeks (or persons) belonging to exactly the same
     targets, so "all ages" = "under 30" + "30 and over" is written out for the
-    attacker and for the complementary suppression.
+    attacker and for the complementary suppression.  ``atoms`` are the distinct
+    signatures from :func:`target_atoms`.
     """
     names = data["target_name"].tolist()
     bit = np.left_shift(np.int64(1), np.arange(len(names), dtype=np.int64))
     dims: dict[str, Measure] = {}
 
-    def atoms(sig: np.ndarray) -> tuple[dict[str, frozenset], int]:
-        used = np.unique(sig[sig > 0])
+    def mapping_of(used: np.ndarray) -> tuple[dict[str, frozenset], int]:
         return {n: frozenset(np.flatnonzero(used & b).tolist()) for n, b in zip(names, bit)}, len(used)
 
-    for label in ("baseline", "actual"):
-        sig = (np.stack(selected[label], axis=1) * bit).sum(axis=1)
-        mapping, n_atoms = atoms(sig)
-        weeks = (
-            (baseline if label == "baseline" else actual)[1]
-            - (baseline if label == "baseline" else actual)[0]
-            + 1
-        )
+    for label, used in (("baseline", atoms[0]), ("actual", atoms[1])):
+        mapping, n_atoms = mapping_of(used)
+        win = baseline if label == "baseline" else actual
         dim = Dim("set", columns=(("target_name", mapping),), universe=tuple(range(n_atoms)))
         dims[f"{label}_fte"] = Measure(
             f"{label}_person_weeks",
             "magnitude",
             additive=(f"{label}_atom",),
-            scale=float(weeks),
+            scale=float(win[1] - win[0] + 1),
             dims={f"{label}_atom": dim},
         )
-    pidx = arrays[0]
-    sig = (np.stack(selected["actual"], axis=1) * bit).sum(axis=1)
-    per_person = np.zeros(panel.n_persons, dtype=np.int64)
-    np.bitwise_or.at(per_person, pidx, sig)
-    mapping, n_atoms = atoms(per_person)
+    mapping, n_atoms = mapping_of(atoms[2])
     dims["persons"] = Measure(
         "persons",
         "count",
@@ -241,5 +255,6 @@ __all__ = [
     "states_linkage",
     "fte_measures",
     "group_dims",
+    "target_atoms",
     "target_linkage",
 ]

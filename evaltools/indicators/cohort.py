@@ -21,6 +21,7 @@ during the window (immigrants, persons turning 16) start new spells at entry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.weeks import index_to_isoweek, week_label
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators import _core
+from evaltools.indicators import _dask as _dk
 from evaltools.indicators import _linkage as lk
 from evaltools.indicators._core import DEFAULT_AGE_BANDS
 from evaltools.indicators._spellrules import check_months, month_weeks, within_weeks
@@ -100,88 +102,23 @@ def _state_at(panel: RegisterPanel, pid: np.ndarray, week: np.ndarray) -> np.nda
     return m["state"].to_numpy(dtype=object)
 
 
-def cohort_self_support(
+def _cohort_counts(
     panel: RegisterPanel,
-    *,
-    entry_benefit: str | Sequence[str] = "integrationsydelse",
-    max_since_entry: int = 156,
-    at: Sequence[int] | None = None,
-    period: str = "quarter",
-    window: tuple[int, int] | None = None,
-    by: Sequence[str] = ("municipality",),
-    education_benefit: str | Sequence[str] | None = "su",
-    ages: tuple[int, int] | None = (18, 64),
-    persons_where: Mapping[str, object] | None = None,
-    age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
-    left_censoring: str | None = "panel_start",
-) -> IndicatorTable:
-    """Share of an entry cohort in self-support or ordinary education at evaluation weeks.
-
-    Population at evaluation week ``t``: persons whose first week on
-    ``entry_benefit`` (over the whole panel) is at most ``max_since_entry`` weeks
-    before ``t`` (and not after it), who are observed at ``t``
-    (``obs_start <= t <= obs_end``), within ``ages`` at ``t`` and not in a
-    censoring state at ``t``.  Self-support = no registered code at ``t``;
-    ordinary education = a code of ``education_benefit`` at ``t``.
-
-    A person whose first observed week on ``entry_benefit`` is left-censored
-    (``left_censoring="panel_start"``: it is the person's ``obs_start`` and the
-    panel's first week, so the person may have entered earlier) has an unknown
-    time since entry and is left out of every evaluation week at most
-    ``max_since_entry`` weeks after it (later weeks exclude the person anyway).
-    Persons entering the population during the window (refugees starting
-    integrationsydelse in their arrival week) are kept.  The counts are in the
-    footnotes.
-
-    Parameters
-    ----------
-    panel : RegisterPanel
-        Weekly register panel.
-    entry_benefit : str or sequence of str, default="integrationsydelse"
-        Benefit group(s) whose first week defines entry.
-    max_since_entry : int, default=156
-        Largest number of weeks since entry (156 weeks ~ 36 months, the rule of Rambøll 2018).
-    at : sequence of int, optional
-        Evaluation weeks.  Default: the last week of each ``period`` in ``window``
-        (Rambøll 2018 evaluates at the last week of the quarter).
-    period : str, default="quarter"
-        Period unit for the default evaluation weeks.
-    window : (int, int), optional
-        Weeks spanned by the default evaluation periods (default: the panel range).
-    by : sequence of str, default=("municipality",)
-        Person columns and/or ``"age_group"`` (age at ``t``).
-    education_benefit : str or sequence of str or None, default="su"
-        Benefit group(s) counted as ordinary education; ``None`` counts self-support only.
-    ages : (int, int) or None, default=(18, 64)
-        Age limits at ``t`` (age = ISO year minus birth year).
-    persons_where : mapping, optional
-        Person selection, e.g. ``{"origin": "non_western"}``.
-    age_bands : sequence of float
-        Edges for ``by="age_group"``.
-    left_censoring : {"panel_start", "obs_start"} or None, default="panel_start"
-        Which first entry weeks are left-censored: ``"panel_start"`` (at the
-        person's ``obs_start`` and the panel's first week), ``"obs_start"``
-        (every first entry week at ``obs_start``, also arrivals; the older
-        spell rule) or ``None`` (none: the first observed week is taken as the
-        entry week, the behaviour before this option existed).
-
-    Returns
-    -------
-    IndicatorTable
-        Keys, ``week`` (evaluation week), ``persons`` (cohort size),
-        ``n_self_support``, ``n_education``, ``share`` (either),
-        ``share_self_support`` and ``share_education``.
-    """
-    where = "cohort_self_support"
-    weeks, labels = _eval_weeks(panel, at, period, window, where)
+    weeks: np.ndarray,
+    labels: list[str],
+    entry: list[str],
+    edu: list[str],
+    max_since_entry: int,
+    ages: tuple[int, int] | None,
+    persons_where: Mapping[str, object] | None,
+    by: Sequence[str],
+    age_bands: Sequence[float],
+    left_censoring: str | None,
+    where: str,
+) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
+    """Cohort counts per group and evaluation week of one panel (or partition), and the footnote counts."""
     ben = pd.Series(panel.codes.mapping("benefit"))
     cen = pd.Series(panel.codes.mapping("censoring"))
-    entry = [entry_benefit] if isinstance(entry_benefit, str) else list(entry_benefit)
-    edu = (
-        []
-        if education_benefit is None
-        else ([education_benefit] if isinstance(education_benefit, str) else list(education_benefit))
-    )
     st = panel.states
     is_entry = st["state"].astype(str).map(ben).isin(entry).to_numpy()
     first = st.loc[is_entry, ["person_id", "week"]].drop_duplicates("person_id")  # sorted: first week
@@ -239,6 +176,108 @@ def cohort_self_support(
         )
         .reset_index()
     )
+    counts = {
+        "n_left_persons": n_left_persons,
+        "n_entry_kept": n_entry_kept,
+        "n_left_rows": n_left_rows,
+        "n_cens": n_cens,
+    }
+    return agg, cols, counts
+
+
+def cohort_self_support(
+    panel: RegisterPanel,
+    *,
+    entry_benefit: str | Sequence[str] = "integrationsydelse",
+    max_since_entry: int = 156,
+    at: Sequence[int] | None = None,
+    period: str = "quarter",
+    window: tuple[int, int] | None = None,
+    by: Sequence[str] = ("municipality",),
+    education_benefit: str | Sequence[str] | None = "su",
+    ages: tuple[int, int] | None = (18, 64),
+    persons_where: Mapping[str, object] | None = None,
+    age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
+    left_censoring: str | None = "panel_start",
+) -> IndicatorTable:
+    """Share of an entry cohort in self-support or ordinary education at evaluation weeks.
+
+    Population at evaluation week ``t``: persons whose first week on
+    ``entry_benefit`` (over the whole panel) is at most ``max_since_entry`` weeks
+    before ``t`` (and not after it), who are observed at ``t``
+    (``obs_start <= t <= obs_end``), within ``ages`` at ``t`` and not in a
+    censoring state at ``t``.  Self-support = no registered code at ``t``;
+    ordinary education = a code of ``education_benefit`` at ``t``.
+
+    A person whose first observed week on ``entry_benefit`` is left-censored
+    (``left_censoring="panel_start"``: it is the person's ``obs_start`` and the
+    panel's first week, so the person may have entered earlier) has an unknown
+    time since entry and is left out of every evaluation week at most
+    ``max_since_entry`` weeks after it (later weeks exclude the person anyway).
+    Persons entering the population during the window (refugees starting
+    integrationsydelse in their arrival week) are kept.  The counts are in the
+    footnotes.
+
+    Parameters
+    ----------
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person (identical results).
+    entry_benefit : str or sequence of str, default="integrationsydelse"
+        Benefit group(s) whose first week defines entry.
+    max_since_entry : int, default=156
+        Largest number of weeks since entry (156 weeks ~ 36 months, the rule of Rambøll 2018).
+    at : sequence of int, optional
+        Evaluation weeks.  Default: the last week of each ``period`` in ``window``
+        (Rambøll 2018 evaluates at the last week of the quarter).
+    period : str, default="quarter"
+        Period unit for the default evaluation weeks.
+    window : (int, int), optional
+        Weeks spanned by the default evaluation periods (default: the panel range).
+    by : sequence of str, default=("municipality",)
+        Person columns and/or ``"age_group"`` (age at ``t``).
+    education_benefit : str or sequence of str or None, default="su"
+        Benefit group(s) counted as ordinary education; ``None`` counts self-support only.
+    ages : (int, int) or None, default=(18, 64)
+        Age limits at ``t`` (age = ISO year minus birth year).
+    persons_where : mapping, optional
+        Person selection, e.g. ``{"origin": "non_western"}``.
+    age_bands : sequence of float
+        Edges for ``by="age_group"``.
+    left_censoring : {"panel_start", "obs_start"} or None, default="panel_start"
+        Which first entry weeks are left-censored: ``"panel_start"`` (at the
+        person's ``obs_start`` and the panel's first week), ``"obs_start"``
+        (every first entry week at ``obs_start``, also arrivals; the older
+        spell rule) or ``None`` (none: the first observed week is taken as the
+        entry week, the behaviour before this option existed).
+
+    Returns
+    -------
+    IndicatorTable
+        Keys, ``week`` (evaluation week), ``persons`` (cohort size),
+        ``n_self_support``, ``n_education``, ``share`` (either),
+        ``share_self_support`` and ``share_education``.
+    """
+    panel = _dk.as_panel(panel)
+    where = "cohort_self_support"
+    weeks, labels = _eval_weeks(panel, at, period, window, where)
+    entry = [entry_benefit] if isinstance(entry_benefit, str) else list(entry_benefit)
+    edu = (
+        []
+        if education_benefit is None
+        else ([education_benefit] if isinstance(education_benefit, str) else list(education_benefit))
+    )
+    args: tuple[Any, ...] = (
+        weeks, labels, entry, edu, max_since_entry, ages, persons_where, by, age_bands, left_censoring, where
+    )
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(panel, _cohort_counts, *args)
+        cols = parts[0][1]
+        agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "week"], dropna=False, observed=True)
+        tally = {k: sum(q[2][k] for q in parts) for k in parts[0][2]}
+    else:
+        agg, cols, tally = _cohort_counts(panel, *args)
+    n_left_persons, n_entry_kept = tally["n_left_persons"], tally["n_entry_kept"]
+    n_left_rows, n_cens = tally["n_left_rows"], tally["n_cens"]
     n = agg["persons"].to_numpy(float)
     agg["share"] = (agg["n_self_support"] + agg["n_education"]) / n
     agg["share_self_support"] = agg["n_self_support"] / n
@@ -320,63 +359,22 @@ def _left_note(rule: str | None, n_persons: int, n_rows: int, n_entry: int, entr
     )
 
 
-def job_ready_share(
+def _job_ready_counts(
     panel: RegisterPanel,
-    *,
-    benefit: str | Sequence[str] = "integrationsydelse",
-    assessment: str = "assessment",
-    category_col: str = "category",
-    ready: str | Sequence[str] = "jobparat",
-    at: Sequence[int] | None = None,
-    period: str = "month",
-    window: tuple[int, int] | None = None,
-    by: Sequence[str] = ("municipality",),
-    ages: tuple[int, int] | None = None,
-    persons_where: Mapping[str, object] | None = None,
-    age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
-) -> IndicatorTable:
-    """Share of benefit recipients whose latest assessment is job-ready.
-
-    Population at evaluation week ``t``: persons with a code of ``benefit`` in
-    week ``t``.  Their category is the one of the latest assessment event with
-    ``week <= t`` (events table ``panel.events[assessment]``, column
-    ``category_col``).  Recipients never assessed count in the denominator as not
-    job-ready and are reported in ``n_unassessed``.
-
-    Parameters
-    ----------
-    panel : RegisterPanel
-        Weekly register panel.
-    benefit : str or sequence of str, default="integrationsydelse"
-        Benefit group(s) defining recipients.
-    assessment : str, default="assessment"
-        Name of the events table with assessments.
-    category_col : str, default="category"
-        Column of the events table with the assessed category.
-    ready : str or sequence of str, default="jobparat"
-        Categories counted as job-ready (e.g. ``"jobparat"`` or match group 1).
-    at, period, window, by, ages, persons_where, age_bands
-        As in :func:`cohort_self_support` (default evaluation week: last week of each month).
-
-    Returns
-    -------
-    IndicatorTable
-        Keys, ``week``, ``persons`` (recipients), ``n_ready``, ``n_unassessed`` and ``share``.
-    """
-    where = "job_ready_share"
-    if assessment not in panel.events:
-        raise DataValidationError(
-            f"{where}: the panel has no events table {assessment!r} (tables: {list(panel.events)}). "
-            "Add assessment events (person_id, week, end_week, category) or pass assessment=...."
-        )
+    weeks: np.ndarray,
+    labels: list[str],
+    bens: list[str],
+    rd: list[str],
+    assessment: str,
+    category_col: str,
+    ages: tuple[int, int] | None,
+    persons_where: Mapping[str, object] | None,
+    by: Sequence[str],
+    age_bands: Sequence[float],
+    where: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Recipients, job-ready and unassessed counts per group and evaluation week of a panel (or partition)."""
     ev = panel.events[assessment]
-    if category_col not in ev.columns:
-        raise DataValidationError(
-            f"{where}: events[{assessment!r}] has no column {category_col!r} (columns: {list(ev.columns)})."
-        )
-    weeks, labels = _eval_weeks(panel, at, period, window, where)
-    bens = [benefit] if isinstance(benefit, str) else list(benefit)
-    rd = [ready] if isinstance(ready, str) else list(ready)
     codes = panel.codes.codes_where(benefit=bens)
     st = panel.states
     ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
@@ -410,6 +408,75 @@ def job_ready_share(
         .agg(persons=("person_id", "size"), n_ready=("ready", "sum"), n_unassessed=("unassessed", "sum"))
         .reset_index()
     )
+    return agg, cols
+
+
+def job_ready_share(
+    panel: RegisterPanel,
+    *,
+    benefit: str | Sequence[str] = "integrationsydelse",
+    assessment: str = "assessment",
+    category_col: str = "category",
+    ready: str | Sequence[str] = "jobparat",
+    at: Sequence[int] | None = None,
+    period: str = "month",
+    window: tuple[int, int] | None = None,
+    by: Sequence[str] = ("municipality",),
+    ages: tuple[int, int] | None = None,
+    persons_where: Mapping[str, object] | None = None,
+    age_bands: Sequence[float] = DEFAULT_AGE_BANDS,
+) -> IndicatorTable:
+    """Share of benefit recipients whose latest assessment is job-ready.
+
+    Population at evaluation week ``t``: persons with a code of ``benefit`` in
+    week ``t``.  Their category is the one of the latest assessment event with
+    ``week <= t`` (events table ``panel.events[assessment]``, column
+    ``category_col``).  Recipients never assessed count in the denominator as not
+    job-ready and are reported in ``n_unassessed``.
+
+    Parameters
+    ----------
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person (identical results).
+    benefit : str or sequence of str, default="integrationsydelse"
+        Benefit group(s) defining recipients.
+    assessment : str, default="assessment"
+        Name of the events table with assessments.
+    category_col : str, default="category"
+        Column of the events table with the assessed category.
+    ready : str or sequence of str, default="jobparat"
+        Categories counted as job-ready (e.g. ``"jobparat"`` or match group 1).
+    at, period, window, by, ages, persons_where, age_bands
+        As in :func:`cohort_self_support` (default evaluation week: last week of each month).
+
+    Returns
+    -------
+    IndicatorTable
+        Keys, ``week``, ``persons`` (recipients), ``n_ready``, ``n_unassessed`` and ``share``.
+    """
+    panel = _dk.as_panel(panel)
+    where = "job_ready_share"
+    if assessment not in panel.events:
+        raise DataValidationError(
+            f"{where}: the panel has no events table {assessment!r} (tables: {list(panel.events)}). "
+            "Add assessment events (person_id, week, end_week, category) or pass assessment=...."
+        )
+    ev = panel.events[assessment]
+    if category_col not in ev.columns:
+        raise DataValidationError(
+            f"{where}: events[{assessment!r}] has no column {category_col!r} (columns: {list(ev.columns)})."
+        )
+    weeks, labels = _eval_weeks(panel, at, period, window, where)
+    bens = [benefit] if isinstance(benefit, str) else list(benefit)
+    rd = [ready] if isinstance(ready, str) else list(ready)
+    args: tuple[Any, ...] = (weeks, labels, bens, rd, assessment, category_col, ages, persons_where, by)
+    args = (*args, age_bands, where)
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(panel, _job_ready_counts, *args)
+        cols = parts[0][1]
+        agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "week"], dropna=False, observed=True)
+    else:
+        agg, cols = _job_ready_counts(panel, *args)
     agg["share"] = agg["n_ready"] / agg["persons"]
     notes = [
         f"Job-ready share = recipients of {bens} in the evaluation week whose latest assessment up to then "
@@ -439,6 +506,74 @@ def job_ready_share(
         extra_counts=["n_ready"],
         linkage=link,
     )
+
+
+def _first_contact_counts(
+    panel: RegisterPanel,
+    bens: list[str],
+    gap_rule: str | int,
+    left_censoring: str,
+    lo: int,
+    hi: int,
+    per: _core.Periods,
+    event: str,
+    persons_where: Mapping[str, object] | None,
+    by: Sequence[str],
+    age_bands: Sequence[float],
+    hz: list[Any],
+    last_elapsed: Mapping[Any, int],
+    where: str,
+) -> tuple[pd.DataFrame, list[str], int, int, dict[Any, int]]:
+    """Spells, persons and spells with an event within each horizon, per group, of a panel or partition."""
+    sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
+    left, at_entry = left_censored(
+        panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), left_censoring, where
+    )
+    sp = sp.assign(benefit=sp["benefit"].astype(str))
+    in_win = sp["start_week"].between(lo, hi).to_numpy()
+    n_left = int((left & in_win).sum())
+    n_entry = int((at_entry & ~left & in_win).sum())
+    sp = sp[~left & in_win]
+    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
+    sp = sp[sp["person_id"].isin(ok_p)].reset_index(drop=True)
+    sp["period"] = np.asarray(per.labels, dtype=object)[per.of(sp["start_week"].to_numpy())]
+    ev = panel.events[event][["person_id", "week"]].rename(columns={"week": "ev_week"})
+    ev = ev.assign(ev_week=ev["ev_week"].astype(np.int64)).sort_values("ev_week", kind="stable")
+    sp["_row"] = np.arange(len(sp))
+    by_start = sp.assign(start_week=sp["start_week"].astype(np.int64))
+    m = pd.merge_asof(
+        by_start.sort_values("start_week", kind="stable"),
+        ev,
+        left_on="start_week",
+        right_on="ev_week",
+        by="person_id",
+        direction="forward",
+    ).sort_values("_row")
+    ev_week = m["ev_week"].to_numpy(dtype=float)
+    obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
+    age = None
+    if "age_group" in by:
+        age = _ages(panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), where)
+    cols = _group_cols(sp, panel, by, age, age_bands, where)
+    parts = []
+    n_short = {}
+    start = sp["start_week"].to_numpy()
+    end = sp["end_week"].to_numpy()
+    for h in hz:
+        followed = start + last_elapsed[h] <= obs_end
+        n_short[h] = int((~followed).sum())
+        within = within_weeks(start, ev_week, end, last_elapsed[h])
+        d = sp.loc[followed, [*cols, "period", "person_id"]].copy()
+        d["within"] = within[followed]
+        d["horizon"] = h
+        parts.append(d)
+    d = pd.concat(parts, ignore_index=True)
+    agg = (
+        d.groupby([*cols, "period", "horizon"], dropna=False, sort=True)
+        .agg(spells=("within", "size"), persons=("person_id", "nunique"), n_within=("within", "sum"))
+        .reset_index()
+    )
+    return agg, cols, n_left, n_entry, n_short
 
 
 def first_contact_within(
@@ -487,8 +622,8 @@ def first_contact_within(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Panel with the events table ``event``.
+    panel : RegisterPanel or DaskPanel
+        Panel with the events table ``event`` (in memory or partitioned by person).
     event : str, default="interview"
         Events table name (``"interview"``, ``"offer"``, ``"activation"``, ...).
     months : sequence of float, optional
@@ -530,6 +665,7 @@ def first_contact_within(
     DataValidationError
         The panel has no events table ``event``.
     """
+    panel = _dk.as_panel(panel)
     where = "first_contact_within"
     if event not in panel.events:
         raise DataValidationError(
@@ -555,56 +691,18 @@ def first_contact_within(
         last_elapsed = {h: month_weeks(h) for h in hz}
     check_option("left_censoring", left_censoring, LEFT_CENSORING, where)
     bens = [benefit] if isinstance(benefit, str) else list(benefit)
-    sp = build_spells(panel, benefit=bens, gap_rule=gap_rule)
-    left, at_entry = left_censored(
-        panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), left_censoring, where
-    )
-    sp = sp.assign(benefit=sp["benefit"].astype(str))
     lo, hi = window if window is not None else panel.week_range
     per = _core.make_periods(int(lo), int(hi), period, where)
-    in_win = sp["start_week"].between(lo, hi).to_numpy()
-    n_left = int((left & in_win).sum())
-    n_entry = int((at_entry & ~left & in_win).sum())
-    sp = sp[~left & in_win]
-    ok_p = panel.persons.loc[_core.person_filter(panel.persons, persons_where, where), "person_id"]
-    sp = sp[sp["person_id"].isin(ok_p)].reset_index(drop=True)
-    sp["period"] = np.asarray(per.labels, dtype=object)[per.of(sp["start_week"].to_numpy())]
-    ev = panel.events[event][["person_id", "week"]].rename(columns={"week": "ev_week"})
-    ev = ev.assign(ev_week=ev["ev_week"].astype(np.int64)).sort_values("ev_week", kind="stable")
-    sp["_row"] = np.arange(len(sp))
-    by_start = sp.assign(start_week=sp["start_week"].astype(np.int64))
-    m = pd.merge_asof(
-        by_start.sort_values("start_week", kind="stable"),
-        ev,
-        left_on="start_week",
-        right_on="ev_week",
-        by="person_id",
-        direction="forward",
-    ).sort_values("_row")
-    ev_week = m["ev_week"].to_numpy(dtype=float)
-    obs_end = panel.persons.set_index("person_id")["obs_end"].reindex(sp["person_id"]).to_numpy()
-    age = None
-    if "age_group" in by:
-        age = _ages(panel, sp["person_id"].to_numpy(), sp["start_week"].to_numpy(), where)
-    cols = _group_cols(sp, panel, by, age, age_bands, where)
-    parts = []
-    n_short = {}
-    start = sp["start_week"].to_numpy()
-    end = sp["end_week"].to_numpy()
-    for h in hz:
-        followed = start + last_elapsed[h] <= obs_end
-        n_short[h] = int((~followed).sum())
-        within = within_weeks(start, ev_week, end, last_elapsed[h])
-        d = sp.loc[followed, [*cols, "period", "person_id"]].copy()
-        d["within"] = within[followed]
-        d["horizon"] = h
-        parts.append(d)
-    d = pd.concat(parts, ignore_index=True)
-    agg = (
-        d.groupby([*cols, "period", "horizon"], dropna=False, sort=True)
-        .agg(spells=("within", "size"), persons=("person_id", "nunique"), n_within=("within", "sum"))
-        .reset_index()
-    )
+    args: tuple[Any, ...] = (bens, gap_rule, left_censoring, lo, hi, per, event, persons_where, by, age_bands)
+    args = (*args, hz, last_elapsed, where)
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(panel, _first_contact_counts, *args)
+        cols = parts[0][1]
+        agg = _dk.add_tables([q[0] for q in parts], [*cols, "period", "horizon"], dropna=False, sort=True)
+        n_left, n_entry = sum(q[2] for q in parts), sum(q[3] for q in parts)
+        n_short = {h: sum(q[4][h] for q in parts) for h in hz}
+    else:
+        agg, cols, n_left, n_entry, n_short = _first_contact_counts(panel, *args)
     agg["share"] = agg["n_within"] / agg["spells"]
     rule_text = (
         "already running in the panel's first week, the person's first observed week"

@@ -31,6 +31,7 @@ from evaltools.data.spells import build_spells
 from evaltools.data.weeks import week_label
 from evaltools.exceptions import SpecificationError
 from evaltools.indicators import _core
+from evaltools.indicators import _dask as _dk
 from evaltools.indicators import _linkage as lk
 from evaltools.indicators._core import DEFAULT_AGE_BANDS, Context
 from evaltools.indicators._table import IndicatorTable
@@ -65,6 +66,8 @@ def _chunks(states: pd.DataFrame, partitions: int | None) -> list[pd.DataFrame]:
 
 
 def _run(panel: RegisterPanel, ctx: Context, where: str, partitions: int | None) -> dict[str, np.ndarray]:
+    if _dk.is_shell(panel):
+        return _dk.tabulate(panel, ctx, where)
     codes = panel.codes.codes
     parts = _chunks(panel.states, partitions)
     if len(parts) == 1:
@@ -127,8 +130,10 @@ def fte(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Weekly register panel.
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person
+        (:func:`evaltools.data.dask.partition_panel`; computed partition by
+        partition with identical results, see :mod:`evaltools.indicators._dask`).
     by : sequence of str, default=("benefit",)
         Grouping columns: code-table columns (``"benefit"``, ``"activation"``,
         ``"company_oriented"``, ``"public_support"``, ``"state"`` for the code
@@ -163,6 +168,7 @@ def fte(
         population of the person-level groups) and ``share_pop`` (``fte /
         population``).  Every combination of observed levels appears (zeros included).
     """
+    panel = _dk.as_panel(panel)
     where = "fte"
     ctx = _context(
         panel,
@@ -350,6 +356,7 @@ def activation_rate(
         ``fte``, ``fte_activated`` and ``activation_rate``.  Rows are masked on
         export when either person count is ``1 .. threshold``.
     """
+    panel = _dk.as_panel(panel)
     where = "activation_rate"
     ctx = _context(
         panel,
@@ -434,6 +441,7 @@ def company_oriented_share(
     IndicatorTable
         Keys, ``weeks``, denominator and numerator persons and volumes, and ``share``.
     """
+    panel = _dk.as_panel(panel)
     where = "company_oriented_share"
     check_option("definition", definition, ("fte", "participants"), where)
     ctx = _context(
@@ -501,69 +509,10 @@ def company_oriented_share(
     )
 
 
-def tool_mix_by_duration(
-    panel: RegisterPanel,
-    *,
-    by: Sequence[str] = ("benefit",),
-    duration_bands: Sequence[float] = (0, 13, 26, 52, np.inf),
-    gap_rule: str | int = "any_week",
-    period: str | None = None,
-    window: tuple[int, int] | None = None,
-    codes_where: Mapping[str, object] | None = None,
-    persons_where: Mapping[str, object] | None = None,
-    ages: tuple[int, int] | None = (16, 66),
-) -> IndicatorTable:
-    """Tool mix of activation (full-time persons by activation type) by elapsed benefit duration.
-
-    The elapsed duration of a week is the number of weeks since the start of the
-    person's current spell on the same benefit (week 0 is the first week).  Spells
-    come from :func:`evaltools.data.spells.build_spells` with ``gap_rule`` (passive
-    and activated weeks of a benefit belong to the same spell).  Spells already
-    running at the person's first observed week start there (left-censored).
-
-    Parameters
-    ----------
-    panel, by, period, window, codes_where, persons_where, ages
-        As in :func:`fte` (``by`` must not contain ``"activation"``).
-    duration_bands : sequence of float, default=(0, 13, 26, 52, inf)
-        Band edges ``[a, b)`` in elapsed weeks.
-    gap_rule : {"any_week", "calendar_month"} or int, default="any_week"
-        Spell rule of :func:`evaltools.data.spells.build_spells`.
-
-    Returns
-    -------
-    IndicatorTable
-        Keys (``by``, ``duration``, ``activation``, ``period``), ``persons``,
-        ``fte`` and ``share`` (of all activation full-time persons of the group,
-        duration band and period).
-    """
-    where = "tool_mix_by_duration"
-    if "activation" in by:
-        raise SpecificationError(
-            f"{where}: 'activation' is always a column of the result; remove it from by."
-        )
-    edges = np.asarray(duration_bands, dtype=float)
-    if len(edges) < 2 or np.any(np.diff(edges) <= 0) or edges[0] != 0:
-        raise SpecificationError(f"{where}: duration_bands must start at 0 and increase; got {list(edges)}.")
-    act_dim = _core.make_dims(panel, ["activation"], where)[0]
-    act_dim = _core.restrict_levels(act_dim, _activation_mask(panel, None))
-    ctx = _context(
-        panel,
-        where,
-        by=by,
-        period=period,
-        window=None,
-        codes_where=codes_where,
-        persons_where=persons_where,
-        ages=ages,
-        age_bands=DEFAULT_AGE_BANDS,
-        extra_dims=[act_dim],
-    )
-    if window is not None:
-        from dataclasses import replace
-
-        ctx = replace(ctx, periods=_core.make_periods(int(window[0]), int(window[1]), period, where))
-        ctx.iso_year = _core.index_to_isoweek(np.arange(window[0], window[1] + 1))[0].astype(np.int64)
+def _tool_mix_counts(
+    panel: RegisterPanel, edges: np.ndarray, gap_rule: str | int, where: str, ctx: Context
+) -> tuple[np.ndarray, np.ndarray]:
+    """Person-weeks and distinct persons per (cell, duration band) of one panel (or partition)."""
     codes = panel.codes.codes
     pidx, week, scode = _core.states_arrays(panel.states, ctx, codes, where)
     ok = _activation_mask(panel, None)[scode] & _core.select_rows(pidx, week, scode, ctx)
@@ -602,6 +551,85 @@ def tool_mix_by_duration(
     pw = np.bincount(key, minlength=k).astype(float)
     pair = pd.unique(key * np.int64(len(ctx.person_ids)) + pidx)
     persons = np.bincount(pair // np.int64(len(ctx.person_ids)), minlength=k)
+    return pw, persons
+
+
+def tool_mix_by_duration(
+    panel: RegisterPanel,
+    *,
+    by: Sequence[str] = ("benefit",),
+    duration_bands: Sequence[float] = (0, 13, 26, 52, np.inf),
+    gap_rule: str | int = "any_week",
+    period: str | None = None,
+    window: tuple[int, int] | None = None,
+    codes_where: Mapping[str, object] | None = None,
+    persons_where: Mapping[str, object] | None = None,
+    ages: tuple[int, int] | None = (16, 66),
+) -> IndicatorTable:
+    """Tool mix of activation (full-time persons by activation type) by elapsed benefit duration.
+
+    The elapsed duration of a week is the number of weeks since the start of the
+    person's current spell on the same benefit (week 0 is the first week).  Spells
+    come from :func:`evaltools.data.spells.build_spells` with ``gap_rule`` (passive
+    and activated weeks of a benefit belong to the same spell).  Spells already
+    running at the person's first observed week start there (left-censored).
+
+    Parameters
+    ----------
+    panel, by, period, window, codes_where, persons_where, ages
+        As in :func:`fte` (``by`` must not contain ``"activation"``).
+    duration_bands : sequence of float, default=(0, 13, 26, 52, inf)
+        Band edges ``[a, b)`` in elapsed weeks.
+    gap_rule : {"any_week", "calendar_month"} or int, default="any_week"
+        Spell rule of :func:`evaltools.data.spells.build_spells`.
+
+    Returns
+    -------
+    IndicatorTable
+        Keys (``by``, ``duration``, ``activation``, ``period``), ``persons``,
+        ``fte`` and ``share`` (of all activation full-time persons of the group,
+        duration band and period).
+    """
+    panel = _dk.as_panel(panel)
+    where = "tool_mix_by_duration"
+    if "activation" in by:
+        raise SpecificationError(
+            f"{where}: 'activation' is always a column of the result; remove it from by."
+        )
+    edges = np.asarray(duration_bands, dtype=float)
+    if len(edges) < 2 or np.any(np.diff(edges) <= 0) or edges[0] != 0:
+        raise SpecificationError(f"{where}: duration_bands must start at 0 and increase; got {list(edges)}.")
+    act_dim = _core.make_dims(panel, ["activation"], where)[0]
+    act_dim = _core.restrict_levels(act_dim, _activation_mask(panel, None))
+    ctx = _context(
+        panel,
+        where,
+        by=by,
+        period=period,
+        window=None,
+        codes_where=codes_where,
+        persons_where=persons_where,
+        ages=ages,
+        age_bands=DEFAULT_AGE_BANDS,
+        extra_dims=[act_dim],
+    )
+    if window is not None:
+        from dataclasses import replace
+
+        ctx = replace(ctx, periods=_core.make_periods(int(window[0]), int(window[1]), period, where))
+        ctx.iso_year = _core.index_to_isoweek(np.arange(window[0], window[1] + 1))[0].astype(np.int64)
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(
+            panel,
+            _tool_mix_counts,
+            edges,
+            gap_rule,
+            where,
+            per_part=lambda a, b: (_dk.slice_context(ctx, a, b),),
+        )
+        pw, persons = (np.sum([q[i] for q in parts], axis=0) for i in range(2))
+    else:
+        pw, persons = _tool_mix_counts(panel, edges, gap_rule, where, ctx)
     cells = _core.cell_frame(ctx)
     labels = _core.band_labels(edges)
     data = pd.concat([cells.assign(duration=lab) for lab in labels], ignore_index=True)
@@ -671,6 +699,30 @@ class FTETarget:
     direction: str = "at_most"
 
 
+def _target_counts(
+    panel: RegisterPanel, where: str, ctxs: Sequence[Sequence[Context]]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Person-weeks and persons per target and window, and the atoms of the target linkage.
+
+    Returns ``counts`` of shape ``(n_targets, 2, 2)`` (window baseline/actual x
+    person-weeks/persons) and the distinct non-zero target signatures of
+    baseline rows, actual rows and persons (see :func:`_linkage.target_linkage`).
+    """
+    counts = np.zeros((len(ctxs), 2, 2))
+    selected: dict[str, list[np.ndarray]] = {"baseline": [], "actual": []}
+    arrays = None
+    for i, pair in enumerate(ctxs):
+        for k, (label, ctx) in enumerate(zip(("baseline", "actual"), pair)):
+            tab = _core.tabulate(panel.states, ctx, panel.codes.codes, where)
+            if arrays is None:
+                arrays = _core.states_arrays(panel.states, ctx, panel.codes.codes, where)
+            selected[label].append(_core.select_rows(*arrays, ctx))
+            counts[i, k] = (tab["person_weeks"][0], tab["persons"][0])
+    atoms = lk.target_atoms(selected, arrays[0] if arrays is not None else np.zeros(0, np.int64), len(ctxs),
+                            len(ctxs[0][0].person_ids) if ctxs else 0)
+    return counts, atoms
+
+
 def target_table(
     panel: RegisterPanel,
     targets: Sequence[FTETarget],
@@ -682,8 +734,8 @@ def target_table(
 
     Parameters
     ----------
-    panel : RegisterPanel
-        Weekly register panel.
+    panel : RegisterPanel or DaskPanel
+        Weekly register panel, in memory or partitioned by person (identical results).
     targets : sequence of FTETarget
         The targets.
     baseline, actual : (int, int)
@@ -698,6 +750,7 @@ def target_table(
         ``actual_change``, ``gap`` (actual minus target), ``attained`` and
         ``persons`` (distinct persons in the follow-up window).
     """
+    panel = _dk.as_panel(panel)
     where = "target_table"
     names = [getattr(t, "name", None) for t in targets]
     if len(set(names)) != len(names):
@@ -709,34 +762,45 @@ def target_table(
         raise SpecificationError(
             f"{where}: at most 62 targets per table; got {len(targets)}. Split the table."
         )
-    rows = []
-    selected: dict[str, list[np.ndarray]] = {"baseline": [], "actual": []}
-    arrays = None
+    ctxs: list[list[Context]] = []
     for t in targets:
         if not isinstance(t, FTETarget):
             raise SpecificationError(f"{where}: targets must be FTETarget objects; got {type(t).__name__}.")
         check_option("direction", t.direction, ("at_most", "at_least"), "FTETarget")
-        vals = {}
-        for label, win in (("baseline", baseline), ("actual", actual)):
-            ctx = _context(
-                panel,
-                where,
-                by=(),
-                period=None,
-                window=win,
-                codes_where=t.codes_where,
-                persons_where=t.persons_where,
-                ages=t.ages,
-                age_bands=DEFAULT_AGE_BANDS,
-            )
-            tab = _core.tabulate(panel.states, ctx, panel.codes.codes, where)
-            if arrays is None:
-                arrays = _core.states_arrays(panel.states, ctx, panel.codes.codes, where)
-            selected[label].append(_core.select_rows(*arrays, ctx))
-            vals[label] = (
-                float(tab["person_weeks"][0]) / int(ctx.periods.n_weeks[0]),
-                int(tab["persons"][0]),
-            )
+        ctxs.append(
+            [
+                _context(
+                    panel,
+                    where,
+                    by=(),
+                    period=None,
+                    window=win,
+                    codes_where=t.codes_where,
+                    persons_where=t.persons_where,
+                    ages=t.ages,
+                    age_bands=DEFAULT_AGE_BANDS,
+                )
+                for win in (baseline, actual)
+            ]
+        )
+    if _dk.is_shell(panel):
+        parts = _dk.map_panels(
+            panel,
+            _target_counts,
+            where,
+            per_part=lambda a, b: ([[_dk.slice_context(c, a, b) for c in pair] for pair in ctxs],),
+        )
+        counts = np.sum([q[0] for q in parts], axis=0)
+        u0, u1, u2 = (np.unique(np.concatenate([q[1][k] for q in parts])) for k in range(3))
+        atoms = (u0, u1, u2)
+    else:
+        counts, atoms = _target_counts(panel, where, ctxs)
+    rows = []
+    for t, pair, cnt in zip(targets, ctxs, counts):
+        vals = {
+            label: (float(cnt[k, 0]) / int(ctx.periods.n_weeks[0]), int(cnt[k, 1]))
+            for k, (label, ctx) in enumerate(zip(("baseline", "actual"), pair))
+        }
         b, a = vals["baseline"][0], vals["actual"][0]
         ok = a <= t.target if t.direction == "at_most" else a >= t.target
         rows.append(
@@ -760,7 +824,7 @@ def target_table(
         f"{week_label(actual[0])}..{week_label(actual[1])}.",
         "A target is attained when the follow-up level is at or below (ceilings) or at or above (floors) it.",
     ]
-    link = lk.target_linkage(panel, data, selected, arrays, baseline, actual) if len(data) else None
+    link = lk.target_linkage(panel, data, atoms, baseline, actual) if len(data) else None
     return IndicatorTable(
         data,
         keys=["target_name"],
