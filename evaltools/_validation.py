@@ -1,7 +1,7 @@
 """Shared validation helpers that build error messages in the evaltools style.
 
 Messages name the parameter or column, the offending value or count, a few
-example ids, and the fix (see ``aesthetics_anchors.md`` section 6.5).
+example ids, and the fix.
 """
 
 from __future__ import annotations

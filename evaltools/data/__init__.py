@@ -38,6 +38,7 @@ from evaltools.data.person_period import to_person_period
 from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
 from evaltools.data.store import read_panel, write_panel
 from evaltools.data.weeks import (
+    decimal_year,
     dream_column,
     index_to_isoweek,
     isoweek_to_index,
@@ -80,6 +81,7 @@ __all__ = [
     "week_label",
     "week_monday",
     "week_month",
+    "decimal_year",
     "dream_column",
     "parse_dream_columns",
 ]

@@ -2,8 +2,8 @@
 
 The shipped table ``resources/dream_codes.csv`` is a **documented, mostly
 synthetic** code list.  Only codes 651, 652, 997, 998 and 999 are marked
-``verified`` (their use appears in public DREAM-processing code; see
-``dream_domain.md`` section 1.4).  Everything else follows the commonly recalled
+``verified`` (their use appears in public DREAM-processing code, e.g.
+DREAMtoolsR).  Everything else follows the commonly recalled
 DREAM ranges and must not be mistaken for the confidential official table.
 Users with the real code list pass their own table to :class:`CodeTable`.
 """

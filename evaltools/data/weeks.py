@@ -28,6 +28,7 @@ __all__ = [
     "week_label",
     "week_monday",
     "week_month",
+    "decimal_year",
     "dream_column",
     "parse_dream_columns",
 ]
@@ -106,6 +107,35 @@ def week_label(index: npt.ArrayLike) -> np.ndarray:
 def week_month(index: npt.ArrayLike) -> np.ndarray:
     """Calendar month (``datetime64[M]``) of each week, taken at its Thursday (DREAMtoolsR rule)."""
     return (week_monday(index) + 3).astype("datetime64[M]")
+
+
+def decimal_year(index: npt.ArrayLike) -> np.ndarray:
+    """Calendar time of week indices in years: ISO year plus the share of the ISO year elapsed.
+
+    ISO week ``w`` of an ISO year with ``W`` weeks (52 or 53) is
+    ``year + (w - 1) / W``: week 1 starts the year exactly, so
+    ``decimal_year(i) >= 2010`` selects the weeks of ISO year 2010 on, and the
+    value never reaches the next year.  Use it for ages and calendar-time
+    covariates at a reference week (``decimal_year(week) - birth_year``) and
+    for period filters by year.
+
+    Parameters
+    ----------
+    index : array_like of int
+        Week indices (weeks since 1990-W01).
+
+    Returns
+    -------
+    ndarray of float64
+        Same shape as ``index``.
+
+    Examples
+    --------
+    >>> decimal_year(isoweek_to_index([2008, 2008, 2009], [1, 27, 53])).round(4).tolist()
+    [2008.0, 2008.5, 2009.9811]
+    """
+    y, w = index_to_isoweek(index)
+    return y.astype(np.float64) + (w.astype(np.float64) - 1.0) / weeks_in_year(y)
 
 
 def dream_column(index: npt.ArrayLike) -> list[str]:

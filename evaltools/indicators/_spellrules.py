@@ -11,18 +11,18 @@ the rule shared with :class:`evaltools.selection.DynamicEvaluation`.
 "Within N months" (:func:`month_weeks`): the start week is elapsed week 0 and
 an event in week ``w`` is within N months of a spell starting in week ``s`` if
 ``0 <= w - s <= floor(N * 52 / 12)``, i.e. at most N average months of
-52/12 = 4.33 weeks later.  Source: ``seeds_digest.md`` section 7.1 (R1, R2:
-"cumulative incidence at 4.3 and 13 weeks" after the spell start week, for
-seed 004's "within 1 month" and "within 3 months").  1 month = weeks 0-4,
+52/12 = 4.33 weeks later: the "within 1 month" and "within 3 months" of
+Beskæftigelsesregion Nordjylland (2010), Figs. 1-2, read as cumulative
+incidence at 4.3 and 13 weeks after the spell start week.  1 month = weeks 0-4,
 3 months = weeks 0-13, 6 months = weeks 0-26, 9 months = weeks 0-39.  On
 weekly data this is calendar-consistent: with weeks dated by their Thursday
-(the DREAM week-to-month convention, ``dream_domain.md`` sections 1.2 and 5), week
+(the DREAM week-to-month convention), week
 ``s + 4`` is 28 days after week ``s`` and so always within one calendar month
 (28-31 days), week ``s + 5`` (35 days) never is; for 3 months, week ``s + 13``
 (91 days) is within 3 calendar months for spells starting in March-November
 and one or two days beyond it for starts in December-February (89-90 days).
-The domain notes (``dream_domain.md`` section 2) do not give jobindsats' own
-text for the timeliness measures.
+jobindsats.dk's own definition of the timeliness measures may differ in
+how it dates a month.
 """
 
 from __future__ import annotations

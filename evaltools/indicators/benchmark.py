@@ -488,8 +488,8 @@ def did(
     Fits ``outcome ~ unit FE + time FE + did * (treated & post)`` by OLS (or WLS
     with ``weights``) with standard errors clustered by unit.  On a balanced
     panel with two periods the estimate equals the difference between the mean
-    change of project units and of the other units (the seed 003 comparison,
-    +11 vs +7 percentage points).
+    change of project units and of the other units (the comparison of Rambøll 2018,
+    *I mål med integration*: +11 vs +7 percentage points).
 
     Parameters
     ----------
@@ -635,7 +635,7 @@ def decompose_share_change(
         outflow = n_L / (n_S + n_L) * (s_S,before - s_L)
 
     ``composition = inflow + outflow`` (e.g. the job-ready share falls when fewer
-    job-ready persons enter and more leave for self-support, seed 003).
+    job-ready persons enter and more leave for self-support, as in Rambøll 2018).
 
     Parameters
     ----------

@@ -1,14 +1,15 @@
 """Cohort and stock shares: self-support, job-ready share, timeliness of first contact.
 
-These are the person-level shares of the seed reports:
+These are the person-level shares of the Danish source reports:
 
 * :func:`cohort_self_support`: share in self-support or ordinary education at
   an evaluation week among persons at most N weeks after their first week on an
-  entry benefit (seed 003, measure 1);
+  entry benefit (Rambøll 2018, *I mål med integration*, measure 1);
 * :func:`job_ready_share`: share assessed job-ready among recipients of a benefit
-  (seed 003, measure 2);
+  (Rambøll 2018, measure 2);
 * :func:`first_contact_within`: share of new benefit spells with a first
-  interview or offer within 1 and 3 months (seed 004, Figs. 1-2).
+  interview or offer within 1 and 3 months (Beskæftigelsesregion Nordjylland 2010,
+  Figs. 1-2).
 
 Left-censoring and the "within N months" rule are shared with the synthetic
 calibration (:mod:`evaltools.indicators._spellrules`): a spell (or first entry
@@ -224,10 +225,10 @@ def cohort_self_support(
     entry_benefit : str or sequence of str, default="integrationsydelse"
         Benefit group(s) whose first week defines entry.
     max_since_entry : int, default=156
-        Largest number of weeks since entry (156 weeks ~ 36 months, the seed 003 rule).
+        Largest number of weeks since entry (156 weeks ~ 36 months, the rule of Rambøll 2018).
     at : sequence of int, optional
         Evaluation weeks.  Default: the last week of each ``period`` in ``window``
-        (seed 003 evaluates at the last week of the quarter).
+        (Rambøll 2018 evaluates at the last week of the quarter).
     period : str, default="quarter"
         Period unit for the default evaluation weeks.
     window : (int, int), optional
@@ -592,12 +593,12 @@ def first_contact_within(
 ) -> IndicatorTable:
     """Share of new benefit spells with a first event (interview, offer) within N months of the start.
 
-    **Within N months** (the default, ``months=(1, 3)``, seed 004 Figs. 1-2):
+    **Within N months** (the default, ``months=(1, 3)``, Beskæftigelsesregion Nordjylland
+    2010, Figs. 1-2):
     the spell's first week is elapsed week 0 and the first event must lie in
     elapsed weeks ``0 .. floor(N * 52 / 12)``: weeks 0-4 for 1 month, 0-13 for
     3 months (0-26 for 6, 0-39 for 9), and not after the spell's last week.
-    Source: ``seeds_digest.md`` section 7.1, R1/R2 ("cumulative incidence at
-    4.3 and 13 weeks").  With ISO weeks dated by their Thursday (the DREAM
+    ("cumulative incidence at 4.3 and 13 weeks").  With ISO weeks dated by their Thursday (the DREAM
     week-to-month convention) week ``start + 4`` is always within one calendar
     month of the start week and ``start + 5`` never is; for 3 months, week
     ``start + 13`` (91 days) can exceed the calendar span by one or two days
@@ -635,7 +636,7 @@ def first_contact_within(
         ``"benefit"``, person columns and/or ``"age_group"`` (age at spell start,
         bands from ``age_bands``; default under 30 / 30 and over).
     period : str, default="half_year"
-        Period of the spell start (seed 004 uses January-June).
+        Period of the spell start (Beskæftigelsesregion Nordjylland 2010 uses January-June).
     window : (int, int), optional
         Spell-start weeks included (default: the panel range).
     gap_rule : {"any_week", "calendar_month"} or int, default="any_week"
@@ -713,7 +714,7 @@ def first_contact_within(
             f"First {event} within N months = in elapsed weeks 0 .. floor(N x 52/12) of the spell "
             "(start week = 0; "
             + ", ".join(f"{h} month{'s' if h != 1 else ''}: weeks 0-{last_elapsed[h]}" for h in hz)
-            + "), not after the spell end (seeds_digest.md 7.1, R1/R2)."
+            + "), not after the spell end."
         )
     else:
         defn = (

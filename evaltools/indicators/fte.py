@@ -1,6 +1,6 @@
 """Full-time persons (*fuldtidspersoner*) and the volume indicators built on them.
 
-Definition (jobindsats.dk, "Info om målingen", MM14; ``dream_domain.md`` §2.1):
+Definition (jobindsats.dk, "Info om målingen", measure MM14, *fuldtidspersoner*):
 the full-time persons of a group in a period are the weeks each person spent on
 the selected codes in the period divided by the number of weeks in the period,
 summed over persons.  A week belongs to the period that contains its Thursday,
@@ -342,7 +342,7 @@ def activation_rate(
     The denominator counts every selected week (passive and activated); the
     numerator counts weeks whose code has ``activation != "none"``.  This is the
     conventional *aktiveringsgrad* (full-time activated as a share of full-time
-    recipients; ``dream_domain.md`` §2.3, verbatim jobindsats text not verified).
+    recipients; the jobindsats.dk wording of the measure is not reproduced here).
 
     Parameters
     ----------
@@ -426,15 +426,15 @@ def company_oriented_share(
     panel, by, period, window, codes_where, persons_where, ages, age_bands, partitions
         As in :func:`fte`.
     definition : {"fte", "participants"}, default="fte"
-        ``"fte"`` (seed 004, Fig. 3): full-time persons in company-oriented
+        ``"fte"`` (Beskæftigelsesregion Nordjylland 2010, Fig. 3): full-time persons in company-oriented
         activation / full-time persons in all activation.  ``"participants"``
-        (seed 003, measure 3): distinct persons with at least one week of
+        (Rambøll 2018, *I mål med integration*, measure 3): distinct persons with at least one week of
         company-oriented activation in the period / distinct persons with at
         least one week on the selected codes in the period.
     company : sequence of str, optional
         Activation types counted as company-oriented.  Default: the code table's
         ``company_oriented`` flag (wage subsidy, internships and company
-        centres).  Seed 004's definition is ``("loentilskud", "virksomhedspraktik")``.
+        centres).  Beskæftigelsesregion Nordjylland (2010) uses ``("loentilskud", "virksomhedspraktik")``.
 
     Returns
     -------
@@ -470,7 +470,7 @@ def company_oriented_share(
         data["share"] = _ratio(data["fte_company"].to_numpy(), data["fte_activation"].to_numpy())
         note = (
             f"Company-oriented share = full-time persons in company-oriented activation ({what}) / "
-            "full-time persons in all activation (seed 004 definition)."
+            "full-time persons in all activation (as in Beskæftigelsesregion Nordjylland 2010)."
         )
     else:
         den = _run(panel, ctx, where, partitions)
@@ -481,7 +481,7 @@ def company_oriented_share(
         note = (
             f"Company-oriented share = persons with at least one week of company-oriented activation "
             f"({what}) in the period / persons with at least one week on the selected codes in the period "
-            "(seed 003 definition)."
+            "(as in Rambøll 2018, I mål med integration)."
         )
     company_codes = ctx.code_ok & comp
     fte_m = lk.Measure("person_weeks", "magnitude", scale="weeks")
@@ -673,7 +673,7 @@ def tool_mix_by_duration(
 
 @dataclass(frozen=True)
 class FTETarget:
-    """A result target in full-time persons (Herlev-style, seed 002).
+    """A result target in full-time persons (as in Herlev Kommune's Beskæftigelsesplan 2018).
 
     Parameters
     ----------

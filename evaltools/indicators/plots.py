@@ -48,7 +48,7 @@ def plot_timeseries(
     ylabel: str | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Line per group over periods (seed 004, Figs. 3-4).
+    """Line per group over periods (as Beskæftigelsesregion Nordjylland 2010, Figs. 3-4).
 
     Parameters
     ----------

@@ -136,7 +136,7 @@ def write_index(
         + "<h2>Notebooks</h2>"
         f"<p class='note'>{n_ok} of {len(runs)} notebooks ran, in {_fmt_seconds(total)} in all. "
         "Each report opens with its code hidden; the <i>Show code</i> button reveals it.</p>"
-        "<table><thead><tr><th>notebook</th><th>seed report</th><th>what it adds</th>"
+        "<table><thead><tr><th>notebook</th><th>source report</th><th>what it adds</th>"
         "<th>parameters</th><th>status</th><th>time</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -190,10 +191,11 @@ def notebook_setup(*, style: bool = True, warnings_as_notes: bool = True) -> Non
             return
         from IPython.display import HTML, display
 
-        kind = _NOTE_KIND.get(category.__name__, "note")
+        kind = _NOTE_KIND.get(category.__name__)
         style = ("color:#6b4e00;background:#fff8e1;padding:0.3em 0.6em;border-left:3px solid #e0a800;"
                  "margin:0.3em 0")
-        display(HTML(f"<div class='evaltools-note' style='{style}'><b>Note ({html.escape(kind)}):</b> "
+        label = f"Note ({html.escape(kind)}):" if kind else "Note:"
+        display(HTML(f"<div class='evaltools-note' style='{style}'><b>{label}</b> "
                      f"{html.escape(str(message))}</div>"))
 
     show._evaltools_notes = True  # type: ignore[attr-defined]
@@ -323,6 +325,22 @@ def _banner(name: str, position: int, n_cells: int, heading: str, ename: str, ev
     )
 
 
+def _kernel_config(sockets: Path) -> Any:
+    """Kernel manager settings for a local kernel talking over Unix-domain sockets in ``sockets``.
+
+    The default TCP transport makes every kernel log a warning about
+    unencrypted traffic on stderr (and opens local ports); IPC sockets in a
+    private temporary folder need neither.  The client still creates (and
+    shuts down) the kernel itself.
+    """
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(sockets / "kernel")
+    return config
+
+
 def execute_notebook(
     path: str | Path,
     *,
@@ -390,19 +408,21 @@ def execute_notebook(
             )
         nb.cells.insert(idx + 1, _parameter_cell(nbformat, parameters))
         injected = idx + 1
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=kernel_name,
-        coalesce_streams=True,
-        resources={"metadata": {"path": str(cwd or path.parent)}},
-    )
     t0 = time.perf_counter()
     failed: BaseException | None = None
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        failed = exc
+    with tempfile.TemporaryDirectory(prefix="evaltools-kernel-") as sockets:
+        client = NotebookClient(
+            nb,
+            config=_kernel_config(Path(sockets)),
+            timeout=timeout,
+            kernel_name=kernel_name,
+            coalesce_streams=True,
+            resources={"metadata": {"path": str(cwd or path.parent)}},
+        )
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+            failed = exc
     meta = _collect_metadata(nb)
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     if parameters:

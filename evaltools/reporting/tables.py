@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_frame", "show_table", "FormattedTable", "html_table", "NA_MARKER"]
+__all__ = ["format_frame", "show_table", "FormattedTable", "html_table", "NA_MARKER", "add_intervals"]
 
 #: Shown for a missing value in a formatted table.
 NA_MARKER = "\u2013"
@@ -342,3 +342,72 @@ def show_table(
     if columns:
         frame = frame.rename(columns=dict(columns))
     return FormattedTable(frame, title=title, footnotes=footnotes, digits=digits, mode=mode)
+
+
+def add_intervals(
+    data: pd.DataFrame,
+    *,
+    estimate: str = "estimate",
+    se: str = "se",
+    alpha: float = 0.05,
+    exp: bool = False,
+    lower: str = "lower",
+    upper: str = "upper",
+) -> pd.DataFrame:
+    """Add normal-approximation confidence limits to a table of estimates and standard errors.
+
+    For rows collected from several results (one estimate and standard error
+    each); a single results object has ``conf_int()``.  The limits are
+    ``estimate -/+ z se`` with ``z`` the ``1 - alpha/2`` normal quantile, and
+    ``exp(...)`` of those with ``exp=True`` (hazard or odds ratios from log
+    ratios).  A missing standard error gives missing limits.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table (not modified).
+    estimate, se : str, default="estimate", "se"
+        Columns of the estimate and its standard error.
+    alpha : float, default=0.05
+        One minus the confidence level.
+    exp : bool, default=False
+        Exponentiate the limits (the estimate column is left as it is).
+    lower, upper : str, default="lower", "upper"
+        Names of the new columns.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the two columns added (or replaced).
+
+    Raises
+    ------
+    SpecificationError
+        If ``alpha`` is not in (0, 1) or a column is missing.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [0.5, 1.0], "se": [0.1, float("nan")]})
+    >>> add_intervals(t).round(4).to_dict("list")
+    {'estimate': [0.5, 1.0], 'se': [0.1, nan], 'lower': [0.304, nan], 'upper': [0.696, nan]}
+    """
+    from scipy import stats
+
+    from evaltools.exceptions import SpecificationError
+
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise SpecificationError(f"add_intervals: alpha must be a number in (0, 1); got {alpha!r}.")
+    missing = [c for c in (estimate, se) if c not in data.columns]
+    if missing:
+        raise SpecificationError(
+            f"add_intervals: column(s) {missing} not in the table; its columns are "
+            f"{list(map(str, data.columns))}. "
+            "Name them with estimate= and se=."
+        )
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    b = pd.to_numeric(data[estimate], errors="coerce").astype(float)
+    s = pd.to_numeric(data[se], errors="coerce").astype(float)
+    out = data.copy()
+    lo, hi = b - z * s, b + z * s
+    out[lower], out[upper] = (np.exp(lo), np.exp(hi)) if exp else (lo, hi)
+    return out

@@ -3,6 +3,7 @@
 from evaltools.exceptions import ExclusionRestrictionWarning
 from evaltools.selection._dynamic_sensitivity import BandRosenbaum
 from evaltools.selection._staggered_results import AggregatedATT, StaggeredDiDResults
+from evaltools.selection.designs import NotYetTreatedDraws, sample_not_yet_treated
 from evaltools.selection.diagnostics import BalanceTable, balance_table, ecdf_balance, ks_pvalue, plot_overlap
 from evaltools.selection.dynamic import DynamicEvaluation, DynamicResults
 from evaltools.selection.evalue import EValueResults, evalue, evalue_from_results
@@ -37,6 +38,8 @@ from evaltools.selection.survival_aipw import AIPWSurvival, AIPWSurvivalResults,
 from evaltools.selection.weighting import AIPW, IPW, WeightingResults
 
 __all__ = [
+    "sample_not_yet_treated",
+    "NotYetTreatedDraws",
     "PropensityScore",
     "PropensityResults",
     "TrimResult",

@@ -1,4 +1,4 @@
-"""Synthetic DREAM-like register panels with known causal effects (issue #3).
+"""Synthetic DREAM-like register panels with known causal effects.
 
 Real DREAM data is confidential, so notebooks and Monte Carlo tests run on
 synthetic panels.  :func:`generate` draws a seeded :class:`~evaltools.data.panel.RegisterPanel`

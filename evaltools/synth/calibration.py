@@ -1,4 +1,4 @@
-"""Calibration of the synthetic panel to the seed documents (``seeds_digest.md`` section 7.1).
+"""Calibration of the synthetic panel to margins reported by the Danish source reports.
 
 The targets live in ``resources/calibration_targets.json`` (one entry per
 statistic: ``id`` such as ``"R12"``, ``statistic`` name, ``description``,

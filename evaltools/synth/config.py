@@ -8,12 +8,13 @@ so a user can change the truth and check that an estimator follows it.
 Units: hazards are **weekly probabilities** of the event in the next week (a
 discrete-time model); multipliers act on those probabilities (they are capped
 at 0.95 after multiplication, which is never binding at the default values).
-Effect magnitudes follow the Danish anchors summarised in
-``dream_domain.md`` section 3 (sanction exit-rate +50 to +100 % fading after
-about three months; lock-in during company-oriented programmes and a positive
-post-programme effect, largest for wage subsidy; small mentor effect on
-education); descriptive margins are calibrated to ``seeds_digest.md``
-section 7.1 (see ``resources/calibration_targets.json``).
+Effect magnitudes follow the Danish evaluation literature (sanctions raise the
+exit rate by 50 to 100 % and fade after about three months, Svarer 2011,
+*Economica* 78; lock-in during company-oriented programmes and a positive
+post-programme effect, largest for wage subsidy, Rosholm & Svarer 2008,
+*Scandinavian Journal of Economics* 110; a small mentor effect on education);
+descriptive margins are calibrated to the source reports' figures (see
+``resources/calibration_targets.json``).
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ class SynthConfig:
         after ``mentor_max_weeks`` weeks, and with them the mentor effect (the
         burn-in, which is history, is not capped, so the population at the
         window start is the same).  Used to simulate the 13-week cap of
-        seed 000's recommendation 5 on the same random numbers (notebook 01).
+        mploy (2011)'s recommendation 5 on the same random numbers (notebook 01).
     mentor_passive : dict
         Weekly hazard of an external mentor outside programmes, by benefit.
     mentor_retention : float

@@ -89,7 +89,7 @@ def test_rossi_tvc_d1(rossi_model, ties):
     _check_fit(res, ref[ties])
     _check_basehaz(res, ref[ties])
     _check_zph(res, ref[ties])
-    if ties == "efron":  # the D1 anchor as printed in duration_anchors.md
+    if ties == "efron":  # R survival 3.5-3, coxph on the Rossi weekly data (D1)
         assert res.params["employed"] == pytest.approx(-1.32832, abs=5e-6)
         assert res.bse["employed"] == pytest.approx(0.25072, abs=5e-6)
 

@@ -193,7 +193,7 @@ def test_cohort_self_support_left_censored_entry():
 
 
 # ---------------------------------------------------------------------------------------------
-# "within N months" = elapsed weeks 0 .. floor(N * 52 / 12) (seeds_digest.md 7.1, R1/R2)
+# "within N months" = elapsed weeks 0 .. floor(N * 52 / 12) (Beskæftigelsesregion Nordjylland 2010, Figs. 1-2)
 # ---------------------------------------------------------------------------------------------
 def test_month_weeks():
     assert [month_weeks(m) for m in (1, 2, 3, 6, 9, 12)] == [4, 8, 13, 26, 39, 52]

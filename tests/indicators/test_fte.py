@@ -74,7 +74,7 @@ def test_company_oriented_share_both_definitions(fte_panel):
     p = company_oriented_share(fte_panel, period="quarter", definition="participants")
     r = _row(p, benefit="kontanthjaelp", period="2010-Q1")
     assert (r["persons"], r["persons_company"], r["share"]) == (2, 1, 0.5)
-    # seed 004 definition restricted to two types: vejledning never counts
+    # Beskæftigelsesregion Nordjylland (2010) definition restricted to two types: vejledning never counts
     s = company_oriented_share(fte_panel, period="quarter", company=("loentilskud",))
     assert _row(s, benefit="kontanthjaelp", period="2010-Q1")["share"] == 0.0
     with pytest.raises(SpecificationError, match="'definition' parameter of company_oriented_share"):
@@ -245,7 +245,8 @@ def test_tool_mix_window_and_period(fte_panel):
 
 
 def test_target_table_reproduces_herlev_uddannelseshjaelp_target():
-    # seed 002, target 1.a: at most 150 full-time persons on uddannelseshjaelp, 24 fewer than the baseline
+    # Herlev's Beskæftigelsesplan 2018, target 1.a: at most 150 full-time persons on uddannelseshjaelp,
+    # 24 fewer than the baseline
     from .conftest import make_panel, person
 
     persons = [person(i, "Herlev", 1990, start=1, end=104) for i in range(1, 175)]

@@ -1,4 +1,4 @@
-"""Notebook 01 (mentor scheme, seed 000): profile, case mix, dynamic effect, Cox exits, dose, 13-week cap.
+"""Notebook 01 (mentor scheme, mploy 2011): profile, case mix, dynamic effect, Cox exits, dose, 13-week cap.
 
 The numbers are read from the notebook's ``KEY-RESULTS`` line; nothing about the sample is hard-coded
 (the structural constants used below are the generator's documented rules, not data).

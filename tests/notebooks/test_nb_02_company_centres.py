@@ -1,4 +1,4 @@
-"""Notebook 02 (company centres, seed 001): naive vs corrected vs the generator's truth.
+"""Notebook 02 (company centres, DISCUS 2011 / 2009): naive vs corrected vs the generator's truth.
 
 The numbers are read from the notebook's ``KEY-RESULTS`` line; nothing about the
 sample is hard-coded, so a regenerated sample changes the numbers, not the test.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from nbrun import run_notebook
 
@@ -186,7 +187,7 @@ def test_discus_contrast_is_further_from_the_sample_truth_than_the_oracle(key: d
 # --- one small municipality: sections that cannot be estimated are skipped, the report completes ----------
 
 # Odense (70 placed persons) gets through every section with the two elapsed bands used for one municipality
-# (before the constant-covariate fix its dynamic logits did not converge: local unemployment is constant there).
+# (local unemployment is constant within one municipality: the dynamic logits leave it out).
 # Nyborg (17 placed) skips the propensity-score estimators and the oracle dynamic fits. About 15 s per run.
 @pytest.fixture(scope="module", params=["Odense", "Nyborg"])
 def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
@@ -237,3 +238,70 @@ def test_period_restricts_both_designs(period_run: dict, key: dict) -> None:
     assert period_run["dyn_wf_truth_residual"] >= 0
     # the oracle dynamic estimate still covers the truth for its own (period) treated
     assert abs(period_run["dyn_oracle"] - period_run["truth_sample_dyn"]) <= Z * period_run["dyn_oracle_se"]
+
+
+# --- section 6b: sensitivity of the dynamic evaluation and the Cox ratios ---------------------------------
+
+
+def test_balance_by_band_weights_improve_balance(key: dict) -> None:
+    bal = key["sens_band_balance"]
+    assert bal is not None
+    # the bands' treated add up to the dynamic evaluation's treated rows
+    assert sum(bal["n_treated"]) == key["dyn_treated"]
+    for i in range(len(bal["n_treated"])):
+        assert 0 < bal["ess_controls"][i] <= bal["n_controls"][i]
+        # the band's odds weights reduce the largest imbalance
+        assert bal["max_abs_smd_after"][i] < bal["max_abs_smd_before"][i]
+        assert 0 <= bal["max_ks_after"][i] <= 1 and 0 <= bal["max_ks_before"][i] <= 1
+
+
+def test_rosenbaum_pairs_reproduce_the_band_table(key: dict) -> None:
+    from scipy import stats
+
+    rb = key["sens_rosenbaum"]
+    assert rb is not None and rb["band"][-1] == "pooled"
+    diffs = np.asarray(rb["pair_difference"])
+    bands = np.asarray(rb["pair_band"])
+    # the mean treated-minus-control difference of each band (and pooled) recomputed from the pairs
+    for i, band in enumerate(rb["band"]):
+        d = diffs if band == "pooled" else diffs[bands == band]
+        assert rb["n_pairs"][i] == len(d) <= rb["n_treated"][i]
+        if len(d):
+            assert rb["mean_difference"][i] == pytest.approx(d.mean(), rel=1e-10, abs=1e-12)
+    assert sum(rb["n_pairs"][:-1]) == rb["n_pairs"][-1]
+    # at Gamma = 1 the bound is the ordinary Wilcoxon signed-rank test of the pooled pairs (normal
+    # approximation, zero differences dropped, mid-ranks for ties) in the direction the table reports
+    nz = diffs[diffs != 0]
+    ranks = stats.rankdata(np.abs(nz))
+    t_plus = ranks[nz > 0].sum()
+    n = len(nz)
+    mean = n * (n + 1) / 4
+    _, counts = np.unique(np.abs(nz), return_counts=True)
+    var = n * (n + 1) * (2 * n + 1) / 24 - (counts**3 - counts).sum() / 48
+    z = (t_plus - mean) / math.sqrt(var)
+    p = stats.norm.sf(z) if rb["alternative"] == "greater" else stats.norm.cdf(z)
+    assert rb["pvalue"][-1] == pytest.approx(p, rel=1e-6, abs=1e-12)
+    assert all(g >= 1 for g in rb["critical_gamma"] if math.isfinite(g))
+
+
+def test_cox_evalues_follow_the_closed_form(key: dict) -> None:
+    # VanderWeele (2020): a common-outcome hazard ratio HR is converted to the risk ratio
+    # RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)); E = RR + sqrt(RR (RR - 1)) with RR < 1 inverted; the CI's
+    # E-value uses the limit closer to 1 (1 if the interval contains 1)
+    ev = key["sens_evalues"]
+    assert ev is not None
+
+    def e_of(hr: float) -> float:
+        rr = (1 - 0.5 ** math.sqrt(hr)) / (1 - 0.5 ** math.sqrt(1 / hr))
+        rr = 1 / rr if rr < 1 else rr
+        return rr + math.sqrt(rr * (rr - 1))
+
+    for i, term in enumerate(("k_lockin", "k_post")):
+        # the ratios are the Cox model's, with the model's own interval
+        lo, hi = (math.exp(v) for v in key["sens_cox_ci"][term])
+        assert ev["lower"][i] == pytest.approx(lo, rel=1e-10) and ev["upper"][i] == pytest.approx(hi, rel=1e-10)
+        hr = ev["hazard_ratio"][i]
+        assert hr == pytest.approx(key[f"cox_{term.split('_')[1]}_hr"], abs=1e-4)
+        assert ev["evalue"][i] == pytest.approx(e_of(hr), rel=1e-10)
+        expected_ci = 1.0 if lo <= 1 <= hi else e_of(lo if hr > 1 else hi)
+        assert ev["evalue_ci"][i] == pytest.approx(expected_ci, rel=1e-10)

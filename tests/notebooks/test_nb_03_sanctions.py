@@ -1,4 +1,4 @@
-"""Notebook 03 (sanctions, seed 001 citing Rosholm & Svarer 2010; Svarer 2011): naive Cox vs ToE vs truth.
+"""Notebook 03 (sanctions, DISCUS 2011 citing Rosholm & Svarer 2010; Svarer 2011): naive Cox vs ToE vs truth.
 
 The numbers are read from the notebook's ``KEY-RESULTS`` line; the true multipliers
 are read from the sample's ``truth.json``, so a regenerated sample changes the
@@ -124,3 +124,53 @@ def test_one_municipality_runs(tmp_path: Path, key: dict) -> None:
             assert (v is None) == (s is None), (est, b)
             assert v is None or (math.isfinite(v) and abs(v) < 10 and s > 0), (est, b, v, s)
         assert any(v is not None for v in k[est]), est
+
+
+# --- section 7: competing exits (MultiStateAalenJohansen, FineGray) ---------------------------------------
+
+
+def test_competing_exits_occupation_adds_up_and_matches_aalen_johansen(key: dict) -> None:
+    states = key["cr_states"]
+    assert states[0] == "on benefit"
+    assert set(states[1:]) == {"job", "education", "other benefit", "disability pension"}
+    counts = key["cr_n_by_destination"]
+    assert sum(counts.values()) == key["n_spells"]
+    # the exits to self-support of the Cox sample are the job exits here (same follow-up rule)
+    assert counts["job"] == key["n_exits"]
+    occ = np.array([key["cr_occupation"][s] for s in states])
+    np.testing.assert_allclose(occ.sum(axis=0), 1.0, rtol=1e-12)
+    assert np.all(np.diff(key["cr_occupation"]["on benefit"]) < 0)
+    # every destination is absorbing within a spell: its occupation probability is the competing-risk
+    # cumulative incidence, computed independently by AalenJohansen (both are the Aalen-Johansen estimator)
+    for state, cif in key["cr_aj_cif"].items():
+        assert key["cr_occupation"][state][-1] == pytest.approx(cif, rel=1e-10), state
+    for state in states:
+        assert all(se > 0 for se in key["cr_occupation_se"][state]), state
+
+
+def test_fine_gray_average_prediction_matches_the_nonparametric_share(key: dict) -> None:
+    # the model's average predicted share by the horizon is close to the Aalen-Johansen share (within two of
+    # its standard errors): a misspecified subdistribution model would drift away from it
+    for cause, marginal in key["cr_fg_marginal_cif"].items():
+        aj = key["cr_aj_cif"][cause]
+        se = key["cr_occupation_se"][cause][-1]
+        assert abs(marginal - aj) <= 2 * se, (cause, marginal, aj, se)
+
+
+def test_fine_gray_orders_destinations_as_the_generator_does(key: dict) -> None:
+    # the generator's weekly hazards (SynthConfig): disability pension by match category and age, the job exit
+    # multiplied by a readiness factor falling with the match category
+    from evaltools.synth import SynthConfig
+
+    cfg = SynthConfig()
+    foep = [cfg.exit_foep[f"match{m}"] for m in (1, 2, 3)]
+    assert foep[0] < foep[1] < foep[2] and cfg.foep_age_slope > 0
+    dis, job = key["cr_fg_params"]["disability pension"], key["cr_fg_params"]["job"]
+    dis_se, job_se = key["cr_fg_se"]["disability pension"], key["cr_fg_se"]["job"]
+    # clearly signed (more than three standard errors from zero) in the generator's direction
+    assert dis["match3"] > 3 * dis_se["match3"] and dis["match1"] < -3 * dis_se["match1"]
+    assert dis["age_minus_45"] > 3 * dis_se["age_minus_45"]
+    assert job["match3"] < -3 * job_se["match3"] and job["match1"] > 3 * job_se["match1"]
+    d1, d2, d3 = key["cr_fg_profile_cif"]["disability pension"]
+    j1, j2, j3 = key["cr_fg_profile_cif"]["job"]
+    assert d1 < d2 < d3 and j1 > j2 > j3

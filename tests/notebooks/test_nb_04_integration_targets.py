@@ -1,4 +1,4 @@
-"""Notebook 04 (seed 003): integration target measures, benchmark, DiD, regression to the mean."""
+"""Notebook 04 (Rambøll 2018, I mål med integration): integration target measures, benchmark, DiD, regression to the mean."""
 
 from __future__ import annotations
 
@@ -82,3 +82,41 @@ def test_rerun_other_municipality_and_project(tmp_path) -> None:
     # estimate against the placebo (randomisation) distribution instead
     assert abs(k["did"]) < 4 * k["placebo_sd"]
     assert k["placebo_p"] > 0.001
+
+
+# --- staggered start (StaggeredDiD fed by indicator_panel) and the joint release -----------------------------
+
+Z99 = 2.5758293035489
+
+
+def test_staggered_did_leaves_out_exactly_the_municipalities_with_a_masked_quarter(key: dict) -> None:
+    # the units dropped by indicator_panel are those with a masked share in the suppressed export (read in
+    # the notebook from the published table itself), and every municipality is either kept or dropped
+    assert sorted(key["sdid_dropped"]) == key["sdid_units_with_masked"]
+    assert key["sdid_n_units"] + len(key["sdid_dropped"]) == key["n_municipalities"]
+    assert 0 < key["sdid_n_project_kept"] <= key["n_project"]
+    assert len(key["sdid_start_quarters"]) == 3 == len(set(key["sdid_start_quarters"]))
+
+
+def test_staggered_did_finds_the_true_zero(key: dict) -> None:
+    # the generator has no municipal effect: the average effect after the start covers zero, and the
+    # simultaneous band covers zero at every post-start quarter
+    assert key["sdid_truth"] == 0.0
+    se = key["sdid_overall_se"]
+    assert math.isfinite(se) and se > 0
+    assert abs(key["sdid_overall_att"] - key["sdid_truth"]) <= Z99 * se
+    assert key["sdid_band_covers_zero_post"]
+    times = key["sdid_event_times"]
+    assert times == sorted(times) and min(times) < 0 <= max(times)
+    assert len(key["sdid_post_estimates"]) == max(times) + 1
+
+
+def test_joint_release_is_safe_and_masks_at_least_each_tables_own_cells(key: dict) -> None:
+    assert key["release_tables"] == ["measure 1", "measure 2", "measure 3", "benchmark"]
+    assert key["audit_ok"] and key["audit_n_exact"] == 0 and key["audit_n_narrow"] == 0
+    assert key["audit_n_masked"] > 0
+    for name in key["release_tables"]:
+        # joint protection never publishes a cell the table alone would mask, and masks every primary cell
+        assert key["release_masked"][name] >= key["release_masked_single"][name] >= key["release_primary"][name]
+    # the indicator tables of the notebook mask the same primary cells as their own suppressed displays
+    assert key["release_primary"]["measure 3"] > 0

@@ -1,4 +1,4 @@
-"""Notebook 05 (seed 004): early effort, FTE by instrument, activation rate, tool mix by duration."""
+"""Notebook 05 (Beskæftigelsesregion Nordjylland 2010, Kortlægning af jobfokus): early effort, FTE by instrument, activation rate, tool mix by duration."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_region_shares(key: dict) -> None:
     assert key["municipalities"] == ["Aalborg", "Thisted"]
     assert 0.0 <= key["region_share_min"] <= key["region_share_max"] <= 1.0
     assert key["region_n_periods_h1"] == 3  # January-June 2008, 2009, 2010
-    # kontanthjaelp recipients get early interviews more often than a-dagpenge recipients (seed 004 Fig. 1)
+    # kontanthjaelp recipients get early interviews more often than a-dagpenge recipients (the report's Fig. 1)
     assert key["region_interview_1m"]["kontanthjaelp"] > key["region_interview_1m"]["adagpenge"]
     # the regional share lies within sampling error (4 binomial s.e.) plus tolerance of the national one
     for ben in ("adagpenge", "kontanthjaelp"):

@@ -1,4 +1,4 @@
-"""Notebook 06 (seed 002): ministerial targets, Herlev-style target table, substitution across benefits."""
+"""Notebook 06 (ministerial goals 2019, Herlev Beskæftigelsesplan 2018): ministerial targets, Herlev-style target table, substitution across benefits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from nbrun import run_notebook
 from evaltools.synth import SynthConfig
 
 NB = "06_ministerial_targets.ipynb"
-# Herlev's 2018 plan (seeds_digest.md R15): baseline -> target full-time persons
+# Herlev's 2018 plan (Beskæftigelsesplan 2018, result targets): baseline -> target full-time persons
 SEED_PLAN = {
     "A-dagpenge": (372, 315),
     "A-dagpenge, under 30": (96, 75),

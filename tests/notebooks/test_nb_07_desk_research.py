@@ -1,4 +1,4 @@
-"""Notebook 07 (desk research synthesis, seed 001): designs without a counterfactual vs corrected vs truth.
+"""Notebook 07 (desk research synthesis, DISCUS 2011): designs without a counterfactual vs corrected vs truth.
 
 Numbers come from the notebook's ``KEY-RESULTS`` line; nothing about the sample is hard-coded.
 ``{panel}_truth`` is the true ATT for exactly the notebook's placed persons (``att_for_sample``);
@@ -22,7 +22,7 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_evidence_table(key: dict) -> None:
-    # seed 001: twelve cited works, none with a control group of its own; one reviews randomised trials
+    # DISCUS (2011): twelve cited works, none with a control group of its own; one reviews randomised trials
     assert key["n_reports"] == 12
     assert key["n_with_control"] == 0
     assert key["n_citing_controlled"] == 1
@@ -99,3 +99,50 @@ def test_shipped_sample_corrected_beats_every_design_without_a_counterfactual(ke
     for design in ("after_only", "before_after", "raw_other"):
         own = key["sample_truth_before_after"] if design == "before_after" else truth
         assert abs(key[f"sample_{design}"] - own) > corrected_bias, design
+
+
+# --- section 3: sensitivity to a hidden confounder (ovb_sensitivity, evalue) -----------------------------------
+
+
+def test_ovb_statistics_follow_from_the_t_statistic(key: dict) -> None:
+    # Cinelli & Hazlett (2020): partial R2 of the treatment t^2 / (t^2 + dof) and the robustness value
+    # RV = (sqrt(f^4 + 4 f^2) - f^2) / 2 with f = |t| / sqrt(dof), recomputed from the reported t and dof
+    t, dof = key["ovb_t"], key["ovb_dof"]
+    assert key["ovb_t"] == pytest.approx(key["ovb_estimate"] / key["ovb_se"], rel=1e-12)
+    assert key["ovb_r2yd_x"] == pytest.approx(t**2 / (t**2 + dof), rel=1e-10)
+    f2 = t**2 / dof
+    assert key["ovb_rv"] == pytest.approx((math.sqrt(f2**2 + 4 * f2) - f2) / 2, rel=1e-10)
+    assert 0 <= key["ovb_rv_alpha"] <= key["ovb_rv"] < 1
+    assert key["ovb_nobs"] == key["sample_n_placed"] + key["sample_n_not_yet_placed"]
+    # benchmark bounds: a confounder k times as strong as the benchmark explains k times its share of the
+    # treatment's residual variance (about, for small R2), and the adjusted estimate moves monotonically in k
+    b = key["ovb_bounds"]
+    for i in range(0, len(b["kd"]), 3):
+        r2 = b["r2dz_x"][i:i + 3]
+        assert r2[0] < r2[1] < r2[2]
+        assert r2[1] / r2[0] == pytest.approx(2, rel=0.05) and r2[2] / r2[0] == pytest.approx(3, rel=0.05)
+
+
+def test_ovb_adjustment_at_the_hidden_types_strength_is_the_regression_with_the_type(key: dict) -> None:
+    # the omitted-variable-bias formula is exact for one omitted regressor: adjusting the observables-only
+    # estimate for a confounder with the hidden type's partial R2 values gives the estimate and standard error of
+    # the regression that includes the type (computed independently with statsmodels in the notebook)
+    assert 0 < key["ovb_r2dz_type"] < 1 and 0 < key["ovb_r2yz_type"] < 1
+    assert key["ovb_adjusted_at_type"] == pytest.approx(key["ovb_with_type"], rel=1e-8, abs=1e-10)
+    assert key["ovb_adjusted_se_at_type"] == pytest.approx(key["ovb_with_type_se"], rel=1e-8)
+    # the type is a confounder: including it moves the regression estimate (by the bias the formula bounds)
+    assert abs(key["ovb_with_type"] - key["ovb_estimate"]) > 0.1 * key["ovb_se"]
+
+
+def test_evalue_of_the_standardised_difference(key: dict) -> None:
+    # VanderWeele & Ding (2017): RR = exp(0.91 d) for a standardised mean difference d, E = RR + sqrt(RR (RR - 1))
+    # with RR < 1 inverted; the confidence limit's E-value is 1 when the interval contains 0
+    d, se = key["evalue_smd"], key["evalue_smd_se"]
+    rr = math.exp(0.91 * abs(d))
+    assert key["evalue"] == pytest.approx(rr + math.sqrt(rr * (rr - 1)), rel=1e-10)
+    # the interval on the risk-ratio scale is exp(0.91 d -/+ 1.78 se) (VanderWeele & Ding 2017, as R EValue)
+    if abs(d) <= 1.78 / 0.91 * se:
+        assert key["evalue_ci"] == 1.0
+    else:
+        rr_ci = math.exp(0.91 * abs(d) - 1.78 * se)
+        assert key["evalue_ci"] == pytest.approx(rr_ci + math.sqrt(rr_ci * (rr_ci - 1)), rel=1e-8)

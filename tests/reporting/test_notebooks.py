@@ -140,3 +140,37 @@ def test_evaltools_warnings_become_notes(tmp_path):
     assert "a small cell pattern" in html_notes[0]["data"]["text/html"]
     stderr = "".join(o.get("text", "") for o in outs if o.get("name") == "stderr")
     assert "UserWarning: plain" in stderr and "DisclosureWarning" not in stderr
+
+
+def test_kernel_runs_without_transport_warnings_or_leftover_sockets(tmp_path, capfd):
+    # a TCP kernel logs "Kernel is running over TCP without encryption" on stderr; the IPC sockets live in a
+    # private temporary folder that is removed afterwards
+    import tempfile
+    from pathlib import Path
+
+    before = set(Path(tempfile.gettempdir()).glob("evaltools-kernel-*"))
+    nb_path = _make_nb(tmp_path / "a.ipynb", cells=[nbformat.v4.new_code_cell("print(1 + 1)")])
+    nb = execute_notebook(nb_path, out_html=tmp_path / "a.html")
+    err = capfd.readouterr().err
+    assert "without encryption" not in err and "IPKernelApp" not in err, err
+    assert any("2" in out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
+    assert set(Path(tempfile.gettempdir()).glob("evaltools-kernel-*")) == before
+    assert not list(tmp_path.glob("kernel-*"))
+
+
+def test_the_kernel_is_shut_down_after_the_run(tmp_path):
+    import os
+    import time
+
+    cell = nbformat.v4.new_code_cell("import os\nprint(os.getpid())")
+    nb_path = _make_nb(tmp_path / "a.ipynb", cells=[cell])
+    nb = execute_notebook(nb_path)
+    pid = int(nb.cells[-1].outputs[0]["text"])
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"kernel process {pid} still running after the notebook finished")

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from evaltools.reporting.disclosure import suppress
 from evaltools.reporting.summary import Summary
@@ -67,3 +68,34 @@ def test_suppressed_tables_and_summaries_use_the_formatter():
     out = summ.as_text()
     assert "ESS treated: 185" in out and "185.0000" not in out and "1,234.5679" in out
     assert np.isnan(t["persons"]).sum() == 0  # the input is not modified
+
+
+def test_add_intervals_matches_the_normal_quantile_and_results_conf_int():
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+    from scipy import stats
+
+    from evaltools.exceptions import SpecificationError
+    from evaltools.reporting.tables import add_intervals
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    fit = sm.OLS(1 + 0.5 * x + rng.normal(size=200), sm.add_constant(x)).fit(use_t=False)
+    t = pd.DataFrame({"estimate": fit.params, "se": fit.bse})
+    before = t.copy()
+    for alpha in (0.05, 0.1):
+        got = add_intervals(t, alpha=alpha)
+        z = stats.norm.ppf(1 - alpha / 2)
+        np.testing.assert_allclose(got["lower"], fit.params - z * fit.bse, rtol=1e-12)
+        # statsmodels' normal-based interval (use_t=False) is the same
+        ci = fit.conf_int(alpha)
+        np.testing.assert_allclose(got[["lower", "upper"]].to_numpy(), ci, rtol=1e-12)
+    pd.testing.assert_frame_equal(t, before)
+    ratio = add_intervals(t.rename(columns={"estimate": "b", "se": "s"}), estimate="b", se="s", exp=True,
+                          lower="lo", upper="hi")
+    np.testing.assert_allclose(ratio["lo"], np.exp(fit.params - 1.959963984540054 * fit.bse), rtol=1e-12)
+    with pytest.raises(SpecificationError, match="alpha"):
+        add_intervals(t, alpha=5)
+    with pytest.raises(SpecificationError, match=r"\['std_err'\]"):
+        add_intervals(t, se="std_err")

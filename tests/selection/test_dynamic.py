@@ -323,7 +323,7 @@ def test_spell_starting_at_entry_is_not_left_censored():
     # a sub-panel of entrants keeps the window of the full panel (meta["first_week"])
     sub = _entry_eval(_entry_panel().subset([1, 3, 4]))
     assert sub.counts["spells_left_censored_dropped"] == 0 and sub.counts["treated"] == 1
-    # the old rule (every spell starting at obs_start is left-censored) is still available
+    # left_censoring="obs_start" (every spell starting at obs_start is left-censored) drops both
     old = _entry_eval(_entry_panel(), left_censoring="obs_start")
     assert old.counts["spells_left_censored_dropped"] == 2
     assert old.counts["spells_starting_at_entry_kept"] == 0
@@ -384,8 +384,8 @@ def test_reference_level_without_treated_is_replaced(draw):
     ).risk_sets  # fmt: skip
     assert rs.loc[rs["treated"] == 1, "grp"].ne("a").all() and rs["grp"].eq("a").any()
     for kw in ({}, {"comparison": "censor_later"}, {"estimator": "aipw"}):
-        ref = fit(["grp_renamed"], **kw)  # "a" merged into the most common level "b" (old rule)
-        got = fit(["grp"], **kw)  # reference "a" has no treated: separated before the fix
+        ref = fit(["grp_renamed"], **kw)  # "a" merged into the most common level "b" by hand
+        got = fit(["grp"], **kw)  # reference "a" has no treated: separated unless it is dropped
         hand = fit(["grp_b", "grp_c"], **kw)  # the same with hand-coded indicators
         np.testing.assert_allclose(got.params, ref.params, rtol=1e-8)
         np.testing.assert_allclose(got.bse, ref.bse, rtol=1e-6)
@@ -538,8 +538,8 @@ def _null_mentor(seed: int, n_persons: int):
 def test_mentor_null_draw_fast():
     """No mentor effect in the generator: the oracle design's estimate is centred on 0.
 
-    Generator version 2 (internal-mentor probability capped at 1) with the old design (programme starters
-    dropped, every later start censoring) gave +2.4 (s.e. 0.4) on a 40,000-person null draw of this seed.
+    With the internal-mentor probability allowed to reach 1 and a design that drops programme starters and
+    lets every later start censor, the estimate is +2.4 (s.e. 0.4) on a 40,000-person null draw of this seed.
     """
     fit = _mentor_fit(_null_mentor(7, 30_000), oracle=True)
     z = fit.pooled / fit.bse["pooled"]

@@ -1,7 +1,7 @@
-"""The burn-in: the panel starts near the model's steady state (issue #3 follow-up).
+"""The burn-in: the panel starts near the model's steady state.
 
-Before the burn-in the sample panel started with 3,770 persons on a-dagpenge (falling to about 1,100),
-nobody on førtidspension (rising linearly to 1,100) and yearly one-week spikes of about 350 persons
+Without a burn-in the sample panel would start with 3,770 persons on a-dagpenge (falling to about 1,100),
+nobody on førtidspension (rising linearly to 1,100) and have yearly one-week spikes of about 350 persons
 with censoring codes (everybody born in the same year reached 65 in the same week).
 """
 
