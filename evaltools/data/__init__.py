@@ -36,7 +36,7 @@ from evaltools.data.outcomes import (
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.person_period import to_person_period
 from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
-from evaltools.data.store import read_panel, write_panel
+from evaltools.data.store import PanelStoreWriter, read_panel, read_panel_dask, subset_panel, write_panel
 from evaltools.data.weeks import (
     dream_column,
     index_to_isoweek,
@@ -59,6 +59,9 @@ __all__ = [
     "write_long",
     "read_panel",
     "write_panel",
+    "PanelStoreWriter",
+    "subset_panel",
+    "read_panel_dask",
     "validate",
     "ValidationReport",
     "Issue",
