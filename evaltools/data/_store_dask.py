@@ -95,7 +95,12 @@ def read_panel_dask(path: str | Path) -> Any:
         )
     )
     states = dd.from_map(
-        _load_states, parts, args=(str(src), dtype), divisions=divisions, meta=meta_states, enforce_metadata=False
+        _load_states,
+        parts,
+        args=(str(src), dtype),
+        divisions=divisions,
+        meta=meta_states,
+        enforce_metadata=False,
     )
     spec_p = man["dtypes"]["persons"]
     meta_p = _empty(src, "persons", parts[0], spec_p)

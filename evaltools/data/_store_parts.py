@@ -203,7 +203,9 @@ def _apply_dtypes(frame: pd.DataFrame, spec: Mapping[str, Mapping[str, Any]], wh
     try:
         return frame.astype(change) if change else frame
     except (TypeError, ValueError) as e:
-        raise FileFormatError(f"read_panel: {where} does not match the manifest dtypes ({e}). {_FIX}") from None
+        raise FileFormatError(
+            f"read_panel: {where} does not match the manifest dtypes ({e}). {_FIX}"
+        ) from None
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -332,7 +334,9 @@ class PanelStoreWriter:
     def _check_chunk(self, panel: RegisterPanel) -> None:
         if self.codes is None:
             self.codes = panel.codes
-        elif list(panel.codes.codes) != list(self.codes.codes) or not panel.codes.table.equals(self.codes.table):
+        elif list(panel.codes.codes) != list(self.codes.codes) or not panel.codes.table.equals(
+            self.codes.table
+        ):
             raise DataValidationError(
                 "PanelStoreWriter.append: the chunk's code table differs from the store's "
                 f"({len(panel.codes)} vs {len(self.codes)} codes). Build every chunk with the same CodeTable."
@@ -370,7 +374,10 @@ class PanelStoreWriter:
                 f"person table (e.g. person_id={ex}). Add them to the chunk's person table."
             )
         self._last_id = hi
-        for name, frame in (("persons", panel.persons), *((f"events/{k}", v) for k, v in panel.events.items())):
+        for name, frame in (
+            ("persons", panel.persons),
+            *((f"events/{k}", v) for k, v in panel.events.items()),
+        ):
             spec = _dtype_spec(frame)
             if name in self._dtypes:
                 _merge_spec(self._dtypes[name], spec, name)
@@ -379,10 +386,14 @@ class PanelStoreWriter:
         w = panel.persons
         if len(w):
             lo_w, hi_w = int(w["obs_start"].min()), int(w["obs_end"].max())
-            self._window = [lo_w, hi_w] if self._window is None else [
-                min(self._window[0], lo_w),
-                max(self._window[1], hi_w),
-            ]
+            self._window = (
+                [lo_w, hi_w]
+                if self._window is None
+                else [
+                    min(self._window[0], lo_w),
+                    max(self._window[1], hi_w),
+                ]
+            )
 
     def _write_piece(self, panel: RegisterPanel, lo: object, hi: object) -> None:
         def cut(frame: pd.DataFrame) -> pd.DataFrame:
@@ -398,7 +409,9 @@ class PanelStoreWriter:
         name = f"part-{len(self._parts):05d}.parquet"
         runs_t = _to_arrow(runs)
         i = runs_t.schema.get_field_index("state")
-        runs_t = runs_t.set_column(i, "state", runs_t.column("state").cast(pa.dictionary(pa.int16(), pa.string())))
+        runs_t = runs_t.set_column(
+            i, "state", runs_t.column("state").cast(pa.dictionary(pa.int16(), pa.string()))
+        )
         self._write(runs_t, Path("states") / name)
         self._write(_to_arrow(persons), Path("persons") / name)
         for k, v in events.items():
@@ -479,9 +492,15 @@ def _check_target(path: Path, overwrite: bool) -> None:
     if not path.exists():
         return
     if not path.is_dir():
-        raise SpecificationError(f"PanelStoreWriter: {path} exists and is not a directory. Choose another path.")
+        raise SpecificationError(
+            f"PanelStoreWriter: {path} exists and is not a directory. Choose another path."
+        )
     if any(path.iterdir()) and not (overwrite and _is_panel_dir(path)):
-        hint = "Pass overwrite=True to replace it." if _is_panel_dir(path) else "Choose a new or empty directory."
+        hint = (
+            "Pass overwrite=True to replace it."
+            if _is_panel_dir(path)
+            else "Choose a new or empty directory."
+        )
         raise SpecificationError(f"PanelStoreWriter: {path} exists and is not empty. {hint}")
 
 
@@ -537,13 +556,17 @@ def load_manifest(path: str | Path) -> dict[str, Any]:
     parts = man["partitions"]
     bad = [i for i, p in enumerate(parts) if not isinstance(p, dict) or any(k not in p for k in _PART_KEYS)]
     if not isinstance(parts, list) or not parts or bad:
-        raise FileFormatError(f"read_panel: {f} has no or incomplete partition entries (e.g. {bad[:3]}). {_FIX}")
+        raise FileFormatError(
+            f"read_panel: {f} has no or incomplete partition entries (e.g. {bad[:3]}). {_FIX}"
+        )
     lo = np.array([p["person_id_min"] for p in parts], dtype=np.int64)
     hi = np.array([p["person_id_max"] for p in parts], dtype=np.int64)
     if (hi < lo).any() or (lo[1:] <= hi[:-1]).any():
         raise FileFormatError(f"read_panel: {f} has overlapping or unsorted partition id ranges. {_FIX}")
     if not (src / man["codes"]).is_file():
-        raise DataValidationError(f"read_panel: {src / man['codes']} not found (the store's code table). {_FIX}")
+        raise DataValidationError(
+            f"read_panel: {src / man['codes']} not found (the store's code table). {_FIX}"
+        )
     return man
 
 
@@ -572,7 +595,9 @@ def parse_weeks(weeks: object, where: str = "read_panel") -> tuple[int, int] | N
                 f"The 'weeks' parameter of {where} must hold week indices or ISO labels. Got {w!r}."
             )
     if out[1] < out[0]:
-        raise SpecificationError(f"The 'weeks' parameter of {where}: the last week is before the first ({weeks!r}).")
+        raise SpecificationError(
+            f"The 'weeks' parameter of {where}: the last week is before the first ({weeks!r})."
+        )
     return out[0], out[1]
 
 
@@ -637,7 +662,11 @@ def read_partition(
     name = part["file"]
     check = ids is None and window is None
     runs = _frame(
-        _read(src / "states" / name, part["n_runs"] if check else None, _filters(ids, window, "first_week", "last_week"))
+        _read(
+            src / "states" / name,
+            part["n_runs"] if check else None,
+            _filters(ids, window, "first_week", "last_week"),
+        )
     )
     if window is not None:
         runs["first_week"] = np.maximum(runs["first_week"].to_numpy(), window[0]).astype(np.int32)
@@ -645,11 +674,13 @@ def read_partition(
     states = decode_runs(runs, codes.dtype())
     if check and len(states) != part["n_state_rows"]:
         raise FileFormatError(
-            f"read_panel: {src / 'states' / name} decodes to {len(states):,} person-weeks, the manifest records "
-            f"{part['n_state_rows']:,}. {_FIX}"
+            f"read_panel: {src / 'states' / name} decodes to {len(states):,} person-weeks, the manifest "
+            f"records {part['n_state_rows']:,}. {_FIX}"
         )
     pfile = src / "persons" / name
-    persons = _frame(_read(pfile, part["n_persons"] if check else None, _filters(ids, window, "obs_start", "obs_end")))
+    persons = _frame(
+        _read(pfile, part["n_persons"] if check else None, _filters(ids, window, "obs_start", "obs_end"))
+    )
     persons = _apply_dtypes(persons, man["dtypes"]["persons"], str(pfile))
     if window is not None:
         persons["obs_start"] = np.maximum(persons["obs_start"].to_numpy(), window[0]).astype(np.int32)
@@ -658,7 +689,11 @@ def read_partition(
     for k in man["events"]:
         f = src / "events" / k / name
         n = part["n_events"].get(k) if check else None
-        ev = _apply_dtypes(_frame(_read(f, n, _filters(ids, window, "week", "end_week"))), man["dtypes"][f"events/{k}"], str(f))
+        ev = _apply_dtypes(
+            _frame(_read(f, n, _filters(ids, window, "week", "end_week"))),
+            man["dtypes"][f"events/{k}"],
+            str(f),
+        )
         if window is not None:
             ev["week"] = np.maximum(ev["week"].to_numpy(), window[0]).astype(np.int32)
             ev["end_week"] = np.minimum(ev["end_week"].to_numpy(), window[1]).astype(np.int32)
@@ -705,7 +740,9 @@ def read_store(path: str | Path, persons: object = None, weeks: object = None) -
     pers = pd.concat([x[1] for x in loaded], ignore_index=True)
     events = {k: pd.concat([x[2][k] for x in loaded], ignore_index=True) for k in man["events"]}
     pers = _apply_dtypes(pers, man["dtypes"]["persons"], str(src / "persons"))
-    events = {k: _apply_dtypes(v, man["dtypes"][f"events/{k}"], str(src / "events" / k)) for k, v in events.items()}
+    events = {
+        k: _apply_dtypes(v, man["dtypes"][f"events/{k}"], str(src / "events" / k)) for k, v in events.items()
+    }
     meta = dict(man["meta"])
     if window is not None:
         fw, lw = meta.get("first_week"), meta.get("last_week")

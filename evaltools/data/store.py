@@ -192,7 +192,9 @@ def subset_panel(panel: RegisterPanel, persons: Any = None, weeks: Any = None) -
     meta["first_week"] = max(int(fw), lo) if isinstance(fw, int) else lo
     meta["last_week"] = min(int(lw), hi) if isinstance(lw, int) else hi
     meta["store_subset"] = {"weeks": [lo, hi]}
-    return RegisterPanel(states=s.reset_index(drop=True), persons=p, events=events, codes=out.codes, meta=meta)
+    return RegisterPanel(
+        states=s.reset_index(drop=True), persons=p, events=events, codes=out.codes, meta=meta
+    )
 
 
 def read_panel_dask(path: str | Path) -> Any:
