@@ -2,7 +2,8 @@
 
 The central object is :class:`RegisterPanel` (sparse long person-week states,
 a person table and event tables).  Readers build panels from the DREAM wide
-layout (:func:`read_dream`) or long person-week files (:func:`read_long`);
+layout (:func:`read_dream`; in row batches of whole persons :func:`iter_dream`)
+or long person-week files (:func:`read_long`);
 :func:`validate` checks the content; the transforms produce benefit spells
 (:func:`build_spells`), counting-process rows (:func:`to_counting_process`),
 person-period rows (:func:`to_person_period`) and outcomes around reference
@@ -22,6 +23,7 @@ cast, named errors (:class:`~evaltools.exceptions.FileFormatError`,
 
 from __future__ import annotations
 
+from evaltools.data._stream import iter_dream
 from evaltools.data.checks import Issue, ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.counting import to_counting_process
@@ -53,6 +55,7 @@ __all__ = [
     "CodeTable",
     "default_codes",
     "read_dream",
+    "iter_dream",
     "write_dream",
     "to_dream_wide",
     "read_long",

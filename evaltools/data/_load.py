@@ -106,9 +106,15 @@ def _field(text: str, index: int) -> str:
 
 
 def _read_csv(
-    path: Path, header: list[str], text: Callable[[str], bool], where: str, id_col: str | None
+    path: Path,
+    header: list[str],
+    text: Callable[[str], bool],
+    where: str,
+    id_col: str | None,
+    include: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    types = {c: pa.string() for c in header if text(c)}
+    keep = header if include is None else [c for c in header if c in set(include)]
+    types = {c: pa.string() for c in keep if text(c)}
     bad: list[tuple[int | None, int, int, str]] = []
 
     def handler(row: pcsv.InvalidRow) -> str:
@@ -121,7 +127,10 @@ def _read_csv(
             read_options=pcsv.ReadOptions(use_threads=threads),
             parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
             convert_options=pcsv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
+                column_types=types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                include_columns=None if include is None else keep,
             ),
         )
 

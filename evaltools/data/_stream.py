@@ -1,0 +1,993 @@
+"""Streaming DREAM reader: the wide file in row batches of whole persons, with push-downs.
+
+:func:`iter_dream` reads a DREAM file in the wide layout (CSV, CSV.gz,
+Parquet, SAS ``.sas7bdat`` or a DataFrame) in two passes:
+
+1. the *front* pass reads the id, window and background columns of every row
+   (one projected pass, a few small columns per person): the strict CSV checks
+   (field counts, UTF-8, quotes) for the whole file, the ids (kind, duplicates
+   with their lines, text ids numbered 1, 2, ... over the whole file), the
+   observation windows, the person-table join and the person filter;
+2. the *batch* pass streams the weekly (and monthly and yearly) columns in row
+   batches, reading only the columns inside the week window.  Each column of
+   a batch becomes an integer code index per row through a lookup of its few
+   distinct values (never a Python object per cell); the non-blank cells of
+   the batch's code matrix become the batch's sparse person-week states.
+
+Every batch is a :class:`~evaltools.data.RegisterPanel` of whole persons,
+checked by the input contract as the whole-file reader checks a file
+(unknown codes naming the column, line and id; codes outside the window; the
+absorbing-code rule), so that :func:`~evaltools.data.read_dream`, which
+concatenates the batches, gives the same panel for any batch size.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
+
+from evaltools._progress import progress_bar
+from evaltools._validation import check_columns, check_option
+from evaltools.data._reading import ABSORBING, apply_absorbing, coverage_notes, join_attributes, sort_states
+from evaltools.data._sources import BatchSource, factor, open_source
+from evaltools.data.checks import check_window
+from evaltools.data.codes import CodeTable, default_codes
+from evaltools.data.contract import (
+    DREAM_PATTERNS,
+    IdCollector,
+    Ids,
+    InputNote,
+    Source,
+    check_week_parameter,
+    check_weeks,
+    classify_ids,
+)
+from evaltools.data.panel import RegisterPanel
+from evaltools.data.weeks import (
+    EPOCH,
+    dream_column,
+    isoweek_to_index,
+    parse_dream_columns,
+    week_label,
+    weeks_in_year,
+)
+from evaltools.exceptions import (
+    DataValidationError,
+    EmptyInputError,
+    FileFormatError,
+    PersonIdError,
+    SpecificationError,
+    WeekValueError,
+)
+
+__all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
+
+#: Rows per batch by default (about 60 MB of code matrix for 1,540 weekly columns).
+DEFAULT_BATCH_ROWS = 20_000
+#: Files with at least this many rows show a progress bar unless ``progress=False``.
+PROGRESS_ROWS = 200_000
+
+_ISO = re.compile(r"^\s*([0-9]{4})-?W([0-9]{1,2})\s*$")
+
+
+MONTHLY_COLUMN = re.compile(r"^(branche|grad)_([0-9]{4})_([0-9]{2})$")
+YEARLY_COLUMN = re.compile(r"^ak([0-9]{2})$")
+#: Columns of a DREAM CSV read as text (ids are added by the reader).
+TEXT_COLUMN = re.compile(r"y_[0-9]{4}|branche_[0-9]{4}_[0-9]{2}|ak[0-9]{2}")
+MONTHLY_TABLE = "dream_monthly"
+YEARLY_TABLE = "dream_yearly"
+
+
+def _month_weeks(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last week index whose Thursday falls in each calendar month."""
+    first = (np.asarray(year) - 1970) * 12 + (np.asarray(month) - 1)
+    d0 = first.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    d1 = (first + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
+    e = int(EPOCH.astype(np.int64))
+    # week whose Thursday is >= d0: Thursday of week w is e + 7w + 3
+    w0 = -((-(d0 - e - 3)) // 7)
+    w1 = (d1 - e - 3) // 7
+    return w0.astype(np.int32), w1.astype(np.int32)
+
+
+def _year_weeks(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(year, dtype=np.int64)
+    return isoweek_to_index(y, 1), isoweek_to_index(y, weeks_in_year(y))
+
+
+def _check_parameters(where: str, id_col: object, pivot: object, codes: object, absorbing: object) -> None:
+    if not isinstance(id_col, str):
+        raise SpecificationError(
+            f"The 'id_col' parameter of {where} must be a column name (str). Got {id_col!r}."
+        )
+    if isinstance(pivot, bool) or not isinstance(pivot, (int, np.integer)) or not 0 <= int(pivot) <= 99:
+        raise SpecificationError(
+            f"The 'pivot' parameter of {where} must be an int in 0..99 (two-digit years >= pivot are 19YY). "
+            f"Got {pivot!r} instead."
+        )
+    if codes is not None and not isinstance(codes, CodeTable):
+        raise SpecificationError(
+            f"The 'codes' parameter of {where} must be a CodeTable. Got {type(codes).__name__} instead."
+        )
+    check_option("absorbing", absorbing, ABSORBING, where)
+
+
+def _windows(
+    df: pd.DataFrame,
+    obs: tuple[object, object],
+    lo: int,
+    hi: int,
+    src: Source,
+    shown: np.ndarray,
+    id_col: str,
+) -> tuple[np.ndarray, np.ndarray, bool, set[str]]:
+    """obs_start and obs_end per row, whether obs_end was given, and the columns used."""
+    cal = (lo, hi)
+    cal_name = f"the file's weekly columns {dream_column(lo)[0]}..{dream_column(hi)[0]}"
+    out, used, given_end = [], set(), False
+    for name, value, default in (("obs_start", obs[0], lo), ("obs_end", obs[1], hi)):
+        if value is None and name in df.columns:
+            value = name
+        if value is None:
+            out.append(np.full(len(df), default, dtype=np.int32))
+            continue
+        given_end |= name == "obs_end"
+        if isinstance(value, str):
+            check_columns(df, [value], f"{src.where}({name}=...)")
+            used.add(value)
+            out.append(
+                check_weeks(
+                    df[value],
+                    column=value,
+                    source=src,
+                    ids=shown,
+                    id_name=id_col,
+                    calendar=cal,
+                    calendar_name=cal_name,
+                )
+            )
+        else:
+            v = check_week_parameter(value, name=name, where=src.where)
+            check_weeks(
+                np.array([v]), column=name, source=Source(src.where), calendar=cal, calendar_name=cal_name
+            )
+            out.append(np.full(len(df), v, dtype=np.int32))
+    start, end = out
+    bad = end < start
+    if bad.any():
+        i = np.flatnonzero(bad)[:3]
+        ex = "; ".join(
+            f"{loc} {id_col}={shown[j]!r} obs_start={start[j]} obs_end={end[j]}"
+            for loc, j in zip(src.locate(i), i.tolist())
+        )
+        raise WeekValueError(
+            f"{src.where}: obs_end is before obs_start in {int(bad.sum()):,} rows (e.g. {ex}). "
+            "Both weeks are "
+            "inclusive; fix the observation window."
+        )
+    return start, end, given_end, used
+
+
+# -- the plan of a read --------------------------------------------------------------
+@dataclass
+class Plan:
+    """Everything the batch pass needs, from the column names and the front pass."""
+
+    where: str
+    src: BatchSource
+    source: Source
+    id_col: str
+    codes: CodeTable
+    wcols: list[str]
+    widx: np.ndarray
+    lo: int
+    hi: int
+    monthly: dict[str, re.Match]
+    yearly: dict[str, re.Match]
+    pivot: int
+    n_rows: int
+    keep: np.ndarray | None
+    position: np.ndarray
+    pid: np.ndarray
+    shown: np.ndarray
+    ids: Ids
+    persons: pd.DataFrame
+    given_end: bool
+    absorbing: str
+    code_keep: np.ndarray | None
+    front_notes: list[InputNote] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wide_columns(self) -> list[str]:
+        return [*self.wcols, *self.monthly, *self.yearly]
+
+
+def _parse_week(value: object, name: str, where: str) -> int:
+    if isinstance(value, str):
+        m = _ISO.match(value)
+        if m:
+            y, w = int(m.group(1)), int(m.group(2))
+            if 1 <= w <= int(weeks_in_year(np.array([y]))[0]):
+                return int(isoweek_to_index(y, w))
+        raise SpecificationError(
+            f"{where}: weeks={name} {value!r} is not an ISO week such as '2008-W01' (or a week index)."
+        )
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise SpecificationError(
+            f"{where}: weeks= must be a pair of ISO weeks ('2008-W01', '2014-W52') or week indices; "
+            f"got {value!r} as the {name} week."
+        )
+    return int(value)
+
+
+def week_window(weeks: object, where: str) -> tuple[int, int] | None:
+    """``weeks=(first, last)`` as week indices (inclusive), or ``None``."""
+    if weeks is None:
+        return None
+    if not isinstance(weeks, (tuple, list)) or len(weeks) != 2:
+        raise SpecificationError(
+            f"{where}: weeks= must be a pair (first, last), e.g. ('2008-W01', '2014-W52'). Got {weeks!r}."
+        )
+    a, b = _parse_week(weeks[0], "first", where), _parse_week(weeks[1], "last", where)
+    if b < a:
+        raise SpecificationError(f"{where}: weeks={tuple(weeks)!r} ends before it starts.")
+    return a, b
+
+
+def _year(m: re.Match, pivot: int) -> int:
+    yy = int(m.group(1))
+    return 1900 + yy if yy >= pivot else 2000 + yy
+
+
+def _filter_ids(persons_filter: object, id_col: str, where: str) -> Ids:
+    w = f"{where}(persons_filter=...)"
+    if isinstance(persons_filter, pd.DataFrame):
+        check_columns(persons_filter, [id_col], w, role="person id")
+        values: Any = persons_filter[id_col]
+    elif isinstance(persons_filter, (str, bytes, Path)) or not isinstance(persons_filter, Iterable):
+        raise SpecificationError(
+            f"{where}: persons_filter= must be ids (a list, array or Series) or a DataFrame with the id "
+            f"column {id_col!r}. Got {type(persons_filter).__name__}."
+        )
+    else:
+        values = pd.Series(
+            list(persons_filter)
+            if not isinstance(persons_filter, (pd.Series, np.ndarray, pd.Index))
+            else persons_filter
+        )
+    return classify_ids(pd.Series(values).reset_index(drop=True), column=id_col, source=Source(w))
+
+
+def plan_read(
+    source: str | Path | pd.DataFrame,
+    *,
+    where: str,
+    id_col: str,
+    codes: CodeTable | None,
+    pivot: int,
+    obs_start: int | str | None,
+    obs_end: int | str | None,
+    persons: str | Path | pd.DataFrame | None,
+    on: str | None,
+    absorbing: str,
+    persons_filter: object,
+    weeks: object,
+    code_filter: object,
+) -> Plan:
+    """Check the parameters and the column names, run the front pass and plan the batches."""
+    _check_parameters(where, id_col, pivot, codes, absorbing)
+    codes = codes if codes is not None else default_codes()
+    window = week_window(weeks, where)
+    code_keep = None
+    if code_filter is not None:
+        wanted = [code_filter] if isinstance(code_filter, str) else [str(c) for c in code_filter]  # type: ignore[union-attr]
+        unknown = sorted(set(wanted) - set(codes.codes))
+        if unknown:
+            raise SpecificationError(
+                f"{where}: code_filter= names code(s) {unknown[:5]} that are not in the code table. "
+                "Pass codes of the table (or add the codes to a CodeTable passed as codes=...)."
+            )
+        code_keep = np.isin(np.asarray(codes.codes, dtype=object), wanted)
+    names = ["obs_start", "obs_end", *(v for v in (obs_start, obs_end) if isinstance(v, str))]
+    src = open_source(source, where=where, patterns=DREAM_PATTERNS, names=names)
+    columns = [str(c) for c in src.columns]
+    weekly_all = parse_dream_columns(columns, pivot=int(pivot))
+    monthly_all = {c: m for c in columns if (m := MONTHLY_COLUMN.match(c))}
+    yearly_all = {c: m for c in columns if (m := YEARLY_COLUMN.match(c))}
+    wide = set(weekly_all) | set(monthly_all) | set(yearly_all)
+    front_cols = [c for c in src.columns if str(c) not in wide]
+    text = lambda c: bool(TEXT_COLUMN.fullmatch(str(c))) or c == id_col  # noqa: E731
+    front = src.front(front_cols, text, where, id_col)
+    check_columns(pd.DataFrame(columns=src.columns), [id_col], where, role="person id")
+    if not weekly_all:
+        raise DataValidationError(
+            f"{where}: no weekly columns named y_YYWW found (columns: {columns[:10]}). "
+            "Is this a DREAM file in the wide layout? For long files use read_long."
+        )
+    n_rows = len(front)
+    if not n_rows:
+        raise EmptyInputError(f"{where}: {src.name} has no data rows (only the header). Check the export.")
+    wcols = sorted(weekly_all, key=weekly_all.get)
+    widx = np.array([weekly_all[c] for c in wcols], dtype=np.int64)
+    if len(np.unique(widx)) != len(widx):
+        raise DataValidationError(
+            f"{where}: two weekly columns name the same week. Keep one column per week."
+        )
+    lo, hi = int(widx.min()), int(widx.max())
+    if len(widx) != hi - lo + 1:
+        missing = np.setdiff1d(np.arange(lo, hi + 1), widx)
+        raise DataValidationError(
+            f"{where}: {len(missing):,} weekly column(s) are missing inside the file's range "
+            f"{dream_column(lo)[0]}..{dream_column(hi)[0]} (e.g. {dream_column(missing[:5])}). "
+            "Add them (blank = no transfer) so that absent weeks are not mistaken for self-support."
+        )
+    source_all = src.source(where)
+    ids = classify_ids(front[id_col], column=id_col, source=source_all)
+    collector = IdCollector(id_col, fix="The wide layout has one row per person; merge the duplicated rows.")
+    collector.add(ids, source_all)
+    pid, original = collector.finish()
+    if original is not None and id_col == "person_id":
+        raise PersonIdError(
+            f"{where}: column 'person_id' holds text ids (e.g. {original[0]!r}); person_id is the panel's "
+            "integer key. Rename the column (e.g. to 'PNR') and pass id_col=...: text ids are then kept "
+            "verbatim and numbered 1, 2, ..."
+        )
+    shown = original if original is not None else pid
+
+    start, end, given_end, window_cols = _windows(
+        front, (obs_start, obs_end), lo, hi, source_all, shown, id_col
+    )
+    notes: list[InputNote] = []
+    meta: dict[str, Any] = {}
+    keep: np.ndarray | None = None
+    if persons_filter is not None:
+        from evaltools.data._reading import match_ids
+
+        fids = _filter_ids(persons_filter, id_col, where)
+        pos = match_ids(fids, ids, where=f"{where}(persons_filter=...)", file_col=id_col, table_col=id_col)
+        keep = np.zeros(n_rows, dtype=bool)
+        keep[pos[pos >= 0]] = True
+        absent = int((pos < 0).sum())
+        meta["persons_filter"] = {"kept": int(keep.sum()), "of": n_rows, "not_in_file": absent}
+        if absent:
+            ex = [x.item() if isinstance(x, np.generic) else x for x in fids.values[pos < 0][:3]]
+            notes.append(
+                InputNote(
+                    rule="filter_not_in_file",
+                    column=id_col,
+                    count=absent,
+                    weeks=0,
+                    examples=str(ex),
+                    message=(
+                        f"{where}(persons_filter=...): {absent:,} of {len(fids):,} id(s) of the "
+                        "filter are not "
+                        f"in the file (e.g. {id_col}={ex}); they have no rows to read."
+                    ),
+                )
+            )
+    if window is not None:
+        a, b = window
+        inside = (widx >= a) & (widx <= b)
+        if not inside.any():
+            raise SpecificationError(
+                f"{where}: weeks={weeks!r} ({week_label(a)}..{week_label(b)}) does not overlap the file's "
+                f"weekly columns {dream_column(lo)[0]}..{dream_column(hi)[0]}."
+            )
+        wcols = [c for c, k in zip(wcols, inside) if k]
+        widx = widx[inside]
+        lo, hi = int(widx.min()), int(widx.max())
+        start = np.maximum(start, lo).astype(np.int32)
+        end = np.minimum(end, hi).astype(np.int32)
+        empty = end < start
+        if empty.any():
+            k = int(empty.sum() if keep is None else (empty & keep).sum())
+            if k:
+                from evaltools.data._reading import _shown
+
+                ex = _shown(shown, empty if keep is None else empty & keep, id_col, {})
+                notes.append(
+                    InputNote(
+                        rule="window_outside_weeks",
+                        column="obs_start",
+                        count=k,
+                        weeks=0,
+                        examples=ex,
+                        message=(
+                            f"{where}(weeks=...): {k:,} person(s) are not observed in the weeks "
+                            f"{week_label(lo)}..{week_label(hi)} (e.g. {ex}); left out of the panel."
+                        ),
+                    )
+                )
+            keep = ~empty if keep is None else keep & ~empty
+        monthly = {}
+        for c, m in monthly_all.items():
+            w0, w1 = _month_weeks(np.array([int(m.group(2))]), np.array([int(m.group(3))]))
+            if w1[0] >= lo and w0[0] <= hi:
+                monthly[c] = m
+        yearly = {}
+        for c, m in yearly_all.items():
+            w0, w1 = _year_weeks(np.array([_year(m, int(pivot))]))
+            if w1[0] >= lo and w0[0] <= hi:
+                yearly[c] = m
+        meta["weeks"] = [lo, hi]
+    else:
+        monthly, yearly = monthly_all, yearly_all
+    if keep is not None and not keep.any():
+        raise EmptyInputError(
+            f"{where}: no person of {src.name} is left after persons_filter=/weeks= "
+            f"({n_rows:,} rows in the file). Check the filter."
+        )
+    rows = np.flatnonzero(keep) if keep is not None else np.arange(n_rows)
+    used = {id_col, *window_cols}
+    pers = pd.DataFrame({"person_id": pid[rows], "obs_start": start[rows], "obs_end": end[rows]})
+    if original is not None:
+        pers[id_col] = original[rows]
+    for c in front.columns:
+        if c not in used:
+            col = front[c]
+            pers[c] = col.array if keep is None else col.iloc[rows].array
+    if persons is not None:
+        kept_ids = ids if keep is None else Ids(ids.values[rows], ids.kind)
+        pers, more = join_attributes(
+            pers,
+            kept_ids,
+            persons,
+            on=on if on is not None else id_col,
+            id_col=id_col,
+            where=where,
+            shown=shown[rows],
+        )
+        notes += more
+    elif on is not None:
+        raise SpecificationError(
+            f"{where}: on={on!r} names the id column of persons=..., which is not given."
+        )
+    position = np.full(n_rows, -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    return Plan(
+        where=where,
+        src=src,
+        source=source_all,
+        id_col=id_col,
+        codes=codes,
+        wcols=wcols,
+        widx=widx,
+        lo=lo,
+        hi=hi,
+        monthly=monthly,
+        yearly=yearly,
+        pivot=int(pivot),
+        n_rows=n_rows,
+        keep=keep,
+        position=position,
+        pid=pid,
+        shown=shown,
+        ids=ids,
+        persons=pers,
+        given_end=given_end,
+        absorbing=absorbing,
+        code_keep=code_keep,
+        front_notes=notes,
+        meta=meta,
+    )
+
+
+# -- one batch -------------------------------------------------------------------------
+@dataclass
+class Batch:
+    """One batch: states before the absorbing rule, the persons, calendar tables, rows."""
+
+    states: pd.DataFrame
+    persons: pd.DataFrame
+    shown: np.ndarray
+    rows: np.ndarray
+    monthly: pd.DataFrame | None
+    yearly: pd.DataFrame | None
+    grad_numeric: bool
+
+
+class _LineBreak(Exception):
+    pass
+
+
+def _select(values: Any, sel: np.ndarray | None) -> Any:
+    if sel is None:
+        return values
+    if isinstance(values, pd.Series):
+        return values.iloc[np.flatnonzero(sel)]
+    return values.filter(pa.array(sel))
+
+
+def _raw_strings(values: Any) -> list[str]:
+    """Distinct raw text values of an arrow text column (for the line-break check)."""
+    out: list[str] = []
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for ch in chunks:
+        if pa.types.is_dictionary(ch.type):
+            out += [v for v in ch.dictionary.to_pylist() if v is not None]
+    return out
+
+
+def _check_breaks(plan: Plan, name: str, values: Any, rows: np.ndarray) -> None:
+    if isinstance(values, pd.Series) or plan.source.first_line is None:
+        return
+    raw = _raw_strings(values)
+    if any("\n" in v or "\r" in v for v in raw):
+        txt = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+        s = pac.cast(txt, pa.string())
+        brk = pac.or_(pac.match_substring(s, "\n"), pac.match_substring(s, "\r"))
+        i = int(np.flatnonzero(pac.fill_null(brk, False).to_numpy(zero_copy_only=False))[0])
+        raise FileFormatError(
+            f"{plan.where}: column {name!r} of {plan.src.name!r} holds a line break in data row "
+            f"{rows[i] + 1} "
+            "(a quote left open?). Fix the quoting of that field."
+        )
+
+
+def _code_column(
+    plan: Plan, name: str, values: Any, rows: np.ndarray, cache: dict, cats: pd.Index
+) -> np.ndarray:
+    """Code index per row (``-1`` blank); unknown codes raise naming the column, lines and ids."""
+    _check_breaks(plan, name, values, rows)
+    inv, strings = factor(values, name, plan.where, cache)
+    key = id(strings)
+    hit = cache.get(("idx", key))
+    if hit is None or hit[0] is not strings:
+        na = strings.isna().to_numpy()
+        look = cats.get_indexer(strings.fillna("").to_numpy(dtype=object))
+        look = np.where(na, -1, look).astype(np.int16)
+        unknown_u = (~na) & (look < 0)
+        hit = (strings, look, unknown_u)
+        if len(strings) < 4096:
+            cache[("idx", key)] = hit
+    _, look, unknown_u = hit
+    if not len(look):
+        return np.full(len(inv), -1, dtype=np.int16)
+    safe = np.maximum(inv, 0)
+    if unknown_u.any():
+        unknown = (inv >= 0) & unknown_u[safe]
+        if unknown.any():
+            i = np.flatnonzero(unknown)
+            bad = sorted(set(strings[np.unique(inv[unknown])].astype(str)))[:5]
+            ex = [f"{plan.id_col}={p}" for p in plan.shown[rows[i[:3]]]]
+            week = int(plan.widx[plan.wcols.index(name)]) if name in plan.wcols else None
+            what = f" ({week_label(week)})" if week is not None else ""
+            raise DataValidationError(
+                f"{plan.where}: column {name!r}{what} has {len(i):,} code(s) not in the code table "
+                f"({bad}; e.g. {', '.join(ex)} in {', '.join(plan.source.locate(rows[i[:3]]))}). "
+                "Add the codes to a CodeTable and pass it as codes=..., or recode them."
+            )
+    return np.where(inv >= 0, look[safe], np.int16(-1)).astype(np.int16, copy=False)
+
+
+def _strings(values: Any, name: str, where: str, cache: dict) -> pd.Series:
+    inv, strings = factor(values, name, where, cache)
+    arr = strings.to_numpy(dtype=object, na_value=None)
+    out = np.full(len(inv), None, dtype=object)
+    ok = inv >= 0
+    out[ok] = arr[inv[ok]] if len(arr) else None
+    return pd.Series(out, dtype="string")
+
+
+def _is_numeric_source(values: Any) -> bool | None:
+    """True/False when the column's type decides it, ``None`` for CSV text (decided by the values)."""
+    if isinstance(values, pd.Series):
+        return bool(pd.api.types.is_numeric_dtype(values.dtype))
+    t = values.type
+    if pa.types.is_dictionary(t):
+        return None
+    return bool(
+        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_null(t)
+    )
+
+
+def _grad(values: Any, name: str, where: str, cache: dict) -> tuple[pd.Series | np.ndarray, bool]:
+    """Employment degree: float64 when numeric, else code strings; and whether it is numeric."""
+    numeric = _is_numeric_source(values)
+    if numeric:
+        if isinstance(values, pd.Series):
+            return values.astype(np.float64).to_numpy(), True
+        return np.asarray(
+            pac.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        ), True
+    if numeric is False:
+        return _strings(values, name, where, cache), False
+    s = _strings(values, name, where, cache)
+    f = pd.to_numeric(s, errors="coerce")
+    return s, bool((f.notna() | s.isna()).all())
+
+
+def _monthly(
+    plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, cache: dict, n: int
+) -> tuple[pd.DataFrame, bool]:
+    by_month: dict[tuple[int, int], dict[str, str]] = {}
+    for c, m in plan.monthly.items():
+        by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
+    grads = {c: _grad(cols[c], c, plan.where, cache) for c, m in plan.monthly.items() if m.group(1) == "grad"}
+    numeric = all(v[1] for v in grads.values())
+    parts = []
+    for (y, mo), cs in sorted(by_month.items()):
+        b = (
+            _strings(cols[cs["branche"]], cs["branche"], plan.where, cache)
+            if "branche" in cs
+            else pd.Series(pd.NA, index=range(n), dtype="string")
+        )
+        if "grad" in cs:
+            g = grads[cs["grad"]][0]
+            g = pd.Series(pd.to_numeric(g, errors="coerce") if numeric and isinstance(g, pd.Series) else g)
+            if numeric:
+                g = g.astype(np.float64)
+        else:
+            g = pd.Series(
+                np.nan if numeric else pd.NA, index=range(n), dtype="float64" if numeric else "string"
+            )
+        if numeric is False and g.dtype != "string":
+            from evaltools.data._load import as_code_strings
+
+            g = as_code_strings(g, where=plan.where)
+        keep = b.notna().to_numpy() | g.notna().to_numpy()
+        w0, w1 = _month_weeks(np.array([y]), np.array([mo]))
+        k = int(keep.sum())
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person_id": pid[keep],
+                    "week": np.full(k, w0[0], np.int32),
+                    "end_week": np.full(k, w1[0], np.int32),
+                    "month": f"{y:04d}-{mo:02d}",
+                    "branche": b.to_numpy()[keep],
+                    "grad": g.to_numpy()[keep],
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["branche"] = out["branche"].astype("string")
+    out["grad"] = out["grad"].astype(np.float64 if numeric else "string")
+    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True), numeric
+
+
+def _yearly(plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, cache: dict) -> pd.DataFrame:
+    parts = []
+    for c, m in plan.yearly.items():
+        y = _year(m, plan.pivot)
+        v = _strings(cols[c], c, plan.where, cache)
+        keep = v.notna().to_numpy()
+        w0, w1 = _year_weeks(np.array([y]))
+        k = int(keep.sum())
+        parts.append(
+            pd.DataFrame(
+                {
+                    "person_id": pid[keep],
+                    "week": np.full(k, w0[0], np.int32),
+                    "end_week": np.full(k, w1[0], np.int32),
+                    "year": np.full(k, y, np.int16),
+                    "ak": v.to_numpy()[keep],
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["ak"] = out["ak"].astype("string")
+    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+
+
+def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[Batch]:
+    """The batches of ``plan`` before the absorbing rule (states sorted by person and week)."""
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
+        raise SpecificationError(
+            f"The 'batch_rows' parameter of {plan.where} must be a positive int. Got {batch_rows!r} instead."
+        )
+    cats = pd.Index(list(plan.codes.codes), dtype=object)
+    dtype = plan.codes.dtype()
+    cache: dict = {}
+    show = progress if progress is not None else plan.n_rows >= PROGRESS_ROWS
+    bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
+    seen = 0
+    try:
+        for r0, cols in plan.src.batches(plan.wide_columns, int(batch_rows), plan.where):
+            first = next(iter(cols.values()))
+            n = len(first)
+            bar.update(n)
+            seen = r0 + n
+            if seen > plan.n_rows:
+                raise FileFormatError(
+                    f"{plan.where}: {plan.src.name!r} gave more rows in the weekly columns than in the id "
+                    f"column ({seen:,} > {plan.n_rows:,}); the file changed while it was read?"
+                )
+            sel = plan.keep[r0 : r0 + n] if plan.keep is not None else None
+            if sel is not None and not sel.any():
+                continue
+            rows = r0 + (np.flatnonzero(sel) if sel is not None else np.arange(n))
+            cols = {c: _select(v, sel) for c, v in cols.items()}
+            m = len(rows)
+            mat = np.empty((len(plan.wcols), m), dtype=np.int16)
+            for j, c in enumerate(plan.wcols):
+                mat[j] = _code_column(plan, c, cols[c], rows, cache, cats)
+            wk, rr = np.nonzero(mat >= 0)
+            order = np.lexsort((wk, rr))
+            wk, rr = wk[order], rr[order]
+            pid = plan.pid[rows]
+            states = pd.DataFrame(
+                {
+                    "person_id": pid[rr],
+                    "week": plan.widx[wk].astype(np.int32),
+                    "state": pd.Categorical.from_codes(mat[wk, rr], dtype=dtype),
+                }
+            )
+            del mat
+            states = sort_states(states)
+            pers = plan.persons.iloc[plan.position[rows]].reset_index(drop=True)
+            monthly, numeric = _monthly(plan, cols, pid, cache, m) if plan.monthly else (None, True)
+            yearly = _yearly(plan, cols, pid, cache) if plan.yearly else None
+            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric)
+    finally:
+        bar.close()
+    if seen != plan.n_rows:
+        raise FileFormatError(
+            f"{plan.where}: {plan.src.name!r} gave {seen:,} rows in the weekly columns but "
+            f"{plan.n_rows:,} in "
+            "the id column; the file changed while it was read, or it is cut off."
+        )
+
+
+def finish_batch(
+    plan: Plan, batch: Batch
+) -> tuple[pd.DataFrame, pd.DataFrame, list[InputNote], list[InputNote]]:
+    """Window check, absorbing rule and coverage notes of one batch; the code filter last.
+
+    Returns states, persons, the absorbing notes and the coverage notes.
+    """
+    where = plan.where
+    issue = check_window(batch.states, batch.persons)
+    if issue:
+        raise DataValidationError(f"{where}: {issue.message}")
+    pers, abs_notes = apply_absorbing(
+        batch.states,
+        batch.persons,
+        plan.codes,
+        mode=plan.absorbing,
+        where=where,
+        id_name=plan.id_col,
+        shown=batch.shown,
+    )
+    cov = coverage_notes(batch.states, pers, where=where, id_name=plan.id_col, shown=batch.shown)
+    states = batch.states
+    if plan.code_keep is not None:
+        keep = plan.code_keep[states["state"].cat.codes.to_numpy()]
+        states = states.loc[keep].reset_index(drop=True)
+    return states, pers, abs_notes, cov
+
+
+def merge_notes(batches: list[list[InputNote]], where: str) -> list[InputNote]:
+    """One note per rule over all batches (counts and person-weeks summed, first examples kept)."""
+    by_rule: dict[str, list[InputNote]] = {}
+    for notes in batches:
+        for n in notes:
+            by_rule.setdefault(n.rule, []).append(n)
+    out = []
+    for rule, ns in by_rule.items():
+        if len(ns) == 1:
+            out.append(ns[0])
+            continue
+        count = sum(n.count for n in ns)
+        weeks = sum(n.weeks for n in ns)
+        first = ns[0]
+        out.append(
+            InputNote(
+                rule=rule,
+                column=first.column,
+                count=count,
+                weeks=weeks,
+                examples=first.examples,
+                message=(
+                    f"{where}: {rule.replace('_', ' ')}: {count:,} person(s), {weeks:,} person-weeks in "
+                    f"{len(ns):,} row batches; first batch: {first.message}"
+                ),
+            )
+        )
+    return out
+
+
+def base_meta(plan: Plan, n_week_columns: int) -> dict[str, Any]:
+    meta = {
+        "source": plan.src.name,
+        "layout": "dream_wide",
+        "pivot": plan.pivot,
+        "n_week_columns": n_week_columns,
+        "id_col": plan.id_col,
+        "absorbing": plan.absorbing,
+    }
+    meta.update(plan.meta)
+    return meta
+
+
+# -- public ----------------------------------------------------------------------------
+def iter_dream(
+    source: str | Path | pd.DataFrame,
+    *,
+    id_col: str = "PNR",
+    codes: CodeTable | None = None,
+    pivot: int = 90,
+    obs_start: int | str | None = None,
+    obs_end: int | str | None = None,
+    persons: str | Path | pd.DataFrame | None = None,
+    on: str | None = None,
+    absorbing: str = "end_observation",
+    persons_filter: object = None,
+    weeks: tuple[object, object] | None = None,
+    code_filter: str | Iterable[str] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: bool | None = None,
+) -> Iterator[RegisterPanel]:
+    """Read a DREAM wide file in row batches: one :class:`RegisterPanel` of whole persons per batch.
+
+    The file is never held in memory: a first pass reads the id, window and
+    background columns (a few small columns per person), then the weekly,
+    monthly and yearly columns are streamed ``batch_rows`` rows at a time
+    (CSV/CSV.gz with pyarrow's streaming reader, Parquet with column
+    projection, SAS with pyreadstat chunks).  Concatenating the batches gives
+    :func:`read_dream`'s panel for any ``batch_rows``.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        A ``.csv``/``.csv.gz``/``.parquet``/``.sas7bdat`` file or a DataFrame (not modified).
+    id_col, codes, pivot, obs_start, obs_end, persons, on, absorbing
+        As in :func:`read_dream`.
+    persons_filter : ids or DataFrame, optional
+        Read only these persons: a list, array or Series of ids of ``id_col``
+        (matched verbatim, text with text, integers with integers), or a
+        DataFrame with an ``id_col`` column.  Text ids keep the numbers they
+        get in the whole file, so the result equals
+        ``read_dream(source).subset(...)``.  Ids of the filter that are not in
+        the file are counted in an input note.
+    weeks : (first, last), optional
+        Week window, ISO weeks (``("2008-W01", "2014-W52")``) or week indices,
+        both inclusive: only the weekly columns inside it are read (and the
+        monthly and yearly columns overlapping it), as if the file held no
+        other weeks.  Observation windows are clipped to it; persons not
+        observed in it are left out and counted in an input note.
+    code_filter : str or iterable of str, optional
+        Keep only the states with these codes (codes of the code table).  All
+        codes are still checked against the code table, and the absorbing rule
+        and the notes use all codes.
+    batch_rows : int, default=20000
+        Rows of the file per batch (persons after the filters may be fewer).
+    progress : bool, optional
+        Show a progress bar (rows read); by default shown for files of at least
+        200,000 rows.
+
+    Yields
+    ------
+    RegisterPanel
+        The persons of one batch (rows of the file in file order), their
+        states, and the calendar tables ``events["dream_monthly"]`` and
+        ``events["dream_yearly"]`` when the file has such columns.
+        ``meta`` is :func:`read_dream`'s, with ``meta["batch"]`` (batch number
+        from 0, first and last file row) and the batch's input notes; the notes
+        of the whole read are issued as one
+        :class:`~evaltools.exceptions.InputWarning` per rule when the iterator
+        is exhausted.
+
+    Raises
+    ------
+    FileFormatError, EmptyInputError, ColumnNameError, PersonIdError, WeekValueError, DataValidationError
+        As in :func:`read_dream`, at the call for the whole-file checks (field
+        counts, column names, ids, windows) and at the batch that holds the
+        offending cell for code checks (naming column, line and id).
+
+    Notes
+    -----
+    The ``grad_YYYY_MM`` columns of a CSV are numbers when the first batch
+    holds only numbers; a later batch with text in them then raises.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evaltools.data import iter_dream
+    >>> wide = pd.DataFrame({"PNR": [1, 2, 3], "y_1501": ["111", "", "701"], "y_1502": ["111", "701", ""]})
+    >>> [len(p.persons) for p in iter_dream(wide, batch_rows=2)]
+    [2, 1]
+    """
+    plan = plan_read(
+        source,
+        where="iter_dream",
+        id_col=id_col,
+        codes=codes,
+        pivot=pivot,
+        obs_start=obs_start,
+        obs_end=obs_end,
+        persons=persons,
+        on=on,
+        absorbing=absorbing,
+        persons_filter=persons_filter,
+        weeks=weeks,
+        code_filter=code_filter,
+    )
+    gen = raw_batches(plan, batch_rows, progress)
+    return _panels(plan, gen)
+
+
+def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
+    abs_all: list[list[InputNote]] = []
+    cov_all: list[list[InputNote]] = []
+    grad_numeric: bool | None = None
+    last_coded = -(1 << 40)
+    windows: list[tuple[np.ndarray, np.ndarray]] = []
+    n_persons = 0
+    for k, batch in enumerate(gen):
+        states, pers, a, c = finish_batch(plan, batch)
+        abs_all.append(a)
+        cov_all.append(c)
+        if len(batch.states):
+            last_coded = max(last_coded, int(batch.states["week"].max()))
+        windows.append((pers["obs_start"].to_numpy(), pers["obs_end"].to_numpy()))
+        n_persons += len(pers)
+        ev: dict[str, pd.DataFrame] = {}
+        if batch.monthly is not None:
+            mon = batch.monthly
+            if grad_numeric is None:
+                grad_numeric = batch.grad_numeric
+            elif grad_numeric and not batch.grad_numeric:
+                raise DataValidationError(
+                    f"{plan.where}: the grad_YYYY_MM columns hold numbers in the first batch but text in the "
+                    f"batch from {plan.source.locate(batch.rows[:1])[0]} "
+                    f"({plan.id_col}={batch.shown[0]!r}). Recode the text values, or read with read_dream."
+                )
+            if not grad_numeric and mon["grad"].dtype != "string":
+                from evaltools.data._load import as_code_strings
+
+                mon = mon.assign(grad=as_code_strings(mon["grad"], where=plan.where).to_numpy())
+                mon["grad"] = mon["grad"].astype("string")
+            ev[MONTHLY_TABLE] = mon
+        if batch.yearly is not None:
+            ev[YEARLY_TABLE] = batch.yearly
+        meta = base_meta(plan, len(plan.wcols))
+        meta["batch"] = {"number": k, "first_row": int(batch.rows[0]), "last_row": int(batch.rows[-1])}
+        meta["input_notes"] = [n.as_dict() for n in (a + c)]
+        yield RegisterPanel(states=states, persons=pers, events=ev, codes=plan.codes, meta=meta)
+    notes = merge_notes(abs_all, plan.where) + plan.front_notes + merge_notes(cov_all, plan.where)
+    trailing = trailing_note(plan, last_coded, windows, n_persons)
+    if trailing is not None:
+        notes.append(trailing)
+    for n in notes:
+        warnings.warn(n.message, _input_warning(), stacklevel=2)
+
+
+def _input_warning() -> type[Warning]:
+    from evaltools.exceptions import InputWarning
+
+    return InputWarning
+
+
+def trailing_note(
+    plan: Plan, last_coded: int, windows: list[tuple[np.ndarray, np.ndarray]], n_persons: int
+) -> InputNote | None:
+    """The note on trailing weekly columns blank for everybody (needs all batches)."""
+    if plan.given_end or last_coded < 0 and last_coded == -(1 << 40) or not n_persons:
+        return None
+    if last_coded >= plan.hi:
+        return None
+    start = np.concatenate([w[0] for w in windows]).astype(np.int64)
+    end = np.concatenate([w[1] for w in windows]).astype(np.int64)
+    from evaltools.data._reading import trailing_blank_note
+
+    return trailing_blank_note(
+        last_coded,
+        start,
+        end,
+        n_persons,
+        where=plan.where,
+        lo=plan.lo,
+        hi=plan.hi,
+        column_name=lambda w: dream_column(w)[0],
+    )
