@@ -23,6 +23,7 @@ cast, named errors (:class:`~evaltools.exceptions.FileFormatError`,
 
 from __future__ import annotations
 
+from evaltools.data._store_io import dream_to_store
 from evaltools.data._stream import iter_dream
 from evaltools.data.checks import Issue, ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
@@ -65,6 +66,7 @@ __all__ = [
     "PanelStoreWriter",
     "subset_panel",
     "read_panel_dask",
+    "dream_to_store",
     "validate",
     "ValidationReport",
     "Issue",

@@ -80,6 +80,7 @@ from evaltools.data.weeks import (
 )
 from evaltools.exceptions import (
     DataValidationError,
+    SpecificationError,
 )
 
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
@@ -102,7 +103,8 @@ def read_dream(
     code_filter: str | Iterable[str] | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
-) -> RegisterPanel:
+    out: str | Path | None = None,
+) -> RegisterPanel | Path:
     """Read a DREAM file in the wide layout into a :class:`RegisterPanel`.
 
     Parameters
@@ -160,6 +162,11 @@ def read_dream(
         Rows per batch of the streaming pass (the result does not depend on it).
     progress : bool, optional
         Progress bar (default: for files of at least 200,000 rows).
+    out : str or Path, optional
+        Stream the file into a partitioned panel store at this directory
+        instead of returning the panel (see
+        :func:`~evaltools.data.dream_to_store`; memory is one batch); then the
+        store's path is returned.
 
     Returns
     -------
@@ -217,6 +224,31 @@ def read_dream(
     >>> panel.persons[["person_id", "PNR", "sex"]].values.tolist()
     [[1, '0101', 'F'], [2, '0202', 'M']]
     """
+    if out is not None:
+        from evaltools.data._store_io import dream_to_store
+
+        if events:
+            raise SpecificationError(
+                "read_dream(out=...): the 'events' parameter is not stored; write the event tables "
+                "separately or read in memory without out=."
+            )
+        return dream_to_store(
+            source,
+            out,
+            id_col=id_col,
+            codes=codes,
+            pivot=pivot,
+            obs_start=obs_start,
+            obs_end=obs_end,
+            persons=persons,
+            on=on,
+            absorbing=absorbing,
+            persons_filter=persons_filter,
+            weeks=weeks,
+            code_filter=code_filter,
+            batch_rows=batch_rows,
+            progress=progress,
+        )
     plan = plan_read(
         source,
         where="read_dream",
