@@ -200,15 +200,45 @@ def child_runs(workdir: Path) -> dict:
 
 
 def write_register_csv(path: Path, n_persons: int, years: int, chunk: int = 20_000) -> Path:
-    """A DREAM-shaped wide CSV (``person_id``, ``y_YYWW`` columns) streamed chunk by chunk."""
-    from evaltools.data import to_dream_wide
+    """A DREAM-shaped wide CSV (``PNR``, window and background columns, ``y_YYWW``) streamed by chunks."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from evaltools.data import dream_column
 
     w0, n_weeks = _window(years)
-    with open(path, "w", newline="") as fh:
-        for i, first in enumerate(range(1, n_persons + 1, chunk)):
-            panel = register_chunk(1, first, min(chunk, n_persons + 1 - first), w0, n_weeks)
-            wide = to_dream_wide(panel, weeks=(w0, w0 + n_weeks - 1))
-            wide.to_csv(fh, index=False, header=i == 0)
+    names = [
+        "PNR",
+        "obs_start",
+        "obs_end",
+        "sex",
+        "birth_year",
+        "municipality",
+        *dream_column(np.arange(n_weeks) + w0),
+    ]
+    writer = None
+    try:
+        for first in range(1, n_persons + 1, chunk):
+            n = min(chunk, n_persons + 1 - first)
+            panel = register_chunk(1, first, n, w0, n_weeks)
+            st, p = panel.states, panel.persons
+            wide = np.zeros((n, n_weeks), dtype=np.int16)
+            code = st["state"].astype(str).to_numpy().astype(np.int16)
+            wide[st["person_id"].to_numpy() - first, st["week"].to_numpy() - w0] = code
+            cols = [pa.array(p["person_id"].to_numpy())] + [
+                pa.array(p[c].to_numpy()) for c in ("obs_start", "obs_end")
+            ]
+            cols += [pa.array(p[c].astype(str).to_numpy()) for c in ("sex",)]
+            cols += [pa.array(p["birth_year"].to_numpy()), pa.array(p["municipality"].astype(str).to_numpy())]
+            cols += [pa.array(wide[:, j], mask=wide[:, j] == 0).cast(pa.string()) for j in range(n_weeks)]
+            table = pa.Table.from_arrays(cols, names=names)
+            if writer is None:
+                opts = pacsv.WriteOptions(quoting_style="none")
+                writer = pacsv.CSVWriter(str(path), table.schema, write_options=opts)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
     return path
 
 
