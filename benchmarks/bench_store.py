@@ -49,6 +49,13 @@ CODES = ("111", "112", "113", "701", "702", "703", "721", "731", "741", "890", "
 WEIGHTS = np.array([18, 3, 2, 20, 4, 3, 5, 4, 3, 25, 8, 5], dtype=float)
 
 
+def _cpu_s() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _peak_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -155,6 +162,7 @@ def child_register(n_persons: int, years: int, chunk: int, workdir: Path) -> dic
         "n_spells": n_spells,
         "fte_s": round(t_fte, 1),
         "fte_rows": len(tab.data),
+        "cpu_s": round(_cpu_s(), 1),
         "peak_rss_mb": round(_peak_mb()),
     }
 
@@ -261,6 +269,7 @@ def child_csv(n_persons: int, years: int, workdir: Path) -> dict:
         "store_mb": round(_dir_mb(out), 1),
         "generate_csv_s": round(t_gen, 1),
         "csv_to_store_s": round(t_conv, 1),
+        "cpu_s_total": round(_cpu_s(), 1),
         "peak_rss_mb": round(_peak_mb()),
         "peak_rss_before_convert_mb": round(base),
         "partitions": len(man["partitions"]),
