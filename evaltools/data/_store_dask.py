@@ -24,6 +24,10 @@ from evaltools.exceptions import FileFormatError
 __all__ = ["read_panel_dask"]
 
 
+def _dtypes(frame: pd.DataFrame) -> dict[str, object]:
+    return {str(c): t for c, t in frame.dtypes.items()}
+
+
 def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_axis(pd.Index(frame["person_id"].to_numpy(), name=None), axis=0)
 
@@ -133,8 +137,8 @@ def read_panel_dask(path: str | Path) -> Any:
         divisions=divisions,
         meta=dict(man["meta"]),
         dtypes={
-            "states": meta_states.dtypes.to_dict(),
-            "persons": meta_p.dtypes.to_dict(),
-            **{f"events/{k}": v.dtypes.to_dict() for k, v in ev_meta.items()},
+            "states": _dtypes(meta_states),
+            "persons": _dtypes(meta_p),
+            **{f"events/{k}": _dtypes(v) for k, v in ev_meta.items()},
         },
     )

@@ -72,7 +72,8 @@ def dream_to_store(
                 except DataValidationError as e:
                     if "increasing person_id" not in str(e):
                         raise
-                    first = batch.meta.get("batch", {})
+                    info = batch.meta.get("batch")
+                    first = info if isinstance(info, dict) else {}
                     raise DataValidationError(
                         f"dream_to_store: the batch starting at row {first.get('first_row')} of {source} "
                         f"holds person ids below ids of earlier rows ({e}). A store keeps persons in id "

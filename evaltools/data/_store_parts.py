@@ -96,7 +96,7 @@ def encode_runs(states: pd.DataFrame) -> pd.DataFrame:
             "person_id": pid[starts],
             "first_week": week[starts].astype(np.int32),
             "last_week": week[ends].astype(np.int32),
-            "state": pd.Categorical.from_codes(code[starts], dtype=states["state"].dtype),
+            "state": pd.Categorical.from_codes(code[starts], dtype=states["state"].dtype),  # type: ignore[call-overload]
         }
     )
 
@@ -327,8 +327,8 @@ class PanelStoreWriter:
         k = self.partition_persons or max(len(pid), 1)
         bounds = pid[k::k]  # first person id of each later piece
         for i in range(len(bounds) + 1):
-            lo = bounds[i - 1] if i else None
-            hi = bounds[i] if i < len(bounds) else None
+            lo = int(bounds[i - 1]) if i else None
+            hi = int(bounds[i]) if i < len(bounds) else None
             self._write_piece(panel, lo, hi)
 
     def _check_chunk(self, panel: RegisterPanel) -> None:
@@ -395,7 +395,7 @@ class PanelStoreWriter:
                 ]
             )
 
-    def _write_piece(self, panel: RegisterPanel, lo: object, hi: object) -> None:
+    def _write_piece(self, panel: RegisterPanel, lo: int | None, hi: int | None) -> None:
         def cut(frame: pd.DataFrame) -> pd.DataFrame:
             p = frame["person_id"].to_numpy()
             a = 0 if lo is None else int(np.searchsorted(p, lo, side="left"))
