@@ -724,6 +724,15 @@ def select_partitions(
     return out
 
 
+def _within(ids: np.ndarray | None, part: Mapping[str, Any]) -> np.ndarray | None:
+    """The requested ids inside a partition's id range (the filter pushed to its scan)."""
+    if ids is None:
+        return None
+    a, b = np.searchsorted(ids, [part["person_id_min"], part["person_id_max"]], side="left")
+    b = b + int(b < len(ids) and ids[b] == part["person_id_max"])
+    return ids[a:b]
+
+
 def read_store(path: str | Path, persons: object = None, weeks: object = None) -> RegisterPanel:
     """Load a store, or the subset of it given by ``persons`` and ``weeks`` (see :func:`read_panel`)."""
     src = Path(path)
@@ -735,7 +744,7 @@ def read_store(path: str | Path, persons: object = None, weeks: object = None) -
     if not parts:  # nothing matches: the schema of the first partition, no rows
         parts = [man["partitions"][0]]
         ids = np.zeros(0, np.int64)
-    loaded = [read_partition(src, man, p, codes, ids, window) for p in parts]
+    loaded = [read_partition(src, man, p, codes, _within(ids, p), window) for p in parts]
     states = pd.concat([x[0] for x in loaded], ignore_index=True)
     pers = pd.concat([x[1] for x in loaded], ignore_index=True)
     events = {k: pd.concat([x[2][k] for x in loaded], ignore_index=True) for k in man["events"]}
