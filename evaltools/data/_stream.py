@@ -38,7 +38,7 @@ import pyarrow.compute as pac
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns, check_option
 from evaltools.data._reading import ABSORBING, apply_absorbing, coverage_notes, join_attributes, sort_states
-from evaltools.data._sources import BatchSource, factor, open_source
+from evaltools.data._sources import BatchSource, CodeLookup, open_source
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.contract import (
@@ -508,75 +508,38 @@ def _select(values: Any, sel: np.ndarray | None) -> Any:
     return values.filter(pa.array(sel))
 
 
-def _raw_strings(values: Any) -> list[str]:
-    """Distinct raw text values of an arrow text column (for the line-break check)."""
-    out: list[str] = []
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for ch in chunks:
-        if pa.types.is_dictionary(ch.type):
-            out += [v for v in ch.dictionary.to_pylist() if v is not None]
-    return out
-
-
-def _check_breaks(plan: Plan, name: str, values: Any, rows: np.ndarray) -> None:
-    if isinstance(values, pd.Series) or plan.source.first_line is None:
+def _line_break(plan: Plan, name: str, values: Any, new: list, rows: np.ndarray) -> None:
+    """Raise for a text cell holding a line break (a quote left open in a CSV)."""
+    if not any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in new):
         return
-    raw = _raw_strings(values)
-    if any("\n" in v or "\r" in v for v in raw):
-        txt = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
-        s = pac.cast(txt, pa.string())
-        brk = pac.or_(pac.match_substring(s, "\n"), pac.match_substring(s, "\r"))
-        i = int(np.flatnonzero(pac.fill_null(brk, False).to_numpy(zero_copy_only=False))[0])
-        raise FileFormatError(
-            f"{plan.where}: column {name!r} of {plan.src.name!r} holds a line break in data row "
-            f"{rows[i] + 1} "
-            "(a quote left open?). Fix the quoting of that field."
-        )
+    txt = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    s = pac.cast(txt, pa.string())
+    brk = pac.or_(pac.match_substring(s, "\n"), pac.match_substring(s, "\r"))
+    i = int(np.flatnonzero(pac.fill_null(brk, False).to_numpy(zero_copy_only=False))[0])
+    raise FileFormatError(
+        f"{plan.where}: column {name!r} of {plan.src.name!r} holds a line break in data row "
+        f"{rows[i] + 1} (a quote left open?). Fix the quoting of that field."
+    )
 
 
-def _code_column(
-    plan: Plan, name: str, values: Any, rows: np.ndarray, cache: dict, cats: pd.Index
-) -> np.ndarray:
+def _code_column(plan: Plan, name: str, values: Any, rows: np.ndarray, lookup: CodeLookup) -> np.ndarray:
     """Code index per row (``-1`` blank); unknown codes raise naming the column, lines and ids."""
-    _check_breaks(plan, name, values, rows)
-    inv, strings = factor(values, name, plan.where, cache)
-    key = id(strings)
-    hit = cache.get(("idx", key))
-    if hit is None or hit[0] is not strings:
-        na = strings.isna().to_numpy()
-        look = cats.get_indexer(strings.fillna("").to_numpy(dtype=object))
-        look = np.where(na, -1, look).astype(np.int16)
-        unknown_u = (~na) & (look < 0)
-        hit = (strings, look, unknown_u)
-        if len(strings) < 4096:
-            cache[("idx", key)] = hit
-    _, look, unknown_u = hit
-    if not len(look):
-        return np.full(len(inv), -1, dtype=np.int16)
-    safe = np.maximum(inv, 0)
-    if unknown_u.any():
-        unknown = (inv >= 0) & unknown_u[safe]
-        if unknown.any():
-            i = np.flatnonzero(unknown)
-            bad = sorted(set(strings[np.unique(inv[unknown])].astype(str)))[:5]
-            ex = [f"{plan.id_col}={p}" for p in plan.shown[rows[i[:3]]]]
-            week = int(plan.widx[plan.wcols.index(name)]) if name in plan.wcols else None
-            what = f" ({week_label(week)})" if week is not None else ""
-            raise DataValidationError(
-                f"{plan.where}: column {name!r}{what} has {len(i):,} code(s) not in the code table "
-                f"({bad}; e.g. {', '.join(ex)} in {', '.join(plan.source.locate(rows[i[:3]]))}). "
-                "Add the codes to a CodeTable and pass it as codes=..., or recode them."
-            )
-    return np.where(inv >= 0, look[safe], np.int16(-1)).astype(np.int16, copy=False)
-
-
-def _strings(values: Any, name: str, where: str, cache: dict) -> pd.Series:
-    inv, strings = factor(values, name, where, cache)
-    arr = strings.to_numpy(dtype=object, na_value=None)
-    out = np.full(len(inv), None, dtype=object)
-    ok = inv >= 0
-    out[ok] = arr[inv[ok]] if len(arr) else None
-    return pd.Series(out, dtype="string")
+    out, new = lookup.codes(values, name)
+    if new and plan.source.first_line is not None:
+        _line_break(plan, name, values, new, rows)
+    unknown = out == CodeLookup.UNKNOWN
+    if unknown.any():
+        i = np.flatnonzero(unknown)
+        bad = sorted(set(lookup.unknown_text(values, name, unknown)))[:5]
+        ex = [f"{plan.id_col}={p}" for p in plan.shown[rows[i[:3]]]]
+        week = int(plan.widx[plan.wcols.index(name)]) if name in plan.wcols else None
+        what = f" ({week_label(week)})" if week is not None else ""
+        raise DataValidationError(
+            f"{plan.where}: column {name!r}{what} has {len(i):,} code(s) not in the code table "
+            f"({bad}; e.g. {', '.join(ex)} in {', '.join(plan.source.locate(rows[i[:3]]))}). "
+            "Add the codes to a CodeTable and pass it as codes=..., or recode them."
+        )
+    return out
 
 
 def _is_numeric_source(values: Any) -> bool | None:
@@ -591,7 +554,7 @@ def _is_numeric_source(values: Any) -> bool | None:
     )
 
 
-def _grad(values: Any, name: str, where: str, cache: dict) -> tuple[pd.Series | np.ndarray, bool]:
+def _grad(values: Any, name: str, lookup: CodeLookup) -> tuple[pd.Series | np.ndarray, bool]:
     """Employment degree: float64 when numeric, else code strings; and whether it is numeric."""
     numeric = _is_numeric_source(values)
     if numeric:
@@ -601,24 +564,24 @@ def _grad(values: Any, name: str, where: str, cache: dict) -> tuple[pd.Series | 
             pac.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
         ), True
     if numeric is False:
-        return _strings(values, name, where, cache), False
-    s = _strings(values, name, where, cache)
+        return lookup.strings(values, name), False
+    s = lookup.strings(values, name)
     f = pd.to_numeric(s, errors="coerce")
     return s, bool((f.notna() | s.isna()).all())
 
 
 def _monthly(
-    plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, cache: dict, n: int
+    plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, lookup: CodeLookup, n: int
 ) -> tuple[pd.DataFrame, bool]:
     by_month: dict[tuple[int, int], dict[str, str]] = {}
     for c, m in plan.monthly.items():
         by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
-    grads = {c: _grad(cols[c], c, plan.where, cache) for c, m in plan.monthly.items() if m.group(1) == "grad"}
+    grads = {c: _grad(cols[c], c, lookup) for c, m in plan.monthly.items() if m.group(1) == "grad"}
     numeric = all(v[1] for v in grads.values())
     parts = []
     for (y, mo), cs in sorted(by_month.items()):
         b = (
-            _strings(cols[cs["branche"]], cs["branche"], plan.where, cache)
+            lookup.strings(cols[cs["branche"]], cs["branche"])
             if "branche" in cs
             else pd.Series(pd.NA, index=range(n), dtype="string")
         )
@@ -656,11 +619,11 @@ def _monthly(
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True), numeric
 
 
-def _yearly(plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, cache: dict) -> pd.DataFrame:
+def _yearly(plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, lookup: CodeLookup) -> pd.DataFrame:
     parts = []
     for c, m in plan.yearly.items():
         y = _year(m, plan.pivot)
-        v = _strings(cols[c], c, plan.where, cache)
+        v = lookup.strings(cols[c], c)
         keep = v.notna().to_numpy()
         w0, w1 = _year_weeks(np.array([y]))
         k = int(keep.sum())
@@ -686,9 +649,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
         raise SpecificationError(
             f"The 'batch_rows' parameter of {plan.where} must be a positive int. Got {batch_rows!r} instead."
         )
-    cats = pd.Index(list(plan.codes.codes), dtype=object)
     dtype = plan.codes.dtype()
-    cache: dict = {}
+    lookup = CodeLookup(list(plan.codes.codes), plan.where)
     show = progress if progress is not None else plan.n_rows >= PROGRESS_ROWS
     bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
     seen = 0
@@ -711,7 +673,7 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             m = len(rows)
             mat = np.empty((len(plan.wcols), m), dtype=np.int16)
             for j, c in enumerate(plan.wcols):
-                mat[j] = _code_column(plan, c, cols[c], rows, cache, cats)
+                mat[j] = _code_column(plan, c, cols[c], rows, lookup)
             wk, rr = np.nonzero(mat >= 0)
             order = np.lexsort((wk, rr))
             wk, rr = wk[order], rr[order]
@@ -726,8 +688,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             del mat
             states = sort_states(states)
             pers = plan.persons.iloc[plan.position[rows]].reset_index(drop=True)
-            monthly, numeric = _monthly(plan, cols, pid, cache, m) if plan.monthly else (None, True)
-            yearly = _yearly(plan, cols, pid, cache) if plan.yearly else None
+            monthly, numeric = _monthly(plan, cols, pid, lookup, m) if plan.monthly else (None, True)
+            yearly = _yearly(plan, cols, pid, lookup) if plan.yearly else None
             yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric)
     finally:
         bar.close()
