@@ -448,6 +448,20 @@ def line_breaks(strings: pd.Series) -> np.ndarray:
     return (s.str.contains("\n", regex=False) | s.str.contains("\r", regex=False)).to_numpy(dtype=bool)
 
 
+def _indices(arr: pa.DictionaryArray, null: int) -> np.ndarray:
+    """The dictionary indices of ``arr`` as numpy, ``null`` where the cell is missing."""
+    ind = arr.indices
+    n = len(ind)
+    if not ind.null_count:
+        return ind.to_numpy(zero_copy_only=False)
+    validity, data = ind.buffers()[0], ind.buffers()[1]
+    width = ind.type.bit_width // 8
+    values = np.frombuffer(data, dtype=f"<i{width}", count=n, offset=ind.offset * width)
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    valid = bits[ind.offset : ind.offset + n].astype(bool)
+    return np.where(valid, values, null)
+
+
 class CodeLookup:
     """Raw cell value -> code index, learnt once per distinct value over the whole read.
 
@@ -496,10 +510,7 @@ class CodeLookup:
             self._learn(new, name)
         look = np.fromiter((self.map[v] for v in d), dtype=np.int16, count=len(d))
         look = np.append(look, np.int16(self.BLANK))
-        ind = arr.indices
-        if ind.null_count:
-            ind = pac.fill_null(ind, len(d))
-        return look[ind.to_numpy(zero_copy_only=False)], new
+        return look[_indices(arr, len(d))], new
 
     def codes(self, values: Any, name: str) -> tuple[np.ndarray, list]:
         """Code index per row and the raw values seen for the first time (text columns)."""
@@ -551,10 +562,7 @@ class CodeLookup:
                 if new:
                     self._learn(new, name)
                 look = np.array([*(self.text[v] for v in d), None], dtype=object)
-                ind = c.indices
-                if ind.null_count:
-                    ind = pac.fill_null(ind, len(d))
-                parts.append(look[ind.to_numpy(zero_copy_only=False)])
+                parts.append(look[_indices(c, len(d))])
             out = np.concatenate(parts) if parts else np.array([], dtype=object)
             return pd.Series(out, dtype="string")
         inv, strings = factor(values, name, self.where, self.cache)

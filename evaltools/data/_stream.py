@@ -494,10 +494,7 @@ class Batch:
     monthly: pd.DataFrame | None
     yearly: pd.DataFrame | None
     grad_numeric: bool
-
-
-class _LineBreak(Exception):
-    pass
+    window_ok: bool
 
 
 def _select(values: Any, sel: np.ndarray | None) -> Any:
@@ -671,26 +668,31 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             rows = r0 + (np.flatnonzero(sel) if sel is not None else np.arange(n))
             cols = {c: _select(v, sel) for c, v in cols.items()}
             m = len(rows)
-            mat = np.empty((len(plan.wcols), m), dtype=np.int16)
+            by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
             for j, c in enumerate(plan.wcols):
-                mat[j] = _code_column(plan, c, cols[c], rows, lookup)
-            wk, rr = np.nonzero(mat >= 0)
-            order = np.lexsort((wk, rr))
-            wk, rr = wk[order], rr[order]
+                by_week[j] = _code_column(plan, c, cols[c], rows, lookup)
+            flat = np.ascontiguousarray(by_week.T).ravel()  # row-major: person by person
+            del by_week
+            cells = np.flatnonzero(flat >= 0)
+            rr, wk = np.divmod(cells, len(plan.wcols))
             pid = plan.pid[rows]
+            week = plan.widx[wk].astype(np.int32)
             states = pd.DataFrame(
                 {
                     "person_id": pid[rr],
-                    "week": plan.widx[wk].astype(np.int32),
-                    "state": pd.Categorical.from_codes(mat[wk, rr], dtype=dtype),
+                    "week": week,
+                    "state": pd.Categorical.from_codes(flat[cells], dtype=dtype),
                 }
             )
-            del mat
+            del flat, cells
             states = sort_states(states)
             pers = plan.persons.iloc[plan.position[rows]].reset_index(drop=True)
+            start = pers["obs_start"].to_numpy(np.int64)
+            end = pers["obs_end"].to_numpy(np.int64)
+            window_ok = not bool(((week < start[rr]) | (week > end[rr])).any())
             monthly, numeric = _monthly(plan, cols, pid, lookup, m) if plan.monthly else (None, True)
             yearly = _yearly(plan, cols, pid, lookup) if plan.yearly else None
-            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric)
+            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
     finally:
         bar.close()
     if seen != plan.n_rows:
@@ -709,7 +711,7 @@ def finish_batch(
     Returns states, persons, the absorbing notes and the coverage notes.
     """
     where = plan.where
-    issue = check_window(batch.states, batch.persons)
+    issue = None if batch.window_ok else check_window(batch.states, batch.persons)
     if issue:
         raise DataValidationError(f"{where}: {issue.message}")
     pers, abs_notes = apply_absorbing(
