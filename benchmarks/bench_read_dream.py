@@ -10,9 +10,10 @@ Each measurement runs in its own process and reports wall time and peak RSS (``V
 ``/proc/self/status``):
 
 ``whole``
-    The whole-file path: the strict pyarrow read of every column into pandas, then one code
-    lookup per weekly column (``as_code_strings`` and ``pandas.Categorical``) and the sparse
-    states from the code matrix, as ``read_dream`` read files before it streamed.
+    The whole-file path: the strict pyarrow read of every column into pandas, one code lookup
+    per weekly column (``as_code_strings`` and ``pandas.Categorical``), the sparse states from
+    the code matrix, the window check, the absorbing rule and the panel, as ``read_dream``
+    read files before it streamed.
 ``stream``
     ``read_dream`` (the batches of ``iter_dream`` concatenated into one panel).
 ``iterate``
@@ -113,15 +114,19 @@ def _peak_rss_mb() -> float:
 
 
 def _whole(path: str) -> int:
+    """The whole-file path of ``read_dream`` before it streamed (same checks, same panel)."""
     import pandas as pd
 
+    from evaltools.data import RegisterPanel
     from evaltools.data._load import as_code_strings, load_table
+    from evaltools.data._reading import apply_absorbing, coverage_notes, sort_states
+    from evaltools.data.checks import check_window
     from evaltools.data.codes import default_codes
-    from evaltools.data.contract import DREAM_PATTERNS
+    from evaltools.data.contract import DREAM_PATTERNS, IdCollector, classify_ids
     from evaltools.data.weeks import parse_dream_columns
 
     codes = default_codes()
-    df, _ = load_table(
+    df, src = load_table(
         path,
         where="read_dream",
         text=lambda c: c.startswith("y_") or c == "PNR",
@@ -130,6 +135,11 @@ def _whole(path: str) -> int:
     )
     weekly = parse_dream_columns([str(c) for c in df.columns])
     wcols = sorted(weekly, key=weekly.get)
+    widx = np.array([weekly[c] for c in wcols], dtype=np.int32)
+    ids = classify_ids(df["PNR"], column="PNR", source=src)
+    collector = IdCollector("PNR", fix="")
+    collector.add(ids, src)
+    pid, _ = collector.finish()
     cats = list(codes.codes)
     mat = np.empty((len(df), len(wcols)), dtype=np.int16)
     for j, c in enumerate(wcols):
@@ -138,12 +148,24 @@ def _whole(path: str) -> int:
     rows, cols = np.nonzero(mat >= 0)
     states = pd.DataFrame(
         {
-            "person_id": df["PNR"].astype(np.int64).to_numpy()[rows],
-            "week": np.array([weekly[c] for c in wcols], dtype=np.int32)[cols],
+            "person_id": pid[rows],
+            "week": widx[cols],
             "state": pd.Categorical.from_codes(mat[rows, cols], dtype=codes.dtype()),
         }
     )
-    return len(states)
+    del mat
+    states = sort_states(states)
+    pers = pd.DataFrame({"person_id": pid, "obs_start": widx.min(), "obs_end": widx.max()})
+    for c in ("sex", "kom", "birth_year"):
+        pers[c] = df[c].array
+    assert check_window(states, pers) is None
+    shown = pid
+    pers, _ = apply_absorbing(
+        states, pers, codes, mode="end_observation", where="read_dream", id_name="PNR", shown=shown
+    )
+    coverage_notes(states, pers, where="read_dream", id_name="PNR", shown=shown)
+    panel = RegisterPanel(states=states, persons=pers, codes=codes)
+    return len(panel.states)
 
 
 def child(method: str, path: str, batch_rows: int) -> None:
@@ -227,7 +249,10 @@ def main() -> None:
             del frame
             p = run("stream", pq, args.batch_rows)
             _show(f"read_dream Parquet, {n:,}", p, pq.stat().st_size / 2**20)
-            print(f"ratio CSV.gz/CSV {g['seconds'] / s['seconds']:.2f}x, Parquet/CSV {p['seconds'] / s['seconds']:.2f}x")
+            print(
+                f"ratio CSV.gz/CSV {g['seconds'] / s['seconds']:.2f}x, "
+                f"Parquet/CSV {p['seconds'] / s['seconds']:.2f}x"
+            )
         base = None
         for m in args.scale:
             t0 = time.perf_counter()
@@ -238,7 +263,8 @@ def main() -> None:
             base = base or r
             print(
                 f"  vs {args.scale[0]:,}: persons {m / args.scale[0]:.1f}x, time "
-                f"{r['seconds'] / base['seconds']:.1f}x, peak RSS {r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
+                f"{r['seconds'] / base['seconds']:.1f}x, "
+                f"peak RSS {r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
             )
             big.unlink()
 
