@@ -37,6 +37,7 @@ import pyarrow.compute as pac
 
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns, check_option
+from evaltools.data._load import as_code_strings
 from evaltools.data._reading import ABSORBING, apply_absorbing, coverage_notes, join_attributes, sort_states
 from evaltools.data._sources import BatchSource, CodeLookup, open_source
 from evaltools.data.checks import check_window
@@ -563,8 +564,11 @@ def _grad(values: Any, name: str, lookup: CodeLookup) -> tuple[pd.Series | np.nd
     if numeric is False:
         return lookup.strings(values, name), False
     s = lookup.strings(values, name)
-    f = pd.to_numeric(s, errors="coerce")
-    return s, bool((f.notna() | s.isna()).all())
+    try:
+        pac.cast(pa.array(list(s.dropna().unique()), type=pa.string()), pa.float64())
+    except pa.ArrowInvalid:
+        return s, False
+    return s, True
 
 
 def _monthly(
@@ -575,6 +579,7 @@ def _monthly(
         by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
     grads = {c: _grad(cols[c], c, lookup) for c, m in plan.monthly.items() if m.group(1) == "grad"}
     numeric = all(v[1] for v in grads.values())
+    typed = all(isinstance(v[0], np.ndarray) for v in grads.values())  # numbers by the column type
     parts = []
     for (y, mo), cs in sorted(by_month.items()):
         b = (
@@ -583,18 +588,11 @@ def _monthly(
             else pd.Series(pd.NA, index=range(n), dtype="string")
         )
         if "grad" in cs:
-            g = grads[cs["grad"]][0]
-            g = pd.Series(pd.to_numeric(g, errors="coerce") if numeric and isinstance(g, pd.Series) else g)
-            if numeric:
-                g = g.astype(np.float64)
+            g = pd.Series(grads[cs["grad"]][0])
+            if not typed and g.dtype != "string":
+                g = as_code_strings(g, where=plan.where)
         else:
-            g = pd.Series(
-                np.nan if numeric else pd.NA, index=range(n), dtype="float64" if numeric else "string"
-            )
-        if numeric is False and g.dtype != "string":
-            from evaltools.data._load import as_code_strings
-
-            g = as_code_strings(g, where=plan.where)
+            g = pd.Series(np.nan if typed else pd.NA, index=range(n), dtype="float64" if typed else "string")
         keep = b.notna().to_numpy() | g.notna().to_numpy()
         w0, w1 = _month_weeks(np.array([y]), np.array([mo]))
         k = int(keep.sum())
@@ -612,8 +610,19 @@ def _monthly(
         )
     out = pd.concat(parts, ignore_index=True)
     out["branche"] = out["branche"].astype("string")
-    out["grad"] = out["grad"].astype(np.float64 if numeric else "string")
+    out["grad"] = out["grad"].astype(np.float64 if typed else "string")
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True), numeric
+
+
+def grad_as(monthly: pd.DataFrame, numeric: bool, where: str) -> pd.DataFrame:
+    """The monthly table with ``grad`` as float64 (``numeric``) or as code strings."""
+    g = monthly["grad"]
+    if numeric and g.dtype != np.float64:
+        vals = pac.cast(pa.array(g.to_numpy(dtype=object, na_value=None), type=pa.string()), pa.float64())
+        return monthly.assign(grad=vals.to_numpy(zero_copy_only=False).astype(np.float64))
+    if not numeric and g.dtype != "string":
+        return monthly.assign(grad=as_code_strings(g, where=where).astype("string").to_numpy())
+    return monthly
 
 
 def _yearly(plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, lookup: CodeLookup) -> pd.DataFrame:
@@ -907,11 +916,7 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
                     f"batch from {plan.source.locate(batch.rows[:1])[0]} "
                     f"({plan.id_col}={batch.shown[0]!r}). Recode the text values, or read with read_dream."
                 )
-            if not grad_numeric and mon["grad"].dtype != "string":
-                from evaltools.data._load import as_code_strings
-
-                mon = mon.assign(grad=as_code_strings(mon["grad"], where=plan.where).to_numpy())
-                mon["grad"] = mon["grad"].astype("string")
+            mon = grad_as(mon, grad_numeric, plan.where)
             ev[MONTHLY_TABLE] = mon
         if batch.yearly is not None:
             ev[YEARLY_TABLE] = batch.yearly

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._validation import warn_dropped
-from evaltools.data._load import as_code_strings, file_kind
+from evaltools.data._load import file_kind
 from evaltools.data._long import read_long, write_long
 from evaltools.data._reading import (
     apply_absorbing,
@@ -66,6 +66,7 @@ from evaltools.data._stream import (
     MONTHLY_TABLE,
     YEARLY_TABLE,
     base_meta,
+    grad_as,
     plan_read,
     raw_batches,
 )
@@ -272,12 +273,7 @@ def read_dream(
 
 def _concat_monthly(parts: list, numeric: list[bool], where: str) -> pd.DataFrame:
     """The batches' monthly tables; ``grad`` is float64 only if it is numeric in every batch."""
-    if not all(numeric):
-        parts = [
-            p if p["grad"].dtype == "string" else p.assign(grad=as_code_strings(p["grad"], where=where).array)
-            for p in parts
-        ]
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat([grad_as(p, all(numeric), where) for p in parts], ignore_index=True)
     out["grad"] = out["grad"].astype(np.float64 if all(numeric) else "string")
     out["branche"] = out["branche"].astype("string")
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
