@@ -59,6 +59,8 @@ class BatchSource:
     name: str = "DataFrame"
     columns: list[str]
     first_line: int | None = None
+    #: Text cells that mean "missing" in the batches (the CSV reader's null spellings).
+    null_values: frozenset[str] = frozenset()
 
     def source(self, where: str) -> Source:
         """The :class:`Source` of the whole file (row 0 = first data row)."""
@@ -210,6 +212,7 @@ class CsvSource(BatchSource):
         self.path = path
         self.name = str(path)
         self.first_line = 2
+        self.null_values = frozenset(pcsv.ConvertOptions().null_values)
         self.columns = _header(path, where)
         self.row_bytes = _row_bytes(path)
 
@@ -237,8 +240,7 @@ class CsvSource(BatchSource):
                 parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
                 convert_options=pcsv.ConvertOptions(
                     column_types=types,
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
+                    strings_can_be_null=False,  # blank and null spellings are read by CodeLookup
                     include_columns=list(cols),
                 ),
             )
@@ -471,6 +473,9 @@ class CodeLookup:
         The code table's codes (index = category code of the panel's states).
     where : str
         The public function (messages).
+    null_values : frozenset of str, optional
+        Raw text cells read as blank (the CSV reader's null spellings, so that
+        a batch column has no nulls and its indices are read without a copy).
 
     Notes
     -----
@@ -485,9 +490,10 @@ class CodeLookup:
     BLANK = -1
     UNKNOWN = -2
 
-    def __init__(self, codes: Sequence[str], where: str) -> None:
+    def __init__(self, codes: Sequence[str], where: str, null_values: frozenset[str] = frozenset()) -> None:
         self.index = pd.Index(list(codes), dtype=object)
         self.where = where
+        self.null_values = null_values
         self.map: dict[object, int] = {}
         self.text: dict[object, str | None] = {}
         self.cache: dict = {}
@@ -498,7 +504,8 @@ class CodeLookup:
         return np.where(na, self.BLANK, np.where(idx < 0, self.UNKNOWN, idx)).astype(np.int16)
 
     def _learn(self, values: list, name: str) -> None:
-        strings = as_code_strings(pd.Series(values, dtype=object, name=name), where=self.where)
+        cells = [None if v in self.null_values else v for v in values] if self.null_values else values
+        strings = as_code_strings(pd.Series(cells, dtype=object, name=name), where=self.where)
         for v, i, s in zip(values, self._index_of(strings).tolist(), strings.tolist()):
             self.map[v] = i
             self.text[v] = None if s is pd.NA else s

@@ -656,7 +656,7 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             f"The 'batch_rows' parameter of {plan.where} must be a positive int. Got {batch_rows!r} instead."
         )
     dtype = plan.codes.dtype()
-    lookup = CodeLookup(list(plan.codes.codes), plan.where)
+    lookup = CodeLookup(list(plan.codes.codes), plan.where, plan.src.null_values)
     show = progress if progress is not None else plan.n_rows >= PROGRESS_ROWS
     bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
     seen = 0
