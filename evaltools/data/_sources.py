@@ -226,7 +226,7 @@ class CsvSource(BatchSource):
         self, cols: Sequence[str], batch_rows: int, where: str
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         types = {c: DICT_STRING for c in cols}
-        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 28))
+        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 25))
         bad: list[int | None] = []
 
         def handler(row: pcsv.InvalidRow) -> str:
@@ -236,7 +236,7 @@ class CsvSource(BatchSource):
         try:
             reader = pcsv.open_csv(
                 str(self.path),
-                read_options=pcsv.ReadOptions(use_threads=True, block_size=block),
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
                 convert_options=pcsv.ConvertOptions(
                     column_types=types,

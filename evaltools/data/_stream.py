@@ -679,26 +679,32 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             m = len(rows)
             by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
             for j, c in enumerate(plan.wcols):
-                by_week[j] = _code_column(plan, c, cols[c], rows, lookup)
+                by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
             flat = np.ascontiguousarray(by_week.T).ravel()  # row-major: person by person
             del by_week
             cells = np.flatnonzero(flat >= 0)
-            rr, wk = np.divmod(cells, len(plan.wcols))
+            code = flat[cells]
+            del flat
+            small = np.int32 if m * len(plan.wcols) < 2**31 else np.int64
+            rr, wk = np.divmod(cells.astype(small, copy=False), small(len(plan.wcols)))
+            del cells
             pid = plan.pid[rows]
-            week = plan.widx[wk].astype(np.int32)
+            week = plan.widx.astype(np.int32)[wk]
+            del wk
             states = pd.DataFrame(
                 {
                     "person_id": pid[rr],
                     "week": week,
-                    "state": pd.Categorical.from_codes(flat[cells], dtype=dtype),
+                    "state": pd.Categorical.from_codes(code, dtype=dtype),
                 }
             )
-            del flat, cells
+            del code
             states = sort_states(states)
             pers = plan.persons.iloc[plan.position[rows]].reset_index(drop=True)
-            start = pers["obs_start"].to_numpy(np.int64)
-            end = pers["obs_end"].to_numpy(np.int64)
+            start = pers["obs_start"].to_numpy(np.int32)
+            end = pers["obs_end"].to_numpy(np.int32)
             window_ok = not bool(((week < start[rr]) | (week > end[rr])).any())
+            del rr, week
             monthly, numeric = _monthly(plan, cols, pid, lookup, m) if plan.monthly else (None, True)
             yearly = _yearly(plan, cols, pid, lookup) if plan.yearly else None
             yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
