@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,25 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from evaltools._progress import progress_bar
-from evaltools._validation import check_columns, check_option
-from evaltools.data._load import as_code_strings
-from evaltools.data._reading import ABSORBING, apply_absorbing, coverage_notes, join_attributes, sort_states
+from evaltools._validation import check_columns
+from evaltools.data._reading import apply_absorbing, coverage_notes, join_attributes, sort_states
 from evaltools.data._sources import BatchSource, CodeLookup, open_source
+from evaltools.data._wide import (
+    MONTHLY_COLUMN,
+    MONTHLY_TABLE,
+    TEXT_COLUMN,
+    YEARLY_COLUMN,
+    YEARLY_TABLE,
+    check_parameters,
+    grad_as,
+    month_weeks,
+    monthly_table,
+    observation_windows,
+    week_window,
+    year_of,
+    year_weeks,
+    yearly_table,
+)
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.contract import (
@@ -48,18 +63,13 @@ from evaltools.data.contract import (
     Ids,
     InputNote,
     Source,
-    check_week_parameter,
-    check_weeks,
     classify_ids,
 )
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import (
-    EPOCH,
     dream_column,
-    isoweek_to_index,
     parse_dream_columns,
     week_label,
-    weeks_in_year,
 )
 from evaltools.exceptions import (
     DataValidationError,
@@ -67,7 +77,6 @@ from evaltools.exceptions import (
     FileFormatError,
     PersonIdError,
     SpecificationError,
-    WeekValueError,
 )
 
 __all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
@@ -76,106 +85,6 @@ __all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
 DEFAULT_BATCH_ROWS = 20_000
 #: Files with at least this many rows show a progress bar unless ``progress=False``.
 PROGRESS_ROWS = 200_000
-
-_ISO = re.compile(r"^\s*([0-9]{4})-?W([0-9]{1,2})\s*$")
-
-
-MONTHLY_COLUMN = re.compile(r"^(branche|grad)_([0-9]{4})_([0-9]{2})$")
-YEARLY_COLUMN = re.compile(r"^ak([0-9]{2})$")
-#: Columns of a DREAM CSV read as text (ids are added by the reader).
-TEXT_COLUMN = re.compile(r"y_[0-9]{4}|branche_[0-9]{4}_[0-9]{2}|ak[0-9]{2}")
-MONTHLY_TABLE = "dream_monthly"
-YEARLY_TABLE = "dream_yearly"
-
-
-def _month_weeks(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last week index whose Thursday falls in each calendar month."""
-    first = (np.asarray(year) - 1970) * 12 + (np.asarray(month) - 1)
-    d0 = first.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    d1 = (first + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
-    e = int(EPOCH.astype(np.int64))
-    # week whose Thursday is >= d0: Thursday of week w is e + 7w + 3
-    w0 = -((-(d0 - e - 3)) // 7)
-    w1 = (d1 - e - 3) // 7
-    return w0.astype(np.int32), w1.astype(np.int32)
-
-
-def _year_weeks(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(year, dtype=np.int64)
-    return isoweek_to_index(y, 1), isoweek_to_index(y, weeks_in_year(y))
-
-
-def _check_parameters(where: str, id_col: object, pivot: object, codes: object, absorbing: object) -> None:
-    if not isinstance(id_col, str):
-        raise SpecificationError(
-            f"The 'id_col' parameter of {where} must be a column name (str). Got {id_col!r}."
-        )
-    if isinstance(pivot, bool) or not isinstance(pivot, (int, np.integer)) or not 0 <= int(pivot) <= 99:
-        raise SpecificationError(
-            f"The 'pivot' parameter of {where} must be an int in 0..99 (two-digit years >= pivot are 19YY). "
-            f"Got {pivot!r} instead."
-        )
-    if codes is not None and not isinstance(codes, CodeTable):
-        raise SpecificationError(
-            f"The 'codes' parameter of {where} must be a CodeTable. Got {type(codes).__name__} instead."
-        )
-    check_option("absorbing", absorbing, ABSORBING, where)
-
-
-def _windows(
-    df: pd.DataFrame,
-    obs: tuple[object, object],
-    lo: int,
-    hi: int,
-    src: Source,
-    shown: np.ndarray,
-    id_col: str,
-) -> tuple[np.ndarray, np.ndarray, bool, set[str]]:
-    """obs_start and obs_end per row, whether obs_end was given, and the columns used."""
-    cal = (lo, hi)
-    cal_name = f"the file's weekly columns {dream_column(lo)[0]}..{dream_column(hi)[0]}"
-    out, used, given_end = [], set(), False
-    for name, value, default in (("obs_start", obs[0], lo), ("obs_end", obs[1], hi)):
-        if value is None and name in df.columns:
-            value = name
-        if value is None:
-            out.append(np.full(len(df), default, dtype=np.int32))
-            continue
-        given_end |= name == "obs_end"
-        if isinstance(value, str):
-            check_columns(df, [value], f"{src.where}({name}=...)")
-            used.add(value)
-            out.append(
-                check_weeks(
-                    df[value],
-                    column=value,
-                    source=src,
-                    ids=shown,
-                    id_name=id_col,
-                    calendar=cal,
-                    calendar_name=cal_name,
-                )
-            )
-        else:
-            v = check_week_parameter(value, name=name, where=src.where)
-            check_weeks(
-                np.array([v]), column=name, source=Source(src.where), calendar=cal, calendar_name=cal_name
-            )
-            out.append(np.full(len(df), v, dtype=np.int32))
-    start, end = out
-    bad = end < start
-    if bad.any():
-        i = np.flatnonzero(bad)[:3]
-        ex = "; ".join(
-            f"{loc} {id_col}={shown[j]!r} obs_start={start[j]} obs_end={end[j]}"
-            for loc, j in zip(src.locate(i), i.tolist())
-        )
-        raise WeekValueError(
-            f"{src.where}: obs_end is before obs_start in {int(bad.sum()):,} rows (e.g. {ex}). "
-            "Both weeks are "
-            "inclusive; fix the observation window."
-        )
-    return start, end, given_end, used
 
 
 # -- the plan of a read --------------------------------------------------------------
@@ -211,43 +120,6 @@ class Plan:
     @property
     def wide_columns(self) -> list[str]:
         return [*self.wcols, *self.monthly, *self.yearly]
-
-
-def _parse_week(value: object, name: str, where: str) -> int:
-    if isinstance(value, str):
-        m = _ISO.match(value)
-        if m:
-            y, w = int(m.group(1)), int(m.group(2))
-            if 1 <= w <= int(weeks_in_year(np.array([y]))[0]):
-                return int(isoweek_to_index(y, w))
-        raise SpecificationError(
-            f"{where}: weeks={name} {value!r} is not an ISO week such as '2008-W01' (or a week index)."
-        )
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise SpecificationError(
-            f"{where}: weeks= must be a pair of ISO weeks ('2008-W01', '2014-W52') or week indices; "
-            f"got {value!r} as the {name} week."
-        )
-    return int(value)
-
-
-def week_window(weeks: object, where: str) -> tuple[int, int] | None:
-    """``weeks=(first, last)`` as week indices (inclusive), or ``None``."""
-    if weeks is None:
-        return None
-    if not isinstance(weeks, (tuple, list)) or len(weeks) != 2:
-        raise SpecificationError(
-            f"{where}: weeks= must be a pair (first, last), e.g. ('2008-W01', '2014-W52'). Got {weeks!r}."
-        )
-    a, b = _parse_week(weeks[0], "first", where), _parse_week(weeks[1], "last", where)
-    if b < a:
-        raise SpecificationError(f"{where}: weeks={tuple(weeks)!r} ends before it starts.")
-    return a, b
-
-
-def _year(m: re.Match, pivot: int) -> int:
-    yy = int(m.group(1))
-    return 1900 + yy if yy >= pivot else 2000 + yy
 
 
 def _filter_ids(persons_filter: object, id_col: str, where: str) -> Ids:
@@ -286,7 +158,7 @@ def plan_read(
     code_filter: object,
 ) -> Plan:
     """Check the parameters and the column names, run the front pass and plan the batches."""
-    _check_parameters(where, id_col, pivot, codes, absorbing)
+    check_parameters(where, id_col, pivot, codes, absorbing)
     codes = codes if codes is not None else default_codes()
     window = week_window(weeks, where)
     code_keep = None
@@ -345,7 +217,7 @@ def plan_read(
         )
     shown = original if original is not None else pid
 
-    start, end, given_end, window_cols = _windows(
+    start, end, given_end, window_cols = observation_windows(
         front, (obs_start, obs_end), lo, hi, source_all, shown, id_col
     )
     notes: list[InputNote] = []
@@ -412,12 +284,12 @@ def plan_read(
             keep = ~empty if keep is None else keep & ~empty
         monthly = {}
         for c, m in monthly_all.items():
-            w0, w1 = _month_weeks(np.array([int(m.group(2))]), np.array([int(m.group(3))]))
+            w0, w1 = month_weeks(np.array([int(m.group(2))]), np.array([int(m.group(3))]))
             if w1[0] >= lo and w0[0] <= hi:
                 monthly[c] = m
         yearly = {}
         for c, m in yearly_all.items():
-            w0, w1 = _year_weeks(np.array([_year(m, int(pivot))]))
+            w0, w1 = year_weeks(np.array([year_of(m, int(pivot))]))
             if w1[0] >= lo and w0[0] <= hi:
                 yearly[c] = m
         meta["weeks"] = [lo, hi]
@@ -540,115 +412,6 @@ def _code_column(plan: Plan, name: str, values: Any, rows: np.ndarray, lookup: C
     return out
 
 
-def _is_numeric_source(values: Any) -> bool | None:
-    """True/False when the column's type decides it, ``None`` for CSV text (decided by the values)."""
-    if isinstance(values, pd.Series):
-        return bool(pd.api.types.is_numeric_dtype(values.dtype))
-    t = values.type
-    if pa.types.is_dictionary(t):
-        return None
-    return bool(
-        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_null(t)
-    )
-
-
-def _grad(values: Any, name: str, lookup: CodeLookup) -> tuple[pd.Series | np.ndarray, bool]:
-    """Employment degree: float64 when numeric, else code strings; and whether it is numeric."""
-    numeric = _is_numeric_source(values)
-    if numeric:
-        if isinstance(values, pd.Series):
-            return values.astype(np.float64).to_numpy(), True
-        return np.asarray(
-            pac.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-        ), True
-    if numeric is False:
-        return lookup.strings(values, name), False
-    s = lookup.strings(values, name)
-    try:
-        pac.cast(pa.array(list(s.dropna().unique()), type=pa.string()), pa.float64())
-    except pa.ArrowInvalid:
-        return s, False
-    return s, True
-
-
-def _monthly(
-    plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, lookup: CodeLookup, n: int
-) -> tuple[pd.DataFrame, bool]:
-    by_month: dict[tuple[int, int], dict[str, str]] = {}
-    for c, m in plan.monthly.items():
-        by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
-    grads = {c: _grad(cols[c], c, lookup) for c, m in plan.monthly.items() if m.group(1) == "grad"}
-    numeric = all(v[1] for v in grads.values())
-    typed = all(isinstance(v[0], np.ndarray) for v in grads.values())  # numbers by the column type
-    parts = []
-    for (y, mo), cs in sorted(by_month.items()):
-        b = (
-            lookup.strings(cols[cs["branche"]], cs["branche"])
-            if "branche" in cs
-            else pd.Series(pd.NA, index=range(n), dtype="string")
-        )
-        if "grad" in cs:
-            g = pd.Series(grads[cs["grad"]][0])
-            if not typed and g.dtype != "string":
-                g = as_code_strings(g, where=plan.where)
-        else:
-            g = pd.Series(np.nan if typed else pd.NA, index=range(n), dtype="float64" if typed else "string")
-        keep = b.notna().to_numpy() | g.notna().to_numpy()
-        w0, w1 = _month_weeks(np.array([y]), np.array([mo]))
-        k = int(keep.sum())
-        parts.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[keep],
-                    "week": np.full(k, w0[0], np.int32),
-                    "end_week": np.full(k, w1[0], np.int32),
-                    "month": f"{y:04d}-{mo:02d}",
-                    "branche": b.to_numpy()[keep],
-                    "grad": g.to_numpy()[keep],
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out["branche"] = out["branche"].astype("string")
-    out["grad"] = out["grad"].astype(np.float64 if typed else "string")
-    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True), numeric
-
-
-def grad_as(monthly: pd.DataFrame, numeric: bool, where: str) -> pd.DataFrame:
-    """The monthly table with ``grad`` as float64 (``numeric``) or as code strings."""
-    g = monthly["grad"]
-    if numeric and g.dtype != np.float64:
-        vals = pac.cast(pa.array(g.to_numpy(dtype=object, na_value=None), type=pa.string()), pa.float64())
-        return monthly.assign(grad=vals.to_numpy(zero_copy_only=False).astype(np.float64))
-    if not numeric and g.dtype != "string":
-        return monthly.assign(grad=as_code_strings(g, where=where).astype("string").to_numpy())
-    return monthly
-
-
-def _yearly(plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, lookup: CodeLookup) -> pd.DataFrame:
-    parts = []
-    for c, m in plan.yearly.items():
-        y = _year(m, plan.pivot)
-        v = lookup.strings(cols[c], c)
-        keep = v.notna().to_numpy()
-        w0, w1 = _year_weeks(np.array([y]))
-        k = int(keep.sum())
-        parts.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[keep],
-                    "week": np.full(k, w0[0], np.int32),
-                    "end_week": np.full(k, w1[0], np.int32),
-                    "year": np.full(k, y, np.int16),
-                    "ak": v.to_numpy()[keep],
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out["ak"] = out["ak"].astype("string")
-    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
-
-
 def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[Batch]:
     """The batches of ``plan`` before the absorbing rule (states sorted by person and week)."""
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
@@ -705,8 +468,10 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             end = pers["obs_end"].to_numpy(np.int32)
             window_ok = not bool(((week < start[rr]) | (week > end[rr])).any())
             del rr, week
-            monthly, numeric = _monthly(plan, cols, pid, lookup, m) if plan.monthly else (None, True)
-            yearly = _yearly(plan, cols, pid, lookup) if plan.yearly else None
+            monthly, numeric = (
+                monthly_table(plan.monthly, cols, pid, lookup, m) if plan.monthly else (None, True)
+            )
+            yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
             yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
     finally:
         bar.close()

@@ -61,15 +61,8 @@ from evaltools.data._reading import (
     coverage_notes,
     sort_states,
 )
-from evaltools.data._stream import (
-    DEFAULT_BATCH_ROWS,
-    MONTHLY_TABLE,
-    YEARLY_TABLE,
-    base_meta,
-    grad_as,
-    plan_read,
-    raw_batches,
-)
+from evaltools.data._stream import DEFAULT_BATCH_ROWS, base_meta, plan_read, raw_batches
+from evaltools.data._wide import MONTHLY_TABLE, YEARLY_TABLE, grad_as
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable
 from evaltools.data.contract import (
