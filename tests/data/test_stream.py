@@ -292,3 +292,16 @@ def test_grad_turning_to_text_in_a_later_batch(tmp_path):
         list(iter_dream(path, batch_rows=2))
     panel = read_dream(path, batch_rows=2)
     assert panel.events["dream_monthly"]["grad"].tolist() == ["0.5", "0.5", "0.5", "0.5", "half"]
+
+
+def test_front_columns_typed_over_the_whole_file(tmp_path, monkeypatch):
+    from evaltools.data import _load
+
+    lines = ["PNR,birth,kom,y_1501"] + [f"{i},{1950 + i},{100 + i},111" for i in range(1, 40)]
+    lines += ["40,unknown,1.5,111", "41,,,701"]
+    path = _write(tmp_path, lines)
+    whole = _read(path)
+    monkeypatch.setattr(_load, "FRONT_BLOCK", 256)  # many blocks: later ones do not fit the first's types
+    part = _read(path, batch_rows=7)
+    _same(part, whole)
+    assert whole.persons["birth"].dtype == object and whole.persons["kom"].dtype == np.float64
