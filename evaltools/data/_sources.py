@@ -37,7 +37,7 @@ from evaltools.data._load import _header, _read_csv, as_code_strings, file_kind
 from evaltools.data.contract import Source, check_column_names
 from evaltools.exceptions import ColumnNameError, FileFormatError, SpecificationError
 
-__all__ = ["open_source", "factor", "BatchSource"]
+__all__ = ["open_source", "factor", "BatchSource", "CodeLookup"]
 
 #: Text of one code column: the type the CSV reader gives weekly and text columns.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -59,6 +59,8 @@ class BatchSource:
     name: str = "DataFrame"
     columns: list[str]
     first_line: int | None = None
+    #: Text cells that mean "missing" in the batches (the CSV reader's null spellings).
+    null_values: frozenset[str] = frozenset()
 
     def source(self, where: str) -> Source:
         """The :class:`Source` of the whole file (row 0 = first data row)."""
@@ -210,6 +212,7 @@ class CsvSource(BatchSource):
         self.path = path
         self.name = str(path)
         self.first_line = 2
+        self.null_values = frozenset(pcsv.ConvertOptions().null_values)
         self.columns = _header(path, where)
         self.row_bytes = _row_bytes(path)
 
@@ -223,7 +226,7 @@ class CsvSource(BatchSource):
         self, cols: Sequence[str], batch_rows: int, where: str
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         types = {c: DICT_STRING for c in cols}
-        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 28))
+        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 25))
         bad: list[int | None] = []
 
         def handler(row: pcsv.InvalidRow) -> str:
@@ -233,12 +236,11 @@ class CsvSource(BatchSource):
         try:
             reader = pcsv.open_csv(
                 str(self.path),
-                read_options=pcsv.ReadOptions(use_threads=True, block_size=block),
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
                 convert_options=pcsv.ConvertOptions(
                     column_types=types,
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
+                    strings_can_be_null=False,  # blank and null spellings are read by CodeLookup
                     include_columns=list(cols),
                 ),
             )
@@ -446,3 +448,134 @@ def line_breaks(strings: pd.Series) -> np.ndarray:
     """Mask of distinct values holding a line break (a quote left open in a CSV)."""
     s = strings.fillna("")
     return (s.str.contains("\n", regex=False) | s.str.contains("\r", regex=False)).to_numpy(dtype=bool)
+
+
+def _indices(arr: pa.DictionaryArray, null: int) -> np.ndarray:
+    """The dictionary indices of ``arr`` as numpy, ``null`` where the cell is missing."""
+    ind = arr.indices
+    n = len(ind)
+    if not ind.null_count:
+        return ind.to_numpy(zero_copy_only=False)
+    validity, data = ind.buffers()[0], ind.buffers()[1]
+    width = ind.type.bit_width // 8
+    values = np.frombuffer(data, dtype=f"<i{width}", count=n, offset=ind.offset * width)
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    valid = bits[ind.offset : ind.offset + n].astype(bool)
+    return np.where(valid, values, null)
+
+
+class CodeLookup:
+    """Raw cell value -> code index, learnt once per distinct value over the whole read.
+
+    Parameters
+    ----------
+    codes : sequence of str
+        The code table's codes (index = category code of the panel's states).
+    where : str
+        The public function (messages).
+    null_values : frozenset of str, optional
+        Raw text cells read as blank (the CSV reader's null spellings, so that
+        a batch column has no nulls and its indices are read without a copy).
+
+    Notes
+    -----
+    Columns of CSV, CSV.gz and Parquet text arrive dictionary-encoded: a
+    column of a batch is an integer index per row into a handful of distinct
+    values, and only values not seen before go through
+    :func:`~evaltools.data._load.as_code_strings`.  Other columns go through
+    :func:`factor`.  Result per row: the code index, ``-1`` for blank,
+    ``-2`` for a code not in the table.
+    """
+
+    BLANK = -1
+    UNKNOWN = -2
+
+    def __init__(self, codes: Sequence[str], where: str, null_values: frozenset[str] = frozenset()) -> None:
+        self.index = pd.Index(list(codes), dtype=object)
+        self.where = where
+        self.null_values = null_values
+        self.map: dict[object, int] = {}
+        self.text: dict[object, str | None] = {}
+        self.cache: dict = {}
+
+    def _index_of(self, strings: pd.Series) -> np.ndarray:
+        na = strings.isna().to_numpy()
+        idx = self.index.get_indexer(strings.fillna("").to_numpy(dtype=object))
+        return np.where(na, self.BLANK, np.where(idx < 0, self.UNKNOWN, idx)).astype(np.int16)
+
+    def _learn(self, values: list, name: str) -> None:
+        cells = [None if v in self.null_values else v for v in values] if self.null_values else values
+        strings = as_code_strings(pd.Series(cells, dtype=object, name=name), where=self.where)
+        for v, i, s in zip(values, self._index_of(strings).tolist(), strings.tolist()):
+            self.map[v] = i
+            self.text[v] = None if s is pd.NA else s
+
+    def _dictionary(self, arr: pa.DictionaryArray, name: str) -> tuple[np.ndarray, list]:
+        d = arr.dictionary.to_pylist()
+        new = [v for v in d if v not in self.map]
+        if new:
+            self._learn(new, name)
+        look = np.fromiter((self.map[v] for v in d), dtype=np.int16, count=len(d))
+        look = np.append(look, np.int16(self.BLANK))
+        return look[_indices(arr, len(d))], new
+
+    def codes(self, values: Any, name: str) -> tuple[np.ndarray, list]:
+        """Code index per row and the raw values seen for the first time (text columns)."""
+        chunks = self._chunks(values)
+        if chunks is not None:
+            parts, new = [], []
+            for c in chunks:
+                p, n = self._dictionary(c, name)
+                parts.append(p)
+                new += n
+            out = np.concatenate(parts) if parts else np.array([], dtype=np.int16)
+            return out, new
+        inv, strings = factor(values, name, self.where, self.cache)
+        look = np.append(self._index_of(strings), np.int16(self.BLANK))
+        return look[np.where(inv >= 0, inv, len(look) - 1)], []
+
+    def unknown_text(self, values: Any, name: str, mask: np.ndarray) -> list[str]:
+        """The code strings of the rows in ``mask`` (for messages)."""
+        inv, strings = factor(values, name, self.where, self.cache)
+        return [str(s) for s in strings.to_numpy(dtype=object)[inv[mask]]]
+
+    def _chunks(self, values: Any) -> list | None:
+        """Dictionary-encoded arrow chunks of a text column, else ``None``."""
+        if isinstance(values, pa.ChunkedArray):
+            chunks = list(values.chunks)
+        elif isinstance(values, pa.Array):
+            chunks = [values]
+        else:
+            return None
+        chunks = [
+            c.dictionary_encode() if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c
+            for c in chunks
+        ]
+        ok = all(
+            pa.types.is_dictionary(c.type)
+            and (pa.types.is_string(c.type.value_type) or pa.types.is_large_string(c.type.value_type))
+            for c in chunks
+        )
+        return chunks if ok else None
+
+    def strings(self, values: Any, name: str) -> pd.Series:
+        """The code strings per row (``<NA>`` for blank), for the monthly and yearly columns."""
+        chunks = self._chunks(values)
+        if chunks is not None:
+            parts = []
+            for c in chunks:
+                d = c.dictionary.to_pylist()
+                new = [v for v in d if v not in self.text]
+                if new:
+                    self._learn(new, name)
+                look = np.array([*(self.text[v] for v in d), None], dtype=object)
+                parts.append(look[_indices(c, len(d))])
+            out = np.concatenate(parts) if parts else np.array([], dtype=object)
+            return pd.Series(out, dtype="string")
+        inv, strings = factor(values, name, self.where, self.cache)
+        arr = strings.to_numpy(dtype=object, na_value=None)
+        out = np.full(len(inv), None, dtype=object)
+        ok = inv >= 0
+        if len(arr):
+            out[ok] = arr[inv[ok]]
+        return pd.Series(out, dtype="string")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +36,25 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from evaltools._progress import progress_bar
-from evaltools._validation import check_columns, check_option
-from evaltools.data._reading import ABSORBING, apply_absorbing, coverage_notes, join_attributes, sort_states
-from evaltools.data._sources import BatchSource, factor, open_source
+from evaltools._validation import check_columns
+from evaltools.data._reading import apply_absorbing, coverage_notes, join_attributes, sort_states
+from evaltools.data._sources import BatchSource, CodeLookup, open_source
+from evaltools.data._wide import (
+    MONTHLY_COLUMN,
+    MONTHLY_TABLE,
+    TEXT_COLUMN,
+    YEARLY_COLUMN,
+    YEARLY_TABLE,
+    check_parameters,
+    grad_as,
+    month_weeks,
+    monthly_table,
+    observation_windows,
+    week_window,
+    year_of,
+    year_weeks,
+    yearly_table,
+)
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.contract import (
@@ -47,18 +63,13 @@ from evaltools.data.contract import (
     Ids,
     InputNote,
     Source,
-    check_week_parameter,
-    check_weeks,
     classify_ids,
 )
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import (
-    EPOCH,
     dream_column,
-    isoweek_to_index,
     parse_dream_columns,
     week_label,
-    weeks_in_year,
 )
 from evaltools.exceptions import (
     DataValidationError,
@@ -66,7 +77,6 @@ from evaltools.exceptions import (
     FileFormatError,
     PersonIdError,
     SpecificationError,
-    WeekValueError,
 )
 
 __all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
@@ -75,106 +85,6 @@ __all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
 DEFAULT_BATCH_ROWS = 20_000
 #: Files with at least this many rows show a progress bar unless ``progress=False``.
 PROGRESS_ROWS = 200_000
-
-_ISO = re.compile(r"^\s*([0-9]{4})-?W([0-9]{1,2})\s*$")
-
-
-MONTHLY_COLUMN = re.compile(r"^(branche|grad)_([0-9]{4})_([0-9]{2})$")
-YEARLY_COLUMN = re.compile(r"^ak([0-9]{2})$")
-#: Columns of a DREAM CSV read as text (ids are added by the reader).
-TEXT_COLUMN = re.compile(r"y_[0-9]{4}|branche_[0-9]{4}_[0-9]{2}|ak[0-9]{2}")
-MONTHLY_TABLE = "dream_monthly"
-YEARLY_TABLE = "dream_yearly"
-
-
-def _month_weeks(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last week index whose Thursday falls in each calendar month."""
-    first = (np.asarray(year) - 1970) * 12 + (np.asarray(month) - 1)
-    d0 = first.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    d1 = (first + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
-    e = int(EPOCH.astype(np.int64))
-    # week whose Thursday is >= d0: Thursday of week w is e + 7w + 3
-    w0 = -((-(d0 - e - 3)) // 7)
-    w1 = (d1 - e - 3) // 7
-    return w0.astype(np.int32), w1.astype(np.int32)
-
-
-def _year_weeks(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(year, dtype=np.int64)
-    return isoweek_to_index(y, 1), isoweek_to_index(y, weeks_in_year(y))
-
-
-def _check_parameters(where: str, id_col: object, pivot: object, codes: object, absorbing: object) -> None:
-    if not isinstance(id_col, str):
-        raise SpecificationError(
-            f"The 'id_col' parameter of {where} must be a column name (str). Got {id_col!r}."
-        )
-    if isinstance(pivot, bool) or not isinstance(pivot, (int, np.integer)) or not 0 <= int(pivot) <= 99:
-        raise SpecificationError(
-            f"The 'pivot' parameter of {where} must be an int in 0..99 (two-digit years >= pivot are 19YY). "
-            f"Got {pivot!r} instead."
-        )
-    if codes is not None and not isinstance(codes, CodeTable):
-        raise SpecificationError(
-            f"The 'codes' parameter of {where} must be a CodeTable. Got {type(codes).__name__} instead."
-        )
-    check_option("absorbing", absorbing, ABSORBING, where)
-
-
-def _windows(
-    df: pd.DataFrame,
-    obs: tuple[object, object],
-    lo: int,
-    hi: int,
-    src: Source,
-    shown: np.ndarray,
-    id_col: str,
-) -> tuple[np.ndarray, np.ndarray, bool, set[str]]:
-    """obs_start and obs_end per row, whether obs_end was given, and the columns used."""
-    cal = (lo, hi)
-    cal_name = f"the file's weekly columns {dream_column(lo)[0]}..{dream_column(hi)[0]}"
-    out, used, given_end = [], set(), False
-    for name, value, default in (("obs_start", obs[0], lo), ("obs_end", obs[1], hi)):
-        if value is None and name in df.columns:
-            value = name
-        if value is None:
-            out.append(np.full(len(df), default, dtype=np.int32))
-            continue
-        given_end |= name == "obs_end"
-        if isinstance(value, str):
-            check_columns(df, [value], f"{src.where}({name}=...)")
-            used.add(value)
-            out.append(
-                check_weeks(
-                    df[value],
-                    column=value,
-                    source=src,
-                    ids=shown,
-                    id_name=id_col,
-                    calendar=cal,
-                    calendar_name=cal_name,
-                )
-            )
-        else:
-            v = check_week_parameter(value, name=name, where=src.where)
-            check_weeks(
-                np.array([v]), column=name, source=Source(src.where), calendar=cal, calendar_name=cal_name
-            )
-            out.append(np.full(len(df), v, dtype=np.int32))
-    start, end = out
-    bad = end < start
-    if bad.any():
-        i = np.flatnonzero(bad)[:3]
-        ex = "; ".join(
-            f"{loc} {id_col}={shown[j]!r} obs_start={start[j]} obs_end={end[j]}"
-            for loc, j in zip(src.locate(i), i.tolist())
-        )
-        raise WeekValueError(
-            f"{src.where}: obs_end is before obs_start in {int(bad.sum()):,} rows (e.g. {ex}). "
-            "Both weeks are "
-            "inclusive; fix the observation window."
-        )
-    return start, end, given_end, used
 
 
 # -- the plan of a read --------------------------------------------------------------
@@ -210,43 +120,6 @@ class Plan:
     @property
     def wide_columns(self) -> list[str]:
         return [*self.wcols, *self.monthly, *self.yearly]
-
-
-def _parse_week(value: object, name: str, where: str) -> int:
-    if isinstance(value, str):
-        m = _ISO.match(value)
-        if m:
-            y, w = int(m.group(1)), int(m.group(2))
-            if 1 <= w <= int(weeks_in_year(np.array([y]))[0]):
-                return int(isoweek_to_index(y, w))
-        raise SpecificationError(
-            f"{where}: weeks={name} {value!r} is not an ISO week such as '2008-W01' (or a week index)."
-        )
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise SpecificationError(
-            f"{where}: weeks= must be a pair of ISO weeks ('2008-W01', '2014-W52') or week indices; "
-            f"got {value!r} as the {name} week."
-        )
-    return int(value)
-
-
-def week_window(weeks: object, where: str) -> tuple[int, int] | None:
-    """``weeks=(first, last)`` as week indices (inclusive), or ``None``."""
-    if weeks is None:
-        return None
-    if not isinstance(weeks, (tuple, list)) or len(weeks) != 2:
-        raise SpecificationError(
-            f"{where}: weeks= must be a pair (first, last), e.g. ('2008-W01', '2014-W52'). Got {weeks!r}."
-        )
-    a, b = _parse_week(weeks[0], "first", where), _parse_week(weeks[1], "last", where)
-    if b < a:
-        raise SpecificationError(f"{where}: weeks={tuple(weeks)!r} ends before it starts.")
-    return a, b
-
-
-def _year(m: re.Match, pivot: int) -> int:
-    yy = int(m.group(1))
-    return 1900 + yy if yy >= pivot else 2000 + yy
 
 
 def _filter_ids(persons_filter: object, id_col: str, where: str) -> Ids:
@@ -285,7 +158,7 @@ def plan_read(
     code_filter: object,
 ) -> Plan:
     """Check the parameters and the column names, run the front pass and plan the batches."""
-    _check_parameters(where, id_col, pivot, codes, absorbing)
+    check_parameters(where, id_col, pivot, codes, absorbing)
     codes = codes if codes is not None else default_codes()
     window = week_window(weeks, where)
     code_keep = None
@@ -344,7 +217,7 @@ def plan_read(
         )
     shown = original if original is not None else pid
 
-    start, end, given_end, window_cols = _windows(
+    start, end, given_end, window_cols = observation_windows(
         front, (obs_start, obs_end), lo, hi, source_all, shown, id_col
     )
     notes: list[InputNote] = []
@@ -411,12 +284,12 @@ def plan_read(
             keep = ~empty if keep is None else keep & ~empty
         monthly = {}
         for c, m in monthly_all.items():
-            w0, w1 = _month_weeks(np.array([int(m.group(2))]), np.array([int(m.group(3))]))
+            w0, w1 = month_weeks(np.array([int(m.group(2))]), np.array([int(m.group(3))]))
             if w1[0] >= lo and w0[0] <= hi:
                 monthly[c] = m
         yearly = {}
         for c, m in yearly_all.items():
-            w0, w1 = _year_weeks(np.array([_year(m, int(pivot))]))
+            w0, w1 = year_weeks(np.array([year_of(m, int(pivot))]))
             if w1[0] >= lo and w0[0] <= hi:
                 yearly[c] = m
         meta["weeks"] = [lo, hi]
@@ -494,10 +367,7 @@ class Batch:
     monthly: pd.DataFrame | None
     yearly: pd.DataFrame | None
     grad_numeric: bool
-
-
-class _LineBreak(Exception):
-    pass
+    window_ok: bool
 
 
 def _select(values: Any, sel: np.ndarray | None) -> Any:
@@ -508,176 +378,38 @@ def _select(values: Any, sel: np.ndarray | None) -> Any:
     return values.filter(pa.array(sel))
 
 
-def _raw_strings(values: Any) -> list[str]:
-    """Distinct raw text values of an arrow text column (for the line-break check)."""
-    out: list[str] = []
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for ch in chunks:
-        if pa.types.is_dictionary(ch.type):
-            out += [v for v in ch.dictionary.to_pylist() if v is not None]
-    return out
-
-
-def _check_breaks(plan: Plan, name: str, values: Any, rows: np.ndarray) -> None:
-    if isinstance(values, pd.Series) or plan.source.first_line is None:
+def _line_break(plan: Plan, name: str, values: Any, new: list, rows: np.ndarray) -> None:
+    """Raise for a text cell holding a line break (a quote left open in a CSV)."""
+    if not any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in new):
         return
-    raw = _raw_strings(values)
-    if any("\n" in v or "\r" in v for v in raw):
-        txt = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
-        s = pac.cast(txt, pa.string())
-        brk = pac.or_(pac.match_substring(s, "\n"), pac.match_substring(s, "\r"))
-        i = int(np.flatnonzero(pac.fill_null(brk, False).to_numpy(zero_copy_only=False))[0])
-        raise FileFormatError(
-            f"{plan.where}: column {name!r} of {plan.src.name!r} holds a line break in data row "
-            f"{rows[i] + 1} "
-            "(a quote left open?). Fix the quoting of that field."
-        )
-
-
-def _code_column(
-    plan: Plan, name: str, values: Any, rows: np.ndarray, cache: dict, cats: pd.Index
-) -> np.ndarray:
-    """Code index per row (``-1`` blank); unknown codes raise naming the column, lines and ids."""
-    _check_breaks(plan, name, values, rows)
-    inv, strings = factor(values, name, plan.where, cache)
-    key = id(strings)
-    hit = cache.get(("idx", key))
-    if hit is None or hit[0] is not strings:
-        na = strings.isna().to_numpy()
-        look = cats.get_indexer(strings.fillna("").to_numpy(dtype=object))
-        look = np.where(na, -1, look).astype(np.int16)
-        unknown_u = (~na) & (look < 0)
-        hit = (strings, look, unknown_u)
-        if len(strings) < 4096:
-            cache[("idx", key)] = hit
-    _, look, unknown_u = hit
-    if not len(look):
-        return np.full(len(inv), -1, dtype=np.int16)
-    safe = np.maximum(inv, 0)
-    if unknown_u.any():
-        unknown = (inv >= 0) & unknown_u[safe]
-        if unknown.any():
-            i = np.flatnonzero(unknown)
-            bad = sorted(set(strings[np.unique(inv[unknown])].astype(str)))[:5]
-            ex = [f"{plan.id_col}={p}" for p in plan.shown[rows[i[:3]]]]
-            week = int(plan.widx[plan.wcols.index(name)]) if name in plan.wcols else None
-            what = f" ({week_label(week)})" if week is not None else ""
-            raise DataValidationError(
-                f"{plan.where}: column {name!r}{what} has {len(i):,} code(s) not in the code table "
-                f"({bad}; e.g. {', '.join(ex)} in {', '.join(plan.source.locate(rows[i[:3]]))}). "
-                "Add the codes to a CodeTable and pass it as codes=..., or recode them."
-            )
-    return np.where(inv >= 0, look[safe], np.int16(-1)).astype(np.int16, copy=False)
-
-
-def _strings(values: Any, name: str, where: str, cache: dict) -> pd.Series:
-    inv, strings = factor(values, name, where, cache)
-    arr = strings.to_numpy(dtype=object, na_value=None)
-    out = np.full(len(inv), None, dtype=object)
-    ok = inv >= 0
-    out[ok] = arr[inv[ok]] if len(arr) else None
-    return pd.Series(out, dtype="string")
-
-
-def _is_numeric_source(values: Any) -> bool | None:
-    """True/False when the column's type decides it, ``None`` for CSV text (decided by the values)."""
-    if isinstance(values, pd.Series):
-        return bool(pd.api.types.is_numeric_dtype(values.dtype))
-    t = values.type
-    if pa.types.is_dictionary(t):
-        return None
-    return bool(
-        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_null(t)
+    txt = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    s = pac.cast(txt, pa.string())
+    brk = pac.or_(pac.match_substring(s, "\n"), pac.match_substring(s, "\r"))
+    i = int(np.flatnonzero(pac.fill_null(brk, False).to_numpy(zero_copy_only=False))[0])
+    raise FileFormatError(
+        f"{plan.where}: column {name!r} of {plan.src.name!r} holds a line break in data row "
+        f"{rows[i] + 1} (a quote left open?). Fix the quoting of that field."
     )
 
 
-def _grad(values: Any, name: str, where: str, cache: dict) -> tuple[pd.Series | np.ndarray, bool]:
-    """Employment degree: float64 when numeric, else code strings; and whether it is numeric."""
-    numeric = _is_numeric_source(values)
-    if numeric:
-        if isinstance(values, pd.Series):
-            return values.astype(np.float64).to_numpy(), True
-        return np.asarray(
-            pac.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-        ), True
-    if numeric is False:
-        return _strings(values, name, where, cache), False
-    s = _strings(values, name, where, cache)
-    f = pd.to_numeric(s, errors="coerce")
-    return s, bool((f.notna() | s.isna()).all())
-
-
-def _monthly(
-    plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, cache: dict, n: int
-) -> tuple[pd.DataFrame, bool]:
-    by_month: dict[tuple[int, int], dict[str, str]] = {}
-    for c, m in plan.monthly.items():
-        by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
-    grads = {c: _grad(cols[c], c, plan.where, cache) for c, m in plan.monthly.items() if m.group(1) == "grad"}
-    numeric = all(v[1] for v in grads.values())
-    parts = []
-    for (y, mo), cs in sorted(by_month.items()):
-        b = (
-            _strings(cols[cs["branche"]], cs["branche"], plan.where, cache)
-            if "branche" in cs
-            else pd.Series(pd.NA, index=range(n), dtype="string")
+def _code_column(plan: Plan, name: str, values: Any, rows: np.ndarray, lookup: CodeLookup) -> np.ndarray:
+    """Code index per row (``-1`` blank); unknown codes raise naming the column, lines and ids."""
+    out, new = lookup.codes(values, name)
+    if new and plan.source.first_line is not None:
+        _line_break(plan, name, values, new, rows)
+    unknown = out == CodeLookup.UNKNOWN
+    if unknown.any():
+        i = np.flatnonzero(unknown)
+        bad = sorted(set(lookup.unknown_text(values, name, unknown)))[:5]
+        ex = [f"{plan.id_col}={p}" for p in plan.shown[rows[i[:3]]]]
+        week = int(plan.widx[plan.wcols.index(name)]) if name in plan.wcols else None
+        what = f" ({week_label(week)})" if week is not None else ""
+        raise DataValidationError(
+            f"{plan.where}: column {name!r}{what} has {len(i):,} code(s) not in the code table "
+            f"({bad}; e.g. {', '.join(ex)} in {', '.join(plan.source.locate(rows[i[:3]]))}). "
+            "Add the codes to a CodeTable and pass it as codes=..., or recode them."
         )
-        if "grad" in cs:
-            g = grads[cs["grad"]][0]
-            g = pd.Series(pd.to_numeric(g, errors="coerce") if numeric and isinstance(g, pd.Series) else g)
-            if numeric:
-                g = g.astype(np.float64)
-        else:
-            g = pd.Series(
-                np.nan if numeric else pd.NA, index=range(n), dtype="float64" if numeric else "string"
-            )
-        if numeric is False and g.dtype != "string":
-            from evaltools.data._load import as_code_strings
-
-            g = as_code_strings(g, where=plan.where)
-        keep = b.notna().to_numpy() | g.notna().to_numpy()
-        w0, w1 = _month_weeks(np.array([y]), np.array([mo]))
-        k = int(keep.sum())
-        parts.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[keep],
-                    "week": np.full(k, w0[0], np.int32),
-                    "end_week": np.full(k, w1[0], np.int32),
-                    "month": f"{y:04d}-{mo:02d}",
-                    "branche": b.to_numpy()[keep],
-                    "grad": g.to_numpy()[keep],
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out["branche"] = out["branche"].astype("string")
-    out["grad"] = out["grad"].astype(np.float64 if numeric else "string")
-    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True), numeric
-
-
-def _yearly(plan: Plan, cols: Mapping[str, Any], pid: np.ndarray, cache: dict) -> pd.DataFrame:
-    parts = []
-    for c, m in plan.yearly.items():
-        y = _year(m, plan.pivot)
-        v = _strings(cols[c], c, plan.where, cache)
-        keep = v.notna().to_numpy()
-        w0, w1 = _year_weeks(np.array([y]))
-        k = int(keep.sum())
-        parts.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[keep],
-                    "week": np.full(k, w0[0], np.int32),
-                    "end_week": np.full(k, w1[0], np.int32),
-                    "year": np.full(k, y, np.int16),
-                    "ak": v.to_numpy()[keep],
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out["ak"] = out["ak"].astype("string")
-    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+    return out
 
 
 def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[Batch]:
@@ -686,9 +418,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
         raise SpecificationError(
             f"The 'batch_rows' parameter of {plan.where} must be a positive int. Got {batch_rows!r} instead."
         )
-    cats = pd.Index(list(plan.codes.codes), dtype=object)
     dtype = plan.codes.dtype()
-    cache: dict = {}
+    lookup = CodeLookup(list(plan.codes.codes), plan.where, plan.src.null_values)
     show = progress if progress is not None else plan.n_rows >= PROGRESS_ROWS
     bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
     seen = 0
@@ -709,26 +440,39 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             rows = r0 + (np.flatnonzero(sel) if sel is not None else np.arange(n))
             cols = {c: _select(v, sel) for c, v in cols.items()}
             m = len(rows)
-            mat = np.empty((len(plan.wcols), m), dtype=np.int16)
+            by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
             for j, c in enumerate(plan.wcols):
-                mat[j] = _code_column(plan, c, cols[c], rows, cache, cats)
-            wk, rr = np.nonzero(mat >= 0)
-            order = np.lexsort((wk, rr))
-            wk, rr = wk[order], rr[order]
+                by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
+            flat = np.ascontiguousarray(by_week.T).ravel()  # row-major: person by person
+            del by_week
+            cells = np.flatnonzero(flat >= 0)
+            code = flat[cells]
+            del flat
+            small = np.int32 if m * len(plan.wcols) < 2**31 else np.int64
+            rr, wk = np.divmod(cells.astype(small, copy=False), small(len(plan.wcols)))
+            del cells
             pid = plan.pid[rows]
+            week = plan.widx.astype(np.int32)[wk]
+            del wk
             states = pd.DataFrame(
                 {
                     "person_id": pid[rr],
-                    "week": plan.widx[wk].astype(np.int32),
-                    "state": pd.Categorical.from_codes(mat[wk, rr], dtype=dtype),
+                    "week": week,
+                    "state": pd.Categorical.from_codes(code, dtype=dtype),
                 }
             )
-            del mat
+            del code
             states = sort_states(states)
             pers = plan.persons.iloc[plan.position[rows]].reset_index(drop=True)
-            monthly, numeric = _monthly(plan, cols, pid, cache, m) if plan.monthly else (None, True)
-            yearly = _yearly(plan, cols, pid, cache) if plan.yearly else None
-            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric)
+            start = pers["obs_start"].to_numpy(np.int32)
+            end = pers["obs_end"].to_numpy(np.int32)
+            window_ok = not bool(((week < start[rr]) | (week > end[rr])).any())
+            del rr, week
+            monthly, numeric = (
+                monthly_table(plan.monthly, cols, pid, lookup, m) if plan.monthly else (None, True)
+            )
+            yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
+            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
     finally:
         bar.close()
     if seen != plan.n_rows:
@@ -747,7 +491,7 @@ def finish_batch(
     Returns states, persons, the absorbing notes and the coverage notes.
     """
     where = plan.where
-    issue = check_window(batch.states, batch.persons)
+    issue = None if batch.window_ok else check_window(batch.states, batch.persons)
     if issue:
         raise DataValidationError(f"{where}: {issue.message}")
     pers, abs_notes = apply_absorbing(
@@ -943,11 +687,7 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
                     f"batch from {plan.source.locate(batch.rows[:1])[0]} "
                     f"({plan.id_col}={batch.shown[0]!r}). Recode the text values, or read with read_dream."
                 )
-            if not grad_numeric and mon["grad"].dtype != "string":
-                from evaltools.data._load import as_code_strings
-
-                mon = mon.assign(grad=as_code_strings(mon["grad"], where=plan.where).to_numpy())
-                mon["grad"] = mon["grad"].astype("string")
+            mon = grad_as(mon, grad_numeric, plan.where)
             ev[MONTHLY_TABLE] = mon
         if batch.yearly is not None:
             ev[YEARLY_TABLE] = batch.yearly

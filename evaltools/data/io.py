@@ -54,21 +54,15 @@ import numpy as np
 import pandas as pd
 
 from evaltools._validation import warn_dropped
-from evaltools.data._load import as_code_strings, file_kind
+from evaltools.data._load import file_kind
 from evaltools.data._long import read_long, write_long
 from evaltools.data._reading import (
     apply_absorbing,
     coverage_notes,
     sort_states,
 )
-from evaltools.data._stream import (
-    DEFAULT_BATCH_ROWS,
-    MONTHLY_TABLE,
-    YEARLY_TABLE,
-    base_meta,
-    plan_read,
-    raw_batches,
-)
+from evaltools.data._stream import DEFAULT_BATCH_ROWS, base_meta, plan_read, raw_batches
+from evaltools.data._wide import MONTHLY_TABLE, YEARLY_TABLE, grad_as
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable
 from evaltools.data.contract import (
@@ -270,7 +264,7 @@ def read_dream(
     states = sort_states(pd.concat([b.states for b in parts], ignore_index=True))
     pers = plan.persons
     shown = np.concatenate([b.shown for b in parts])
-    issue = check_window(states, pers)
+    issue = None if all(b.window_ok for b in parts) else check_window(states, pers)
     if issue:
         raise DataValidationError(f"{where}: {issue.message}")
     pers, notes = apply_absorbing(
@@ -304,12 +298,7 @@ def read_dream(
 
 def _concat_monthly(parts: list, numeric: list[bool], where: str) -> pd.DataFrame:
     """The batches' monthly tables; ``grad`` is float64 only if it is numeric in every batch."""
-    if not all(numeric):
-        parts = [
-            p if p["grad"].dtype == "string" else p.assign(grad=as_code_strings(p["grad"], where=where).array)
-            for p in parts
-        ]
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat([grad_as(p, all(numeric), where) for p in parts], ignore_index=True)
     out["grad"] = out["grad"].astype(np.float64 if all(numeric) else "string")
     out["branche"] = out["branche"].astype("string")
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
