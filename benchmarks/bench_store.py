@@ -20,8 +20,10 @@ pipeline lazily on it: kontanthjaelp spells with
 :func:`~evaltools.data.dask.build_spells_dask` and full-time persons by
 municipality x month with :func:`~evaltools.indicators.fte.fte_dask`.
 
-``csv`` writes a DREAM-shaped wide CSV with :func:`write_register_csv` (one
-process), then converts it to a store with :func:`evaltools.data.dream_to_store`
+``csv`` writes a DREAM-shaped wide CSV (one process) with the generator of
+``bench_read_dream.py`` (``--csv-generator read_dream``, the default) or with
+:func:`write_register_csv` (``--csv-generator register``, the spell structure of
+``register``), then converts it to a store with :func:`evaltools.data.dream_to_store`
 (the streaming reader; a second process).
 
 Measured on the shared 2-core development machine under a load average of 9-12 (wall times
@@ -30,8 +32,8 @@ rows than coded person-weeks and 2-7x smaller on disk.  Register shape, 30 years
 persons per partition: 200,000 persons in 282 s wall with 3.66 GB peak RSS; 1,000,000 persons
 (417 M coded person-weeks, 14.2 M runs, 56 MB on disk) in 2,002 s wall / 408 CPU-s with
 3.97 GB peak RSS, so memory is set by the partition size, not by the number of persons.
-A DREAM-shaped CSV of 200,000 persons (543 MB) converts to a store in 920 s wall with
-2.64 GB peak RSS.
+A DREAM-shaped CSV of ``--csv-generator register``, 200,000 persons (543 MB), converts to a
+store in 920 s wall with 2.64 GB peak RSS.
 """
 
 from __future__ import annotations
@@ -257,11 +259,17 @@ def write_register_csv(path: Path, n_persons: int, years: int, chunk: int = 20_0
     return path
 
 
-def child_csv_write(n_persons: int, years: int, workdir: Path) -> dict:
+def child_csv_write(n_persons: int, years: int, workdir: Path, generator: str) -> dict:
     """Write the DREAM-shaped CSV (its own process, so that the conversion's peak RSS is its own)."""
     csv = workdir / f"dream_{n_persons}.csv"
     t0 = time.perf_counter()
-    write_register_csv(csv, n_persons, years)
+    if generator == "read_dream":  # the generator of bench_read_dream.py (1,540 weeks, 35% coded)
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_read_dream import generate
+
+        generate(csv, n_persons)
+    else:
+        write_register_csv(csv, n_persons, years)
     return {"csv_mb": round(csv.stat().st_size / 2**20), "generate_csv_s": round(time.perf_counter() - t0, 1)}
 
 
@@ -304,6 +312,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--years", type=int, default=30)
     ap.add_argument("--chunk", type=int, default=50_000, help="persons per chunk (= per partition)")
     ap.add_argument("--workdir", default=None, help="scratch directory (default: a temporary one)")
+    ap.add_argument(
+        "--csv-generator",
+        choices=["read_dream", "register"],
+        default="read_dream",
+        help="CSV of bench_read_dream.py (default) or of write_register_csv here (--years)",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench_store_"))
@@ -315,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             elif args.part == "register":
                 out = child_register(args.persons[0], args.years, args.chunk, work)
             elif args.part == "csv-write":
-                out = child_csv_write(args.persons[0], args.years, work)
+                out = child_csv_write(args.persons[0], args.years, work, args.csv_generator)
             else:
                 out = child_csv(args.persons[0], args.years, work)
             print(json.dumps(out))
@@ -326,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         common = ["--years", str(args.years), "--chunk", str(args.chunk), "--workdir", str(work)]
         for n in args.persons:
             t0 = time.perf_counter()
-            pre = _spawn(["csv-write", "--persons", str(n), *common]) if args.part == "csv" else {}
+            gen = ["--csv-generator", args.csv_generator]
+            pre = _spawn(["csv-write", "--persons", str(n), *gen, *common]) if args.part == "csv" else {}
             res = {**pre, **_spawn([args.part, "--persons", str(n), *common])}
             res["wall_s"] = round(time.perf_counter() - t0, 1)
             print(json.dumps(res), flush=True)
