@@ -32,8 +32,9 @@ rows than coded person-weeks and 2-7x smaller on disk.  Register shape, 30 years
 persons per partition: 200,000 persons in 282 s wall with 3.66 GB peak RSS; 1,000,000 persons
 (417 M coded person-weeks, 14.2 M runs, 56 MB on disk) in 2,002 s wall / 408 CPU-s with
 3.97 GB peak RSS, so memory is set by the partition size, not by the number of persons.
-A DREAM-shaped CSV of ``--csv-generator register``, 1,000,000 persons (2,717 MB), converts
-to a store (57 MB, 50 partitions) in 454 s wall / 168 CPU-s with 2.50 GB peak RSS.
+A DREAM-shaped CSV of ``--csv-generator register`` converts to a store in 85 s wall / 34 CPU-s
+with 1.62 GB peak RSS at 200,000 persons (543 MB), and in 454 s wall / 168 CPU-s with 2.50 GB
+at 1,000,000 persons (2,717 MB; store 57 MB in 50 partitions).
 """
 
 from __future__ import annotations
