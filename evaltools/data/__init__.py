@@ -2,7 +2,8 @@
 
 The central object is :class:`RegisterPanel` (sparse long person-week states,
 a person table and event tables).  Readers build panels from the DREAM wide
-layout (:func:`read_dream`) or long person-week files (:func:`read_long`);
+layout (:func:`read_dream`; in row batches of whole persons :func:`iter_dream`)
+or long person-week files (:func:`read_long`);
 :func:`validate` checks the content; the transforms produce benefit spells
 (:func:`build_spells`), counting-process rows (:func:`to_counting_process`),
 person-period rows (:func:`to_person_period`) and outcomes around reference
@@ -22,6 +23,8 @@ cast, named errors (:class:`~evaltools.exceptions.FileFormatError`,
 
 from __future__ import annotations
 
+from evaltools.data._store_io import dream_to_store
+from evaltools.data._stream import iter_dream
 from evaltools.data.checks import Issue, ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.counting import to_counting_process
@@ -36,7 +39,7 @@ from evaltools.data.outcomes import (
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.person_period import to_person_period
 from evaltools.data.spells import LEFT_CENSORING, build_spells, left_censored
-from evaltools.data.store import read_panel, write_panel
+from evaltools.data.store import PanelStoreWriter, read_panel, read_panel_dask, subset_panel, write_panel
 from evaltools.data.weeks import (
     decimal_year,
     dream_column,
@@ -54,12 +57,17 @@ __all__ = [
     "CodeTable",
     "default_codes",
     "read_dream",
+    "iter_dream",
     "write_dream",
     "to_dream_wide",
     "read_long",
     "write_long",
     "read_panel",
     "write_panel",
+    "PanelStoreWriter",
+    "subset_panel",
+    "read_panel_dask",
+    "dream_to_store",
     "validate",
     "ValidationReport",
     "Issue",

@@ -34,6 +34,9 @@ from evaltools.exceptions import (
 
 __all__ = ["file_kind", "load_table", "as_code_strings"]
 
+#: Block size of the projected (front-column) CSV pass.
+FRONT_BLOCK = 1 << 24
+
 
 def file_kind(path: Path, where: str) -> str:
     """``"csv"`` or ``"parquet"`` from the suffix (:class:`SpecificationError` otherwise)."""
@@ -106,27 +109,63 @@ def _field(text: str, index: int) -> str:
 
 
 def _read_csv(
-    path: Path, header: list[str], text: Callable[[str], bool], where: str, id_col: str | None
+    path: Path,
+    header: list[str],
+    text: Callable[[str], bool],
+    where: str,
+    id_col: str | None,
+    include: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    types = {c: pa.string() for c in header if text(c)}
+    keep = header if include is None else [c for c in header if c in set(include)]
+    types = {c: pa.string() for c in keep if text(c)}
     bad: list[tuple[int | None, int, int, str]] = []
 
     def handler(row: pcsv.InvalidRow) -> str:
         bad.append((row.number, row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
+    parse = pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False)
+    convert = pcsv.ConvertOptions(
+        column_types=types,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        include_columns=None if include is None else keep,
+    )
+
     def read(threads: bool) -> pa.Table:
         return pcsv.read_csv(
             str(path),
             read_options=pcsv.ReadOptions(use_threads=threads),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
-            ),
+            parse_options=parse,
+            convert_options=convert,
         )
 
+    def read_blocks() -> pa.Table | None:
+        """The projected columns block by block (memory: those columns, not the file).
+
+        ``None`` if the types inferred from the first block do not fit a later block.
+        """
+        reader = pcsv.open_csv(
+            str(path),
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=FRONT_BLOCK),
+            parse_options=parse,
+            convert_options=convert,
+        )
+        batches = []
+        try:
+            for b in reader:
+                batches.append(b)
+        except pa.ArrowInvalid as e:
+            if "conversion error" in str(e).lower():
+                return None
+            raise
+        return pa.Table.from_batches(batches, schema=reader.schema)
+
     try:
-        table = read(True)
+        table = read_blocks() if include is not None else None
+        if table is None:
+            bad.clear()
+            table = read(True)
         if bad and any(b[0] is None for b in bad):
             bad.clear()
             table = read(False)  # line numbers are known only without threads

@@ -41,6 +41,7 @@ __all__ = [
     "sort_states",
     "apply_absorbing",
     "coverage_notes",
+    "trailing_blank_note",
     "load_person_table",
     "match_ids",
     "join_attributes",
@@ -293,27 +294,67 @@ def coverage_notes(
         )
     if trailing_blank is not None and len(states) and len(ppid):
         lo, hi = trailing_blank
-        last_coded = int(states["week"].max())
-        if last_coded < hi:
-            k = hi - last_coded
-            name = column_name or (lambda w: format_week(w))
-            weeks = int(np.clip(end - np.maximum(start, last_coded + 1) + 1, 0, None).sum())
-            notes.append(
-                InputNote(
-                    rule="blank_trailing_weeks",
-                    column=str(name(hi)),
-                    count=k,
-                    weeks=weeks,
-                    examples=f"{name(last_coded + 1)}..{name(hi)}",
-                    message=(
-                        f"{where}: the last {k:,} weekly column(s) ({name(last_coded + 1)}..{name(hi)}) are "
-                        f"blank for all {len(ppid):,} persons; read as {weeks:,} observed person-weeks "
-                        "without a transfer (self-support). If the extract ends earlier (registration lag), "
-                        "pass obs_end=<last complete week>."
-                    ),
-                )
-            )
+        note = trailing_blank_note(
+            int(states["week"].max()),
+            start,
+            end,
+            len(ppid),
+            where=where,
+            lo=lo,
+            hi=hi,
+            column_name=column_name,
+        )
+        if note is not None:
+            notes.append(note)
     return notes
+
+
+def trailing_blank_note(
+    last_coded: int,
+    start: np.ndarray,
+    end: np.ndarray,
+    n_persons: int,
+    *,
+    where: str,
+    lo: int,
+    hi: int,
+    column_name: object = None,
+) -> InputNote | None:
+    """The note on the last weekly columns ``last_coded + 1 .. hi`` being blank for everybody.
+
+    Parameters
+    ----------
+    last_coded : int
+        Last week with a code in the whole file.
+    start, end : ndarray
+        Every person's observation window (after the absorbing rule).
+    n_persons : int
+        Number of persons.
+    where : str
+        The reader.
+    lo, hi : int
+        First and last weekly column of the file.
+    column_name : callable, optional
+        Week index -> column name (``y_YYWW``) for messages.
+    """
+    if last_coded >= hi:
+        return None
+    k = hi - last_coded
+    name = column_name or (lambda w: format_week(w))
+    weeks = int(np.clip(end - np.maximum(start, last_coded + 1) + 1, 0, None).sum())
+    return InputNote(
+        rule="blank_trailing_weeks",
+        column=str(name(hi)),
+        count=k,
+        weeks=weeks,
+        examples=f"{name(last_coded + 1)}..{name(hi)}",
+        message=(
+            f"{where}: the last {k:,} weekly column(s) ({name(last_coded + 1)}..{name(hi)}) are "
+            f"blank for all {n_persons:,} persons; read as {weeks:,} observed person-weeks "
+            "without a transfer (self-support). If the extract ends earlier (registration lag), "
+            "pass obs_end=<last complete week>."
+        ),
+    )
 
 
 def load_person_table(

@@ -88,6 +88,13 @@ class DaskPanel:
         """Number of partitions."""
         return len(self.divisions) - 1
 
+    @classmethod
+    def from_store(cls, path: Any) -> DaskPanel:
+        """Open a partitioned panel store lazily (see :func:`evaltools.data.read_panel_dask`)."""
+        from evaltools.data._store_dask import read_panel_dask
+
+        return read_panel_dask(path)
+
 
 def _take(ix: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[ix]

@@ -47,151 +47,37 @@ counted in an :class:`~evaltools.exceptions.InputWarning` and in
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evaltools._validation import check_columns, check_option, warn_dropped
-from evaltools.data._load import as_code_strings, file_kind, load_table
+from evaltools._validation import warn_dropped
+from evaltools.data._load import file_kind
 from evaltools.data._long import read_long, write_long
 from evaltools.data._reading import (
-    ABSORBING,
     apply_absorbing,
     coverage_notes,
-    join_attributes,
     sort_states,
 )
+from evaltools.data._stream import DEFAULT_BATCH_ROWS, base_meta, plan_read, raw_batches
+from evaltools.data._wide import MONTHLY_TABLE, YEARLY_TABLE, grad_as
 from evaltools.data.checks import check_window
-from evaltools.data.codes import CodeTable, default_codes
+from evaltools.data.codes import CodeTable
 from evaltools.data.contract import (
-    DREAM_PATTERNS,
-    IdCollector,
-    Source,
-    check_week_parameter,
-    check_weeks,
-    classify_ids,
     emit_notes,
 )
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import (
-    EPOCH,
     dream_column,
-    isoweek_to_index,
-    parse_dream_columns,
-    week_label,
-    weeks_in_year,
 )
 from evaltools.exceptions import (
     DataValidationError,
-    EmptyInputError,
-    PersonIdError,
     SpecificationError,
-    WeekValueError,
 )
 
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
-
-MONTHLY_COLUMN = re.compile(r"^(branche|grad)_([0-9]{4})_([0-9]{2})$")
-YEARLY_COLUMN = re.compile(r"^ak([0-9]{2})$")
-#: Columns of a DREAM CSV read as text (ids are added by the reader).
-TEXT_COLUMN = re.compile(r"y_[0-9]{4}|branche_[0-9]{4}_[0-9]{2}|ak[0-9]{2}")
-MONTHLY_TABLE = "dream_monthly"
-YEARLY_TABLE = "dream_yearly"
-
-
-# -- helpers ---------------------------------------------------------------------
-def _month_weeks(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last week index whose Thursday falls in each calendar month."""
-    first = (np.asarray(year) - 1970) * 12 + (np.asarray(month) - 1)
-    d0 = first.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    d1 = (first + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
-    e = int(EPOCH.astype(np.int64))
-    # week whose Thursday is >= d0: Thursday of week w is e + 7w + 3
-    w0 = -((-(d0 - e - 3)) // 7)
-    w1 = (d1 - e - 3) // 7
-    return w0.astype(np.int32), w1.astype(np.int32)
-
-
-def _year_weeks(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(year, dtype=np.int64)
-    return isoweek_to_index(y, 1), isoweek_to_index(y, weeks_in_year(y))
-
-
-def _check_parameters(where: str, id_col: object, pivot: object, codes: object, absorbing: object) -> None:
-    if not isinstance(id_col, str):
-        raise SpecificationError(
-            f"The 'id_col' parameter of {where} must be a column name (str). Got {id_col!r}."
-        )
-    if isinstance(pivot, bool) or not isinstance(pivot, (int, np.integer)) or not 0 <= int(pivot) <= 99:
-        raise SpecificationError(
-            f"The 'pivot' parameter of {where} must be an int in 0..99 (two-digit years >= pivot are 19YY). "
-            f"Got {pivot!r} instead."
-        )
-    if codes is not None and not isinstance(codes, CodeTable):
-        raise SpecificationError(
-            f"The 'codes' parameter of {where} must be a CodeTable. Got {type(codes).__name__} instead."
-        )
-    check_option("absorbing", absorbing, ABSORBING, where)
-
-
-def _windows(
-    df: pd.DataFrame,
-    obs: tuple[object, object],
-    lo: int,
-    hi: int,
-    src: Source,
-    shown: np.ndarray,
-    id_col: str,
-) -> tuple[np.ndarray, np.ndarray, bool, set[str]]:
-    """obs_start and obs_end per row, whether obs_end was given, and the columns used."""
-    cal = (lo, hi)
-    cal_name = f"the file's weekly columns {dream_column(lo)[0]}..{dream_column(hi)[0]}"
-    out, used, given_end = [], set(), False
-    for name, value, default in (("obs_start", obs[0], lo), ("obs_end", obs[1], hi)):
-        if value is None and name in df.columns:
-            value = name
-        if value is None:
-            out.append(np.full(len(df), default, dtype=np.int32))
-            continue
-        given_end |= name == "obs_end"
-        if isinstance(value, str):
-            check_columns(df, [value], f"{src.where}({name}=...)")
-            used.add(value)
-            out.append(
-                check_weeks(
-                    df[value],
-                    column=value,
-                    source=src,
-                    ids=shown,
-                    id_name=id_col,
-                    calendar=cal,
-                    calendar_name=cal_name,
-                )
-            )
-        else:
-            v = check_week_parameter(value, name=name, where=src.where)
-            check_weeks(
-                np.array([v]), column=name, source=Source(src.where), calendar=cal, calendar_name=cal_name
-            )
-            out.append(np.full(len(df), v, dtype=np.int32))
-    start, end = out
-    bad = end < start
-    if bad.any():
-        i = np.flatnonzero(bad)[:3]
-        ex = "; ".join(
-            f"{loc} {id_col}={shown[j]!r} obs_start={start[j]} obs_end={end[j]}"
-            for loc, j in zip(src.locate(i), i.tolist())
-        )
-        raise WeekValueError(
-            f"{src.where}: obs_end is before obs_start in {int(bad.sum()):,} rows (e.g. {ex}). "
-            "Both weeks are "
-            "inclusive; fix the observation window."
-        )
-    return start, end, given_end, used
-
 
 # -- DREAM wide ------------------------------------------------------------------
 def read_dream(
@@ -206,14 +92,20 @@ def read_dream(
     persons: str | Path | pd.DataFrame | None = None,
     on: str | None = None,
     absorbing: str = "end_observation",
-) -> RegisterPanel:
+    persons_filter: object = None,
+    weeks: tuple[object, object] | None = None,
+    code_filter: str | Iterable[str] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: bool | None = None,
+    out: str | Path | None = None,
+) -> RegisterPanel | Path:
     """Read a DREAM file in the wide layout into a :class:`RegisterPanel`.
 
     Parameters
     ----------
     source : str, Path or DataFrame
-        A ``.csv``/``.csv.gz``/``.parquet`` file or a DataFrame (not modified).
-        Columns may come in any order.  Besides the id, weekly, monthly,
+        A ``.csv``/``.csv.gz``/``.parquet``/``.sas7bdat`` file or a DataFrame
+        (not modified).  Columns may come in any order.  Besides the id, weekly, monthly,
         yearly and window columns, **every other column is a person-level
         attribute** (sex, municipality, birth year, ...) and is kept in
         ``panel.persons`` under its own name.
@@ -252,6 +144,23 @@ def read_dream(
         person's observation at the absorbing week, ``"keep"`` keeps them as
         weeks without a transfer, ``"error"`` raises.  The count of persons
         and person-weeks is recorded in ``meta["input_notes"]`` (see Notes).
+    persons_filter : ids or DataFrame, optional
+        Read only these persons (ids of ``id_col``, or a DataFrame with that
+        column); equals ``read_dream(source).subset(...)``.
+    weeks : (first, last), optional
+        Week window (``("2008-W01", "2014-W52")`` or week indices, inclusive):
+        only those weekly columns are read, as if the file held no others.
+    code_filter : str or iterable of str, optional
+        Keep only states with these codes (all codes are still checked).
+    batch_rows : int, default=20000
+        Rows per batch of the streaming pass (the result does not depend on it).
+    progress : bool, optional
+        Progress bar (default: for files of at least 200,000 rows).
+    out : str or Path, optional
+        Stream the file into a partitioned panel store at this directory
+        instead of returning the panel (see
+        :func:`~evaltools.data.dream_to_store`; memory is one batch); then the
+        store's path is returned.
 
     Returns
     -------
@@ -285,6 +194,11 @@ def read_dream(
 
     Notes
     -----
+    The file is read by :func:`iter_dream` (a projected pass over the id,
+    window and background columns, then the weekly columns in row batches)
+    and the batches are concatenated: memory is the panel's, not the wide
+    file's.
+
     A person whose *last* coded week holds an absorbing code has left the
     population (emigrated, died, retired): the blank weeks after it are not
     self-support.  With ``absorbing="end_observation"`` the person's
@@ -304,199 +218,89 @@ def read_dream(
     >>> panel.persons[["person_id", "PNR", "sex"]].values.tolist()
     [[1, '0101', 'F'], [2, '0202', 'M']]
     """
-    where = "read_dream"
-    _check_parameters(where, id_col, pivot, codes, absorbing)
-    codes = codes if codes is not None else default_codes()
-    names = ["obs_start", "obs_end", *(v for v in (obs_start, obs_end) if isinstance(v, str))]
-    df, src = load_table(
-        source,
-        where=where,
-        text=lambda c: bool(TEXT_COLUMN.fullmatch(c)) or c == id_col,
-        id_col=id_col,
-        patterns=DREAM_PATTERNS,
-        names=names,
-    )
-    check_columns(df, [id_col], where, role="person id")
-    weekly = parse_dream_columns([str(c) for c in df.columns], pivot=int(pivot))
-    if not weekly:
-        raise DataValidationError(
-            f"{where}: no weekly columns named y_YYWW found (columns: {list(map(str, df.columns[:10]))}). "
-            "Is this a DREAM file in the wide layout? For long files use read_long."
-        )
-    if not len(df):
-        raise EmptyInputError(f"{where}: {src.name} has no data rows (only the header). Check the export.")
-    wcols = sorted(weekly, key=weekly.get)
-    widx = np.array([weekly[c] for c in wcols], dtype=np.int64)
-    if len(np.unique(widx)) != len(widx):
-        raise DataValidationError(
-            f"{where}: two weekly columns name the same week. Keep one column per week."
-        )
-    lo, hi = int(widx.min()), int(widx.max())
-    if len(widx) != hi - lo + 1:
-        missing = np.setdiff1d(np.arange(lo, hi + 1), widx)
-        raise DataValidationError(
-            f"{where}: {len(missing):,} weekly column(s) are missing inside the file's range "
-            f"{dream_column(lo)[0]}..{dream_column(hi)[0]} (e.g. {dream_column(missing[:5])}). "
-            "Add them (blank = no transfer) so that absent weeks are not mistaken for self-support."
-        )
-    ids = classify_ids(df[id_col], column=id_col, source=src)
-    collector = IdCollector(id_col, fix="The wide layout has one row per person; merge the duplicated rows.")
-    collector.add(ids, src)
-    pid, original = collector.finish()
-    if original is not None and id_col == "person_id":
-        raise PersonIdError(
-            f"{where}: column 'person_id' holds text ids (e.g. {original[0]!r}); person_id is the panel's "
-            "integer key. Rename the column (e.g. to 'PNR') and pass id_col=...: text ids are then kept "
-            "verbatim and numbered 1, 2, ..."
-        )
-    shown = original if original is not None else pid
-    monthly = {c: m for c in df.columns if (m := MONTHLY_COLUMN.match(str(c)))}
-    yearly = {c: m for c in df.columns if (m := YEARLY_COLUMN.match(str(c)))}
+    if out is not None:
+        from evaltools.data._store_io import dream_to_store
 
-    # weekly codes -> sparse long, via integer code matrix (memory: 2 bytes per cell)
-    cats = list(codes.codes)
-    mat = np.empty((len(df), len(wcols)), dtype=np.int16)
-    for j, c in enumerate(wcols):
-        s = as_code_strings(df[c], where=where)
-        cc = pd.Categorical(s.to_numpy(dtype=object, na_value=None), categories=cats).codes
-        unknown = s.notna().to_numpy() & (cc < 0)
-        if unknown.any():
-            ex = [f"{id_col}={p}" for p in shown[unknown][:3]]
-            raise DataValidationError(
-                f"{where}: column {c!r} ({week_label(weekly[c])}) has {int(unknown.sum()):,} code(s) "
-                f"not in the "
-                f"code table ({sorted(set(s[unknown].astype(str)))[:5]}; e.g. {', '.join(ex)}). "
-                "Add the codes to a CodeTable and pass it as codes=..., or recode them."
+        if events:
+            raise SpecificationError(
+                "read_dream(out=...): the 'events' parameter is not stored; write the event tables "
+                "separately or read in memory without out=."
             )
-        mat[:, j] = cc
-    rows, cols = np.nonzero(mat >= 0)
-    states = pd.DataFrame(
-        {
-            "person_id": pid[rows],
-            "week": (widx[cols]).astype(np.int32),
-            "state": pd.Categorical.from_codes(mat[rows, cols], dtype=codes.dtype()),
-        }
+        return dream_to_store(
+            source,
+            out,
+            id_col=id_col,
+            codes=codes,
+            pivot=pivot,
+            obs_start=obs_start,
+            obs_end=obs_end,
+            persons=persons,
+            on=on,
+            absorbing=absorbing,
+            persons_filter=persons_filter,
+            weeks=weeks,
+            code_filter=code_filter,
+            batch_rows=batch_rows,
+            progress=progress,
+        )
+    plan = plan_read(
+        source,
+        where="read_dream",
+        id_col=id_col,
+        codes=codes,
+        pivot=pivot,
+        obs_start=obs_start,
+        obs_end=obs_end,
+        persons=persons,
+        on=on,
+        absorbing=absorbing,
+        persons_filter=persons_filter,
+        weeks=weeks,
+        code_filter=code_filter,
     )
-    del mat
-    states = sort_states(states)
-
-    start, end, given_end, window_cols = _windows(df, (obs_start, obs_end), lo, hi, src, shown, id_col)
-    used = {id_col, *weekly, *monthly, *yearly, *window_cols}
-    pers = pd.DataFrame({"person_id": pid, "obs_start": start, "obs_end": end})
-    if original is not None:
-        pers[id_col] = original
-    for c in df.columns:
-        if c not in used:
-            pers[c] = df[c].array
-    issue = check_window(states, pers)
+    where = plan.where
+    parts = list(raw_batches(plan, batch_rows, progress))
+    codes = plan.codes
+    states = sort_states(pd.concat([b.states for b in parts], ignore_index=True))
+    pers = plan.persons
+    shown = np.concatenate([b.shown for b in parts])
+    issue = None if all(b.window_ok for b in parts) else check_window(states, pers)
     if issue:
         raise DataValidationError(f"{where}: {issue.message}")
-    notes = []
-    if persons is not None:
-        pers, more = join_attributes(
-            pers, ids, persons, on=on if on is not None else id_col, id_col=id_col, where=where, shown=shown
-        )
-        notes += more
-    elif on is not None:
-        raise SpecificationError(
-            f"{where}: on={on!r} names the id column of persons=..., which is not given."
-        )
-    pers, more = apply_absorbing(
+    pers, notes = apply_absorbing(
         states, pers, codes, mode=absorbing, where=where, id_name=id_col, shown=shown
     )
-    notes = more + notes
+    notes += plan.front_notes
     notes += coverage_notes(
         states,
         pers,
         where=where,
         id_name=id_col,
         shown=shown,
-        trailing_blank=None if given_end else (lo, hi),
+        trailing_blank=None if plan.given_end else (plan.lo, plan.hi),
         column_name=lambda w: dream_column(w)[0],
     )
+    if plan.code_keep is not None:
+        states = states.loc[plan.code_keep[states["state"].cat.codes.to_numpy()]].reset_index(drop=True)
 
     ev = dict(events or {})
-    if monthly:
-        ev[MONTHLY_TABLE] = _read_monthly(df, monthly, pid, where)
-    if yearly:
-        ev[YEARLY_TABLE] = _read_yearly(df, yearly, pid, int(pivot), where)
-    meta = {
-        "source": src.name,
-        "layout": "dream_wide",
-        "pivot": int(pivot),
-        "n_week_columns": len(wcols),
-        "id_col": id_col,
-        "absorbing": absorbing,
-        "input_notes": emit_notes(notes),
-    }
+    if plan.monthly:
+        grads = [b.grad_numeric for b in parts]
+        ev[MONTHLY_TABLE] = _concat_monthly([b.monthly for b in parts], grads, where)
+    if plan.yearly:
+        ev[YEARLY_TABLE] = pd.concat([b.yearly for b in parts], ignore_index=True).sort_values(
+            ["person_id", "week"], kind="stable", ignore_index=True
+        )
+    meta = base_meta(plan, len(plan.wcols))
+    meta["input_notes"] = emit_notes(notes)
     return RegisterPanel(states=states, persons=pers, events=ev, codes=codes, meta=meta)
 
 
-def _read_monthly(df: pd.DataFrame, monthly: dict, pid: np.ndarray, where: str) -> pd.DataFrame:
-    by_month: dict[tuple[int, int], dict[str, str]] = {}
-    for c, m in monthly.items():
-        by_month.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = c
-    grad_numeric = all(
-        pd.api.types.is_numeric_dtype(df[c].dtype) for c, m in monthly.items() if m.group(1) == "grad"
-    )
-    parts = []
-    for (y, mo), cols in sorted(by_month.items()):
-        b = (
-            as_code_strings(df[cols["branche"]], where=where)
-            if "branche" in cols
-            else pd.Series(pd.NA, index=df.index, dtype="string")
-        )
-        if "grad" in cols:
-            g = df[cols["grad"]]
-            g = g.astype(np.float64) if grad_numeric else as_code_strings(g, where=where)
-        else:
-            g = pd.Series(
-                np.nan if grad_numeric else pd.NA,
-                index=df.index,
-                dtype="float64" if grad_numeric else "string",
-            )
-        keep = (b.notna() | g.notna()).to_numpy()
-        w0, w1 = _month_weeks(np.array([y]), np.array([mo]))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[keep],
-                    "week": np.full(keep.sum(), w0[0], np.int32),
-                    "end_week": np.full(keep.sum(), w1[0], np.int32),
-                    "month": f"{y:04d}-{mo:02d}",
-                    "branche": b[keep].to_numpy(),
-                    "grad": g[keep].to_numpy(),
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
+def _concat_monthly(parts: list, numeric: list[bool], where: str) -> pd.DataFrame:
+    """The batches' monthly tables; ``grad`` is float64 only if it is numeric in every batch."""
+    out = pd.concat([grad_as(p, all(numeric), where) for p in parts], ignore_index=True)
+    out["grad"] = out["grad"].astype(np.float64 if all(numeric) else "string")
     out["branche"] = out["branche"].astype("string")
-    if not grad_numeric:
-        out["grad"] = out["grad"].astype("string")
-    return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
-
-
-def _read_yearly(df: pd.DataFrame, yearly: dict, pid: np.ndarray, pivot: int, where: str) -> pd.DataFrame:
-    parts = []
-    for c, m in yearly.items():
-        yy = int(m.group(1))
-        y = 1900 + yy if yy >= pivot else 2000 + yy
-        v = as_code_strings(df[c], where=where)
-        keep = v.notna().to_numpy()
-        w0, w1 = _year_weeks(np.array([y]))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[keep],
-                    "week": np.full(keep.sum(), w0[0], np.int32),
-                    "end_week": np.full(keep.sum(), w1[0], np.int32),
-                    "year": np.full(keep.sum(), y, np.int16),
-                    "ak": v[keep].to_numpy(),
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out["ak"] = out["ak"].astype("string")
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
 
 

@@ -1,8 +1,8 @@
 """Seeded generator of synthetic DREAM-like register panels with known causal effects.
 
 Entry points: :func:`generate` (in memory, returns a :class:`SynthResult`) and
-:func:`generate_to_disk` (streams chunks to a :func:`~evaltools.data.store.write_panel`
-directory, memory bounded; used by ``python -m evaltools.synth``).
+:func:`generate_to_disk` (streams chunks into a partitioned panel store,
+memory bounded; used by ``python -m evaltools.synth``).
 
 Reproducibility: persons are simulated in fixed blocks of
 :data:`~evaltools.synth._engine.BLOCK_SIZE` persons; block ``b`` draws all its
@@ -476,9 +476,12 @@ def generate_to_disk(
     n_jobs: int = 1,
     progress: bool = False,
 ) -> Path:
-    """Generate chunk by chunk straight into a :func:`~evaltools.data.store.write_panel` directory.
+    """Generate chunk by chunk straight into a partitioned panel store (one partition per chunk).
 
-    Memory stays bounded by one chunk.  Besides the panel files the directory gets
+    Memory stays bounded by one chunk; the store is written with
+    :class:`~evaltools.data.PanelStoreWriter` (a temporary sibling folder renamed
+    on success, replacing an earlier panel at ``out``).  Besides the panel
+    files the directory gets
     ``truth.json`` (the :class:`Truth`), ``hidden/het_type.parquet`` (the
     unobserved types) and ``hidden/potential.parquet`` (the simulated potential
     outcomes of every treated person, :attr:`SynthResult.potential`, for
@@ -494,42 +497,37 @@ def generate_to_disk(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from evaltools.data.store import PanelStoreWriter
+
     cfg = config if config is not None else SynthConfig()
     _check_args(n_persons, years, start_year, chunk_size, seed)
     att_persons = n_persons if att is True else (0 if att is False else int(att))
-    dest = Path(out)
-    (dest / "events").mkdir(parents=True, exist_ok=True)
-    (dest / "hidden").mkdir(parents=True, exist_ok=True)
-    writers: dict[str, pq.ParquetWriter] = {}
-
-    def write(key: str, path: Path, df: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        if key == "states":  # codes as strings (the write_panel layout), without Python string objects
-            i = table.schema.get_field_index("state")
-            table = table.set_column(i, "state", table.column("state").cast(pa.string()))
-        if key not in writers:
-            writers[key] = pq.ParquetWriter(path, table.schema, compression="zstd")
-        writers[key].write_table(table.cast(writers[key].schema))
-
-    potentials = []
-    try:
-        for c in _iter_chunks(
-            cfg, seed, n_persons, years, start_year, chunk_size, att_persons, n_jobs, progress
-        ):
-            write("states", dest / "states.parquet", c["states"])
-            write("persons", dest / "persons.parquet", c["persons"])
-            for k in _EVENT_NAMES:
-                write(k, dest / "events" / f"{k}.parquet", c["events"][k])
-            write("hidden", dest / "hidden" / "het_type.parquet", c["hidden"])
-            potentials.append(c["potential"])
-    finally:
-        for w in writers.values():
-            w.close()
     meta = _meta(cfg, seed, n_persons, years, start_year, att_persons)
-    default_codes().table.to_csv(dest / "codes.csv", index=False)
-    (dest / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-    pot = pd.concat(potentials, ignore_index=True)
-    pot.to_parquet(dest / "hidden" / "potential.parquet", index=False, compression="zstd")
-    truth_meta = {k: meta[k] for k in meta if k != "config"} | {"estimand": ESTIMAND}
-    Truth(structural_effects(cfg), _att_table(pot), truth_meta).to_json(dest / "truth.json")
+    codes = default_codes()
+    dest = Path(out)
+    potentials = []
+    with PanelStoreWriter(dest, codes=codes, meta=meta, overwrite=True) as store:
+        (store.staging / "hidden").mkdir()
+        hidden: pq.ParquetWriter | None = None
+        try:
+            for c in _iter_chunks(
+                cfg, seed, n_persons, years, start_year, chunk_size, att_persons, n_jobs, progress
+            ):
+                store.append(
+                    RegisterPanel(
+                        states=c["states"], persons=c["persons"], events=c["events"], codes=codes, meta=meta
+                    )
+                )
+                table = pa.Table.from_pandas(c["hidden"], preserve_index=False)
+                if hidden is None:
+                    hidden = pq.ParquetWriter(store.staging / "hidden" / "het_type.parquet", table.schema)
+                hidden.write_table(table)
+                potentials.append(c["potential"])
+        finally:
+            if hidden is not None:
+                hidden.close()
+        pot = pd.concat(potentials, ignore_index=True)
+        pot.to_parquet(store.staging / "hidden" / "potential.parquet", index=False, compression="zstd")
+        truth_meta = {k: meta[k] for k in meta if k != "config"} | {"estimand": ESTIMAND}
+        Truth(structural_effects(cfg), _att_table(pot), truth_meta).to_json(store.staging / "truth.json")
     return dest

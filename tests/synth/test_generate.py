@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaltools.data._store_parts import load_manifest
 from evaltools.data.panel import RegisterPanel
 from evaltools.data.store import read_panel
 from evaltools.exceptions import SpecificationError
@@ -106,6 +107,22 @@ def test_generate_to_disk_equals_generate(tmp_path):
     assert np.array_equal(hid["person_id"].to_numpy(), res.hidden["person_id"].to_numpy())
 
 
+def test_generate_to_disk_writes_a_store_of_one_partition_per_chunk(tmp_path):
+    n = BLOCK_SIZE + 300
+    res = generate(seed=9, n_persons=n, years=1, att=False)
+    out = generate_to_disk(tmp_path / "p", seed=9, n_persons=n, years=1, att=0, chunk_size=BLOCK_SIZE)
+    man = load_manifest(out)
+    assert [p["n_persons"] for p in man["partitions"]] == [BLOCK_SIZE, 300]
+    assert man["meta"]["seed"] == 9 and man["meta"]["n_persons"] == n
+    back = read_panel(out)
+    for table in ("states", "persons"):
+        pd.testing.assert_frame_equal(getattr(back, table), getattr(res.panel, table))
+    for k, v in res.panel.events.items():
+        pd.testing.assert_frame_equal(back.events[k], v)
+    assert dict(back.meta) == dict(res.panel.meta)
+    assert not [p for p in tmp_path.iterdir() if p.name != "p"]
+
+
 def test_cli(tmp_path, capsys):
     rc = cli_main(
         [
@@ -123,6 +140,7 @@ def test_cli(tmp_path, capsys):
     )
     assert rc == 0
     panel = read_panel(tmp_path / "cli")
+    assert (tmp_path / "cli" / "manifest.json").is_file()
     assert panel.n_persons == 800
     assert panel.meta["seed"] == 2
 

@@ -1,0 +1,581 @@
+"""Row-batch sources of the streaming DREAM reader and the vectorised code lookup.
+
+A source names its columns, loads the *front* columns (id, window and
+background columns: one small column per person, typed as the whole-file
+readers type them) in one projected pass, and then yields the wide columns
+(weekly, monthly, yearly) in row batches with column projection:
+
+CSV / CSV.gz
+    :func:`pyarrow.csv.open_csv` (streaming, bounded blocks), weekly and text
+    columns dictionary-encoded, so a batch holds one small integer per cell.
+Parquet
+    :meth:`pyarrow.parquet.ParquetFile.iter_batches` with the projected columns.
+SAS (``.sas7bdat``)
+    :func:`pyreadstat.read_file_in_chunks` with ``usecols``.
+DataFrame
+    Row slices of the frame (not copied).
+
+:func:`factor` turns one column of a batch into an integer index per row
+into a small table of distinct values, read as code strings by
+:func:`~evaltools.data._load.as_code_strings`: the per-value work is done once
+per distinct value, never per cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
+import pyarrow.csv as pcsv
+
+from evaltools.data._load import _header, _read_csv, as_code_strings, file_kind
+from evaltools.data.contract import Source, check_column_names
+from evaltools.exceptions import ColumnNameError, FileFormatError, SpecificationError
+
+__all__ = ["open_source", "factor", "BatchSource", "CodeLookup"]
+
+#: Text of one code column: the type the CSV reader gives weekly and text columns.
+DICT_STRING = pa.dictionary(pa.int32(), pa.string())
+
+
+class BatchSource:
+    """Base of the sources: column names, the front pass and the batch pass.
+
+    Attributes
+    ----------
+    name : str
+        File path or ``"DataFrame"``.
+    columns : list of str
+        Column names in file order.
+    first_line : int or None
+        File line of the first data row (CSV), ``None`` for row positions.
+    """
+
+    name: str = "DataFrame"
+    columns: list[str]
+    first_line: int | None = None
+    #: Text cells that mean "missing" in the batches (the CSV reader's null spellings).
+    null_values: frozenset[str] = frozenset()
+
+    def source(self, where: str) -> Source:
+        """The :class:`Source` of the whole file (row 0 = first data row)."""
+        return Source(where, self.name, first_line=self.first_line)
+
+    def front(
+        self, cols: Sequence[str], text: Callable[[str], bool], where: str, id_col: str
+    ) -> pd.DataFrame:
+        """The front columns ``cols`` of every row, typed as the whole-file readers type them."""
+        raise NotImplementedError
+
+    def batches(
+        self, cols: Sequence[str], batch_rows: int, where: str
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(first row, {column: values})`` per batch of about ``batch_rows`` rows."""
+        raise NotImplementedError
+
+
+# -- DataFrame ---------------------------------------------------------------------------
+class FrameSource(BatchSource):
+    """Row slices of an in-memory DataFrame (not copied, not modified)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.columns = list(frame.columns)
+
+    def front(
+        self, cols: Sequence[str], text: Callable[[str], bool], where: str, id_col: str
+    ) -> pd.DataFrame:
+        return self.frame.loc[:, list(cols)]
+
+    def batches(
+        self, cols: Sequence[str], batch_rows: int, where: str
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        n = len(self.frame)
+        for r0 in range(0, n, batch_rows):
+            part = self.frame.iloc[r0 : r0 + batch_rows]
+            yield r0, {c: part[c] for c in cols}
+
+
+# -- Parquet -----------------------------------------------------------------------------
+class ParquetSource(BatchSource):
+    """Parquet row batches with column projection (:mod:`pyarrow.parquet`)."""
+
+    def __init__(self, path: Path, where: str) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.name = str(path)
+        try:
+            self.file = pq.ParquetFile(str(path))
+        except (OSError, pa.ArrowException, ValueError) as e:
+            raise FileFormatError(f"{where}: cannot read {str(path)!r} as Parquet ({e}).") from None
+        schema = self.file.schema_arrow
+        meta = (schema.metadata or {}).get(b"pandas")
+        index_cols: set[str] = set()
+        if meta:
+            import json
+
+            index_cols = {c for c in json.loads(meta).get("index_columns", []) if isinstance(c, str)}
+        self.columns = [n for n in schema.names if n not in index_cols]
+
+    def front(
+        self, cols: Sequence[str], text: Callable[[str], bool], where: str, id_col: str
+    ) -> pd.DataFrame:
+        try:
+            table = self.file.read(columns=list(cols))
+        except (OSError, pa.ArrowException, ValueError) as e:
+            raise FileFormatError(f"{where}: cannot read {self.name!r} as Parquet ({e}).") from None
+        return table.to_pandas()
+
+    def batches(
+        self, cols: Sequence[str], batch_rows: int, where: str
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        r0 = 0
+        try:
+            for b in self.file.iter_batches(
+                batch_size=batch_rows, columns=list(cols), use_pandas_metadata=False
+            ):
+                yield r0, {c: b.column(c) for c in cols}
+                r0 += b.num_rows
+        except (OSError, pa.ArrowException) as e:
+            raise FileFormatError(
+                f"{where}: cannot read {self.name!r} as Parquet after row {r0:,} ({e})."
+            ) from None
+
+
+# -- SAS ---------------------------------------------------------------------------------
+class SasSource(BatchSource):
+    """SAS ``.sas7bdat`` row chunks (:func:`pyreadstat.read_file_in_chunks`, ``usecols``)."""
+
+    def __init__(self, path: Path, where: str) -> None:
+        try:
+            import pyreadstat
+        except ImportError:  # pragma: no cover - pyreadstat is a declared dependency of the sas extra
+            raise SpecificationError(
+                f"{where}: reading SAS files needs pyreadstat (pip install 'evaltools[sas]')."
+            ) from None
+        self.pyreadstat = pyreadstat
+        self.path = path
+        self.name = str(path)
+        try:
+            _, meta = pyreadstat.read_sas7bdat(str(path), metadataonly=True)
+        except Exception as e:  # pyreadstat raises its own ReadstatError / PyreadstatError
+            raise FileFormatError(f"{where}: cannot read {str(path)!r} as SAS7BDAT ({e}).") from None
+        self.columns = list(meta.column_names)
+        self.n_rows = meta.number_rows
+
+    def _read(self, where: str, **kw: Any) -> Any:
+        try:
+            return self.pyreadstat.read_sas7bdat(str(self.path), **kw)
+        except Exception as e:
+            raise FileFormatError(f"{where}: cannot read {self.name!r} as SAS7BDAT ({e}).") from None
+
+    def front(
+        self, cols: Sequence[str], text: Callable[[str], bool], where: str, id_col: str
+    ) -> pd.DataFrame:
+        frame, _ = self._read(where, usecols=list(cols))
+        return _sas_blanks(frame[list(cols)])
+
+    def batches(
+        self, cols: Sequence[str], batch_rows: int, where: str
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        r0 = 0
+        while True:
+            frame, _ = self._read(where, usecols=list(cols), row_offset=r0, row_limit=batch_rows)
+            if not len(frame):
+                return
+            yield r0, {c: frame[c] for c in cols}
+            r0 += len(frame)
+            if len(frame) < batch_rows:
+                return
+
+
+def _sas_blanks(frame: pd.DataFrame) -> pd.DataFrame:
+    """SAS stores a missing text value as ``""``: read it as missing, as the CSV reader does."""
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        out[c] = s.mask(s == "") if s.dtype == object else s
+    return pd.DataFrame(out, index=frame.index)
+
+
+# -- CSV ---------------------------------------------------------------------------------
+class CsvSource(BatchSource):
+    """CSV / CSV.gz: one projected strict read of the front columns, then streamed blocks."""
+
+    def __init__(self, path: Path, where: str) -> None:
+        self.path = path
+        self.name = str(path)
+        self.first_line = 2
+        self.null_values = frozenset(pcsv.ConvertOptions().null_values)
+        self.columns = _header(path, where)
+        self.row_bytes = _row_bytes(path)
+
+    def front(
+        self, cols: Sequence[str], text: Callable[[str], bool], where: str, id_col: str
+    ) -> pd.DataFrame:
+        # strict: every line's field count is checked here, for the whole file
+        return _read_csv(self.path, self.columns, text, where, id_col, include=list(cols))
+
+    def batches(
+        self, cols: Sequence[str], batch_rows: int, where: str
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        types = {c: DICT_STRING for c in cols}
+        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 25))
+        bad: list[int | None] = []
+
+        def handler(row: pcsv.InvalidRow) -> str:
+            bad.append(row.number)
+            return "skip"
+
+        try:
+            reader = pcsv.open_csv(
+                str(self.path),
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
+                parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types,
+                    strings_can_be_null=False,  # blank and null spellings are read by CodeLookup
+                    include_columns=list(cols),
+                ),
+            )
+        except (OSError, pa.ArrowException) as e:
+            raise _csv_error(e, self.name, where, "") from None
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        r0 = 0
+        while True:
+            try:
+                b = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (OSError, pa.ArrowException) as e:
+                raise _csv_error(e, self.name, where, f" after line {r0 + held + 1:,}") from None
+            if bad:
+                raise FileFormatError(
+                    f"{where}: a line of {self.name!r} near line {r0 + held + 2:,} does not have one field "
+                    "per header column; fix the export (a file cut off, or a separator inside an unquoted "
+                    "field?)."
+                )
+            pending.append(b)
+            held += b.num_rows
+            while held >= batch_rows:
+                table = pa.Table.from_batches(pending)
+                yield r0, {c: table.column(c).slice(0, batch_rows) for c in cols}
+                rest = table.slice(batch_rows)
+                pending = rest.to_batches()
+                held -= batch_rows
+                r0 += batch_rows
+        if held:
+            table = pa.Table.from_batches(pending, schema=reader.schema)
+            yield r0, {c: table.column(c) for c in cols}
+
+
+def _csv_error(e: Exception, name: str, where: str, after: str) -> FileFormatError:
+    msg = str(e)
+    first = msg.splitlines()[0] if msg else type(e).__name__
+    if "UTF8" in msg or "utf8" in msg.lower():
+        return FileFormatError(
+            f"{where}: {name!r} holds bytes that are not valid UTF-8{after} ({first}). "
+            "Save the file as UTF-8."
+        )
+    return FileFormatError(
+        f"{where}: cannot parse {name!r} as CSV{after} ({first}); the file may be cut off or corrupt."
+    )
+
+
+def _row_bytes(path: Path) -> float:
+    """Mean bytes per data line over the first megabyte (for the block size)."""
+    with pa.input_stream(str(path), compression="detect") as raw:
+        buf = raw.read(1 << 20)
+    lines = buf.count(b"\n")
+    return max(len(buf) / max(lines, 1), 16.0)
+
+
+# -- opening -----------------------------------------------------------------------------
+def open_source(
+    source: str | Path | pd.DataFrame,
+    *,
+    where: str,
+    patterns: Sequence[Any],
+    names: Sequence[str],
+) -> BatchSource:
+    """The batch source of ``source`` after checking its column names.
+
+    Raises
+    ------
+    FileNotFoundError, SpecificationError, FileFormatError, ColumnNameError
+    """
+    if isinstance(source, pd.DataFrame):
+        if isinstance(source.columns, pd.MultiIndex):
+            raise ColumnNameError(
+                f"{where}: the DataFrame has MultiIndex columns; flatten them to one name per column."
+            )
+        src: BatchSource = FrameSource(source)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        sas = path.suffix.lower() == ".sas7bdat"
+        kind = "sas" if sas else None
+        if not sas:
+            try:
+                kind = file_kind(path, where)
+            except SpecificationError:
+                raise SpecificationError(
+                    f"{where}: cannot tell the format of {path.name!r} from its suffix. Use a .csv, "
+                    ".csv.gz, .parquet, .pq or .sas7bdat file, or pass a DataFrame."
+                ) from None
+        if not path.is_file():
+            raise FileNotFoundError(f"{where}: file {str(path)!r} not found. Check the path.")
+        if kind == "sas":
+            src = SasSource(path, where)
+        elif kind == "parquet":
+            src = ParquetSource(path, where)
+        else:
+            src = CsvSource(path, where)
+    else:
+        raise SpecificationError(
+            f"The 'source' parameter of {where} must be a path (str or Path) or a DataFrame. "
+            f"Got {type(source).__name__} instead."
+        )
+    check_column_names(
+        src.columns if not isinstance(src, FrameSource) else source.columns,  # type: ignore[union-attr]
+        source=src.source(where),
+        patterns=patterns,
+        names=names,
+    )
+    return src
+
+
+# -- vectorised code lookup --------------------------------------------------------------
+def _numeric_factor(vals: np.ndarray, name: str, where: str) -> tuple[np.ndarray, pd.Series]:
+    ok = ~np.isnan(vals)
+    inv = np.full(len(vals), -1, dtype=np.int64)
+    uniq, pos = np.unique(vals[ok], return_inverse=True)
+    inv[ok] = pos
+    try:
+        strings = as_code_strings(pd.Series(uniq, name=name), where=where)
+    except Exception:
+        as_code_strings(pd.Series(vals, name=name), where=where)  # the message names the rows' values
+        raise
+    return inv, strings.reset_index(drop=True)
+
+
+def _pandas_factor(col: pd.Series, where: str) -> tuple[np.ndarray, pd.Series]:
+    dt = col.dtype
+    if pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt):
+        return _numeric_factor(col.to_numpy(dtype=np.float64, na_value=np.nan), str(col.name), where)
+    plain = isinstance(dt, pd.StringDtype) or (
+        pd.api.types.is_object_dtype(dt) and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty")
+    )
+    if not plain:  # mixed objects, booleans, categories: read cell by cell, as the whole-file reader does
+        col = as_code_strings(col, where=where)
+    inv, uniq = pd.factorize(col, use_na_sentinel=True)
+    strings = as_code_strings(pd.Series(np.asarray(uniq, dtype=object), name=col.name), where=where)
+    return inv.astype(np.int64), strings.reset_index(drop=True)
+
+
+def _arrow_factor(arr: pa.Array, name: str, where: str, cache: dict) -> tuple[np.ndarray, pd.Series]:
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        arr = arr.dictionary_encode()
+        t = arr.type
+    if pa.types.is_dictionary(t) and (
+        pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
+    ):
+        inv = pac.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        values = arr.dictionary.to_pylist()
+        key = tuple(values)
+        strings = cache.get(key)
+        if strings is None:
+            strings = as_code_strings(pd.Series(values, dtype=object, name=name), where=where)
+            strings = strings.reset_index(drop=True)
+            if len(cache) < 4096:
+                cache[key] = strings
+        return inv, strings
+    if pa.types.is_null(t):
+        return np.full(len(arr), -1, dtype=np.int64), pd.Series([], dtype="string")
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        vals = pac.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return _numeric_factor(np.asarray(vals, dtype=np.float64), name, where)
+    return _pandas_factor(pd.Series(arr.to_pandas(), name=name), where)
+
+
+def factor(values: Any, name: str, where: str, cache: dict) -> tuple[np.ndarray, pd.Series]:
+    """Index per row into a table of distinct code strings.
+
+    Parameters
+    ----------
+    values : pyarrow Array or ChunkedArray, or pandas Series
+        One column of a batch.
+    name : str
+        Column name (messages).
+    where : str
+        The public function (messages).
+    cache : dict
+        Distinct-value tables already read (reused across columns and batches).
+
+    Returns
+    -------
+    index : ndarray of int64
+        Position in ``strings`` per row, ``-1`` for a missing cell.
+    strings : Series of string dtype
+        The distinct values as code strings (:func:`as_code_strings`: stripped,
+        integral numbers without ``.0``); ``<NA>`` for a blank value.
+    """
+    if isinstance(values, pd.Series):
+        return _pandas_factor(values, where)
+    if isinstance(values, pa.ChunkedArray):
+        if values.num_chunks == 1:
+            return _arrow_factor(values.chunk(0), name, where, cache)
+        invs, tables, off = [], [], 0
+        for ch in values.chunks:
+            inv, s = _arrow_factor(ch, name, where, cache)
+            invs.append(np.where(inv >= 0, inv + off, -1))
+            tables.append(s)
+            off += len(s)
+        if not invs:
+            return np.array([], dtype=np.int64), pd.Series([], dtype="string")
+        return np.concatenate(invs), pd.concat(tables, ignore_index=True).astype("string")
+    return _arrow_factor(values, name, where, cache)
+
+
+def line_breaks(strings: pd.Series) -> np.ndarray:
+    """Mask of distinct values holding a line break (a quote left open in a CSV)."""
+    s = strings.fillna("")
+    return (s.str.contains("\n", regex=False) | s.str.contains("\r", regex=False)).to_numpy(dtype=bool)
+
+
+def _indices(arr: pa.DictionaryArray, null: int) -> np.ndarray:
+    """The dictionary indices of ``arr`` as numpy, ``null`` where the cell is missing."""
+    ind = arr.indices
+    n = len(ind)
+    if not ind.null_count:
+        return ind.to_numpy(zero_copy_only=False)
+    validity, data = ind.buffers()[0], ind.buffers()[1]
+    width = ind.type.bit_width // 8
+    values = np.frombuffer(data, dtype=f"<i{width}", count=n, offset=ind.offset * width)
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    valid = bits[ind.offset : ind.offset + n].astype(bool)
+    return np.where(valid, values, null)
+
+
+class CodeLookup:
+    """Raw cell value -> code index, learnt once per distinct value over the whole read.
+
+    Parameters
+    ----------
+    codes : sequence of str
+        The code table's codes (index = category code of the panel's states).
+    where : str
+        The public function (messages).
+    null_values : frozenset of str, optional
+        Raw text cells read as blank (the CSV reader's null spellings, so that
+        a batch column has no nulls and its indices are read without a copy).
+
+    Notes
+    -----
+    Columns of CSV, CSV.gz and Parquet text arrive dictionary-encoded: a
+    column of a batch is an integer index per row into a handful of distinct
+    values, and only values not seen before go through
+    :func:`~evaltools.data._load.as_code_strings`.  Other columns go through
+    :func:`factor`.  Result per row: the code index, ``-1`` for blank,
+    ``-2`` for a code not in the table.
+    """
+
+    BLANK = -1
+    UNKNOWN = -2
+
+    def __init__(self, codes: Sequence[str], where: str, null_values: frozenset[str] = frozenset()) -> None:
+        self.index = pd.Index(list(codes), dtype=object)
+        self.where = where
+        self.null_values = null_values
+        self.map: dict[object, int] = {}
+        self.text: dict[object, str | None] = {}
+        self.cache: dict = {}
+
+    def _index_of(self, strings: pd.Series) -> np.ndarray:
+        na = strings.isna().to_numpy()
+        idx = self.index.get_indexer(strings.fillna("").to_numpy(dtype=object))
+        return np.where(na, self.BLANK, np.where(idx < 0, self.UNKNOWN, idx)).astype(np.int16)
+
+    def _learn(self, values: list, name: str) -> None:
+        cells = [None if v in self.null_values else v for v in values] if self.null_values else values
+        strings = as_code_strings(pd.Series(cells, dtype=object, name=name), where=self.where)
+        for v, i, s in zip(values, self._index_of(strings).tolist(), strings.tolist()):
+            self.map[v] = i
+            self.text[v] = None if s is pd.NA else s
+
+    def _dictionary(self, arr: pa.DictionaryArray, name: str) -> tuple[np.ndarray, list]:
+        d = arr.dictionary.to_pylist()
+        new = [v for v in d if v not in self.map]
+        if new:
+            self._learn(new, name)
+        look = np.fromiter((self.map[v] for v in d), dtype=np.int16, count=len(d))
+        look = np.append(look, np.int16(self.BLANK))
+        return look[_indices(arr, len(d))], new
+
+    def codes(self, values: Any, name: str) -> tuple[np.ndarray, list]:
+        """Code index per row and the raw values seen for the first time (text columns)."""
+        chunks = self._chunks(values)
+        if chunks is not None:
+            parts, new = [], []
+            for c in chunks:
+                p, n = self._dictionary(c, name)
+                parts.append(p)
+                new += n
+            out = np.concatenate(parts) if parts else np.array([], dtype=np.int16)
+            return out, new
+        inv, strings = factor(values, name, self.where, self.cache)
+        look = np.append(self._index_of(strings), np.int16(self.BLANK))
+        return look[np.where(inv >= 0, inv, len(look) - 1)], []
+
+    def unknown_text(self, values: Any, name: str, mask: np.ndarray) -> list[str]:
+        """The code strings of the rows in ``mask`` (for messages)."""
+        inv, strings = factor(values, name, self.where, self.cache)
+        return [str(s) for s in strings.to_numpy(dtype=object)[inv[mask]]]
+
+    def _chunks(self, values: Any) -> list | None:
+        """Dictionary-encoded arrow chunks of a text column, else ``None``."""
+        if isinstance(values, pa.ChunkedArray):
+            chunks = list(values.chunks)
+        elif isinstance(values, pa.Array):
+            chunks = [values]
+        else:
+            return None
+        chunks = [
+            c.dictionary_encode() if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c
+            for c in chunks
+        ]
+        ok = all(
+            pa.types.is_dictionary(c.type)
+            and (pa.types.is_string(c.type.value_type) or pa.types.is_large_string(c.type.value_type))
+            for c in chunks
+        )
+        return chunks if ok else None
+
+    def strings(self, values: Any, name: str) -> pd.Series:
+        """The code strings per row (``<NA>`` for blank), for the monthly and yearly columns."""
+        chunks = self._chunks(values)
+        if chunks is not None:
+            parts = []
+            for c in chunks:
+                d = c.dictionary.to_pylist()
+                new = [v for v in d if v not in self.text]
+                if new:
+                    self._learn(new, name)
+                look = np.array([*(self.text[v] for v in d), None], dtype=object)
+                parts.append(look[_indices(c, len(d))])
+            out = np.concatenate(parts) if parts else np.array([], dtype=object)
+            return pd.Series(out, dtype="string")
+        inv, strings = factor(values, name, self.where, self.cache)
+        arr = strings.to_numpy(dtype=object, na_value=None)
+        out = np.full(len(inv), None, dtype=object)
+        ok = inv >= 0
+        if len(arr):
+            out[ok] = arr[inv[ok]]
+        return pd.Series(out, dtype="string")
