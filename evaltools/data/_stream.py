@@ -75,6 +75,7 @@ from evaltools.exceptions import (
     DataValidationError,
     EmptyInputError,
     FileFormatError,
+    InputWarning,
     PersonIdError,
     SpecificationError,
 )
@@ -83,6 +84,8 @@ __all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
 
 #: Rows per batch by default (about 60 MB of code matrix for 1,540 weekly columns).
 DEFAULT_BATCH_ROWS = 20_000
+#: Last coded week before any code was seen.
+NO_CODE = -(1 << 40)
 #: Files with at least this many rows show a progress bar unless ``progress=False``.
 PROGRESS_ROWS = 200_000
 
@@ -133,11 +136,8 @@ def _filter_ids(persons_filter: object, id_col: str, where: str) -> Ids:
             f"column {id_col!r}. Got {type(persons_filter).__name__}."
         )
     else:
-        values = pd.Series(
-            list(persons_filter)
-            if not isinstance(persons_filter, (pd.Series, np.ndarray, pd.Index))
-            else persons_filter
-        )
+        array_like = isinstance(persons_filter, (pd.Series, np.ndarray, pd.Index))
+        values = pd.Series(persons_filter if array_like else list(persons_filter))
     return classify_ids(pd.Series(values).reset_index(drop=True), column=id_col, source=Source(w))
 
 
@@ -665,7 +665,7 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
     abs_all: list[list[InputNote]] = []
     cov_all: list[list[InputNote]] = []
     grad_numeric: bool | None = None
-    last_coded = -(1 << 40)
+    last_coded = NO_CODE
     windows: list[tuple[np.ndarray, np.ndarray]] = []
     n_persons = 0
     for k, batch in enumerate(gen):
@@ -700,20 +700,14 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
     if trailing is not None:
         notes.append(trailing)
     for n in notes:
-        warnings.warn(n.message, _input_warning(), stacklevel=2)
-
-
-def _input_warning() -> type[Warning]:
-    from evaltools.exceptions import InputWarning
-
-    return InputWarning
+        warnings.warn(n.message, InputWarning, stacklevel=2)
 
 
 def trailing_note(
     plan: Plan, last_coded: int, windows: list[tuple[np.ndarray, np.ndarray]], n_persons: int
 ) -> InputNote | None:
     """The note on trailing weekly columns blank for everybody (needs all batches)."""
-    if plan.given_end or last_coded < 0 and last_coded == -(1 << 40) or not n_persons:
+    if plan.given_end or last_coded == NO_CODE or not n_persons:
         return None
     if last_coded >= plan.hi:
         return None
