@@ -38,7 +38,7 @@ import pyarrow.compute as pac
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns
 from evaltools.data._reading import apply_absorbing, coverage_notes, join_attributes, sort_states
-from evaltools.data._sources import BatchSource, CodeLookup, open_source
+from evaltools.data._sources import BatchSource, CodeLookup, open_source, release_memory
 from evaltools.data._wide import (
     MONTHLY_COLUMN,
     MONTHLY_TABLE,
@@ -181,6 +181,7 @@ def plan_read(
     front_cols = [c for c in src.columns if str(c) not in wide]
     text = lambda c: bool(TEXT_COLUMN.fullmatch(str(c))) or c == id_col  # noqa: E731
     front = src.front(front_cols, text, where, id_col)
+    release_memory()
     check_columns(pd.DataFrame(columns=src.columns), [id_col], where, role="person id")
     if not weekly_all:
         raise DataValidationError(
@@ -472,6 +473,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
                 monthly_table(plan.monthly, cols, pid, lookup, m) if plan.monthly else (None, True)
             )
             yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
+            del cols
+            release_memory()
             yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
     finally:
         bar.close()
