@@ -159,7 +159,8 @@ def _read_csv(
             if "conversion error" in str(e).lower():
                 return None
             raise
-        return pa.Table.from_batches(batches, schema=reader.schema)
+        # new compact buffers: the blocks' text columns would otherwise keep their whole blocks
+        return pa.Table.from_batches(batches, schema=reader.schema).combine_chunks()
 
     try:
         table = read_blocks() if include is not None else None

@@ -37,7 +37,7 @@ from evaltools.data._load import _header, _read_csv, as_code_strings, file_kind
 from evaltools.data.contract import Source, check_column_names
 from evaltools.exceptions import ColumnNameError, FileFormatError, SpecificationError
 
-__all__ = ["open_source", "factor", "BatchSource", "CodeLookup"]
+__all__ = ["open_source", "factor", "BatchSource", "CodeLookup", "release_memory"]
 
 #: Text of one code column: the type the CSV reader gives weekly and text columns.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -295,6 +295,13 @@ def _row_bytes(path: Path) -> float:
         buf = raw.read(1 << 20)
     lines = buf.count(b"\n")
     return max(len(buf) / max(lines, 1), 16.0)
+
+
+def release_memory() -> None:
+    """Return the memory pool's freed blocks to the system (the pool keeps them otherwise)."""
+    release = getattr(pa.default_memory_pool(), "release_unused", None)
+    if release is not None:
+        release()
 
 
 # -- opening -----------------------------------------------------------------------------

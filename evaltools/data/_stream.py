@@ -38,7 +38,7 @@ import pyarrow.compute as pac
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns
 from evaltools.data._reading import apply_absorbing, coverage_notes, join_attributes, sort_states
-from evaltools.data._sources import BatchSource, CodeLookup, open_source
+from evaltools.data._sources import BatchSource, CodeLookup, open_source, release_memory
 from evaltools.data._wide import (
     MONTHLY_COLUMN,
     MONTHLY_TABLE,
@@ -75,6 +75,7 @@ from evaltools.exceptions import (
     DataValidationError,
     EmptyInputError,
     FileFormatError,
+    InputWarning,
     PersonIdError,
     SpecificationError,
 )
@@ -83,6 +84,8 @@ __all__ = ["iter_dream", "DEFAULT_BATCH_ROWS"]
 
 #: Rows per batch by default (about 60 MB of code matrix for 1,540 weekly columns).
 DEFAULT_BATCH_ROWS = 20_000
+#: Last coded week before any code was seen.
+NO_CODE = -(1 << 40)
 #: Files with at least this many rows show a progress bar unless ``progress=False``.
 PROGRESS_ROWS = 200_000
 
@@ -133,11 +136,8 @@ def _filter_ids(persons_filter: object, id_col: str, where: str) -> Ids:
             f"column {id_col!r}. Got {type(persons_filter).__name__}."
         )
     else:
-        values = pd.Series(
-            list(persons_filter)
-            if not isinstance(persons_filter, (pd.Series, np.ndarray, pd.Index))
-            else persons_filter
-        )
+        array_like = isinstance(persons_filter, (pd.Series, np.ndarray, pd.Index))
+        values = pd.Series(persons_filter if array_like else list(persons_filter))
     return classify_ids(pd.Series(values).reset_index(drop=True), column=id_col, source=Source(w))
 
 
@@ -181,6 +181,7 @@ def plan_read(
     front_cols = [c for c in src.columns if str(c) not in wide]
     text = lambda c: bool(TEXT_COLUMN.fullmatch(str(c))) or c == id_col  # noqa: E731
     front = src.front(front_cols, text, where, id_col)
+    release_memory()
     check_columns(pd.DataFrame(columns=src.columns), [id_col], where, role="person id")
     if not weekly_all:
         raise DataValidationError(
@@ -472,6 +473,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
                 monthly_table(plan.monthly, cols, pid, lookup, m) if plan.monthly else (None, True)
             )
             yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
+            del cols
+            release_memory()
             yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
     finally:
         bar.close()
@@ -665,7 +668,7 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
     abs_all: list[list[InputNote]] = []
     cov_all: list[list[InputNote]] = []
     grad_numeric: bool | None = None
-    last_coded = -(1 << 40)
+    last_coded = NO_CODE
     windows: list[tuple[np.ndarray, np.ndarray]] = []
     n_persons = 0
     for k, batch in enumerate(gen):
@@ -700,20 +703,14 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
     if trailing is not None:
         notes.append(trailing)
     for n in notes:
-        warnings.warn(n.message, _input_warning(), stacklevel=2)
-
-
-def _input_warning() -> type[Warning]:
-    from evaltools.exceptions import InputWarning
-
-    return InputWarning
+        warnings.warn(n.message, InputWarning, stacklevel=2)
 
 
 def trailing_note(
     plan: Plan, last_coded: int, windows: list[tuple[np.ndarray, np.ndarray]], n_persons: int
 ) -> InputNote | None:
     """The note on trailing weekly columns blank for everybody (needs all batches)."""
-    if plan.given_end or last_coded < 0 and last_coded == -(1 << 40) or not n_persons:
+    if plan.given_end or last_coded == NO_CODE or not n_persons:
         return None
     if last_coded >= plan.hi:
         return None
