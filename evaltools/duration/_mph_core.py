@@ -26,10 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
-from scipy.special import logsumexp
 
-__all__ = ["Design", "Layout", "make_design", "loglik", "loglik_grad", "person_loglik", "person_scores",
-           "candidate_loglik", "directional_derivative", "maximise", "numerical_hessian"]
+__all__ = ["Design", "Layout", "make_design", "loglik", "loglik_grad", "loglik_hess", "person_loglik",
+           "person_scores", "candidate_loglik", "directional_derivative", "maximise", "numerical_hessian"]
 
 _LIN_MAX = 40.0  # cap on log hazards (exp(40) per week is already absurd); keeps exp finite
 
@@ -167,10 +166,13 @@ def _ell(design: Design, eta: np.ndarray, A: np.ndarray, V: np.ndarray, need_gra
 
 
 def _mix(ell: np.ndarray, a: np.ndarray):
-    logpi = a - logsumexp(a)
+    """Log probabilities, person log-likelihoods (log-sum-exp over points) and posterior weights."""
+    logpi = a - (a.max() + np.log(np.exp(a - a.max()).sum()))
     z = logpi[None, :] + ell
-    lli = logsumexp(z, axis=1)
-    return logpi, lli, np.exp(z - lli[:, None])
+    mx = z.max(axis=1)
+    e = np.exp(z - mx[:, None])
+    s = e.sum(axis=1)
+    return logpi, mx + np.log(s), e / s[:, None]
 
 
 def _grad_pieces(design: Design, theta: np.ndarray, layout: Layout):
@@ -256,6 +258,150 @@ def directional_derivative(
         ellc = _ell(design, eta, A, candidates[k0:k0 + chunk], need_grad=False)[0]
         D[k0:k0 + chunk] = np.exp(np.minimum(ellc - lli[:, None], 700.0)).sum(axis=0)
     return D - design.n_persons
+
+
+def _phi2(H: np.ndarray) -> np.ndarray:
+    """Second derivative of ``log(1 - exp(-H)) - log(H)`` (tends to 1/12 as H -> 0)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        em = -np.expm1(-H)
+        big = 1.0 / H ** 2 - np.exp(-H) / em ** 2
+    return np.where(H < 1e-3, 1.0 / 12.0 - H ** 2 / 240.0, big)
+
+
+def _event_curvature(design: Design, eta: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Interval timing: second derivatives of the event-row terms w.r.t. the log hazards, (ne, M, J, J)."""
+    idx = design.ev_idx
+    lin = np.minimum(eta[idx][:, None, :] + V[None, :, :], _LIN_MAX)
+    h = np.exp(lin) * design.risk[idx][:, None, :]
+    H = h.sum(axis=2)
+    C = _phi2(H)[:, :, None, None] * h[:, :, :, None] * h[:, :, None, :]
+    J = V.shape[1]
+    diag = -_half_minus(H)[:, :, None] * h
+    C[:, :, np.arange(J), np.arange(J)] += diag
+    return C
+
+
+def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int = 20_000
+                ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-likelihood, analytic gradient and analytic Hessian.
+
+    With ``z_im = log pi_m + l_im`` the person log-likelihood is ``log sum_m exp(z_im)``
+    and, with posterior weights ``w_im`` and point scores ``g_im = grad z_im``,
+
+    ``H = sum_i sum_m w_im (hess z_im + (g_im - gbar_i)(g_im - gbar_i)')``,
+
+    where ``gbar_i = sum_m w_im g_im``.  The within-point part is a weighted
+    ``X' diag X`` per hazard pair; the between-point part is accumulated over
+    chunks of ``chunk`` persons so that memory stays O(chunk x M x P).
+    """
+    betas, V, a = layout.split(theta)
+    J, M, N = design.n_hazards, layout.n_points, design.n_persons
+    p = layout.p
+    nb = layout.n_beta
+    off_b = np.r_[0, np.cumsum(p)].astype(int)
+    off_v, off_a = nb, nb + M * J
+    P = layout.size
+    eta = _linear(design, betas)
+    w_row, A = _collapsed(design, eta)
+    ell, gev = _ell(design, eta, A, V, need_grad=True)
+    logpi, lli, w = _mix(ell, a)
+    pi = np.exp(logpi)
+    eV = np.exp(V)
+    E = w @ eV  # (N, J)
+    idx, ej, epid = design.ev_idx, design.ev_j, design.ev_pid
+    we = w[epid]  # (ne, M)
+    starts = design.starts
+    S = [np.add.reduceat(design.X[j] * w_row[:, [j]], starts, axis=0) for j in range(J)]  # (N, p_j)
+    # event parts of the point scores: exact timing -> independent of the point
+    has_ev = idx.size > 0
+    evp, evs = design.ev_persons, design.ev_starts
+    if design.interval:
+        Gb_ev = [np.add.reduceat(gev[:, :, j][:, :, None] * design.X[j][idx][:, None, :], evs, axis=0)
+                 if has_ev else None for j in range(J)]  # (N_ev, M, p_j)
+        Gv_ev = np.add.reduceat(gev, evs, axis=0) if has_ev else None  # (N_ev, M, J)
+    else:
+        onehot = np.zeros((idx.size, J))
+        onehot[np.arange(idx.size), ej] = 1.0
+        Db = [np.zeros((N, p[j])) for j in range(J)]
+        cnt = np.zeros((N, J))
+        if has_ev:
+            for j in range(J):
+                Db[j][evp] = np.add.reduceat(design.X[j][idx] * onehot[:, [j]], evs, axis=0)
+            cnt[evp] = np.add.reduceat(onehot, evs, axis=0)
+
+    hess = np.zeros((P, P))
+    grad = np.zeros(P)
+    # ---- within-point curvature
+    Cbar = None
+    if design.interval and has_ev:
+        C = _event_curvature(design, eta, V)  # (ne, M, J, J)
+        Cbar = np.einsum("em,emjk->ejk", we, C)
+    for j in range(J):
+        Xj = design.X[j]
+        dj = -w_row[:, j] * E[design.pid, j]
+        if p[j]:
+            hess[off_b[j]:off_b[j + 1], off_b[j]:off_b[j + 1]] += Xj.T @ (Xj * dj[:, None])
+        # beta_j x v_mj (survival part)
+        bv = -(eV[:, j][:, None] * (w.T @ S[j]))  # (M, p_j)
+        for m in range(M):
+            hess[off_b[j]:off_b[j + 1], off_v + m * J + j] += bv[m]
+            hess[off_v + m * J + j, off_b[j]:off_b[j + 1]] += bv[m]
+            hess[off_v + m * J + j, off_v + m * J + j] += -eV[m, j] * float(w[:, m] @ A[:, j])
+        if Cbar is not None:
+            Xe = Xj[idx]
+            for k in range(J):
+                if p[j] and p[k]:
+                    hess[off_b[j]:off_b[j + 1], off_b[k]:off_b[k + 1]] += Xe.T @ (design.X[k][idx] * Cbar[:, j, k][:, None])
+                if p[j]:
+                    bvk = np.einsum("em,em,ep->mp", we, C[:, :, j, k], Xe)  # (M, p_j)
+                    for m in range(M):
+                        hess[off_b[j]:off_b[j + 1], off_v + m * J + k] += bvk[m]
+                        hess[off_v + m * J + k, off_b[j]:off_b[j + 1]] += bvk[m]
+    if Cbar is not None:
+        vv = np.einsum("em,emjk->mjk", we, C)
+        for m in range(M):
+            sl = slice(off_v + m * J, off_v + (m + 1) * J)
+            hess[sl, sl] += vv[m]
+    if M > 1:
+        hess[off_a:, off_a:] += -N * (np.diag(pi[1:]) - np.outer(pi[1:], pi[1:]))
+    # ---- between-point part, by chunks of persons
+    ev_row = np.full(N, -1)
+    if has_ev:
+        ev_row[evp] = np.arange(evp.size)
+    for i0 in range(0, N, chunk):
+        i1 = min(N, i0 + chunk)
+        n = i1 - i0
+        G = np.zeros((n, M, P))
+        wc = w[i0:i1]
+        for j in range(J):
+            if p[j]:
+                G[:, :, off_b[j]:off_b[j + 1]] = -eV[None, :, j, None] * S[j][i0:i1][:, None, :]
+        for m in range(M):
+            G[:, m, off_v + m * J:off_v + (m + 1) * J] = -eV[m][None, :] * A[i0:i1]
+        if M > 1:
+            G[:, :, off_a:] = np.eye(M)[:, 1:][None, :, :] - pi[None, None, 1:]
+        if design.interval:
+            if has_ev:
+                er = ev_row[i0:i1]
+                sel = np.flatnonzero(er >= 0)
+                for j in range(J):
+                    if p[j]:
+                        G[sel, :, off_b[j]:off_b[j + 1]] += Gb_ev[j][er[sel]]
+                for m in range(M):
+                    G[sel, m, off_v + m * J:off_v + (m + 1) * J] += Gv_ev[er[sel], m, :]
+        else:
+            for j in range(J):
+                if p[j]:
+                    G[:, :, off_b[j]:off_b[j + 1]] += Db[j][i0:i1][:, None, :]
+            for m in range(M):
+                G[:, m, off_v + m * J:off_v + (m + 1) * J] += cnt[i0:i1]
+        gbar = np.einsum("nm,nmp->np", wc, G)
+        grad += gbar.sum(axis=0)
+        Gc = (G - gbar[:, None, :]) * np.sqrt(wc)[:, :, None]
+        Gc = Gc.reshape(n * M, P)
+        hess += Gc.T @ Gc
+    hess = 0.5 * (hess + hess.T)
+    return float(lli.sum()), grad, hess
 
 
 def numerical_hessian(theta: np.ndarray, design: Design, layout: Layout) -> np.ndarray:
