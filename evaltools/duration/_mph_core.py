@@ -368,38 +368,64 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
     ev_row = np.full(N, -1)
     if has_ev:
         ev_row[evp] = np.arange(evp.size)
+    # g_im = (b_im [betas], c_im [v of point m only], e_m - pi [logits]); the between-point part
+    # sum_m w g g' - gbar gbar' is assembled block by block (the v block is sparse across points)
+    pa = pi[1:]
     for i0 in range(0, N, chunk):
         i1 = min(N, i0 + chunk)
         n = i1 - i0
-        G = np.zeros((n, M, P))
         wc = w[i0:i1]
+        b = np.empty((n, M, nb))
         for j in range(J):
             if p[j]:
-                G[:, :, off_b[j]:off_b[j + 1]] = -eV[None, :, j, None] * S[j][i0:i1][:, None, :]
-        for m in range(M):
-            G[:, m, off_v + m * J:off_v + (m + 1) * J] = -eV[m][None, :] * A[i0:i1]
-        if M > 1:
-            G[:, :, off_a:] = np.eye(M)[:, 1:][None, :, :] - pi[None, None, 1:]
+                b[:, :, off_b[j]:off_b[j + 1]] = -eV[None, :, j, None] * S[j][i0:i1][:, None, :]
+        c = -eV[None, :, :] * A[i0:i1][:, None, :]  # (n, M, J)
         if design.interval:
             if has_ev:
                 er = ev_row[i0:i1]
                 sel = np.flatnonzero(er >= 0)
                 for j in range(J):
                     if p[j]:
-                        G[sel, :, off_b[j]:off_b[j + 1]] += Gb_ev[j][er[sel]]
-                for m in range(M):
-                    G[sel, m, off_v + m * J:off_v + (m + 1) * J] += Gv_ev[er[sel], m, :]
+                        b[sel, :, off_b[j]:off_b[j + 1]] += Gb_ev[j][er[sel]]
+                c[sel] += Gv_ev[er[sel]]
         else:
             for j in range(J):
                 if p[j]:
-                    G[:, :, off_b[j]:off_b[j + 1]] += Db[j][i0:i1][:, None, :]
-            for m in range(M):
-                G[:, m, off_v + m * J:off_v + (m + 1) * J] += cnt[i0:i1]
-        gbar = np.einsum("nm,nmp->np", wc, G)
+                    b[:, :, off_b[j]:off_b[j + 1]] += Db[j][i0:i1][:, None, :]
+            c += cnt[i0:i1][:, None, :]
+        gbar = np.empty((n, P))
+        gbar[:, :nb] = np.einsum("nm,nmp->np", wc, b)
+        wcc = wc[:, :, None] * c  # (n, M, J)
+        gbar[:, off_v:off_a] = wcc.reshape(n, M * J)
+        gbar[:, off_a:] = wc[:, 1:] - pa[None, :]
         grad += gbar.sum(axis=0)
-        Gc = (G - gbar[:, None, :]) * np.sqrt(wc)[:, :, None]
-        Gc = Gc.reshape(n * M, P)
-        hess += Gc.T @ Gc
+        hess -= gbar.T @ gbar
+        sw = np.sqrt(wc)[:, :, None]
+        bw = (b * sw).reshape(n * M, nb)
+        hess[:nb, :nb] += bw.T @ bw
+        bv = np.einsum("nmp,nmk->mkp", b, wcc).reshape(M * J, nb)  # sum_i w_im b_im c_imk
+        hess[off_v:off_a, :nb] += bv
+        hess[:nb, off_v:off_a] += bv.T
+        vv = np.einsum("nmj,nmk->mjk", wcc, c)
+        for m in range(M):
+            sl = slice(off_v + m * J, off_v + (m + 1) * J)
+            hess[sl, sl] += vv[m]
+        if M > 1:
+            wsum = wc.sum(axis=0)  # (M,)
+            # beta x a_k: sum_i w_ik b_ik - pi_k sum_i gbar_b
+            ba = np.einsum("nk,nkp->kp", wc[:, 1:], b[:, 1:, :]) - pa[:, None] * gbar[:, :nb].sum(axis=0)[None, :]
+            hess[off_a:, :nb] += ba
+            hess[:nb, off_a:] += ba.T
+            # v_m x a_k: sum_i w_im c_im (delta_mk - pi_k)
+            vm = wcc.sum(axis=0)  # (M, J)
+            va = -vm.reshape(M * J, 1) * pa[None, :]
+            for m in range(1, M):
+                va[m * J:(m + 1) * J, m - 1] += vm[m]
+            hess[off_v:off_a, off_a:] += va
+            hess[off_a:, off_v:off_a] += va.T
+            # a x a: sum_i sum_m w_im (e_m - pi)(e_m - pi)'
+            ws = wsum[1:]
+            hess[off_a:, off_a:] += np.diag(ws) - np.outer(ws, pa) - np.outer(pa, ws) + n * np.outer(pa, pa)
     hess = 0.5 * (hess + hess.T)
     return float(lli.sum()), grad, hess
 
@@ -417,58 +443,95 @@ def numerical_hessian(theta: np.ndarray, design: Design, layout: Layout) -> np.n
     return 0.5 * (Hm + Hm.T)
 
 
+def _bounds(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    nb = layout.n_beta
+    nv = layout.n_points * len(layout.p)
+    lo = np.r_[np.full(nb, -np.inf), np.full(nv, -60.0), np.full(layout.n_points - 1, -30.0)]
+    hi = np.r_[np.full(nb, np.inf), np.full(nv, _LIN_MAX), np.full(layout.n_points - 1, 30.0)]
+    return lo, hi
+
+
+def newton(theta: np.ndarray, design: Design, layout: Layout, *, maxiter: int = 100, gtol: float = 1e-10,
+           max_step: float = 5.0) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, bool]:
+    """Modified Newton ascent with the analytic Hessian and a backtracking (Armijo) line search.
+
+    The step solves ``|H| s = g`` with the eigenvalues of ``-H`` replaced by their
+    absolute values (floored at ``1e-9`` of the largest), so it is an ascent direction
+    also where the log-likelihood is not concave; steps are capped at ``max_step`` in
+    the max-norm and projected onto the bounds of the mass points.
+
+    Returns ``(theta, loglik, gradient, hessian, converged)``; ``converged`` means
+    ``max|g| / N < gtol``.
+    """
+    N = design.n_persons
+    lo, hi = _bounds(layout)
+    theta = np.clip(np.asarray(theta, float), lo, hi)
+    ll, g, H = loglik_hess(theta, design, layout)
+    for _ in range(maxiter):
+        if not np.isfinite(ll):
+            return theta, ll, g, H, False
+        free = ~(((theta <= lo) & (g < 0)) | ((theta >= hi) & (g > 0)))
+        gf = np.where(free, g, 0.0)
+        if float(np.max(np.abs(gf))) / N < gtol:
+            return theta, ll, g, H, True
+        lam, U = np.linalg.eigh(-H[np.ix_(free, free)])
+        lam = np.abs(lam)
+        lam = np.maximum(lam, 1e-9 * max(float(lam.max()), 1e-300))
+        step = np.zeros_like(theta)
+        step[free] = U @ ((U.T @ g[free]) / lam)
+        big = float(np.max(np.abs(step)))
+        if big > max_step:
+            step *= max_step / big
+        slope = float(g @ step)
+        t, accepted = 1.0, False
+        while t > 1e-8:
+            cand = np.clip(theta + t * step, lo, hi)
+            llc = loglik(cand, design, layout)
+            if np.isfinite(llc) and llc >= ll + 1e-4 * t * slope:
+                accepted = True
+                break
+            t *= 0.25
+        if not accepted:
+            break
+        gain = llc - ll
+        theta = cand
+        ll, g, H = loglik_hess(theta, design, layout)
+        if gain <= 1e-13 * max(abs(ll), 1.0):
+            break
+    gf = np.where(~(((theta <= lo) & (g < 0)) | ((theta >= hi) & (g > 0))), g, 0.0)
+    return theta, ll, g, H, float(np.max(np.abs(gf))) / N < max(gtol, 1e-6)
+
+
 def maximise(
     theta0: np.ndarray, design: Design, layout: Layout, *, maxiter: int = 5000, polish: bool = True,
     ftol: float = 1e-12, gtol: float = 1e-7,
 ) -> tuple[np.ndarray, float, bool, np.ndarray | None]:
-    """Maximise the log-likelihood with L-BFGS-B, then polish with guarded Newton steps.
+    """Maximise the log-likelihood: Newton with the analytic Hessian, L-BFGS-B as fallback.
 
-    ``ftol``/``gtol`` are the L-BFGS-B tolerances on the per-person objective; loose
-    values are used for the exploratory starts of the point search.
+    ``polish=False`` is for the exploratory starts of the point search: Newton stops at
+    ``max|g| / N < gtol`` (default ``1e-7``; looser values are used for the starts).
+    With ``polish=True`` Newton continues to ``1e-10``.  If Newton stalls far from a
+    stationary point, L-BFGS-B (``maxiter``, ``ftol``) takes over and Newton polishes.
 
-    Returns ``(theta, loglik, converged, hessian)``; the Hessian is the last
-    numerical Hessian computed during polishing (or ``None``).
+    Returns ``(theta, loglik, converged, hessian)`` with the analytic Hessian at the
+    returned ``theta``.
     """
     N = design.n_persons
+    tol = 1e-10 if polish else gtol
+    theta, ll, g, H, ok = newton(theta0, design, layout, gtol=tol)
+    if not ok or not np.isfinite(ll):
+        def f(th: np.ndarray) -> tuple[float, np.ndarray]:
+            llf, gg = loglik_grad(th, design, layout)
+            if not np.isfinite(llf):
+                return 1e300, np.zeros_like(th)
+            return -llf / N, -gg / N
 
-    def f(th: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, g = loglik_grad(th, design, layout)
-        if not np.isfinite(ll):
-            return 1e300, np.zeros_like(th)
-        return -ll / N, -g / N
-
-    nb = layout.n_beta + layout.n_points * len(layout.p)
-    bounds = [(None, None)] * layout.n_beta + [(-60.0, _LIN_MAX)] * (nb - layout.n_beta) \
-        + [(-30.0, 30.0)] * (layout.n_points - 1)
-    res = optimize.minimize(f, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                            options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol, "maxcor": 20})
-    theta = res.x
-    ll, g = loglik_grad(theta, design, layout)
-    converged = bool(res.success) or float(np.max(np.abs(g))) / N < 1e-5
-    hess = None
-    if polish:
-        for _ in range(4):
-            hess = numerical_hessian(theta, design, layout)
-            if float(np.max(np.abs(g))) / N < 1e-9:
-                break
-            try:
-                w, U = np.linalg.eigh(-hess)
-            except np.linalg.LinAlgError:  # pragma: no cover - non-finite Hessian
-                break
-            keep = w > 1e-9 * max(w.max(), 1e-300)
-            if not keep.any():
-                break
-            step = U[:, keep] @ ((U[:, keep].T @ g) / w[keep])
-            accepted = False
-            for lam in (1.0, 0.5, 0.25, 0.1):
-                cand = theta + lam * step
-                llc, gc = loglik_grad(cand, design, layout)
-                if np.isfinite(llc) and llc >= ll - 1e-10 * abs(ll):
-                    gain = llc - ll
-                    theta, ll, g, accepted = cand, llc, gc, True
-                    break
-            if not accepted or gain < 1e-9:
-                hess = numerical_hessian(theta, design, layout) if accepted else hess
-                break
-        converged = converged or float(np.max(np.abs(g))) / N < 1e-6
-    return theta, float(ll), converged, hess
+        lo, hi = _bounds(layout)
+        start = theta if np.isfinite(ll) else np.clip(np.asarray(theta0, float), lo, hi)
+        bounds = [(None if np.isinf(a) else a, None if np.isinf(b) else b) for a, b in zip(lo, hi)]
+        res = optimize.minimize(f, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                                options={"maxiter": maxiter, "ftol": ftol, "gtol": gtol, "maxcor": 20})
+        theta, ll, g, H, ok = newton(res.x, design, layout, gtol=tol)
+        ok = ok or bool(res.success)
+    converged = ok or float(np.max(np.abs(g))) / N < 1e-6
+    return theta, float(ll), converged, H
