@@ -16,8 +16,8 @@ Row contributions (``H`` = sum of the hazards at risk in the row):
 
 The person likelihood is ``sum_m pi_m prod_r c_r(v_m)``, evaluated as a
 log-sum-exp over points; gradients use the posterior point weights
-(responsibilities) times per-row score pieces, summed with ``np.add.reduceat``
-over rows sorted by person.  Probabilities are logit-parametrised with ``a_0 = 0``.
+(responsibilities) times per-row score pieces, summed with prebuilt sparse person x row
+indicator matrices (rows sorted by person).  Probabilities are logit-parametrised with ``a_0 = 0``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, sparse
 
 __all__ = ["Design", "Layout", "make_design", "loglik", "loglik_grad", "loglik_hess", "person_loglik",
            "person_scores", "candidate_loglik", "directional_derivative", "maximise", "numerical_hessian"]
@@ -50,6 +50,8 @@ class Design:
     ev_pid: np.ndarray  # (ne,) their person
     ev_persons: np.ndarray  # persons with at least one transition
     ev_starts: np.ndarray  # first event row (within ev_idx) of each of those persons
+    R: sparse.csr_matrix  # (N, n) person x row indicator: person sums as one sparse product
+    Rev: sparse.csr_matrix  # (N_ev, ne) person-with-events x event-row indicator
 
     @property
     def n_persons(self) -> int:
@@ -70,9 +72,25 @@ def make_design(pid: np.ndarray, t: np.ndarray, event: np.ndarray, risk: np.ndar
     ev_pid = pid[ev_idx]
     first = np.r_[True, ev_pid[1:] != ev_pid[:-1]] if ev_idx.size else np.zeros(0, bool)
     texp = t - (interval & (event >= 0))
+    n, N = pid.shape[0], starts.shape[0]
+    R = sparse.csr_matrix((np.ones(n), (pid, np.arange(n))), shape=(N, n))
+    ev_rank = np.cumsum(first) - 1
+    Rev = sparse.csr_matrix((np.ones(ev_idx.size), (ev_rank, np.arange(ev_idx.size))),
+                            shape=(int(first.sum()), ev_idx.size))
     return Design(pid=pid, starts=starts, t=t, event=event, risk=risk, X=X, interval=interval,
                   texp=texp.astype(float), ev_idx=ev_idx, ev_j=event[ev_idx], ev_pid=ev_pid,
-                  ev_persons=ev_pid[first], ev_starts=np.flatnonzero(first))
+                  ev_persons=ev_pid[first], ev_starts=np.flatnonzero(first), R=R, Rev=Rev)
+
+
+def _sum_by(R: sparse.csr_matrix, x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Group sums ``R @ x`` along ``axis`` (0 for 2-D ``x``, 1 for point-major 3-D ``(M, rows, k)``)."""
+    if x.ndim == 1:
+        return np.asarray(R @ x)
+    if x.ndim == 2:
+        return np.asarray(R @ x)
+    M, r, k = x.shape
+    out = np.asarray(R @ x.transpose(1, 0, 2).reshape(r, M * k))
+    return out.reshape(-1, M, k).transpose(1, 0, 2)
 
 
 @dataclass(frozen=True)
@@ -132,7 +150,7 @@ def _collapsed(design: Design, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     per-point work.
     """
     w_row = design.texp[:, None] * np.exp(np.minimum(eta, _LIN_MAX)) * design.risk
-    return w_row, np.add.reduceat(w_row, design.starts, axis=0)
+    return w_row, _sum_by(design.R, w_row)
 
 
 def _event_terms(design: Design, eta: np.ndarray, V: np.ndarray, need_grad: bool):
@@ -161,7 +179,7 @@ def _ell(design: Design, eta: np.ndarray, A: np.ndarray, V: np.ndarray, need_gra
     ell = -A @ np.exp(V).T
     f, g = _event_terms(design, eta, V, need_grad)
     if design.ev_idx.size:
-        ell[design.ev_persons] += np.add.reduceat(f, design.ev_starts, axis=0)
+        ell[design.ev_persons] += _sum_by(design.Rev, f)
     return ell, g
 
 
@@ -311,14 +329,15 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
     idx, ej, epid = design.ev_idx, design.ev_j, design.ev_pid
     we = w[epid]  # (ne, M)
     starts = design.starts
-    S = [np.add.reduceat(design.X[j] * w_row[:, [j]], starts, axis=0) for j in range(J)]  # (N, p_j)
+    S = [_sum_by(design.R, design.X[j] * w_row[:, [j]]) for j in range(J)]  # (N, p_j)
     # event parts of the point scores: exact timing -> independent of the point
     has_ev = idx.size > 0
     evp, evs = design.ev_persons, design.ev_starts
     if design.interval:
-        Gb_ev = [np.add.reduceat(gev[:, :, j][:, :, None] * design.X[j][idx][:, None, :], evs, axis=0)
-                 if has_ev else None for j in range(J)]  # (N_ev, M, p_j)
-        Gv_ev = np.add.reduceat(gev, evs, axis=0) if has_ev else None  # (N_ev, M, J)
+        gT = np.ascontiguousarray(gev.transpose(1, 0, 2)) if has_ev else None  # (M, ne, J)
+        Gb_ev = [_sum_by(design.Rev, gT[:, :, j][:, :, None] * design.X[j][idx][None, :, :])
+                 if has_ev else np.zeros((M, 0, p[j])) for j in range(J)]  # (M, N_ev, p_j)
+        Gv_ev = _sum_by(design.Rev, gT) if has_ev else None  # (M, N_ev, J)
     else:
         onehot = np.zeros((idx.size, J))
         onehot[np.arange(idx.size), ej] = 1.0
@@ -326,8 +345,8 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
         cnt = np.zeros((N, J))
         if has_ev:
             for j in range(J):
-                Db[j][evp] = np.add.reduceat(design.X[j][idx] * onehot[:, [j]], evs, axis=0)
-            cnt[evp] = np.add.reduceat(onehot, evs, axis=0)
+                Db[j][evp] = _sum_by(design.Rev, design.X[j][idx] * onehot[:, [j]])
+            cnt[evp] = _sum_by(design.Rev, onehot)
 
     hess = np.zeros((P, P))
     grad = np.zeros(P)
@@ -368,63 +387,63 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
     ev_row = np.full(N, -1)
     if has_ev:
         ev_row[evp] = np.arange(evp.size)
+    hz = np.repeat(np.arange(J), p)  # hazard of each beta column
+    Sall = np.concatenate(S, axis=1) if nb else np.zeros((N, 0))
+    eVb = eV[:, hz]  # (M, nb)
+    if design.interval:
+        if has_ev:
+            Gb_ev = np.concatenate(Gb_ev, axis=2) if nb else np.zeros((M, evp.size, 0))
+    else:
+        Dall = np.concatenate(Db, axis=1) if nb else np.zeros((N, 0))
     # g_im = (b_im [betas], c_im [v of point m only], e_m - pi [logits]); the between-point part
     # sum_m w g g' - gbar gbar' is assembled block by block (the v block is sparse across points)
     pa = pi[1:]
     for i0 in range(0, N, chunk):
         i1 = min(N, i0 + chunk)
         n = i1 - i0
-        wc = w[i0:i1]
-        b = np.empty((n, M, nb))
-        for j in range(J):
-            if p[j]:
-                b[:, :, off_b[j]:off_b[j + 1]] = -eV[None, :, j, None] * S[j][i0:i1][:, None, :]
-        c = -eV[None, :, :] * A[i0:i1][:, None, :]  # (n, M, J)
+        wT = np.ascontiguousarray(w[i0:i1].T)  # (M, n)
+        # point-major (M, n, .) arrays: b = event part - exp(v_m) * S (survival part)
+        b = -eVb[:, None, :] * Sall[None, i0:i1, :]
+        c = -eV[:, None, :] * A[None, i0:i1, :]  # (M, n, J)
         if design.interval:
             if has_ev:
                 er = ev_row[i0:i1]
                 sel = np.flatnonzero(er >= 0)
-                for j in range(J):
-                    if p[j]:
-                        b[sel, :, off_b[j]:off_b[j + 1]] += Gb_ev[j][er[sel]]
-                c[sel] += Gv_ev[er[sel]]
+                b[:, sel] += Gb_ev[:, er[sel]]
+                c[:, sel] += Gv_ev[:, er[sel]]
         else:
-            for j in range(J):
-                if p[j]:
-                    b[:, :, off_b[j]:off_b[j + 1]] += Db[j][i0:i1][:, None, :]
-            c += cnt[i0:i1][:, None, :]
+            b += Dall[None, i0:i1, :]
+            c += cnt[None, i0:i1, :]
+        wb = wT[:, :, None] * b
+        wcc = wT[:, :, None] * c  # (M, n, J)
         gbar = np.empty((n, P))
-        gbar[:, :nb] = np.einsum("nm,nmp->np", wc, b)
-        wcc = wc[:, :, None] * c  # (n, M, J)
-        gbar[:, off_v:off_a] = wcc.reshape(n, M * J)
-        gbar[:, off_a:] = wc[:, 1:] - pa[None, :]
+        gbar[:, :nb] = wb.sum(axis=0)
+        gbar[:, off_v:off_a] = wcc.transpose(1, 0, 2).reshape(n, M * J)
+        gbar[:, off_a:] = wT[1:].T - pa[None, :]
         grad += gbar.sum(axis=0)
         hess -= gbar.T @ gbar
-        sw = np.sqrt(wc)[:, :, None]
-        bw = (b * sw).reshape(n * M, nb)
-        hess[:nb, :nb] += bw.T @ bw
-        bv = np.einsum("nmp,nmk->mkp", b, wcc).reshape(M * J, nb)  # sum_i w_im b_im c_imk
+        hess[:nb, :nb] += np.matmul(b.transpose(0, 2, 1), wb).sum(axis=0)
+        bv = np.matmul(wcc.transpose(0, 2, 1), b).reshape(M * J, nb)  # sum_i w_im c_imk b_im
         hess[off_v:off_a, :nb] += bv
         hess[:nb, off_v:off_a] += bv.T
-        vv = np.einsum("nmj,nmk->mjk", wcc, c)
+        vv = np.matmul(wcc.transpose(0, 2, 1), c)  # (M, J, J)
         for m in range(M):
             sl = slice(off_v + m * J, off_v + (m + 1) * J)
             hess[sl, sl] += vv[m]
         if M > 1:
-            wsum = wc.sum(axis=0)  # (M,)
             # beta x a_k: sum_i w_ik b_ik - pi_k sum_i gbar_b
-            ba = np.einsum("nk,nkp->kp", wc[:, 1:], b[:, 1:, :]) - pa[:, None] * gbar[:, :nb].sum(axis=0)[None, :]
+            ba = np.matmul(wT[1:, None, :], b[1:])[:, 0, :] - pa[:, None] * gbar[:, :nb].sum(axis=0)[None, :]
             hess[off_a:, :nb] += ba
             hess[:nb, off_a:] += ba.T
             # v_m x a_k: sum_i w_im c_im (delta_mk - pi_k)
-            vm = wcc.sum(axis=0)  # (M, J)
+            vm = np.matmul(wT[:, None, :], c)[:, 0, :]  # (M, J)
             va = -vm.reshape(M * J, 1) * pa[None, :]
             for m in range(1, M):
                 va[m * J:(m + 1) * J, m - 1] += vm[m]
             hess[off_v:off_a, off_a:] += va
             hess[off_a:, off_v:off_a] += va.T
             # a x a: sum_i sum_m w_im (e_m - pi)(e_m - pi)'
-            ws = wsum[1:]
+            ws = wT[1:].sum(axis=1)
             hess[off_a:, off_a:] += np.diag(ws) - np.outer(ws, pa) - np.outer(pa, ws) + n * np.outer(pa, pa)
     hess = 0.5 * (hess + hess.T)
     return float(lli.sum()), grad, hess
