@@ -328,11 +328,10 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
     E = w @ eV  # (N, J)
     idx, ej, epid = design.ev_idx, design.ev_j, design.ev_pid
     we = w[epid]  # (ne, M)
-    starts = design.starts
     S = [_sum_by(design.R, design.X[j] * w_row[:, [j]]) for j in range(J)]  # (N, p_j)
     # event parts of the point scores: exact timing -> independent of the point
     has_ev = idx.size > 0
-    evp, evs = design.ev_persons, design.ev_starts
+    evp = design.ev_persons
     if design.interval:
         gT = np.ascontiguousarray(gev.transpose(1, 0, 2)) if has_ev else None  # (M, ne, J)
         Gb_ev = [_sum_by(design.Rev, gT[:, :, j][:, :, None] * design.X[j][idx][None, :, :])
@@ -370,7 +369,8 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
             Xe = Xj[idx]
             for k in range(J):
                 if p[j] and p[k]:
-                    hess[off_b[j]:off_b[j + 1], off_b[k]:off_b[k + 1]] += Xe.T @ (design.X[k][idx] * Cbar[:, j, k][:, None])
+                    Xk = design.X[k][idx] * Cbar[:, j, k][:, None]
+                    hess[off_b[j]:off_b[j + 1], off_b[k]:off_b[k + 1]] += Xe.T @ Xk
                 if p[j]:
                     bvk = np.einsum("em,em,ep->mp", we, C[:, :, j, k], Xe)  # (M, p_j)
                     for m in range(M):

@@ -41,13 +41,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["bootstrap_path", "model_average", "resample_design"]
 
-_EXTRA = ("masspoints", "loglike", "aic", "bic", "n_points", "n_persons", "n_rows", "hazards", "effect_params",
-          "effect_groups", "treatments", "converged", "rank")
+_EXTRA = ("masspoints", "loglike", "aic", "bic", "n_points", "n_persons", "n_rows", "hazards",
+          "effect_params", "effect_groups", "treatments", "converged", "rank")
 
 
 def _check_criterion(criterion: str, where: str) -> None:
     if criterion not in ("aic", "bic"):
-        raise SpecificationError(f"The 'criterion' parameter of {where} must be a str among {{'aic', 'bic'}}. "
+        raise SpecificationError(f"The 'criterion' parameter of {where} must be a str among "
+                                 "{'aic', 'bic'}. "
                                  f"Got {criterion!r} instead.")
 
 
@@ -103,9 +104,11 @@ def model_average(path: MPHPath, criterion: str = "aic") -> MPHResults:
     notes = [f"Model average over the NPMLE path with smoothed {criterion.upper()} weights (points: weight) "
              f"{wtxt}; unconditional covariance sum_M w_M [V_M + (b_M - b)(b_M - b)'] (Burnham & Anderson "
              "2002), so the standard errors include the uncertainty of the number of mass points.",
-             f"The mass-point table is that of the {best.n_points}-point fit selected by {criterion.upper()}."]
+             f"The mass-point table is that of the {best.n_points}-point fit selected by "
+             f"{criterion.upper()}."]
     return _rebuild(best, pd.Series(bar, index=names), pd.DataFrame(cov, index=names, columns=names),
-                    f"model average ({criterion.upper()} weights)", notes, {"weights": pd.Series(w, index=path.path.index)})
+                    f"model average ({criterion.upper()} weights)", notes,
+                    {"weights": pd.Series(w, index=path.path.index)})
 
 
 def resample_design(design: core.Design, persons: np.ndarray) -> core.Design:
@@ -220,11 +223,13 @@ def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", 
     cov = np.cov(draws[ok], rowvar=False, ddof=1).reshape(nb, nb)
     counts = pd.Series(pts[ok]).value_counts().sort_index()
     ptxt = ", ".join(f"{int(k)}: {int(v)}" for k, v in counts.items())
-    notes = [f"Person bootstrap of the NPMLE path ({int(ok.sum())} of {len(seeds)} replicates usable): in every "
+    notes = [f"Person bootstrap of the NPMLE path ({int(ok.sum())} of {len(seeds)} replicates usable): "
+             "in every "
              f"replicate each fit on the path is re-maximised from the full-sample estimate and "
              f"{criterion.upper()} selects the number of points again, so the standard errors include the "
              f"uncertainty of that choice. Points selected (points: replicates) {ptxt}."]
     params = best.params[names]
     return _rebuild(best, params, pd.DataFrame(cov, index=names, columns=names),
-                    f"person bootstrap of the path, {criterion.upper()} per replicate (B={int(ok.sum())})", notes,
+                    f"person bootstrap of the path, {criterion.upper()} per replicate "
+                    f"(B={int(ok.sum())})", notes,
                     {"boot_points": pts, "boot_params": pd.DataFrame(draws, columns=names)})

@@ -273,8 +273,8 @@ class MPHPath(ReadOnlyMixin):
 
     def summary(self) -> Summary:
         """Summary of the path (log-likelihood, AIC, BIC per number of points)."""
-        return Summary(title="NPMLE path", header=(("Stop reason", self.stop_reason),
-                                                   ("Inference", f"{self.inference} ({self.criterion.upper()})")),
+        inf = ("Inference", f"{self.inference} ({self.criterion.upper()})")
+        return Summary(title="NPMLE path", header=(("Stop reason", self.stop_reason), inf),
                        tables=[self.path.reset_index()],
                        footnotes=("BIC uses N = number of persons.",
                                   f"AIC selects {self.best('aic').n_points} point(s); "

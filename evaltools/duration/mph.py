@@ -568,8 +568,8 @@ class TimingOfEvents:
         # thousands of small matrix-vector products: multi-threaded BLAS only adds overhead (7x slower
         # on two busy cores), so the path runs with one BLAS thread
         with threadpool_limits(limits=1, user_api="blas"):
-            results, stop = self._fit_path(max_points, multistart, n_candidates, tol, minprob, eqtol, cov_type,
-                                           seed, progress, maxiter)
+            results, stop = self._fit_path(max_points, multistart, n_candidates, tol, minprob, eqtol,
+                                           cov_type, seed, progress, maxiter)
             return MPHPath(results, stop, inference=inference, criterion=criterion,
                            inference_options={"n_boot": n_boot, "seed": seed, "n_jobs": n_jobs,
                                               "progress": progress})

@@ -308,8 +308,8 @@ def test_analytic_hessian_matches_finite_differences(sim_model, interval, n_poin
 
 def test_newton_reaches_a_stationary_point(sim_model):
     lay = sim_model._layout(2)
-    th0 = lay.join([np.zeros(x.shape[1]) for x in sim_model._sdesign.X], np.array([[-2.5, -3.0], [-3.5, -3.5]]),
-                   np.array([0.0, 0.0]))
+    th0 = lay.join([np.zeros(x.shape[1]) for x in sim_model._sdesign.X],
+                   np.array([[-2.5, -3.0], [-3.5, -3.5]]), np.array([0.0, 0.0]))
     th, ll, conv, H = core.maximise(th0, sim_model._sdesign, lay)
     _, g = core.loglik_grad(th, sim_model._sdesign, lay)
     assert conv and np.max(np.abs(g)) / sim_model.n_persons < 1e-8
