@@ -144,7 +144,7 @@ def _replicate(seed: np.random.SeedSequence) -> tuple[int, np.ndarray]:
         warnings.simplefilter("ignore")
         for M, th0 in starts:
             lay = model._layout(M)
-            th, ll, _, _ = core.maximise(th0, design, lay, polish=False, gtol=1e-6)
+            th, ll, _, _ = core.maximise(th0, design, lay, polish=False, gtol=1e-5)
             ic = -2.0 * ll + pen * lay.size
             if np.isfinite(ic) and (best is None or ic < best[0]):
                 best = (ic, M, th)
