@@ -100,3 +100,18 @@ def test_monte_carlo_two_treatments_full_size():
         assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n), name
         k_min = stats.binom.ppf(0.001, n, 0.95)
         assert tab.loc[("npmle", name), "coverage"] * n >= k_min, name
+
+
+@pytest.mark.slow
+def test_monte_carlo_inference_over_the_path_3000_persons():
+    # 3,000 persons: the number of mass points is uncertain (AIC picks 2 in most replications, 3 in
+    # some); the model average and the path bootstrap carry that uncertainty into the standard errors
+    tab = run_monte_carlo(30, 3000, seed=2026, n_jobs=2, max_points=5, n_boot=29)
+    for est in ("npmle_ma", "npmle_boot"):
+        for name in TRUE_PARAMS:
+            bias, sd, n = _bounds(tab, est, name)
+            assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n), (est, name)
+            cov = tab.loc[(est, name), "coverage"] * n
+            assert stats.binom.ppf(0.001, n, 0.95) <= cov <= n, (est, name)
+    boot = tab.xs("npmle_boot")
+    assert np.all(boot["mean_se"] >= 0.9 * tab.xs("npmle")["mean_se"])
