@@ -17,7 +17,13 @@ Row contributions (``H`` = sum of the hazards at risk in the row):
 The person likelihood is ``sum_m pi_m prod_r c_r(v_m)``, evaluated as a
 log-sum-exp over points; gradients use the posterior point weights
 (responsibilities) times per-row score pieces, summed with prebuilt sparse person x row
-indicator matrices (rows sorted by person).  Probabilities are logit-parametrised with ``a_0 = 0``.
+indicator matrices (rows sorted by person).  Probabilities are logit-parametrised with
+``a_0 = 0``.
+
+:func:`loglik_hess` gives the analytic Hessian (within-point curvature of the
+row terms plus the between-point spread of the point scores); :func:`maximise`
+runs modified Newton steps with it and a backtracking line search, with
+L-BFGS-B only as a fallback.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import numpy as np
 from scipy import optimize, sparse
 
 __all__ = ["Design", "Layout", "make_design", "loglik", "loglik_grad", "loglik_hess", "person_loglik",
-           "person_scores", "candidate_loglik", "directional_derivative", "maximise", "numerical_hessian"]
+           "person_scores", "candidate_loglik", "directional_derivative", "maximise", "newton",
+           "numerical_hessian"]
 
 _LIN_MAX = 40.0  # cap on log hazards (exp(40) per week is already absurd); keeps exp finite
 
