@@ -14,7 +14,7 @@ Usage::
     PYTHONPATH=. .venv/bin/python benchmarks/bench_mph.py --monte-carlo --reps 100 --persons 5000 --jobs 2
     PYTHONPATH=. .venv/bin/python benchmarks/bench_mph.py --monte-carlo --programme --reps 50 --jobs 2
     PYTHONPATH=. .venv/bin/python benchmarks/bench_mph.py --monte-carlo --reps 100 --persons 3000 --jobs 2
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_mph.py --monte-carlo --reps 40 --persons 3000 --boot 49
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_mph.py --monte-carlo --reps 30 --persons 3000 --boot 19
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def test_monte_carlo_two_treatments_full_size():
 def test_monte_carlo_inference_over_the_path_3000_persons():
     # 3,000 persons: the number of mass points is uncertain (AIC picks 2 in most replications, 3 in
     # some); the model average and the path bootstrap carry that uncertainty into the standard errors
-    tab = run_monte_carlo(30, 3000, seed=2026, n_jobs=2, max_points=5, n_boot=29)
+    tab = run_monte_carlo(30, 3000, seed=2026, n_jobs=2, max_points=5, n_boot=19)
     for est in ("npmle_ma", "npmle_boot"):
         for name in TRUE_PARAMS:
             bias, sd, n = _bounds(tab, est, name)
