@@ -46,6 +46,9 @@ class MPHResults(EstimationResults):
         Names of the mass-point locations and logit probabilities in ``params``.
     n_dropped_rows : int
         Rows of persons with missing values dropped before the fit.
+    inference : str
+        How the covariance was obtained (``cov_type`` of the fit, or the
+        bootstrap / model average of :class:`MPHPath`).
     """
 
     masspoints: pd.DataFrame
@@ -63,6 +66,7 @@ class MPHResults(EstimationResults):
     rank: int
     masspoint_params: list[str]
     n_dropped_rows: int
+    inference: str
 
     loglike = deprecated_alias("llf")
 
@@ -168,15 +172,27 @@ class MPHPath(ReadOnlyMixin):
         The fits, in path order.
     stop_reason : str
         Why point addition stopped.
+    inference : str
+        Inference of the selected fit (``"hessian"``, ``"bootstrap"`` or
+        ``"model_average"``), as given to ``fit``.
+    criterion : str
+        Selection criterion used by ``inference``.
     """
 
     results: tuple[MPHResults, ...]
     stop_reason: str
     path: pd.DataFrame
+    inference: str
+    criterion: str
 
-    def __init__(self, results: list[MPHResults], stop_reason: str) -> None:
+    def __init__(self, results: list[MPHResults], stop_reason: str, *, inference: str = "hessian",
+                 criterion: str = "aic", inference_options: dict[str, Any] | None = None) -> None:
         self.results = tuple(results)
         self.stop_reason = stop_reason
+        self.inference = inference
+        self.criterion = criterion
+        self._inference_options = dict(inference_options or {})
+        self._selected: MPHResults | None = None
         self.path = pd.DataFrame({
             "points": [r.n_points for r in results],
             "llf": [r.llf for r in results],
@@ -187,18 +203,68 @@ class MPHPath(ReadOnlyMixin):
             "converged": [r.converged for r in results],
             "rank": [r.rank for r in results],
         }).set_index("points")
+        if inference == "bootstrap":
+            self._selected = self.bootstrap(criterion=criterion, **self._inference_options)
+        elif inference == "model_average":
+            self._selected = self.model_average(criterion)
         self._freeze()
 
-    def best(self, criterion: str = "aic") -> MPHResults:
-        """The fit chosen by ``criterion`` (``'aic'``, ``'bic'`` or ``'last'``)."""
+    def best(self, criterion: str = "aic", inference: str | None = None) -> MPHResults:
+        """The fit chosen by ``criterion`` (``'aic'``, ``'bic'`` or ``'last'``).
+
+        Parameters
+        ----------
+        criterion : {"aic", "bic", "last"}, default="aic"
+            Selection of the number of mass points.
+        inference : {"hessian", "bootstrap", "model_average"}, optional
+            Default (``None``): the ``inference`` given to ``fit`` when
+            ``criterion`` is the one used there, else ``"hessian"``.
+            ``"hessian"`` returns the selected fit with its own covariance
+            (the number of points treated as known); the others are computed
+            here if ``fit`` did not (see :meth:`bootstrap`, :meth:`model_average`).
+        """
         if criterion not in ("aic", "bic", "last"):
             raise SpecificationError(
                 "The 'criterion' parameter of MPHPath.best must be a str among {'aic', 'bic', 'last'}. "
                 f"Got {criterion!r} instead."
             )
+        if inference is None:
+            inference = self.inference if criterion == self.criterion else "hessian"
+        if inference not in ("hessian", "bootstrap", "model_average"):
+            raise SpecificationError(
+                "The 'inference' parameter of MPHPath.best must be a str among {'hessian', 'bootstrap', "
+                f"'model_average'}}. Got {inference!r} instead.")
+        if inference != "hessian":
+            if criterion == "last":
+                raise SpecificationError("MPHPath.best: criterion='last' has no selection to account for; "
+                                         "use inference='hessian'.")
+            if inference == self.inference and criterion == self.criterion and self._selected is not None:
+                return self._selected
+            return self.bootstrap(criterion=criterion) if inference == "bootstrap" else \
+                self.model_average(criterion)
         if criterion == "last":
             return self.results[-1]
         return self.results[int(np.argmin(self.path[criterion].to_numpy()))]
+
+    def bootstrap(self, *, n_boot: int = 199, criterion: str = "aic", seed: int | None = 0, n_jobs: int = 1,
+                  progress: bool = False) -> MPHResults:
+        """Person bootstrap of the path with selection of the number of points in every replicate.
+
+        See :func:`evaltools.duration._mph_inference.bootstrap_path` (same parameters).
+        """
+        from evaltools.duration._mph_inference import bootstrap_path
+
+        return bootstrap_path(self, n_boot=n_boot, criterion=criterion, seed=seed, n_jobs=n_jobs,
+                              progress=progress)
+
+    def model_average(self, criterion: str = "aic") -> MPHResults:
+        """Smoothed-IC model average over the path with the unconditional covariance.
+
+        See :func:`evaltools.duration._mph_inference.model_average`.
+        """
+        from evaltools.duration._mph_inference import model_average
+
+        return model_average(self, criterion)
 
     def __getitem__(self, n_points: int) -> MPHResults:
         """The fit with ``n_points`` mass points."""
@@ -219,7 +285,8 @@ class MPHPath(ReadOnlyMixin):
 
     def summary(self) -> Summary:
         """Summary of the path (log-likelihood, AIC, BIC per number of points)."""
-        return Summary(title="NPMLE path", header=(("Stop reason", self.stop_reason),),
+        inf = ("Inference", f"{self.inference} ({self.criterion.upper()})")
+        return Summary(title="NPMLE path", header=(("Stop reason", self.stop_reason), inf),
                        tables=[self.path.reset_index()],
                        footnotes=("BIC uses N = number of persons.",
                                   f"AIC selects {self.best('aic').n_points} point(s); "

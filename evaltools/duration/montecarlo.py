@@ -225,22 +225,33 @@ def toe_model(spells: pd.DataFrame, dgp: ToEDGP) -> Any:
 
 
 def _fit_rep(seed: np.random.SeedSequence, n_persons: int, max_points: int, dgp: ToEDGP,
-             names: Sequence[str], multistart: int = 1) -> dict[str, np.ndarray]:
+             names: Sequence[str], multistart: int = 1, n_boot: int = 0) -> dict[str, np.ndarray]:
     spells = simulate_toe(n_persons, seed, dgp)
     model = toe_model(spells, dgp)
+    fit_seed = int(seed.generate_state(1)[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        path = model.fit(max_points=max_points, multistart=multistart, seed=int(seed.generate_state(1)[0]))
+        path = model.fit(max_points=max_points, multistart=multistart, seed=fit_seed)
+        fits = [("naive", path[1]), ("npmle", path.best("aic")), ("npmle_ma", path.model_average("aic"))]
+        if n_boot:
+            fits.append(("npmle_boot", path.bootstrap(n_boot=n_boot, seed=fit_seed)))
     out = {}
-    for label, res in (("naive", path[1]), ("npmle", path.best("aic"))):
+    for label, res in fits:
         out[label] = np.array([[res.params[k], res.bse[k]] for k in names])
     out["points"] = np.array([path.best("aic").n_points])
     return out
 
 
 def run_monte_carlo(n_reps: int, n_persons: int, seed: int = 0, n_jobs: int = 1, *, max_points: int = 4,
-                    dgp: ToEDGP | None = None, alpha: float = 0.05, multistart: int = 1) -> pd.DataFrame:
+                    dgp: ToEDGP | None = None, alpha: float = 0.05, multistart: int = 1,
+                    n_boot: int = 0) -> pd.DataFrame:
     """Replicate the DGP and summarise the naive and NPMLE estimators.
+
+    Estimators: ``naive`` (one point), ``npmle`` (AIC-selected fit, Hessian
+    standard errors), ``npmle_ma`` (AIC model average over the path,
+    :meth:`MPHPath.model_average`) and, with ``n_boot > 0``, ``npmle_boot``
+    (AIC-selected fit with person-bootstrap standard errors of the whole path,
+    :meth:`MPHPath.bootstrap`).
 
     Parameters
     ----------
@@ -261,6 +272,8 @@ def run_monte_carlo(n_reps: int, n_persons: int, seed: int = 0, n_jobs: int = 1,
         One minus the nominal coverage of the Wald intervals.
     multistart : int, default=1
         Passed to :meth:`TimingOfEvents.fit`.
+    n_boot : int, default=0
+        Bootstrap replicates per Monte Carlo replication (0: no bootstrap estimator).
 
     Returns
     -------
@@ -273,7 +286,7 @@ def run_monte_carlo(n_reps: int, n_persons: int, seed: int = 0, n_jobs: int = 1,
     truth = dgp.true_params()
     names = list(truth)
     seeds = np.random.SeedSequence(seed).spawn(int(n_reps))
-    args = [(s, n_persons, max_points, dgp, names, multistart) for s in seeds]
+    args = [(s, n_persons, max_points, dgp, names, multistart, n_boot) for s in seeds]
     if n_jobs == 1:
         reps = [_fit_rep(*a) for a in args]
     else:
@@ -282,7 +295,7 @@ def run_monte_carlo(n_reps: int, n_persons: int, seed: int = 0, n_jobs: int = 1,
     z = stats.norm.ppf(1 - alpha / 2)
     true = np.array([truth[k] for k in names])
     rows = []
-    for est in ("naive", "npmle"):
+    for est in [k for k in reps[0] if k != "points"]:
         arr = np.stack([r[est] for r in reps])  # (R, K, 2)
         b, se = arr[:, :, 0], arr[:, :, 1]
         cover = np.abs(b - true) <= z * se

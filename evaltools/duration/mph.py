@@ -484,6 +484,10 @@ class TimingOfEvents:
         seed: int | None = 0,
         progress: bool = False,
         maxiter: int = 5000,
+        inference: str = "hessian",
+        criterion: str = "aic",
+        n_boot: int = 199,
+        n_jobs: int = 1,
     ) -> MPHPath:
         """Estimate the model along the NPMLE path (1, 2, ... mass points).
 
@@ -516,7 +520,23 @@ class TimingOfEvents:
         progress : bool, default=False
             Show a progress bar over the path.
         maxiter : int, default=5000
-            Iteration limit of each L-BFGS-B maximisation.
+            Iteration limit of the L-BFGS-B fallback (used only where the Newton
+            iterations with the analytic Hessian stall).
+        inference : {"hessian", "bootstrap", "model_average"}, default="hessian"
+            Inference for the fit that ``criterion`` selects, returned by
+            ``path.best(criterion)``: ``"hessian"`` uses that fit's own
+            covariance (``cov_type``; the number of points is treated as
+            known); ``"bootstrap"`` a person bootstrap of the whole path with
+            the selection repeated in every replicate (:meth:`MPHPath.bootstrap`);
+            ``"model_average"`` smoothed-criterion weights over the path with
+            the unconditional covariance (:meth:`MPHPath.model_average`).  The
+            last two account for the choice of the number of points.
+        criterion : {"aic", "bic"}, default="aic"
+            Selection criterion used by ``inference``.
+        n_boot : int, default=199
+            Bootstrap replicates (``inference="bootstrap"``; seeded from ``seed``).
+        n_jobs : int, default=1
+            Worker processes for the bootstrap replicates.
 
         Returns
         -------
@@ -524,8 +544,11 @@ class TimingOfEvents:
             All fits on the path; ``.best("aic")`` picks one.
         """
         check_option("cov_type", cov_type, ["hessian", "opg", "sandwich"], f"{_WHERE}.fit")
+        check_option("inference", inference, ["hessian", "bootstrap", "model_average"], f"{_WHERE}.fit")
+        check_option("criterion", criterion, ["aic", "bic"], f"{_WHERE}.fit")
         for name, val in (("max_points", max_points), ("multistart", multistart),
-                          ("n_candidates", n_candidates), ("maxiter", maxiter)):
+                          ("n_candidates", n_candidates), ("maxiter", maxiter), ("n_boot", n_boot),
+                          ("n_jobs", n_jobs)):
             if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
                 raise SpecificationError(
                     f"The {name!r} parameter of {_WHERE}.fit must be an int >= 1. Got {val!r} instead.")
@@ -545,11 +568,15 @@ class TimingOfEvents:
         # thousands of small matrix-vector products: multi-threaded BLAS only adds overhead (7x slower
         # on two busy cores), so the path runs with one BLAS thread
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit_path(max_points, multistart, n_candidates, tol, minprob, eqtol, cov_type, seed,
-                                  progress, maxiter)
+            results, stop = self._fit_path(max_points, multistart, n_candidates, tol, minprob, eqtol,
+                                           cov_type, seed, progress, maxiter)
+            return MPHPath(results, stop, inference=inference, criterion=criterion,
+                           inference_options={"n_boot": n_boot, "seed": seed, "n_jobs": n_jobs,
+                                              "progress": progress})
 
     def _fit_path(self, max_points: int, multistart: int, n_candidates: int, tol: float, minprob: float,
-                  eqtol: float, cov_type: str, seed: int | None, progress: bool, maxiter: int) -> MPHPath:
+                  eqtol: float, cov_type: str, seed: int | None, progress: bool, maxiter: int
+                  ) -> tuple[list[MPHResults], str]:
         rng = np.random.default_rng(seed)
         d = self._sdesign
         from evaltools._progress import progress_bar
@@ -594,7 +621,7 @@ class TimingOfEvents:
             bar.update(1)
             bar.set_postfix(loglike=f"{ll:.2f}")
         bar.close()
-        return MPHPath(results, stop)
+        return results, stop
 
     def _starts(self, theta: np.ndarray, M: int, D: np.ndarray, cand: np.ndarray, multistart: int,
                 rng: np.random.Generator) -> list[np.ndarray]:
@@ -642,7 +669,7 @@ class TimingOfEvents:
         names = self._param_names(M)
         P = theta.size
         if hess is None:
-            hess = core.numerical_hessian(theta, d, lay)
+            hess = core.loglik_hess(theta, d, lay)[2]
         info = -hess
         w, U = np.linalg.eigh(info)
         keep = w > 1e-8 * max(float(w.max()), 1e-300)
@@ -651,8 +678,7 @@ class TimingOfEvents:
         foot = []
         if cov_type == "hessian":
             cov = Ainv
-            foot.append("Standard errors from the inverse observed information (numerical Hessian of the "
-                        "analytic gradient).")
+            foot.append("Standard errors from the inverse observed information (analytic Hessian).")
         else:
             S = core.person_scores(theta, d, lay)
             if cov_type == "opg":
@@ -720,6 +746,7 @@ class TimingOfEvents:
                    "hazards": self.hazards, "effect_params": dict(self.effect_params),
                    "effect_groups": dict(self.effect_groups), "treatments": self.treatments,
                    "converged": bool(converged), "rank": rank, "n_dropped_rows": self.n_dropped_rows,
+                   "inference": f"{cov_type} ({M} points treated as known)",
                    "masspoint_params": [n for n in names if n.startswith("logit_p")
                                         or n.rsplit(":", 1)[-1] in {f"v{m + 1}" for m in range(M)}]},
         )

@@ -288,3 +288,91 @@ def test_from_formula_equals_column_interface(ref_rows):
     assert "exit:C(grp)[T.lo]" in a.params.index and "treatment:x1" in a.params.index
     with pytest.raises(SpecificationError, match="through the formulas"):
         TimingOfEvents.from_formula("~ x1", small, exit_covariates=["x1"], **kw)
+
+
+# -- analytic Hessian, Newton and inference over the path ---------------------------------------
+@pytest.mark.parametrize("interval", [True, False])
+@pytest.mark.parametrize("n_points", [1, 3])
+def test_analytic_hessian_matches_finite_differences(sim_model, interval, n_points):
+    d0 = sim_model._design
+    d = core.make_design(d0.pid, d0.t, d0.event, d0.risk, d0.X, interval)
+    lay = sim_model._layout(n_points)
+    rng = np.random.default_rng(7)
+    betas, V, a = lay.split(rng.normal(scale=0.3, size=lay.size))
+    theta = lay.join(betas, V - 3.0, a)
+    ll, g, H = core.loglik_hess(theta, d, lay, chunk=257)  # several person chunks
+    ll2, g2 = core.loglik_grad(theta, d, lay)
+    np.testing.assert_allclose(ll, ll2, rtol=1e-12)
+    np.testing.assert_allclose(g, g2, rtol=1e-9, atol=1e-8)
+    np.testing.assert_allclose(H, core.numerical_hessian(theta, d, lay), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(H, H.T)
+
+
+def test_newton_reaches_a_stationary_point(sim_model):
+    lay = sim_model._layout(2)
+    th0 = lay.join([np.zeros(x.shape[1]) for x in sim_model._sdesign.X],
+                   np.array([[-2.5, -3.0], [-3.5, -3.5]]), np.array([0.0, 0.0]))
+    th, ll, conv, H = core.maximise(th0, sim_model._sdesign, lay)
+    _, g = core.loglik_grad(th, sim_model._sdesign, lay)
+    assert conv and np.max(np.abs(g)) / sim_model.n_persons < 1e-8
+    assert ll > core.loglik(th0, sim_model._sdesign, lay)
+    np.testing.assert_allclose(H, core.loglik_hess(th, sim_model._sdesign, lay)[2])
+
+
+def test_resampled_design_with_all_persons_once_equals_the_design(sim_model):
+    from evaltools.duration._mph_inference import resample_design
+
+    d = sim_model._sdesign
+    lay = sim_model._layout(2)
+    theta = lay.join([np.full(x.shape[1], 0.05) for x in d.X], np.array([[-2.5, -3.0], [-3.5, -3.5]]),
+                     np.array([0.0, 0.2]))
+    same = resample_design(d, np.arange(d.n_persons))
+    np.testing.assert_allclose(core.loglik(theta, same, lay), core.loglik(theta, d, lay), rtol=1e-12)
+    # a person drawn twice counts twice
+    twice = resample_design(d, np.r_[np.arange(d.n_persons), 0])
+    li = core.person_loglik(theta, d, lay)
+    np.testing.assert_allclose(core.loglik(theta, twice, lay), li.sum() + li[0], rtol=1e-12)
+
+
+def test_model_average_weights_and_unconditional_variance(sim_path):
+    ma = sim_path.model_average("aic")
+    aic = sim_path.path["aic"].to_numpy()
+    w = np.exp(-(aic - aic.min()) / 2)
+    w /= w.sum()
+    np.testing.assert_allclose(ma.weights.to_numpy(), w)
+    name = "exit:effect[1-13]"
+    est = np.array([r.params[name] for r in sim_path])
+    var = np.array([r.bse[name] ** 2 for r in sim_path])
+    np.testing.assert_allclose(ma.params[name], w @ est)
+    np.testing.assert_allclose(ma.bse[name] ** 2, w @ (var + (est - w @ est) ** 2))
+    assert not set(ma.params.index) & set(sim_path.best("aic").masspoint_params)
+    text = str(ma.summary())
+    assert "model average (AIC weights)" in text and "Burnham & Anderson" in text
+
+
+def test_bootstrap_of_the_path_is_seeded_and_parallel_safe(sim_model):
+    path = sim_model.fit(max_points=2, seed=3)
+    b1 = path.bootstrap(n_boot=4, seed=11)
+    b2 = path.bootstrap(n_boot=4, seed=11, n_jobs=2)
+    pd.testing.assert_frame_equal(b1.boot_params, b2.boot_params)
+    np.testing.assert_array_equal(b1.boot_points, b2.boot_points)
+    hess = path.best("aic", inference="hessian")
+    pd.testing.assert_series_equal(b1.params, hess.params[b1.params.index])
+    np.testing.assert_allclose(b1.bse.to_numpy(), b1.boot_params.std(ddof=1).to_numpy())
+    assert set(b1.boot_points) <= {1, 2}
+    assert "person bootstrap of the path" in str(b1.summary())
+    with pytest.raises(SpecificationError, match="n_boot"):
+        path.bootstrap(n_boot=1)
+
+
+def test_fit_inference_option_selects_what_best_returns(sim_model):
+    path = sim_model.fit(max_points=2, seed=3, inference="model_average")
+    assert path.inference == "model_average" and "model_average" in str(path)
+    res = path.best("aic")
+    assert res.inference.startswith("model average")
+    assert path.best("aic", inference="hessian").inference.startswith("hessian")
+    assert path.best("bic").inference.startswith("hessian")  # other criterion: the fit's own covariance
+    with pytest.raises(SpecificationError, match="inference"):
+        sim_model.fit(max_points=1, inference="jackknife")
+    with pytest.raises(SpecificationError, match="last"):
+        path.best("last", inference="bootstrap")

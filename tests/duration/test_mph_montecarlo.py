@@ -43,6 +43,21 @@ def test_naive_model_is_biased_and_npmle_recovers_effect():
     k_min = stats.binom.ppf(0.001, n, 0.95)
     assert tab.loc[("npmle", EFFECT), "coverage"] * n >= k_min
     assert set(tab.columns) >= {"true", "mean", "bias", "rmse", "mean_se", "sd", "coverage", "n_reps"}
+    # the model average over the path: same checks, and its SEs include the between-fit spread
+    bias, sd, n = _bounds(tab, "npmle_ma", EFFECT)
+    assert abs(bias) < 4 * sd / np.sqrt(n) + 0.05
+    assert tab.loc[("npmle_ma", EFFECT), "coverage"] * n >= k_min
+    assert np.all(tab.xs("npmle_ma")["mean_se"] >= 0.9 * tab.xs("npmle")["mean_se"])
+
+
+def test_path_bootstrap_estimator_in_the_monte_carlo():
+    tab = run_monte_carlo(3, 800, seed=5, max_points=2, n_boot=6)
+    boot, hess = tab.xs("npmle_boot"), tab.xs("npmle")
+    pd.testing.assert_series_equal(boot["mean"], hess["mean"])  # same point estimates, other SEs
+    assert np.all(np.isfinite(boot["mean_se"])) and np.all(boot["mean_se"] > 0)
+    # the covariate coefficients are well identified: bootstrap and Hessian SEs agree roughly
+    ratio = boot.loc["exit:x1", "mean_se"] / hess.loc["exit:x1", "mean_se"]
+    assert 0.4 < ratio < 2.5
 
 
 def test_parallel_runs_equal_serial_runs():
@@ -85,3 +100,18 @@ def test_monte_carlo_two_treatments_full_size():
         assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n), name
         k_min = stats.binom.ppf(0.001, n, 0.95)
         assert tab.loc[("npmle", name), "coverage"] * n >= k_min, name
+
+
+@pytest.mark.slow
+def test_monte_carlo_inference_over_the_path_3000_persons():
+    # 3,000 persons: the number of mass points is uncertain (AIC picks 2 in most replications, 3 in
+    # some); the model average and the path bootstrap carry that uncertainty into the standard errors
+    tab = run_monte_carlo(30, 3000, seed=2026, n_jobs=2, max_points=5, n_boot=19)
+    for est in ("npmle_ma", "npmle_boot"):
+        for name in TRUE_PARAMS:
+            bias, sd, n = _bounds(tab, est, name)
+            assert abs(bias) < 0.03 + 3 * sd / np.sqrt(n), (est, name)
+            cov = tab.loc[(est, name), "coverage"] * n
+            assert stats.binom.ppf(0.001, n, 0.95) <= cov <= n, (est, name)
+    boot = tab.xs("npmle_boot")
+    assert np.all(boot["mean_se"] >= 0.9 * tab.xs("npmle")["mean_se"])

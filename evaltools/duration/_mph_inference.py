@@ -1,0 +1,235 @@
+"""Inference for the timing-of-events model that accounts for choosing the number of mass points.
+
+The Hessian standard errors of the fit picked by AIC treat the number of mass
+points as known.  Two alternatives use the whole NPMLE path:
+
+* **Person bootstrap of the path** (:func:`bootstrap_path`): persons are drawn
+  with replacement; in every replicate each fit on the path is re-maximised
+  (Newton, warm-started at the full-sample estimate with that number of points)
+  and the criterion picks the number of points again.  The covariance of the
+  regression coefficients and treatment effects is the covariance of the
+  selected replicate estimates, so it contains the variability of the choice.
+  Replicates run in parallel processes (``concurrent.futures``), each seeded from
+  ``numpy.random.SeedSequence(seed).spawn(n_boot)``, so results do not depend on
+  ``n_jobs``.
+* **Model averaging** (:func:`model_average`): smoothed information-criterion
+  weights ``w_M ~ exp(-IC_M / 2)`` (Buckland, Burnham & Augustin 1997), the
+  averaged estimate ``sum_M w_M theta_M`` and the unconditional covariance
+  ``sum_M w_M [V_M + (theta_M - theta_bar)(theta_M - theta_bar)']`` (Burnham &
+  Anderson 2002, eq. 6.12, in matrix form).
+
+Both return :class:`~evaltools.duration._mph_results.MPHResults` whose
+parameters are the regression coefficients and effects common to all fits on
+the path (mass points differ in number between fits and are not averaged or
+bootstrapped; the table of the selected fit is kept for display).
+"""
+
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools.duration import _mph_core as core
+from evaltools.exceptions import SpecificationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evaltools.duration._mph_results import MPHPath, MPHResults
+
+__all__ = ["bootstrap_path", "model_average", "resample_design"]
+
+_EXTRA = ("masspoints", "llf", "aic", "bic", "n_points", "n_persons", "n_rows", "hazards",
+          "effect_params", "effect_groups", "treatments", "converged", "rank", "n_dropped_rows")
+
+
+def _check_criterion(criterion: str, where: str) -> None:
+    if criterion not in ("aic", "bic"):
+        raise SpecificationError(f"The 'criterion' parameter of {where} must be a str among "
+                                 "{'aic', 'bic'}. "
+                                 f"Got {criterion!r} instead.")
+
+
+def _common(res: MPHResults) -> list[str]:
+    """Names of the parameters shared by every fit on the path (not mass points)."""
+    mp = set(res.masspoint_params)
+    return [n for n in res.params.index if n not in mp]
+
+
+def _rebuild(res: MPHResults, params: pd.Series, cov: pd.DataFrame, label: str, notes: list[str],
+             more: dict[str, Any] | None = None) -> MPHResults:
+    from evaltools.duration._mph_results import MPHResults
+
+    header = [(k, v) for k, v in res._header if k != "Covariance"] + [("Inference", label)]
+    foot = [f for f in res._footnotes if not f.startswith(("Standard errors", "Sandwich", "The information"))]
+    extra: dict[str, Any] = {k: getattr(res, k) for k in _EXTRA}
+    extra["masspoint_params"] = []
+    extra["inference"] = label
+    extra.update(more or {})
+    return MPHResults(params, cov, res.nobs, model=res.model, title=res._title, header=header,
+                      footnotes=[*foot, *notes], extra=extra)
+
+
+def model_average(path: MPHPath, criterion: str = "aic") -> MPHResults:
+    """Average the fits on the path with smoothed information-criterion weights.
+
+    Parameters
+    ----------
+    path : MPHPath
+        The NPMLE path.
+    criterion : {"aic", "bic"}, default="aic"
+        Criterion of the weights ``w_M ~ exp(-IC_M / 2)``.
+
+    Returns
+    -------
+    MPHResults
+        Averaged regression coefficients and effects with the unconditional
+        covariance; ``masspoints`` is the table of the fit the criterion selects.
+    """
+    _check_criterion(criterion, "MPHPath.model_average")
+    ic = path.path[criterion].to_numpy(float)
+    w = np.exp(-(ic - ic.min()) / 2)
+    w /= w.sum()
+    best = path.results[int(np.argmin(ic))]
+    names = _common(best)
+    est = np.stack([r.params[names].to_numpy() for r in path.results])  # (K, p)
+    bar = w @ est
+    cov = np.zeros((len(names), len(names)))
+    for wk, r, e in zip(w, path.results, est):
+        d = e - bar
+        cov += wk * (r.cov_params().loc[names, names].to_numpy() + np.outer(d, d))
+    wtxt = ", ".join(f"{int(m)}: {x:.3f}" for m, x in zip(path.path.index, w))
+    notes = [f"Model average over the NPMLE path with smoothed {criterion.upper()} weights (points: weight) "
+             f"{wtxt}; unconditional covariance sum_M w_M [V_M + (b_M - b)(b_M - b)'] (Burnham & Anderson "
+             "2002), so the standard errors include the uncertainty of the number of mass points.",
+             f"The mass-point table is that of the {best.n_points}-point fit selected by "
+             f"{criterion.upper()}."]
+    return _rebuild(best, pd.Series(bar, index=names), pd.DataFrame(cov, index=names, columns=names),
+                    f"model average ({criterion.upper()} weights)", notes,
+                    {"weights": pd.Series(w, index=path.path.index)})
+
+
+def resample_design(design: core.Design, persons: np.ndarray) -> core.Design:
+    """Design of the persons ``persons`` (indices, repeats allowed), each a new person."""
+    lens = np.diff(np.r_[design.starts, design.pid.shape[0]])
+    ln = lens[persons]
+    first = np.repeat(design.starts[persons], ln)
+    within = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
+    rows = first + within
+    pid = np.repeat(np.arange(persons.size), ln)
+    return core.make_design(pid, design.t[rows], design.event[rows], design.risk[rows],
+                            tuple(np.ascontiguousarray(x[rows]) for x in design.X), design.interval)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(model: Any, starts: list[tuple[int, np.ndarray]], criterion: str) -> None:
+    _WORKER.update(model=model, starts=starts, criterion=criterion)
+
+
+def _replicate(seed: np.random.SeedSequence) -> tuple[int, np.ndarray]:
+    """One bootstrap replicate: re-maximise every fit of the path, select by the criterion."""
+    from threadpoolctl import threadpool_limits
+
+    model, starts, criterion = _WORKER["model"], _WORKER["starts"], _WORKER["criterion"]
+    d = model._sdesign
+    rng = np.random.default_rng(seed)
+    design = resample_design(d, rng.integers(0, d.n_persons, d.n_persons))
+    best: tuple[float, int, np.ndarray] | None = None
+    pen = 2.0 if criterion == "aic" else float(np.log(d.n_persons))
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for M, th0 in starts:
+            lay = model._layout(M)
+            th, ll, _, _ = core.maximise(th0, design, lay, polish=False, gtol=1e-5)
+            ic = -2.0 * ll + pen * lay.size
+            if np.isfinite(ic) and (best is None or ic < best[0]):
+                best = (ic, M, th)
+    if best is None:  # pragma: no cover - every fit failed
+        return 0, np.full(starts[0][1].size, np.nan)
+    _, M, th = best
+    return M, model._to_original(th, M)[: model._layout(M).n_beta]
+
+
+def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", seed: int | None = 0,
+                   n_jobs: int = 1, progress: bool = False) -> MPHResults:
+    """Person (cluster) bootstrap of the NPMLE path with selection in every replicate.
+
+    Parameters
+    ----------
+    path : MPHPath
+        The NPMLE path of a :class:`~evaltools.duration.mph.TimingOfEvents` fit.
+    n_boot : int, default=199
+        Bootstrap replicates.
+    criterion : {"aic", "bic"}, default="aic"
+        Criterion that selects the number of mass points (in the sample and in
+        every replicate).
+    seed : int, optional
+        Root seed; replicate ``b`` uses ``SeedSequence(seed).spawn(n_boot)[b]``.
+    n_jobs : int, default=1
+        Worker processes; 1 runs in-process.
+    progress : bool, default=False
+        Show a progress bar over the replicates.
+
+    Returns
+    -------
+    MPHResults
+        The fit selected by ``criterion`` with the bootstrap covariance of the
+        regression coefficients and effects; ``boot_points`` holds the number of
+        points selected in each replicate and ``boot_params`` the replicate
+        estimates.
+    """
+    from evaltools._progress import progress_bar
+
+    _check_criterion(criterion, "MPHPath.bootstrap")
+    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
+        raise SpecificationError(f"The 'n_boot' parameter of MPHPath.bootstrap must be an int >= 2. "
+                                 f"Got {n_boot!r} instead.")
+    if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
+        raise SpecificationError(f"The 'n_jobs' parameter of MPHPath.bootstrap must be an int >= 1. "
+                                 f"Got {n_jobs!r} instead.")
+    best = path.best(criterion, inference="hessian")
+    model = best.model
+    starts = [(r.n_points, model._to_scaled(r.params.to_numpy(), r.n_points)) for r in path.results]
+    seeds = np.random.SeedSequence(seed).spawn(int(n_boot))
+    out: list[tuple[int, np.ndarray] | None] = [None] * len(seeds)
+    bar = progress_bar(total=len(seeds), enabled=progress, desc="path bootstrap", unit="replicate")
+    if n_jobs == 1:
+        _init_worker(model, starts, criterion)
+        try:
+            for b, s in enumerate(seeds):
+                out[b] = _replicate(s)
+                bar.update(1)
+        finally:
+            _WORKER.clear()
+    else:
+        with ProcessPoolExecutor(max_workers=int(n_jobs), initializer=_init_worker,
+                                 initargs=(model, starts, criterion)) as ex:
+            futs = {ex.submit(_replicate, s): b for b, s in enumerate(seeds)}
+            for f in as_completed(futs):
+                out[futs[f]] = f.result()
+                bar.update(1)
+    bar.close()
+    names = _common(best)
+    nb = model._layout(best.n_points).n_beta
+    if names != list(best.params.index[:nb]):  # pragma: no cover - layout invariant
+        raise SpecificationError("MPHPath.bootstrap: unexpected parameter layout.")
+    draws = np.stack([o[1] for o in out if o is not None])
+    pts = np.array([o[0] for o in out if o is not None])
+    ok = np.all(np.isfinite(draws), axis=1)
+    cov = np.cov(draws[ok], rowvar=False, ddof=1).reshape(nb, nb)
+    counts = pd.Series(pts[ok]).value_counts().sort_index()
+    ptxt = ", ".join(f"{int(k)}: {int(v)}" for k, v in counts.items())
+    notes = [f"Person bootstrap of the NPMLE path ({int(ok.sum())} of {len(seeds)} replicates usable): "
+             "in every "
+             f"replicate each fit on the path is re-maximised from the full-sample estimate and "
+             f"{criterion.upper()} selects the number of points again, so the standard errors include the "
+             f"uncertainty of that choice. Points selected (points: replicates) {ptxt}."]
+    params = best.params[names]
+    return _rebuild(best, params, pd.DataFrame(cov, index=names, columns=names),
+                    f"person bootstrap of the path, {criterion.upper()} per replicate "
+                    f"(B={int(ok.sum())})", notes,
+                    {"boot_points": pts, "boot_params": pd.DataFrame(draws, columns=names)})
