@@ -49,6 +49,11 @@ class MPHResults(EstimationResults):
     inference : str
         How the covariance was obtained (``cov_type`` of the fit, or the
         bootstrap / model average of :class:`MPHPath`).
+    weights : Series or None
+        Model-average weights of the fits on the path (model-average inference only).
+    boot_params, boot_points : DataFrame, ndarray or None
+        Selected replicate estimates and the number of points chosen in each
+        bootstrap replicate (bootstrap inference only).
     """
 
     masspoints: pd.DataFrame
@@ -67,6 +72,9 @@ class MPHResults(EstimationResults):
     masspoint_params: list[str]
     n_dropped_rows: int
     inference: str
+    weights: pd.Series | None = None
+    boot_params: pd.DataFrame | None = None
+    boot_points: np.ndarray | None = None
 
     loglike = deprecated_alias("llf")
 
