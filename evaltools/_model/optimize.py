@@ -43,6 +43,11 @@ class NewtonResult(Generic[S]):
         Whether the criterion was met within ``max_iter``.
     step : ndarray
         The last full Newton step (before halving).
+    stalled : bool
+        The driver stopped early: ``direction`` returned None (no Newton step,
+        e.g. the Hessian is not negative definite) or, with
+        ``accept_failed_halving=False``, no halving of a step raised the
+        log-likelihood.  The caller may switch to another method from ``params``.
     """
 
     params: np.ndarray
@@ -50,6 +55,7 @@ class NewtonResult(Generic[S]):
     n_iter: int
     converged: bool
     step: np.ndarray
+    stalled: bool = False
 
 
 def solve_step(info: np.ndarray, score: np.ndarray, *, positive: bool = False) -> np.ndarray:
@@ -82,7 +88,7 @@ def solve_step(info: np.ndarray, score: np.ndarray, *, positive: bool = False) -
 def newton_maximize(
     evaluate: Callable[[np.ndarray], S],
     x0: np.ndarray,
-    direction: Callable[[S], tuple[np.ndarray, float]],
+    direction: Callable[[S], tuple[np.ndarray, float] | None],
     *,
     max_iter: int,
     tol: float,
@@ -91,6 +97,7 @@ def newton_maximize(
     max_halvings: int = 40,
     llf: Callable[[S], float] = lambda s: float(s.llf),  # type: ignore[attr-defined]
     state0: S | None = None,
+    accept_failed_halving: bool = True,
 ) -> NewtonResult[S]:
     """Maximise a log-likelihood by Newton-Raphson with step halving.
 
@@ -102,7 +109,8 @@ def newton_maximize(
         Starting values.
     direction : callable
         ``direction(state)`` returns the full Newton step and its decrement
-        ``g' H^{-1} g`` at that state.
+        ``g' H^{-1} g`` at that state, or None when there is no Newton step
+        (the driver then stops with ``stalled=True``).
     max_iter : int
         Maximum number of Newton iterations.
     tol : float
@@ -119,6 +127,9 @@ def newton_maximize(
         Log-likelihood of a state (default ``state.llf``).
     state0 : state, optional
         ``evaluate(x0)`` when the caller has it already.
+    accept_failed_halving : bool, default=True
+        After ``max_halvings`` without an increase, accept the last candidate
+        (True) or stop at the current point with ``stalled=True`` (False).
 
     Returns
     -------
@@ -131,8 +142,13 @@ def newton_maximize(
     it = 0
     prev = np.inf
     step = np.zeros_like(theta)
+    stalled = False
     for it in range(1, max_iter + 1):  # noqa: B007 - n_iter reported
-        step, decrement = direction(state)
+        found = direction(state)
+        if found is None:
+            stalled = True
+            break
+        step, decrement = found
         t = 1.0
         cand = theta + step
         new = evaluate(cand)
@@ -144,6 +160,9 @@ def newton_maximize(
             cand = theta + t * step
             new = evaluate(cand)
             new_llf = llf(new)
+        if not accept_failed_halving and not (np.isfinite(new_llf) and new_llf >= cur - 1e-12 * abs(cur)):
+            stalled = True
+            break
         if criterion == "llf":
             done = abs(new_llf - cur) <= tol * max(abs(new_llf), 1e-300)
         else:
@@ -155,7 +174,7 @@ def newton_maximize(
         if done:
             converged = True
             break
-    return NewtonResult(theta, state, it, converged, step)
+    return NewtonResult(theta, state, it, converged, step, stalled)
 
 
 def warn_not_converged(where: str, max_iter: int, detail: str = "", *, stacklevel: int = 3) -> None:

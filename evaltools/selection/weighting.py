@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.binary import binary_hessian, binary_score_obs
+from evaltools._model.covariance import centred_cluster_covariance as cluster_covariance
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
-from evaltools.selection._dynamic_core import cluster_covariance
 from evaltools.selection.diagnostics import BalanceTable, _binary_treatment, balance_table
 from evaltools.selection.propensity import (
     PropensityResults,
@@ -189,15 +190,16 @@ class _WeightingBase:
     @staticmethod
     def _ps_influence(ps: PropensityResults) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Influence functions of the propensity coefficients and dp/dgamma (None for classifiers)."""
-        mod = ps._sm_model
-        if mod is None:
+        link = ps._link
+        if link is None:
             return None, None
         from scipy.stats import norm
 
         params = ps.params.to_numpy()
         x = ps.model._x.to_numpy()
-        s = mod.score_obs(params)
-        h = mod.hessian(params) / x.shape[0]
+        t = ps.model._t.astype(float)
+        s = binary_score_obs(params, x, t, link)
+        h = binary_hessian(params, x, t, link) / x.shape[0]
         if_g = s @ np.linalg.inv(-h).T
         lin = x @ params
         if ps.method == "logit":
@@ -609,7 +611,7 @@ class WeightingResults(EstimationResults):
             f"Propensity score: {ps.method}"
             + (
                 " (scores treated as known in the SE)."
-                if ps._sm_model is None
+                if ps._link is None
                 else "; SEs from the stacked estimating equations (they account for the estimated propensity"
                 " score"
                 + (
