@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evaltools._model.intervals import last_at_or_before, person_week_key
 from evaltools._validation import format_examples
 from evaltools.data.codes import CodeTable
 from evaltools.data.contract import check_panel_schema, format_week, notes_of, require_panel
@@ -380,16 +381,12 @@ def check_treatment_in_spell(
     sp = build_spells(panel, benefit=benefit, gap_rule=gap_rule)
     uniq = np.unique(np.concatenate([sp["person_id"].to_numpy(), ev["person_id"].to_numpy()]))
     # spells are sorted by (person, start); spells of one person may overlap under bridging rules
-    key_s = (np.searchsorted(uniq, sp["person_id"].to_numpy()).astype(np.int64) << 32) + (
-        sp["start_week"].to_numpy(np.int64) + 2**31
-    )
+    key_s = person_week_key(sp["person_id"].to_numpy(), sp["start_week"].to_numpy(np.int64), uniq)
     order = np.argsort(key_s, kind="stable")
     key_s = key_s[order]
     pid_s = sp["person_id"].to_numpy()[order]
-    q = (np.searchsorted(uniq, ev["person_id"].to_numpy()).astype(np.int64) << 32) + (
-        ev["week"].to_numpy(np.int64) + 2**31
-    )
-    idx = np.searchsorted(key_s, q, side="right") - 1
+    q = person_week_key(ev["person_id"].to_numpy(), ev["week"].to_numpy(np.int64), uniq)
+    idx = last_at_or_before(key_s, q)
     idx_c = np.clip(idx, 0, max(len(key_s) - 1, 0))
     inside = np.zeros(len(ev), dtype=bool)
     if len(key_s):

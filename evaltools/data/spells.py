@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evaltools._model.intervals import person_week_key
 from evaltools._validation import check_columns, check_option
 from evaltools.data.contract import check_panel_invariants, require_panel
 from evaltools.data.panel import RegisterPanel
@@ -301,11 +302,8 @@ def build_spells(
     # exit: state in the week after the spell
     spid_all = states["person_id"].to_numpy()
     uniq = np.unique(spid_all)
-    skey = (np.searchsorted(uniq, spid_all).astype(np.int64) << 32) + (
-        states["week"].to_numpy(np.int64) + 2**31
-    )
-    rank = np.searchsorted(uniq, s_pid).astype(np.int64)
-    qkey = (rank << 32) + (s_end + 1 + 2**31)
+    skey = person_week_key(spid_all, states["week"].to_numpy(np.int64), uniq)
+    qkey = person_week_key(s_pid, s_end + 1, uniq)
     pos_n = np.minimum(np.searchsorted(skey, qkey), len(skey) - 1)
     has_next = skey[pos_n] == qkey
     next_cat = np.where(has_next, scodes[pos_n], -1)

@@ -15,6 +15,7 @@ import numpy as np
 
 from evaltools._model.binary import fit_binary
 from evaltools._model.covariance import centred_cluster_covariance
+from evaltools._model.intervals import last_at_or_before, person_week_key
 from evaltools.exceptions import DataValidationError, SpecificationError
 
 __all__ = [
@@ -120,9 +121,7 @@ def last_interval(
         z = np.zeros(len(pid), dtype=np.int64)
         return np.zeros(len(pid), bool), z, z
     uniq = np.unique(np.concatenate([ev_pid, pid]))
-    ek = (np.searchsorted(uniq, ev_pid).astype(np.int64) << 32) + (ev_start.astype(np.int64) + 2**31)
-    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week.astype(np.int64) + 2**31)
-    pos = np.searchsorted(ek, qk, side="right") - 1
+    pos = last_at_or_before(person_week_key(ev_pid, ev_start, uniq), person_week_key(pid, week, uniq))
     pos_c = np.maximum(pos, 0)
     found = (pos >= 0) & (ev_pid[pos_c] == pid)
     return found, ev_start[pos_c].astype(np.int64), ev_end[pos_c].astype(np.int64)
@@ -477,6 +476,4 @@ def ipcw_setup(
 def _last_pos(hp: np.ndarray, hw: np.ndarray, pid: np.ndarray, week: np.ndarray) -> np.ndarray:
     """Position of the last hazard row of ``pid`` with week <= ``week`` (rows sorted by person, week)."""
     uniq = np.unique(np.concatenate([hp, pid]))
-    hk = (np.searchsorted(uniq, hp).astype(np.int64) << 32) + (hw + 2**31)
-    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week + 2**31)
-    return np.searchsorted(hk, qk, side="right") - 1
+    return last_at_or_before(person_week_key(hp, hw, uniq), person_week_key(pid, week, uniq))
