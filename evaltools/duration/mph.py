@@ -49,7 +49,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from evaltools._validation import check_columns, check_option, raise_for_rows, warn_dropped
+from evaltools._model.covariance import RENAMES, resolve_cov_type
+from evaltools._model.names import renamed_kwargs
+from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows, warn_dropped
 from evaltools.duration import _mph_core as core
 from evaltools.duration._mph_results import MPHPath, MPHResults
 from evaltools.duration._mph_rows import band_labels, build_toe_rows, toe_roles
@@ -479,11 +481,12 @@ class TimingOfEvents:
         tol: float = 1e-3,
         minprob: float = 1e-5,
         eqtol: float = 1e-3,
-        cov_type: str = "hessian",
+        cov_type: str = "nonrobust",
         cluster: str | None = None,
         seed: int | None = 0,
         progress: bool = False,
-        maxiter: int = 5000,
+        max_iter: int = 5000,
+        **kwargs: Any,
     ) -> MPHPath:
         """Estimate the model along the NPMLE path (1, 2, ... mass points).
 
@@ -505,27 +508,39 @@ class TimingOfEvents:
             A new point with smaller probability counts as no new point (stop).
         eqtol : float, default=1e-3
             A new point closer than this (max-norm) to an old one counts as no new point.
-        cov_type : {"hessian", "opg", "sandwich"}, default="hessian"
-            Observed information (numerical Hessian of the analytic gradient),
-            outer product of person scores, or the clustered sandwich.
+        cov_type : {"nonrobust", "robust", "cluster", "opg"}, default="nonrobust"
+            ``"nonrobust"``: observed information (numerical Hessian of the
+            analytic gradient); ``"robust"``: sandwich of the person scores
+            (persons are the independent units), the same as ``"cluster"`` on
+            the person id; ``"opg"``: outer product of the person scores.  The
+            old names ``"hessian"`` and ``"sandwich"`` are accepted with a
+            ``FutureWarning`` for one release.
         cluster : str, optional
-            Cluster column for ``cov_type="sandwich"``; only the person id is
+            Cluster column for ``cov_type="cluster"``; only the person id is
             supported (the default), as persons are the independent units.
         seed : int, optional
             Seed of the candidate search.
         progress : bool, default=False
             Show a progress bar over the path.
-        maxiter : int, default=5000
-            Iteration limit of each L-BFGS-B maximisation.
+        max_iter : int, default=5000
+            Iteration limit of each L-BFGS-B maximisation (``maxiter``, the old
+            name, is accepted with a ``FutureWarning`` for one release).
+        **kwargs
+            Only ``maxiter``.
 
         Returns
         -------
         MPHPath
             All fits on the path; ``.best("aic")`` picks one.
         """
-        check_option("cov_type", cov_type, ["hessian", "opg", "sandwich"], f"{_WHERE}.fit")
+        maxiter = renamed_kwargs(kwargs, {"maxiter": "max_iter"}, f"{_WHERE}.fit").get("max_iter", max_iter)
+        check_kwargs(kwargs, [], f"{_WHERE}.fit")
+        cov_type = resolve_cov_type(cov_type, f"{_WHERE}.fit", renames=RENAMES["toe"],
+                                    options=["nonrobust", "robust", "cluster", "opg"])
+        # the path code's names for the estimators
+        cov_type = {"nonrobust": "hessian", "robust": "sandwich", "cluster": "sandwich"}.get(cov_type, "opg")
         for name, val in (("max_points", max_points), ("multistart", multistart),
-                          ("n_candidates", n_candidates), ("maxiter", maxiter)):
+                          ("n_candidates", n_candidates), ("max_iter", maxiter)):
             if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
                 raise SpecificationError(
                     f"The {name!r} parameter of {_WHERE}.fit must be an int >= 1. Got {val!r} instead.")
@@ -534,7 +549,7 @@ class TimingOfEvents:
                 raise SpecificationError(
                     f"The {name!r} parameter of {_WHERE}.fit must be a float > 0. Got {val!r} instead.")
         if cluster is not None and cov_type != "sandwich":
-            raise SpecificationError(f"{_WHERE}.fit: 'cluster' is only used with cov_type='sandwich'.")
+            raise SpecificationError(f"{_WHERE}.fit: 'cluster' is only used with cov_type='cluster'.")
         if cluster is not None and cluster != self.roles["id"]:
             raise SpecificationError(
                 f"{_WHERE}.fit: only person clustering is supported (cluster=None or the id column "
