@@ -113,16 +113,16 @@ class _WeightingBase:
         self.covariates = list(covariates) if covariates else []
         check_columns(data, self.covariates, w, "covariates")
         self.method, self.trim = method, trim
+        self._data = data
         self.cluster = cluster
         if cluster is not None:
-            check_columns(data, [cluster], w, "cluster")
-            miss = data[cluster].isna().to_numpy()
-            if miss.any():
-                raise DataValidationError(
-                    f"{w}: cluster column {cluster!r} has {int(miss.sum()):,} missing values (e.g. index "
-                    f"{list(map(str, data.index[miss][:3]))}). Fill or drop them first."
-                )
-        self._data = data
+            warnings.warn(
+                f"{w}(cluster={cluster!r}): cluster is a fit argument, as in every estimator of evaltools; "
+                f"pass {w}(...).fit(cluster={cluster!r}). The __init__ argument is accepted for one release.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            self._check_cluster(cluster, w)
         self._t = _binary_treatment(data, treatment, w)
         y = data[outcome]
         if not pd.api.types.is_numeric_dtype(y):
@@ -130,6 +130,27 @@ class _WeightingBase:
         _check_missing(y.astype(float).to_frame(), w)
         self._y = y.to_numpy(dtype=float)
         self._pscore_given = pscore
+
+    def _check_cluster(self, cluster: str, where: str) -> None:
+        check_columns(self._data, [cluster], where, "cluster")
+        miss = self._data[cluster].isna().to_numpy()
+        if miss.any():
+            raise DataValidationError(
+                f"{where}: cluster column {cluster!r} has {int(miss.sum()):,} missing values (e.g. index "
+                f"{list(map(str, self._data.index[miss][:3]))}). Fill or drop them first."
+            )
+
+    def _fit_cluster(self, cluster: str | None) -> str | None:
+        """The cluster column of a fit: ``fit(cluster=)``, else the (deprecated) ``__init__`` argument."""
+        if cluster is None:
+            return self.cluster
+        if not isinstance(cluster, str):
+            raise SpecificationError(
+                f"The 'cluster' parameter of {self._name}.fit must be a column name (str) or None. "
+                f"Got {cluster!r} instead."
+            )
+        self._check_cluster(cluster, f"{self._name}.fit")
+        return cluster
 
     # -- propensity -------------------------------------------------------
     def _propensity(self) -> tuple[PropensityResults, np.ndarray, dict[str, Any]]:
@@ -269,11 +290,8 @@ class IPW(_WeightingBase):
         (``"optimal"``: the Crump et al. 2009 cut-off) and re-fit the
         propensity model on the kept units; counts are reported.
     cluster : str, optional
-        Column of cluster ids (e.g. ``"person_id"`` when a person contributes
-        several rows, as in a comparison group of person-weeks).  The
-        stacked-estimating-equation covariance then sums the influence
-        functions within clusters, ``G / (G - 1) * sum_g S_g S_g' / n^2``
-        (the propensity-model term included).
+        Deprecated here: pass ``cluster=`` to :meth:`fit` (accepted with a
+        ``FutureWarning`` for one release).
     """
 
     _name = "IPW"
@@ -306,8 +324,24 @@ class IPW(_WeightingBase):
         )
         self.normalize, self.stabilize = bool(normalize), bool(stabilize)
 
-    def fit(self) -> WeightingResults:
-        """Estimate; returns :class:`WeightingResults` (the model is not modified)."""
+    def fit(self, *, cluster: str | None = None) -> WeightingResults:
+        """Estimate; returns :class:`WeightingResults` (the model is not modified).
+
+        Parameters
+        ----------
+        cluster : str, optional
+            Column of cluster ids (e.g. ``"person_id"`` when a person
+            contributes several rows, as in a comparison group of
+            person-weeks).  The stacked-estimating-equation covariance then
+            sums the influence functions within clusters,
+            ``G / (G - 1) * sum_g S_g S_g' / n^2`` (the propensity-model term
+            included).
+
+        Returns
+        -------
+        WeightingResults
+        """
+        cluster = self._fit_cluster(cluster)
         ps, keep, info = self._propensity()
         p = ps.pscore.to_numpy()
         t = self._t[keep]
@@ -355,6 +389,7 @@ class IPW(_WeightingBase):
             w,
             diag,
             f"Inverse-probability weighting, {kind} weights" + (", stabilised" if self.stabilize else ""),
+            cluster,
         )
 
 
@@ -392,7 +427,8 @@ class AIPW(_WeightingBase):
     random_state : int, default=0
         Seed of the fold assignment.
     cluster : str, optional
-        As for :class:`IPW`: cluster-robust standard errors.
+        Deprecated here: pass ``cluster=`` to :meth:`fit` (accepted with a
+        ``FutureWarning`` for one release).
     """
 
     _name = "AIPW"
@@ -476,8 +512,24 @@ class AIPW(_WeightingBase):
             pred[g] = out
         return pred, ifs, des
 
-    def fit(self) -> WeightingResults:
-        """Estimate; returns :class:`WeightingResults` (the model is not modified)."""
+    def fit(self, *, cluster: str | None = None) -> WeightingResults:
+        """Estimate; returns :class:`WeightingResults` (the model is not modified).
+
+        Parameters
+        ----------
+        cluster : str, optional
+            Column of cluster ids (e.g. ``"person_id"`` when a person
+            contributes several rows, as in a comparison group of
+            person-weeks).  The stacked-estimating-equation covariance then
+            sums the influence functions within clusters,
+            ``G / (G - 1) * sum_g S_g S_g' / n^2`` (the propensity-model term
+            included).
+
+        Returns
+        -------
+        WeightingResults
+        """
+        cluster = self._fit_cluster(cluster)
         ps, keep, info = self._propensity()
         p = ps.pscore.to_numpy()
         t = self._t[keep]
@@ -534,6 +586,7 @@ class AIPW(_WeightingBase):
             w,
             diag,
             f"Augmented IPW (doubly robust); outcome model: {om}",
+            cluster,
         )
 
 
@@ -557,7 +610,7 @@ class WeightingResults(EstimationResults):
     n_trimmed_treated, n_trimmed_control : int
         Units dropped by trimming.
     n_clusters : int or None
-        Number of clusters when the model has ``cluster`` (else None).
+        Number of clusters when fitted with ``cluster`` (else None).
     influence : DataFrame
         Influence functions of the effect and the two potential-outcome means.
     """
@@ -574,6 +627,7 @@ class WeightingResults(EstimationResults):
         w: np.ndarray,
         diag: dict,
         what: str,
+        cluster: str | None = None,
     ) -> WeightingResults:
         ifs = [tg.influence(nuis) for tg in targets]
         if len(targets) == 2:
@@ -587,14 +641,14 @@ class WeightingResults(EstimationResults):
         est = mu1 - mu0
         mat = np.column_stack([if1 - if0, if1, if0])
         n_clusters = None
-        if model.cluster is None:
+        if cluster is None:
             cov = mat.T @ mat / n**2
         else:
-            codes, uniq = pd.factorize(model._data[model.cluster].to_numpy()[keep])
+            codes, uniq = pd.factorize(model._data[cluster].to_numpy()[keep])
             n_clusters = len(uniq)
             if n_clusters < 2:
                 raise DataValidationError(
-                    f"{model._name}: cluster column {model.cluster!r} has {n_clusters} cluster among the "
+                    f"{model._name}: cluster column {cluster!r} has {n_clusters} cluster among the "
                     f"{n:,} units used; clustered standard errors need at least two."
                 )
             cov = cluster_covariance(mat / n, codes)  # mat / n: the sum-form influence functions
@@ -625,7 +679,7 @@ class WeightingResults(EstimationResults):
         ]
         if n_clusters is not None:
             foot.append(
-                f"Standard errors clustered by {model.cluster!r} ({n_clusters:,} clusters; small-sample "
+                f"Standard errors clustered by {cluster!r} ({n_clusters:,} clusters; small-sample "
                 "factor G/(G-1))."
             )
         if info["trim_bounds"] is not None:

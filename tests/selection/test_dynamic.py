@@ -582,7 +582,7 @@ def test_calendar_window_restricts_the_risk_set_rows(draw):
 
 @pytest.mark.parametrize("estimator", ["ipw", "aipw"])
 def test_one_band_equals_the_weighting_classes_with_person_clusters(draw, estimator):
-    """One band, not-yet-treated controls: estimate and clustered SE equal IPW/AIPW(ATT, cluster=person_id).
+    """One band, not-yet-treated controls: estimate and clustered SE equal IPW/AIPW (ATT, person clusters).
 
     The classes are checked against statsmodels (tests/selection/test_weighting.py), so this validates the
     band estimator's influence functions (propensity and outcome-regression terms) and the person clustering.
@@ -595,7 +595,7 @@ def test_one_band_equals_the_weighting_classes_with_person_clusters(draw, estima
     rs = de.risk_sets.assign(u=lambda d: d["u"].astype(float))
     x = [c for c in rs.columns if c.startswith("x__")] + ["u"]
     cls = IPW if estimator == "ipw" else AIPW
-    ref = cls(rs, outcome="y", treatment="treated", covariates=x, estimand="ATT", cluster="person_id").fit()
+    ref = cls(rs, outcome="y", treatment="treated", covariates=x, estimand="ATT").fit(cluster="person_id")
     np.testing.assert_allclose(r.pooled, ref.estimate, rtol=1e-9)
     np.testing.assert_allclose(r.bse["pooled"], ref.bse["ATT"], rtol=1e-9)
     assert ref.n_clusters < len(rs)  # persons do repeat across u
