@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from evaltools.exceptions import SpecificationError
 
-__all__ = ["renamed_kwargs", "renamed_value", "warn_renamed"]
+__all__ = ["renamed_arguments", "renamed_kwargs", "renamed_value", "warn_renamed"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def warn_renamed(old: str, new: str, where: str, *, what: str = "parameter", stacklevel: int = 3) -> None:
@@ -109,3 +112,48 @@ def renamed_value(
         warn_renamed(value, renames[value], where, what=f"{name} value", stacklevel=stacklevel)
         return renames[value]
     return value
+
+
+def renamed_arguments(**renames: str) -> Callable[[F], F]:
+    """Decorator: accept old keyword names of a public function with a ``FutureWarning``.
+
+    Parameters
+    ----------
+    **renames : str
+        ``old_name="new_name"`` pairs; the function's signature has the new names.
+
+    Returns
+    -------
+    callable
+        The decorator.
+
+    Examples
+    --------
+    >>> @renamed_arguments(maxiter="max_iter")
+    ... def fit(*, max_iter=10):
+    ...     return max_iter
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fit(maxiter=3)
+    3
+    """
+
+    def decorate(func: F) -> F:
+        where = func.__qualname__.replace(".__init__", "")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise SpecificationError(
+                            f"{where}: got both {old!r} (the old name) and {new!r}; pass only {new!r}."
+                        )
+                    warn_renamed(old, new, where, stacklevel=3)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

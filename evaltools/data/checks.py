@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._model.intervals import last_at_or_before, person_week_key
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import format_examples
 from evaltools.data.codes import CodeTable
 from evaltools.data.contract import check_panel_schema, format_week, notes_of, require_panel
@@ -204,27 +205,29 @@ def check_orphan_states(states: pd.DataFrame, persons: pd.DataFrame) -> Issue | 
     )
 
 
+@renamed_arguments(person_col="id")
 def check_duplicate_weeks(
-    states: pd.DataFrame, person_col: str = "person_id", week_col: str = "week"
+    states: pd.DataFrame, id: str = "person_id", week_col: str = "week"
 ) -> Issue | None:
     """Two or more rows for the same person-week."""
-    dup = states.duplicated([person_col, week_col], keep=False).to_numpy()
+    dup = states.duplicated([id, week_col], keep=False).to_numpy()
     return _issue(
         "duplicate_weeks",
         week_col,
         states,
         dup,
-        [person_col, week_col],
+        [id, week_col],
         "duplicate person-weeks (one code per person-week is allowed)",
         "Keep one row per person-week (DREAM stores the highest-priority code).",
     )
 
 
+@renamed_arguments(person_col="id")
 def check_unknown_codes(
     states: pd.DataFrame,
     codes: CodeTable,
     *,
-    person_col: str = "person_id",
+    id: str = "person_id",
     week_col: str = "week",
     state_col: str = "state",
 ) -> Issue | None:
@@ -240,7 +243,7 @@ def check_unknown_codes(
         state_col,
         states,
         bad,
-        [person_col, week_col],
+        [id, week_col],
         f"codes not in the code table ({vals})",
         "Add the codes to a CodeTable and pass it as codes=..., or recode them.",
     )
@@ -275,14 +278,15 @@ def check_window(states: pd.DataFrame, persons: pd.DataFrame) -> Issue | None:
     )
 
 
-def check_gaps(frame: pd.DataFrame, *, person_col: str = "person_id", week_col: str = "week") -> Issue | None:
+@renamed_arguments(person_col="id")
+def check_gaps(frame: pd.DataFrame, *, id: str = "person_id", week_col: str = "week") -> Issue | None:
     """Missing weeks inside a dense long frame (one row per person-week expected).
 
     The example rows are the weeks *after* each gap; their ``week`` minus the
     previous week of the person is larger than 1.
     """
-    f = frame.sort_values([person_col, week_col], kind="stable")
-    p = f[person_col].to_numpy()
+    f = frame.sort_values([id, week_col], kind="stable")
+    p = f[id].to_numpy()
     w = f[week_col].to_numpy(np.int64)
     bad = np.zeros(len(f), dtype=bool)
     if len(f) > 1:
@@ -292,7 +296,7 @@ def check_gaps(frame: pd.DataFrame, *, person_col: str = "person_id", week_col: 
         week_col,
         f.reset_index(drop=True),
         bad,
-        [person_col, week_col],
+        [id, week_col],
         "gaps in a dense long input (weeks missing before these rows)",
         "Add the missing weeks with a blank state, or read the file with dense=False (sparse layout).",
     )

@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.data._load import as_code_strings, file_kind, load_table
 from evaltools.data._long import read_long, write_long
@@ -123,7 +124,7 @@ def _year_weeks(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _check_parameters(where: str, id_col: object, pivot: object, codes: object, absorbing: object) -> None:
     if not isinstance(id_col, str):
         raise SpecificationError(
-            f"The 'id_col' parameter of {where} must be a column name (str). Got {id_col!r}."
+            f"The 'id' parameter of {where} must be a column name (str). Got {id_col!r}."
         )
     if isinstance(pivot, bool) or not isinstance(pivot, (int, np.integer)) or not 0 <= int(pivot) <= 99:
         raise SpecificationError(
@@ -194,10 +195,11 @@ def _windows(
 
 
 # -- DREAM wide ------------------------------------------------------------------
+@renamed_arguments(id_col="id")
 def read_dream(
     source: str | Path | pd.DataFrame,
     *,
-    id_col: str = "PNR",
+    id: str = "PNR",
     codes: CodeTable | None = None,
     pivot: int = 90,
     obs_start: int | str | None = None,
@@ -217,10 +219,10 @@ def read_dream(
         yearly and window columns, **every other column is a person-level
         attribute** (sex, municipality, birth year, ...) and is kept in
         ``panel.persons`` under its own name.
-    id_col : str, default="PNR"
+    id : str, default="PNR"
         Person id column.  Integer ids (or text ids that are all canonical
         integers) are used as ``person_id``; other text ids (leading zeros,
-        letters) are kept verbatim in a column ``id_col`` of ``panel.persons``
+        letters) are kept verbatim in a column ``id`` of ``panel.persons``
         and numbered 1, 2, ... in sorted order.  Ids are never merged:
         ``"0101901234"`` and ``"101901234"`` are two persons.
     codes : CodeTable, optional
@@ -238,13 +240,13 @@ def read_dream(
     persons : DataFrame or path, optional
         A person table with background attributes, joined onto
         ``panel.persons`` by id: its column ``on`` holds the ids of the file's
-        ``id_col`` (matched verbatim: text with text, integers with integers),
+        ``id`` (matched verbatim: text with text, integers with integers),
         one row per person.  Persons of the file without a row get missing
         attributes and persons of the table not in the file are left out;
         both are counted in an :class:`~evaltools.exceptions.InputWarning` and
         in ``meta["input_notes"]``.
     on : str, optional
-        Id column of ``persons`` (default: ``id_col``).
+        Id column of ``persons`` (default: ``id``).
     absorbing : {"end_observation", "keep", "error"}, default="end_observation"
         Blank weeks after a person's last code when that code is absorbing
         (emigration 997, death 998, old-age pension 999 and any code with
@@ -305,18 +307,18 @@ def read_dream(
     [[1, '0101', 'F'], [2, '0202', 'M']]
     """
     where = "read_dream"
-    _check_parameters(where, id_col, pivot, codes, absorbing)
+    _check_parameters(where, id, pivot, codes, absorbing)
     codes = codes if codes is not None else default_codes()
     names = ["obs_start", "obs_end", *(v for v in (obs_start, obs_end) if isinstance(v, str))]
     df, src = load_table(
         source,
         where=where,
-        text=lambda c: bool(TEXT_COLUMN.fullmatch(c)) or c == id_col,
-        id_col=id_col,
+        text=lambda c: bool(TEXT_COLUMN.fullmatch(c)) or c == id,
+        id_col=id,
         patterns=DREAM_PATTERNS,
         names=names,
     )
-    check_columns(df, [id_col], where, role="person id")
+    check_columns(df, [id], where, role="person id")
     weekly = parse_dream_columns([str(c) for c in df.columns], pivot=int(pivot))
     if not weekly:
         raise DataValidationError(
@@ -339,14 +341,14 @@ def read_dream(
             f"{dream_column(lo)[0]}..{dream_column(hi)[0]} (e.g. {dream_column(missing[:5])}). "
             "Add them (blank = no transfer) so that absent weeks are not mistaken for self-support."
         )
-    ids = classify_ids(df[id_col], column=id_col, source=src)
-    collector = IdCollector(id_col, fix="The wide layout has one row per person; merge the duplicated rows.")
+    ids = classify_ids(df[id], column=id, source=src)
+    collector = IdCollector(id, fix="The wide layout has one row per person; merge the duplicated rows.")
     collector.add(ids, src)
     pid, original = collector.finish()
-    if original is not None and id_col == "person_id":
+    if original is not None and id == "person_id":
         raise PersonIdError(
             f"{where}: column 'person_id' holds text ids (e.g. {original[0]!r}); person_id is the panel's "
-            "integer key. Rename the column (e.g. to 'PNR') and pass id_col=...: text ids are then kept "
+            "integer key. Rename the column (e.g. to 'PNR') and pass id=...: text ids are then kept "
             "verbatim and numbered 1, 2, ..."
         )
     shown = original if original is not None else pid
@@ -361,7 +363,7 @@ def read_dream(
         cc = pd.Categorical(s.to_numpy(dtype=object, na_value=None), categories=cats).codes
         unknown = s.notna().to_numpy() & (cc < 0)
         if unknown.any():
-            ex = [f"{id_col}={p}" for p in shown[unknown][:3]]
+            ex = [f"{id}={p}" for p in shown[unknown][:3]]
             raise DataValidationError(
                 f"{where}: column {c!r} ({week_label(weekly[c])}) has {int(unknown.sum()):,} code(s) "
                 f"not in the "
@@ -380,11 +382,11 @@ def read_dream(
     del mat
     states = sort_states(states)
 
-    start, end, given_end, window_cols = _windows(df, (obs_start, obs_end), lo, hi, src, shown, id_col)
-    used = {id_col, *weekly, *monthly, *yearly, *window_cols}
+    start, end, given_end, window_cols = _windows(df, (obs_start, obs_end), lo, hi, src, shown, id)
+    used = {id, *weekly, *monthly, *yearly, *window_cols}
     pers = pd.DataFrame({"person_id": pid, "obs_start": start, "obs_end": end})
     if original is not None:
-        pers[id_col] = original
+        pers[id] = original
     for c in df.columns:
         if c not in used:
             pers[c] = df[c].array
@@ -394,7 +396,7 @@ def read_dream(
     notes = []
     if persons is not None:
         pers, more = join_attributes(
-            pers, ids, persons, on=on if on is not None else id_col, id_col=id_col, where=where, shown=shown
+            pers, ids, persons, on=on if on is not None else id, id_col=id, where=where, shown=shown
         )
         notes += more
     elif on is not None:
@@ -402,14 +404,14 @@ def read_dream(
             f"{where}: on={on!r} names the id column of persons=..., which is not given."
         )
     pers, more = apply_absorbing(
-        states, pers, codes, mode=absorbing, where=where, id_name=id_col, shown=shown
+        states, pers, codes, mode=absorbing, where=where, id_name=id, shown=shown
     )
     notes = more + notes
     notes += coverage_notes(
         states,
         pers,
         where=where,
-        id_name=id_col,
+        id_name=id,
         shown=shown,
         trailing_blank=None if given_end else (lo, hi),
         column_name=lambda w: dream_column(w)[0],
@@ -425,7 +427,7 @@ def read_dream(
         "layout": "dream_wide",
         "pivot": int(pivot),
         "n_week_columns": len(wcols),
-        "id_col": id_col,
+        "id_col": id,
         "absorbing": absorbing,
         "input_notes": emit_notes(notes),
     }
@@ -500,10 +502,11 @@ def _read_yearly(df: pd.DataFrame, yearly: dict, pid: np.ndarray, pivot: int, wh
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
 
 
+@renamed_arguments(id_col="id")
 def to_dream_wide(
     panel: RegisterPanel,
     *,
-    id_col: str = "PNR",
+    id: str = "PNR",
     weeks: tuple[int, int] | None = None,
     blank: str = "",
 ) -> pd.DataFrame:
@@ -513,7 +516,7 @@ def to_dream_wide(
     ----------
     panel : RegisterPanel
         The panel.
-    id_col : str, default="PNR"
+    id : str, default="PNR"
         Name of the id column; if ``panel.persons`` has a column of that name
         (original string ids from :func:`read_dream`) it is used, else
         ``person_id``.
@@ -526,7 +529,7 @@ def to_dream_wide(
     Returns
     -------
     DataFrame
-        ``id_col``, the background columns, ``obs_start``/``obs_end`` (only if
+        ``id``, the background columns, ``obs_start``/``obs_end`` (only if
         some person's window differs from the written range), the ``y_YYWW``
         columns (codes as strings), then ``branche_YYYY_MM``/``grad_YYYY_MM`` and
         ``akYY`` columns if the panel has the calendar tables.
@@ -545,9 +548,9 @@ def to_dream_wide(
     mat[row, st["week"].to_numpy(np.int64) - lo] = st["state"].cat.codes.to_numpy()
     labels = np.array([*map(str, st["state"].cat.categories), blank], dtype=object)
     out: dict[str, object] = {}
-    out[id_col] = persons[id_col].to_numpy() if id_col in persons.columns else persons["person_id"].to_numpy()
+    out[id] = persons[id].to_numpy() if id in persons.columns else persons["person_id"].to_numpy()
     for c in persons.columns:
-        if c not in ("person_id", id_col, "obs_start", "obs_end"):
+        if c not in ("person_id", id, "obs_start", "obs_end"):
             out[c] = persons[c].array
     if (persons["obs_start"] != lo).any() or (persons["obs_end"] != hi).any():
         out["obs_start"] = persons["obs_start"].to_numpy()

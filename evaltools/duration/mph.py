@@ -50,8 +50,8 @@ import pandas as pd
 from scipy import optimize
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
-from evaltools._model.names import renamed_kwargs
-from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows, warn_dropped
+from evaltools._model.names import renamed_arguments
+from evaltools._validation import check_columns, check_option, raise_for_rows, warn_dropped
 from evaltools.duration import _mph_core as core
 from evaltools.duration._mph_results import MPHPath, MPHResults
 from evaltools.duration._mph_rows import band_labels, build_toe_rows, toe_roles
@@ -472,6 +472,7 @@ class TimingOfEvents:
             V[0, j] = np.log(ev / expo)
         return self._layout(1).join(betas, V, np.zeros(1))
 
+    @renamed_arguments(maxiter="max_iter")
     def fit(
         self,
         *,
@@ -486,7 +487,6 @@ class TimingOfEvents:
         seed: int | None = 0,
         progress: bool = False,
         max_iter: int = 5000,
-        **kwargs: Any,
     ) -> MPHPath:
         """Estimate the model along the NPMLE path (1, 2, ... mass points).
 
@@ -525,16 +525,13 @@ class TimingOfEvents:
         max_iter : int, default=5000
             Iteration limit of each L-BFGS-B maximisation (``maxiter``, the old
             name, is accepted with a ``FutureWarning`` for one release).
-        **kwargs
-            Only ``maxiter``.
 
         Returns
         -------
         MPHPath
             All fits on the path; ``.best("aic")`` picks one.
         """
-        maxiter = renamed_kwargs(kwargs, {"maxiter": "max_iter"}, f"{_WHERE}.fit").get("max_iter", max_iter)
-        check_kwargs(kwargs, [], f"{_WHERE}.fit")
+        maxiter = max_iter
         cov_type = resolve_cov_type(cov_type, f"{_WHERE}.fit", renames=RENAMES["toe"],
                                     options=["nonrobust", "robust", "cluster", "opg"])
         # the path code's names for the estimators

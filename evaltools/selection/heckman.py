@@ -36,7 +36,7 @@ from scipy import optimize, stats
 from scipy.special import log_ndtr
 
 from evaltools._model.binary import fit_binary
-from evaltools._model.names import renamed_kwargs
+from evaltools._model.names import renamed_arguments
 from evaltools._model.optimize import newton_maximize
 from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
 from evaltools.exceptions import (
@@ -311,6 +311,7 @@ class Heckman:
         return len(self._s)
 
     # ------------------------------------------------------------------ fit
+    @renamed_arguments(maxiter="max_iter")
     def fit(
         self, *, method: str = "twostep", probit_cov: str = "observed", max_iter: int = 500, **kwargs: Any
     ) -> HeckmanResults:
@@ -335,14 +336,13 @@ class Heckman:
             ``maxiter``, the old name, is accepted with a ``FutureWarning``
             for one release.
         **kwargs
-            Only ``maxiter``.
+            No other options are accepted.
 
         Returns
         -------
         HeckmanResults
             A new read-only results object; the model is not modified.
         """
-        max_iter = renamed_kwargs(kwargs, {"maxiter": "max_iter"}, "Heckman.fit").get("max_iter", max_iter)
         check_kwargs(kwargs, [], "Heckman.fit")
         check_option("method", method, ["twostep", "ml"], "Heckman.fit")
         check_option("probit_cov", probit_cov, ["observed", "expected"], "Heckman.fit")

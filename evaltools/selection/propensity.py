@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from evaltools._model.binary import fit_binary
-from evaltools._model.names import renamed_kwargs
-from evaltools._validation import check_columns, check_kwargs, check_option
+from evaltools._model.names import renamed_arguments
+from evaltools._validation import check_columns, check_option
 from evaltools.exceptions import (
     ConvergenceWarning,
     DataValidationError,
@@ -161,7 +161,8 @@ class PropensityScore:
         x = pd.DataFrame(mm.rhs, index=data.index).astype(float)
         return cls(data, treatment=lhs, method=method, _design=x)
 
-    def fit(self, *, max_iter: int = 100, **kwargs: Any) -> PropensityResults:
+    @renamed_arguments(maxiter="max_iter")
+    def fit(self, *, max_iter: int = 100) -> PropensityResults:
         """Fit the model and return :class:`PropensityResults` (the model is not modified).
 
         Parameters
@@ -169,8 +170,6 @@ class PropensityScore:
         max_iter : int, default=100
             Maximum Newton iterations (logit/probit; ``maxiter``, the old
             name, is accepted with a ``FutureWarning`` for one release).
-        **kwargs
-            Only ``maxiter``.
 
         Returns
         -------
@@ -181,8 +180,6 @@ class PropensityScore:
         DataValidationError
             When covariates perfectly predict treatment (complete separation).
         """
-        max_iter = renamed_kwargs(kwargs, {"maxiter": "max_iter"}, f"{_WHERE}.fit").get("max_iter", max_iter)
-        check_kwargs(kwargs, ["max_iter"], f"{_WHERE}.fit")
         t = self._t.astype(float)
         x = self._x
         if isinstance(self.method, str):

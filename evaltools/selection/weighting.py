@@ -25,6 +25,7 @@ import pandas as pd
 
 from evaltools._model.binary import binary_hessian, binary_score_obs
 from evaltools._model.covariance import centred_cluster_covariance as cluster_covariance
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
@@ -424,8 +425,9 @@ class AIPW(_WeightingBase):
     n_folds : int, optional
         Cross-fitting folds for scikit-learn nuisance models (default 5 when
         any nuisance model is a scikit-learn estimator; ignored otherwise).
-    random_state : int, default=0
-        Seed of the fold assignment.
+    seed : int, default=0
+        Seed of the fold assignment (``random_state``, the old name, is
+        accepted with a ``FutureWarning`` for one release).
     cluster : str, optional
         Deprecated here: pass ``cluster=`` to :meth:`fit` (accepted with a
         ``FutureWarning`` for one release).
@@ -433,6 +435,7 @@ class AIPW(_WeightingBase):
 
     _name = "AIPW"
 
+    @renamed_arguments(random_state="seed")
     def __init__(
         self,
         data: pd.DataFrame,
@@ -447,7 +450,7 @@ class AIPW(_WeightingBase):
         method: Any = "logit",
         trim: float | str | None = None,
         n_folds: int | None = None,
-        random_state: int = 0,
+        seed: int = 0,
         cluster: str | None = None,
     ) -> None:
         super().__init__(
@@ -479,7 +482,7 @@ class AIPW(_WeightingBase):
         self.outcome_model = outcome_model
         if n_folds is not None and (not isinstance(n_folds, int) or n_folds < 2):
             raise SpecificationError(f"AIPW: n_folds must be an integer >= 2; got {n_folds!r}.")
-        self.n_folds, self.random_state = n_folds, random_state
+        self.n_folds, self.seed = n_folds, seed
 
     def _outcome_fits(self, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> tuple[dict, dict, dict]:
         """Predictions m1, m0 for all units and (OLS) the influence functions and design."""
@@ -497,7 +500,7 @@ class AIPW(_WeightingBase):
         from sklearn.base import clone
 
         k = self.n_folds or 5
-        folds = np.random.default_rng(self.random_state).permutation(len(y)) % k
+        folds = np.random.default_rng(self.seed).permutation(len(y)) % k
         for g in (True, False):
             out = np.empty(len(y))
             for f in range(k):
