@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, raise_for_rows, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.reporting.results import EstimationResults
@@ -38,8 +39,9 @@ class GammaFrailtyResults(EstimationResults):
 
     Attributes
     ----------
-    loglike : float
-        Maximised log-likelihood.
+    llf : float
+        Maximised log-likelihood (``loglike`` is the same value under its
+        old name, kept for one release).
     frailty_var : float
         Estimated frailty variance ``s2``.
     lr_test : tuple of (float, float)
@@ -49,6 +51,7 @@ class GammaFrailtyResults(EstimationResults):
         Optimiser convergence flag.
     """
 
+    llf: float
     loglike: float
     frailty_var: float
     lr_test: tuple[float, float]
@@ -77,7 +80,7 @@ class GammaFrailtyHazard:
 
     Parameters
     ----------
-    rows : DataFrame
+    data : DataFrame
         Person-period rows sorted or unsorted; each person's last row (largest
         ``stop`` order as given) may carry the transition.  Not modified.
     id : str
@@ -93,8 +96,10 @@ class GammaFrailtyHazard:
         is the reference; the intercept is the log hazard in that band).
     """
 
-    def __init__(self, rows: pd.DataFrame, *, id: str, duration: str, event: str,
+    @renamed_arguments(rows="data")
+    def __init__(self, data: pd.DataFrame, *, id: str, duration: str, event: str,
                  covariates: Sequence[str] = (), baseline_band: str | None = None) -> None:
+        rows = data
         covs = [covariates] if isinstance(covariates, str) else list(covariates)
         cols = [id, duration, event] + covs + ([baseline_band] if baseline_band else [])
         check_columns(rows, cols, _WHERE)
@@ -254,7 +259,7 @@ class GammaFrailtyHazard:
             header=(("Persons", self.n_persons), ("Rows", self.n_rows), ("Log-likelihood", ll),
                     ("Frailty variance", s2)),
             footnotes=foot,
-            extra={"loglike": float(ll), "frailty_var": s2, "lr_test": (lr, pval), "converged": conv,
+            extra={"llf": float(ll), "loglike": float(ll), "frailty_var": s2, "lr_test": (lr, pval), "converged": conv,
                    "n_dropped_rows": self.n_dropped_rows},
         )
 

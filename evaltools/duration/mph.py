@@ -80,7 +80,7 @@ class TimingOfEvents:
 
     Parameters
     ----------
-    rows : DataFrame
+    data : DataFrame
         Episode-split rows: one row per person x spell x period with constant
         covariates (see :func:`build_toe_rows`).  Not modified.
     id : str
@@ -141,9 +141,10 @@ class TimingOfEvents:
     string, ``"<exit>:<treatment>[<band>]"`` with a sequence of treatments.
     """
 
+    @renamed_arguments(rows="data")
     def __init__(
         self,
-        rows: pd.DataFrame,
+        data: pd.DataFrame,
         *,
         id: str,
         duration: str,
@@ -159,10 +160,11 @@ class TimingOfEvents:
         timing: str = "interval",
         at_risk: dict[str, str] | None = None,
     ) -> None:
+        rows = data
         check_option("timing", timing, ["interval", "exact"], _WHERE)
         if not isinstance(rows, pd.DataFrame):
             raise SpecificationError(
-                f"{_WHERE}: 'rows' must be a pandas DataFrame; got {type(rows).__name__}.")
+                f"{_WHERE}: 'data' must be a pandas DataFrame; got {type(rows).__name__}.")
         self.exits = tuple(_as_list(exits))
         if not self.exits:
             raise SpecificationError(f"{_WHERE}: 'exits' must name at least one exit destination.")
