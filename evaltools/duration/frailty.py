@@ -259,8 +259,8 @@ class GammaFrailtyHazard:
             header=(("Persons", self.n_persons), ("Rows", self.n_rows), ("Log-likelihood", ll),
                     ("Frailty variance", s2)),
             footnotes=foot,
-            extra={"llf": float(ll), "loglike": float(ll), "frailty_var": s2, "lr_test": (lr, pval), "converged": conv,
-                   "n_dropped_rows": self.n_dropped_rows},
+            extra={"llf": float(ll), "loglike": float(ll), "frailty_var": s2, "lr_test": (lr, pval),
+                   "converged": conv, "n_dropped_rows": self.n_dropped_rows},
         )
 
     def _hessian(self, theta: np.ndarray) -> np.ndarray:
