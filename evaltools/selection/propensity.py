@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._model.binary import fit_binary
+from evaltools._model.data import missing_message
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
 from evaltools.exceptions import (
@@ -51,19 +52,11 @@ def _design_from_columns(data: pd.DataFrame, covariates: Sequence[str], where: s
     return x.astype(float)
 
 
-def _check_missing(x: pd.DataFrame, where: str) -> None:
-    nan = x.isna()
-    if nan.to_numpy().any():
-        counts = nan.sum()
-        counts = counts[counts > 0]
-        rows = nan.any(axis=1)
-        ex = list(map(str, x.index[rows.to_numpy()][:3]))
-        desc = ", ".join(f"{c!r}: {n:,}" for c, n in counts.items())
-        raise DataValidationError(
-            f"{where}: covariates have missing values ({desc}; {int(rows.sum()):,} of {len(x):,} rows, "
-            f"e.g. index {ex}). evaltools does not drop rows silently: drop or impute them first "
-            "(e.g. data.dropna(subset=covariates))."
-        )
+def _check_missing(x: pd.DataFrame, where: str, role: str = "covariates") -> None:
+    """Raise the package's missing-value error for the columns of ``x`` (all of one ``role``)."""
+    msg = missing_message(x, {role: list(x.columns)}, where)
+    if msg is not None:
+        raise DataValidationError(msg)
 
 
 class PropensityScore:

@@ -128,7 +128,7 @@ class _WeightingBase:
         y = data[outcome]
         if not pd.api.types.is_numeric_dtype(y):
             raise DataValidationError(f"{w}: outcome column {outcome!r} must be numeric; got {y.dtype}.")
-        _check_missing(y.astype(float).to_frame(), w)
+        _check_missing(y.astype(float).to_frame(), w, "outcome")
         self._y = y.to_numpy(dtype=float)
         self._pscore_given = pscore
 
@@ -477,7 +477,7 @@ class AIPW(_WeightingBase):
                 "AIPW: pass 'outcome_covariates' (or 'covariates') for the outcome model."
             )
         check_columns(data, oc, "AIPW", "outcome_covariates")
-        _check_missing(data[oc].astype(float), "AIPW")
+        _check_missing(data[oc].astype(float), "AIPW", "outcome covariates")
         self.outcome_covariates = oc
         self.outcome_model = outcome_model
         if n_folds is not None and (not isinstance(n_folds, int) or n_folds < 2):

@@ -207,8 +207,11 @@ def test_bad_input(exp):
             ).fit()
     bad = exp.copy()
     bad.loc[4, "re78"] = np.nan
-    with pytest.raises(DataValidationError, match="missing values"):
-        IPW(bad, outcome="re78", treatment="treat", covariates=PS)
+    for cls, kw in ((IPW, {}), (AIPW, {"outcome_covariates": OUT})):
+        # the outcome is named as the outcome, and the suggested fix names its column
+        with pytest.raises(DataValidationError, match=r"missing values \('re78': 1\) in the outcome.*"
+                           r"dropna\(subset=\['re78'\]\)"):
+            cls(bad, outcome="re78", treatment="treat", covariates=PS, **kw)
     other = exp.iloc[150:300]
     ps = PropensityScore(other, treatment="treat", covariates=["age"]).fit()
     with pytest.raises(DataValidationError, match="different index"):
