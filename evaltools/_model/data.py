@@ -25,7 +25,7 @@ import pandas as pd
 from evaltools._validation import check_option
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 
-__all__ = ["MISSING", "FormulaMixin", "missing_message", "resolve_missing"]
+__all__ = ["MISSING", "FormulaMixin", "formula_design", "missing_message", "resolve_missing"]
 
 MISSING = ("drop", "raise")
 
@@ -122,6 +122,42 @@ def resolve_missing(
     return keep
 
 
+def formula_design(formula: str, data: pd.DataFrame, where: str) -> tuple[str, pd.DataFrame, Any]:
+    """Expand the right-hand side of ``formula`` on ``data`` with formulaic.
+
+    Parameters
+    ----------
+    formula : str
+        ``lhs ~ terms`` or ``~ terms``.
+    data : DataFrame
+        The data.
+    where : str
+        The calling method, for error messages.
+
+    Returns
+    -------
+    (lhs, design, spec)
+        The left-hand side (``""`` when one-sided), the covariate columns
+        (float, indexed like ``data``, without the intercept) and the
+        formulaic ``ModelSpec`` for new data.
+    """
+    import formulaic
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SpecificationError(f"{where}: the formula must look like 'y ~ x1 + x2'; got {formula!r}.")
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"{where}: data must be a pandas DataFrame; got {type(data).__name__}.")
+    lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    try:
+        mm = formulaic.model_matrix("~ " + rhs, data, na_action="ignore")
+    except Exception as exc:  # formulaic raises many types for bad formulas
+        raise SpecificationError(f"{where}: cannot parse {formula!r}: {exc}") from exc
+    design = pd.DataFrame(mm, index=data.index).drop(columns=["Intercept"], errors="ignore").astype(float)
+    if design.shape[1] == 0:
+        raise SpecificationError(f"{where}: the formula {formula!r} has no covariate terms.")
+    return lhs, design, mm.model_spec
+
+
 class FormulaMixin:
     """``from_formula`` for an estimator whose constructor takes ``covariates=`` (a list of columns).
 
@@ -156,18 +192,8 @@ class FormulaMixin:
         model
             An instance of the class.
         """
-        import formulaic
-
         name = cls.__name__
-        if not isinstance(formula, str) or "~" not in formula:
-            raise SpecificationError(
-                f"{name}.from_formula: the formula must look like 'y ~ x1 + x2'; got {formula!r}."
-            )
-        if not isinstance(data, pd.DataFrame):
-            raise SpecificationError(
-                f"{name}.from_formula: data must be a pandas DataFrame; got {type(data).__name__}."
-            )
-        lhs, rhs = (part.strip() for part in formula.split("~", 1))
+        lhs, design, spec = formula_design(formula, data, f"{name}.from_formula")
         if lhs:
             if cls._formula_lhs is None:
                 raise SpecificationError(
@@ -184,11 +210,6 @@ class FormulaMixin:
                 f"{name}.from_formula: {cls._formula_covariates!r} are given by the formula; "
                 "do not pass them."
             )
-        try:
-            mm = formulaic.model_matrix("~ " + rhs, data, na_action="ignore")
-        except Exception as exc:  # formulaic raises many types for bad formulas
-            raise SpecificationError(f"{name}.from_formula: cannot parse {formula!r}: {exc}") from exc
-        design = pd.DataFrame(mm, index=data.index).drop(columns=["Intercept"], errors="ignore").astype(float)
         clash = [
             c
             for c in design.columns
@@ -203,6 +224,6 @@ class FormulaMixin:
         frame = data.assign(**{c: design[c] for c in design.columns})
         kwargs[cls._formula_covariates] = list(design.columns)
         obj = cls(frame, **kwargs)
-        obj._formula_spec = mm.model_spec  # type: ignore[attr-defined]
+        obj._formula_spec = spec  # type: ignore[attr-defined]
         obj.formula = formula  # type: ignore[attr-defined]
         return obj

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from evaltools._model.data import FormulaMixin
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, raise_for_rows, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
@@ -75,7 +76,7 @@ def _q(s: float, x: np.ndarray) -> np.ndarray:
     return out
 
 
-class GammaFrailtyHazard:
+class GammaFrailtyHazard(FormulaMixin):
     """Grouped-time proportional hazards (cloglog) model with gamma frailty.
 
     Parameters
@@ -95,6 +96,8 @@ class GammaFrailtyHazard:
         Categorical duration-band column (piecewise-constant baseline, first band
         is the reference; the intercept is the log hazard in that band).
     """
+
+    _formula_lhs = None
 
     @renamed_arguments(rows="data")
     def __init__(self, data: pd.DataFrame, *, id: str, duration: str, event: str,

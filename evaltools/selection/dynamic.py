@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.data import formula_design
 from evaltools._validation import check_columns, check_option
 from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support, weeks_self_supporting
 from evaltools.data.panel import RegisterPanel
@@ -172,6 +173,47 @@ class DynamicEvaluation:
     way.  The design is centred within the band (a reparametrisation).  Columns
     dropped per band are listed in a footnote of the results.
     """
+
+    @classmethod
+    def from_formula(cls, formula: str, data: RegisterPanel, **kwargs: Any) -> DynamicEvaluation:
+        """Build the model with person-level covariates given by a one-sided formula.
+
+        Parameters
+        ----------
+        formula : str
+            ``"~ age + C(gender) + I(age**2)"``: terms in the columns of
+            ``data.persons`` (and of ``extra``, when given), expanded by
+            formulaic; the expanded columns become the covariates.
+        data : RegisterPanel
+            The panel.
+        **kwargs
+            The other arguments of :class:`DynamicEvaluation` (not ``covariates``).
+
+        Returns
+        -------
+        DynamicEvaluation
+        """
+        where = f"{_W}.from_formula"
+        if not isinstance(data, RegisterPanel):
+            raise SpecificationError(f"{where}: data must be a RegisterPanel; got {type(data).__name__}.")
+        if "covariates" in kwargs:
+            raise SpecificationError(f"{where}: 'covariates' are given by the formula; do not pass them.")
+        extra = kwargs.pop("extra", None)
+        persons = data.persons
+        if extra is not None:
+            check_columns(extra, ["person_id"], where, "extra")
+            persons = persons.merge(extra, on="person_id", how="left", validate="one_to_one")
+        lhs, design, spec = formula_design(formula, persons, where)
+        if lhs:
+            raise SpecificationError(f"{where}: the formula must be one-sided, like '~ age + C(gender)'; "
+                                     f"got {formula!r}.")
+        clash = [c for c in design.columns if c in persons.columns and c != "person_id"]
+        expanded = design.drop(columns=clash).assign(person_id=persons["person_id"].to_numpy())
+        new_extra = expanded if extra is None else extra.merge(expanded, on="person_id", how="left")
+        obj = cls(data, covariates=list(design.columns), extra=new_extra, **kwargs)
+        obj._formula_spec = spec
+        obj.formula = formula
+        return obj
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltools._model.data import missing_message
+from evaltools._model.data import FormulaMixin, missing_message
 from evaltools._validation import check_columns, check_option
 from evaltools.exceptions import DataValidationError, OverlapWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
@@ -34,7 +34,7 @@ _W = "Matching"
 _CCC = float(np.sqrt(np.finfo(float).eps))
 
 
-class Matching:
+class Matching(FormulaMixin):
     """Matching estimator of average treatment effects.
 
     Parameters
@@ -99,6 +99,8 @@ class Matching:
     >>> round(m.estimate, 3)
     1.995
     """
+
+    _formula_lhs = "outcome"
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ import pandas as pd
 
 from evaltools._model.binary import binary_hessian, binary_score_obs
 from evaltools._model.covariance import centred_cluster_covariance as cluster_covariance
+from evaltools._model.data import FormulaMixin
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, SpecificationError
@@ -70,9 +71,10 @@ class _Target:
         return psi / self.b.mean()
 
 
-class _WeightingBase:
+class _WeightingBase(FormulaMixin):
     """Shared specification handling for :class:`IPW` and :class:`AIPW`."""
 
+    _formula_lhs = "outcome"
     _name = "IPW"
     _estimands: tuple[str, ...] = ("ATE", "ATT")
 
