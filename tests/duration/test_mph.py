@@ -184,6 +184,11 @@ def test_covariance_options(ref_rows):
     with pytest.warns(FutureWarning, match="'maxiter' is renamed 'max_iter'"):
         r_m = model.fit(max_points=1, maxiter=5000)[1]
     pd.testing.assert_series_equal(r_m.bse, r_h.bse)
+    args = dict(id="id", duration="duration", event="event", treated="treated", baseline_band="band",
+                effect_band="effect_band", exit_covariates=["x1"], treatment_covariates=["x1"])
+    with pytest.warns(FutureWarning, match="TimingOfEvents: the parameter 'rows' is renamed 'data'"):
+        r_rows = TimingOfEvents(rows=rows.iloc[:3000], **args).fit(max_points=1)[1]
+    pd.testing.assert_series_equal(r_rows.params, r_h.params)
 
 
 def test_results_presentation(sim_path, tmp_path):
