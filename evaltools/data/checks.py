@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -41,8 +42,11 @@ from evaltools._model.names import renamed_arguments
 from evaltools._validation import format_examples
 from evaltools.data.codes import CodeTable
 from evaltools.data.contract import check_panel_schema, format_week, notes_of, require_panel
-from evaltools.data.panel import RegisterPanel
+from evaltools.data.spells import build_spells
 from evaltools.exceptions import DataValidationError, SpecificationError
+
+if TYPE_CHECKING:
+    from evaltools.data.panel import RegisterPanel
 
 __all__ = [
     "Issue",
@@ -374,8 +378,6 @@ def check_treatment_in_spell(
     gap_rule: str | int = "any_week",
 ) -> Issue | None:
     """Treatment events (``panel.events[treatment]``) whose start week is not inside a benefit spell."""
-    from evaltools.data.spells import build_spells
-
     if treatment not in panel.events:
         raise SpecificationError(
             f"The 'treatments' parameter of validate names event table {treatment!r}, which the panel does "

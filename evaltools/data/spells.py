@@ -35,6 +35,7 @@ spell starting at ``obs_start`` is left-censored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,9 +43,11 @@ import pandas as pd
 from evaltools._model.intervals import person_week_key
 from evaltools._validation import check_columns, check_option
 from evaltools.data.contract import check_panel_invariants, require_panel
-from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import week_month
 from evaltools.exceptions import DataValidationError, SpecificationError
+
+if TYPE_CHECKING:
+    from evaltools.data.panel import RegisterPanel
 
 __all__ = [
     "build_spells",
