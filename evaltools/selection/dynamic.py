@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._model.data import formula_design
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
 from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support, weeks_self_supporting
 from evaltools.data.panel import RegisterPanel
@@ -82,8 +83,10 @@ class DynamicEvaluation:
     ----------
     data : RegisterPanel
         The register panel (spells are built with :func:`~evaltools.data.build_spells`).
-    treatment : str or DataFrame, default="activation"
-        Event-table name of the treatment, or a DataFrame of treatment starts
+    treatment_events : str or DataFrame, default="activation"
+        Event-table name of the treatment (``treatment``, the old name of
+        this argument, is accepted with a ``FutureWarning`` for one release:
+        elsewhere ``treatment`` names a 0/1 column), or a DataFrame of treatment starts
         (``person_id``, ``week``).  Only each person's first start counts.
     kind : str or list of str, optional
         Keep event rows whose ``kind`` attribute is in ``kind`` (e.g. ``"loentilskud"``).
@@ -117,7 +120,7 @@ class DynamicEvaluation:
         of not having started yet (the per-band propensity models used as
         weekly start hazards): the estimand is "start at u vs never within the
         horizon", which matches :meth:`evaltools.synth.Truth.att_of`.
-    busy : str or None, default="activation" when ``treatment`` is an event name
+    busy : str or None, default="activation" when ``treatment_events`` is an event name
         Event table of programmes: persons in one of its intervals at ``u`` (or
         starting another kind at ``u``) are not in the risk set.
     extra : DataFrame, optional
@@ -215,11 +218,12 @@ class DynamicEvaluation:
         obj.formula = formula
         return obj
 
+    @renamed_arguments(treatment="treatment_events")
     def __init__(
         self,
         data: RegisterPanel,
         *,
-        treatment: str | pd.DataFrame = "activation",
+        treatment_events: str | pd.DataFrame = "activation",
         kind: str | Sequence[str] | None = None,
         benefit: str | Sequence[str] = "kontanthjaelp",
         covariates: Sequence[str] = (),
@@ -238,6 +242,7 @@ class DynamicEvaluation:
         other_starts: str = "drop",
         window: tuple[int, int] | None = None,
     ) -> None:
+        treatment = treatment_events
         if not isinstance(data, RegisterPanel):
             raise SpecificationError(f"{_W}: data must be a RegisterPanel; got {type(data).__name__}.")
         self.panel = data
@@ -299,7 +304,7 @@ class DynamicEvaluation:
             ev = ev[ev["kind"].astype(str).isin(self.kind)]
         if len(ev) == 0:
             raise DataValidationError(
-                f"{_W}: no treatment starts (treatment={self.treatment!r}, kind={self.kind})."
+                f"{_W}: no treatment starts (treatment_events={self.treatment!r}, kind={self.kind})."
             )
         return ev.groupby("person_id", observed=True)["week"].min()
 
