@@ -20,40 +20,41 @@ has one name and one implementation:
 Naming table
 ------------
 Public arguments and attributes use these names in every estimator.  An old
-name is accepted with a ``FutureWarning`` for one release and gives
-identical results.
+name is accepted for one release with a ``FutureWarning`` (through
+:func:`~evaltools._model.names.renamed_arguments` or
+:func:`~evaltools._model.covariance.resolve_cov_type`) and gives identical
+results.
 
-=============  ==============================================  ===================================
-name           meaning                                         old names (accepted, FutureWarning)
-=============  ==============================================  ===================================
-``data``       the input DataFrame (first positional argument)  ``rows``
-``id``         column identifying the person (or unit)          ``id_col``, ``person_col``
-``cluster``    column of cluster labels; always a ``fit``       ``IPW(cluster=)``, ``AIPW(cluster=)``
-               argument, used with ``cov_type="cluster"``
-``weights``    column of case (frequency) weights               --
-``treatment``  the 0/1 treatment column                         --
-``treatment_   the name of an event table of a panel whose      ``DynamicEvaluation(treatment=)``
-events``       start weeks are the treatment starts
-``treated``    0/1 column in the DiD recipes                    ``twfe_did(treatment=)`` is the same
-``max_iter``   maximum optimiser iterations                     ``maxiter``
-``seed``       seed of a random number generator                ``random_state``
-``progress``   show a progress bar; default ``False``           --
-``cov_type``   ``"nonrobust"``, ``"robust"`` or ``"cluster"``   see below
-``llf``        log-likelihood of a fitted model (attribute)     ``loglike``
-``TestResult`` the object every test returns (``statistic``,    bare ``(statistic, pvalue)``
-               ``pvalue``, ``df``)                              tuples
-=============  ==============================================  ===================================
-
-``cov_type`` aliases (:data:`evaltools._model.covariance.RENAMES`):
-
-=======================  ============  ===========================================
-estimator                old value     new value
-=======================  ============  ===========================================
-``CoxPH.fit``            ``"naive"``   ``"nonrobust"``
-``TimingOfEvents.fit``   ``"hessian"``  ``"nonrobust"``; ``"sandwich"`` -> ``"robust"``
-                                        (``"opg"`` stays: a different estimator)
-``iv_2sls``              ``"unadjusted"`` ``"nonrobust"``; ``"clustered"`` -> ``"cluster"``
-=======================  ============  ===========================================
+- ``data``: the input table, first positional argument.  Old: ``rows``
+  (``TimingOfEvents``, ``GammaFrailtyHazard``).
+- ``id``: the column identifying the person (or unit).  Old: ``id_col``
+  (``read_dream``, ``to_dream_wide``, ``benchmark``, ``regression_to_mean``,
+  ``decompose_share_change``), ``person_col`` (``read_long``,
+  ``check_gaps``, ``check_duplicate_weeks``, ``check_unknown_codes``).
+- ``cluster``: the column of cluster labels, always an argument of ``fit``
+  and used with ``cov_type="cluster"`` (default: the model's ``id``).
+  Old: ``IPW(cluster=)``, ``AIPW(cluster=)``.
+- ``weights``: the column of case (frequency) weights.
+- ``treatment``: the 0/1 treatment column.  Where a treatment is given by
+  the start weeks of a panel's event table, the argument is
+  ``treatment_events`` (old: ``DynamicEvaluation(treatment=)``).
+- ``max_iter``: the optimiser's iteration limit.  Old: ``maxiter``
+  (``Heckman.fit``, ``PropensityScore.fit``, ``TimingOfEvents.fit``).
+- ``seed``: the seed of a random number generator.  Old: ``random_state``
+  (``AIPW``, ``AIPWSurvival``).
+- ``progress``: show a progress bar; default ``False``.
+- ``cov_type``: ``"nonrobust"`` (inverse information), ``"robust"``
+  (sandwich, every row or unit its own cluster) or ``"cluster"`` (sandwich
+  summed within ``cluster``); estimator-specific extras keep their names
+  (``"opg"``, ``"fine-gray"``).  Old (:data:`~evaltools._model.covariance.RENAMES`):
+  ``CoxPH.fit``: ``"naive"`` -> ``"nonrobust"``; ``TimingOfEvents.fit``:
+  ``"hessian"`` -> ``"nonrobust"``, ``"sandwich"`` -> ``"robust"``;
+  ``iv_2sls``: ``"unadjusted"`` -> ``"nonrobust"``, ``"clustered"`` ->
+  ``"cluster"``.
+- ``llf``: the log-likelihood of a fitted model (results attribute).  Old:
+  ``loglike`` (``GammaFrailtyResults``, kept alongside for one release).
+- ``TestResult``: what every test returns (``statistic``, ``df``,
+  ``pvalue``), not a bare tuple.
 
 Missing values: one policy, ``missing="drop"`` (count, warn with
 :class:`~evaltools.exceptions.MissingValueWarning`, record ``n_dropped``)
