@@ -523,12 +523,8 @@ class AIPW(_WeightingBase):
         Parameters
         ----------
         cluster : str, optional
-            Column of cluster ids (e.g. ``"person_id"`` when a person
-            contributes several rows, as in a comparison group of
-            person-weeks).  The stacked-estimating-equation covariance then
-            sums the influence functions within clusters,
-            ``G / (G - 1) * sum_g S_g S_g' / n^2`` (the propensity-model term
-            included).
+            As for :meth:`IPW.fit`: cluster-robust standard errors (the
+            propensity and outcome-model terms included).
 
         Returns
         -------
