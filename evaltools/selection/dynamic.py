@@ -674,7 +674,7 @@ class DynamicEvaluation:
         )
 
     def fit(
-        self, *, n_boot: int = 0, seed: int | None = None, progress: bool = True, alpha: float = 0.05
+        self, *, n_boot: int = 0, seed: int | None = None, progress: bool = False, alpha: float = 0.05
     ) -> DynamicResults:
         """Estimate the effects by elapsed band and pooled.
 
@@ -690,7 +690,7 @@ class DynamicEvaluation:
             (matching; these ignore repeated persons across ``u``).
         seed : int, optional
             Seed of ``np.random.default_rng`` for the bootstrap.
-        progress : bool, default=True
+        progress : bool, default=False
             tqdm progress bar over bootstrap replications.
         alpha : float, default=0.05
             One minus the confidence level of the intervals in the tables.

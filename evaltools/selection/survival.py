@@ -315,7 +315,7 @@ class IPWSurvival(FormulaMixin):
         times: Sequence[float] = (),
         n_boot: int = 200,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         alpha: float = 0.05,
         conf_type: str = "log-log",
     ) -> IPWSurvivalResults:
@@ -333,7 +333,7 @@ class IPWSurvival(FormulaMixin):
             Bootstrap replications (0: no standard errors).
         seed : int, optional
             Seed of ``numpy.random.default_rng`` for the bootstrap.
-        progress : bool, default=True
+        progress : bool, default=False
             tqdm progress bar over the replications.
         alpha : float, default=0.05
             One minus the confidence level of the pointwise curve intervals.
@@ -640,7 +640,7 @@ def ipw_survival(
     cluster: str | None = None,
     n_boot: int = 200,
     seed: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     alpha: float = 0.05,
     conf_type: str = "log-log",
 ) -> IPWSurvivalResults:
