@@ -223,7 +223,7 @@ class FormulaMixin:
             )
         frame = data.assign(**{c: design[c] for c in design.columns})
         kwargs[cls._formula_covariates] = list(design.columns)
-        obj = cls(frame, **kwargs)
+        obj = cls(frame, **kwargs)  # type: ignore[call-arg]
         obj._formula_spec = spec  # type: ignore[attr-defined]
         obj.formula = formula  # type: ignore[attr-defined]
         return obj

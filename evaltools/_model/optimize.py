@@ -225,4 +225,4 @@ def diverging_coefficients(
         Names of the diverging coefficients (empty when none).
     """
     diverging = np.abs(final_step) > rtol * np.maximum(1.0, np.abs(params))
-    return [names[j] for j in np.flatnonzero(diverging)]
+    return [names[int(j)] for j in np.flatnonzero(diverging)]
