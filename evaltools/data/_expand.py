@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evaltools._model.intervals import person_week_key
 from evaltools._validation import check_columns
 from evaltools.data.contract import (
     Source,
@@ -68,8 +69,7 @@ def _check_bands(time_bands: Sequence[int] | None, where: str) -> list[int] | No
 
 def _pair_key(pid: np.ndarray, week: np.ndarray, uniq: np.ndarray) -> np.ndarray:
     """Sortable int64 key for (person, week) pairs given the sorted unique persons ``uniq``."""
-    r = np.searchsorted(uniq, pid).astype(np.int64)
-    return (r << 32) + (week.astype(np.int64) + 2**31)
+    return person_week_key(pid, week, uniq)
 
 
 def _resolve_treatments(

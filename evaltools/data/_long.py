@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
 from evaltools.data._load import as_code_strings, file_kind, load_table
 from evaltools.data._reading import (
@@ -114,7 +115,7 @@ def _text_key_error(where: str, person_col: str, ids: Ids, src: Source) -> None:
         f"{where}: column {person_col!r} must hold integer person ids; {int((~canon).sum()):,} rows do not "
         f"(e.g. {ex}; {', '.join(src.locate(np.flatnonzero(~canon)[:3]))}). person_id is the panel's integer "
         "key: to keep text ids (e.g. PNR with leading zeros) verbatim, name the column otherwise and pass "
-        "person_col=..., e.g. person_col='PNR'; they are numbered 1, 2, ... and kept in persons['PNR']."
+        "id=..., e.g. id='PNR'; they are numbered 1, 2, ... and kept in persons['PNR']."
     )
 
 
@@ -161,10 +162,11 @@ def _person_table(
     return pers, row_pid, shown, tsrc
 
 
+@renamed_arguments(person_col="id")
 def read_long(
     source: str | Path | pd.DataFrame,
     *,
-    person_col: str = "person_id",
+    id: str = "person_id",
     week_col: str = "week",
     year_col: str | None = None,
     state_col: str = "state",
@@ -183,13 +185,13 @@ def read_long(
     ----------
     source : str, Path or DataFrame
         ``.csv``/``.parquet`` file or DataFrame (not modified).
-    person_col, week_col, state_col : str
+    id, week_col, state_col : str
         Column names.  ``week_col`` holds week indices (int), ISO labels such
         as ``"2019-W05"``, or ISO week numbers when ``year_col`` is given.
-        ``person_col`` holds integer ids or text ids; text ids that are not
+        ``id`` holds integer ids or text ids; text ids that are not
         all canonical integers (leading zeros, letters) are kept verbatim in
-        ``persons[person_col]`` and numbered 1, 2, ... in sorted order (so
-        ``person_col`` must then not be ``"person_id"``).
+        ``persons[id]`` and numbered 1, 2, ... in sorted order (so
+        ``id`` must then not be ``"person_id"``).
     year_col : str, optional
         Column with the ISO year; ``week_col`` is then the ISO week number.
     persons : DataFrame or path, optional
@@ -201,7 +203,7 @@ def read_long(
         counted in an input note); rows of persons missing from the table are
         an error.
     on : str, optional
-        Id column of ``persons`` (default: ``person_col``).
+        Id column of ``persons`` (default: ``id``).
     events : mapping of str to DataFrame, optional
         Event tables.
     codes : CodeTable, optional
@@ -240,13 +242,13 @@ def read_long(
     >>> from evaltools.data import read_long
     >>> long = pd.DataFrame({"PNR": ["007", "007", "12"], "week": ["2020-W52", "2020-W53", "2020-W53"],
     ...                      "state": ["111", "997", "701"]})
-    >>> panel = read_long(long, person_col="PNR")
+    >>> panel = read_long(long, id="PNR")
     >>> panel.persons[["person_id", "PNR"]].values.tolist()
     [[1, '007'], [2, '12']]
     """
     where = "read_long"
     _check_names(
-        where, person_col=person_col, week_col=week_col, year_col=year_col, state_col=state_col, on=on
+        where, id=id, week_col=week_col, year_col=year_col, state_col=state_col, on=on
     )
     if codes is not None and not isinstance(codes, CodeTable):
         raise SpecificationError(f"The 'codes' parameter of {where} must be a CodeTable. Got {codes!r}.")
@@ -256,24 +258,24 @@ def read_long(
     obs_start = check_week_parameter(obs_start, name="obs_start", where=where)
     obs_end = check_week_parameter(obs_end, name="obs_end", where=where)
     codes = codes if codes is not None else default_codes()
-    required = [person_col, week_col, state_col] + ([year_col] if year_col else [])
-    df, src = load_table(source, where=where, text=lambda c: c in (state_col, person_col), id_col=person_col)
+    required = [id, week_col, state_col] + ([year_col] if year_col else [])
+    df, src = load_table(source, where=where, text=lambda c: c in (state_col, id), id_col=id)
     check_columns(df, required, where)
     if not len(df) and persons is None:
         raise EmptyInputError(
             f"{where}: {src.name} has no data rows. Give persons=... (with obs_start/obs_end) to read a "
             "panel whose persons have no coded week."
         )
-    ids = classify_ids(df[person_col], column=person_col, source=src)
-    if ids.kind == "text" and person_col == "person_id":
-        _text_key_error(where, person_col, ids, src)
-    wk = _parse_weeks(df, week_col, year_col, src, ids.values, person_col).astype(np.int64)
+    ids = classify_ids(df[id], column=id, source=src)
+    if ids.kind == "text" and id == "person_id":
+        _text_key_error(where, id, ids, src)
+    wk = _parse_weeks(df, week_col, year_col, src, ids.values, id).astype(np.int64)
     state = as_code_strings(df[state_col], where=where).to_numpy(dtype=object, na_value=None)
-    raw = pd.DataFrame({person_col: ids.values, week_col: wk, state_col: state})
+    raw = pd.DataFrame({id: ids.values, week_col: wk, state_col: state})
     for issue in (
-        check_duplicate_weeks(raw, person_col, week_col),
-        check_unknown_codes(raw, codes, person_col=person_col, week_col=week_col, state_col=state_col),
-        check_gaps(raw, person_col=person_col, week_col=week_col) if dense else None,
+        check_duplicate_weeks(raw, id, week_col),
+        check_unknown_codes(raw, codes, id=id, week_col=week_col, state_col=state_col),
+        check_gaps(raw, id=id, week_col=week_col) if dense else None,
     ):
         if issue:
             raise DataValidationError(f"{where}: {issue.message}")
@@ -281,7 +283,7 @@ def read_long(
 
     if persons is not None:
         pers, pid, pshown, _ = _person_table(
-            persons, on if on is not None else person_col, ids, person_col, where
+            persons, on if on is not None else id, ids, id, where
         )
     else:
         if on is not None:
@@ -291,7 +293,7 @@ def read_long(
         if ids.kind == "text":
             (pid,) = number_text_ids(ids.values)
             uniq, first = np.unique(pid, return_index=True)
-            pers = pd.DataFrame({"person_id": uniq, person_col: ids.values[first]})
+            pers = pd.DataFrame({"person_id": uniq, id: ids.values[first]})
             pshown = ids.values[first]
         else:
             pid = ids.values.astype(np.int64)
@@ -308,7 +310,7 @@ def read_long(
             if no_rows.any():
                 raise DataValidationError(
                     f"{where}: {int(no_rows.sum()):,} person(s) in persons have no rows in a dense file "
-                    f"(e.g. {person_col}={pshown[no_rows][:3].tolist()}), so their window is unknown. Give "
+                    f"(e.g. {id}={pshown[no_rows][:3].tolist()}), so their window is unknown. Give "
                     "persons obs_start/obs_end columns."
                 )
             pers["obs_start"] = pers["obs_start"].astype(np.int64)
@@ -325,7 +327,7 @@ def read_long(
     if bad.any():
         raise WeekValueError(
             f"{where}: obs_end is before obs_start for {int(bad.sum()):,} person(s) (e.g. "
-            f"{person_col}={pshown[bad][:3].tolist()}). Both weeks are inclusive; fix the observation window."
+            f"{id}={pshown[bad][:3].tolist()}). Both weeks are inclusive; fix the observation window."
         )
     # the contract's checks use the verbatim ids, so messages show them
     verbatim = pd.DataFrame({"person_id": ids.values[~blank], "week": wk[~blank]})
@@ -343,9 +345,9 @@ def read_long(
     states["state"] = pd.Categorical(states["state"], dtype=codes.dtype())
     states = sort_states(states)
     pers, notes = apply_absorbing(
-        states, pers, codes, mode=absorbing, where=where, id_name=person_col, shown=pshown
+        states, pers, codes, mode=absorbing, where=where, id_name=id, shown=pshown
     )
-    notes += coverage_notes(states, pers, where=where, id_name=person_col, shown=pshown)
+    notes += coverage_notes(states, pers, where=where, id_name=id, shown=pshown)
     meta = {
         "source": src.name,
         "layout": "long_dense" if dense else "long_sparse",

@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pac
 
+from evaltools._model.names import renamed_arguments
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns
 from evaltools.data._reading import apply_absorbing, coverage_notes, join_attributes, sort_states
@@ -213,7 +214,7 @@ def plan_read(
     if original is not None and id_col == "person_id":
         raise PersonIdError(
             f"{where}: column 'person_id' holds text ids (e.g. {original[0]!r}); person_id is the panel's "
-            "integer key. Rename the column (e.g. to 'PNR') and pass id_col=...: text ids are then kept "
+            "integer key. Rename the column (e.g. to 'PNR') and pass id=...: text ids are then kept "
             "verbatim and numbered 1, 2, ..."
         )
     shown = original if original is not None else pid
@@ -558,10 +559,11 @@ def base_meta(plan: Plan, n_week_columns: int) -> dict[str, Any]:
 
 
 # -- public ----------------------------------------------------------------------------
+@renamed_arguments(id_col="id")
 def iter_dream(
     source: str | Path | pd.DataFrame,
     *,
-    id_col: str = "PNR",
+    id: str = "PNR",
     codes: CodeTable | None = None,
     pivot: int = 90,
     obs_start: int | str | None = None,
@@ -591,9 +593,9 @@ def iter_dream(
     id_col, codes, pivot, obs_start, obs_end, persons, on, absorbing
         As in :func:`read_dream`.
     persons_filter : ids or DataFrame, optional
-        Read only these persons: a list, array or Series of ids of ``id_col``
+        Read only these persons: a list, array or Series of ids of ``id``
         (matched verbatim, text with text, integers with integers), or a
-        DataFrame with an ``id_col`` column.  Text ids keep the numbers they
+        DataFrame with an ``id`` column.  Text ids keep the numbers they
         get in the whole file, so the result equals
         ``read_dream(source).subset(...)``.  Ids of the filter that are not in
         the file are counted in an input note.
@@ -645,6 +647,7 @@ def iter_dream(
     >>> [len(p.persons) for p in iter_dream(wide, batch_rows=2)]
     [2, 1]
     """
+    id_col = id
     plan = plan_read(
         source,
         where="iter_dream",

@@ -32,15 +32,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from evaltools._model.intervals import last_at_or_before, person_week_key
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import format_examples
 from evaltools.data.codes import CodeTable
 from evaltools.data.contract import check_panel_schema, format_week, notes_of, require_panel
-from evaltools.data.panel import RegisterPanel
+from evaltools.data.spells import build_spells
 from evaltools.exceptions import DataValidationError, SpecificationError
+
+if TYPE_CHECKING:
+    from evaltools.data.panel import RegisterPanel
 
 __all__ = [
     "Issue",
@@ -203,27 +209,29 @@ def check_orphan_states(states: pd.DataFrame, persons: pd.DataFrame) -> Issue | 
     )
 
 
+@renamed_arguments(person_col="id")
 def check_duplicate_weeks(
-    states: pd.DataFrame, person_col: str = "person_id", week_col: str = "week"
+    states: pd.DataFrame, id: str = "person_id", week_col: str = "week"
 ) -> Issue | None:
     """Two or more rows for the same person-week."""
-    dup = states.duplicated([person_col, week_col], keep=False).to_numpy()
+    dup = states.duplicated([id, week_col], keep=False).to_numpy()
     return _issue(
         "duplicate_weeks",
         week_col,
         states,
         dup,
-        [person_col, week_col],
+        [id, week_col],
         "duplicate person-weeks (one code per person-week is allowed)",
         "Keep one row per person-week (DREAM stores the highest-priority code).",
     )
 
 
+@renamed_arguments(person_col="id")
 def check_unknown_codes(
     states: pd.DataFrame,
     codes: CodeTable,
     *,
-    person_col: str = "person_id",
+    id: str = "person_id",
     week_col: str = "week",
     state_col: str = "state",
 ) -> Issue | None:
@@ -239,7 +247,7 @@ def check_unknown_codes(
         state_col,
         states,
         bad,
-        [person_col, week_col],
+        [id, week_col],
         f"codes not in the code table ({vals})",
         "Add the codes to a CodeTable and pass it as codes=..., or recode them.",
     )
@@ -274,14 +282,15 @@ def check_window(states: pd.DataFrame, persons: pd.DataFrame) -> Issue | None:
     )
 
 
-def check_gaps(frame: pd.DataFrame, *, person_col: str = "person_id", week_col: str = "week") -> Issue | None:
+@renamed_arguments(person_col="id")
+def check_gaps(frame: pd.DataFrame, *, id: str = "person_id", week_col: str = "week") -> Issue | None:
     """Missing weeks inside a dense long frame (one row per person-week expected).
 
     The example rows are the weeks *after* each gap; their ``week`` minus the
     previous week of the person is larger than 1.
     """
-    f = frame.sort_values([person_col, week_col], kind="stable")
-    p = f[person_col].to_numpy()
+    f = frame.sort_values([id, week_col], kind="stable")
+    p = f[id].to_numpy()
     w = f[week_col].to_numpy(np.int64)
     bad = np.zeros(len(f), dtype=bool)
     if len(f) > 1:
@@ -291,7 +300,7 @@ def check_gaps(frame: pd.DataFrame, *, person_col: str = "person_id", week_col: 
         week_col,
         f.reset_index(drop=True),
         bad,
-        [person_col, week_col],
+        [id, week_col],
         "gaps in a dense long input (weeks missing before these rows)",
         "Add the missing weeks with a blank state, or read the file with dense=False (sparse layout).",
     )
@@ -369,8 +378,6 @@ def check_treatment_in_spell(
     gap_rule: str | int = "any_week",
 ) -> Issue | None:
     """Treatment events (``panel.events[treatment]``) whose start week is not inside a benefit spell."""
-    from evaltools.data.spells import build_spells
-
     if treatment not in panel.events:
         raise SpecificationError(
             f"The 'treatments' parameter of validate names event table {treatment!r}, which the panel does "
@@ -380,16 +387,12 @@ def check_treatment_in_spell(
     sp = build_spells(panel, benefit=benefit, gap_rule=gap_rule)
     uniq = np.unique(np.concatenate([sp["person_id"].to_numpy(), ev["person_id"].to_numpy()]))
     # spells are sorted by (person, start); spells of one person may overlap under bridging rules
-    key_s = (np.searchsorted(uniq, sp["person_id"].to_numpy()).astype(np.int64) << 32) + (
-        sp["start_week"].to_numpy(np.int64) + 2**31
-    )
+    key_s = person_week_key(sp["person_id"].to_numpy(), sp["start_week"].to_numpy(np.int64), uniq)
     order = np.argsort(key_s, kind="stable")
     key_s = key_s[order]
     pid_s = sp["person_id"].to_numpy()[order]
-    q = (np.searchsorted(uniq, ev["person_id"].to_numpy()).astype(np.int64) << 32) + (
-        ev["week"].to_numpy(np.int64) + 2**31
-    )
-    idx = np.searchsorted(key_s, q, side="right") - 1
+    q = person_week_key(ev["person_id"].to_numpy(), ev["week"].to_numpy(np.int64), uniq)
+    idx = last_at_or_before(key_s, q)
     idx_c = np.clip(idx, 0, max(len(key_s) - 1, 0))
     inside = np.zeros(len(ev), dtype=bool)
     if len(key_s):

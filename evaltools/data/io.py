@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import warn_dropped
 from evaltools.data._load import file_kind
 from evaltools.data._long import read_long, write_long
@@ -80,10 +81,11 @@ from evaltools.exceptions import (
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
 
 # -- DREAM wide ------------------------------------------------------------------
+@renamed_arguments(id_col="id")
 def read_dream(
     source: str | Path | pd.DataFrame,
     *,
-    id_col: str = "PNR",
+    id: str = "PNR",
     codes: CodeTable | None = None,
     pivot: int = 90,
     obs_start: int | str | None = None,
@@ -109,10 +111,10 @@ def read_dream(
         yearly and window columns, **every other column is a person-level
         attribute** (sex, municipality, birth year, ...) and is kept in
         ``panel.persons`` under its own name.
-    id_col : str, default="PNR"
+    id : str, default="PNR"
         Person id column.  Integer ids (or text ids that are all canonical
         integers) are used as ``person_id``; other text ids (leading zeros,
-        letters) are kept verbatim in a column ``id_col`` of ``panel.persons``
+        letters) are kept verbatim in a column ``id`` of ``panel.persons``
         and numbered 1, 2, ... in sorted order.  Ids are never merged:
         ``"0101901234"`` and ``"101901234"`` are two persons.
     codes : CodeTable, optional
@@ -130,13 +132,13 @@ def read_dream(
     persons : DataFrame or path, optional
         A person table with background attributes, joined onto
         ``panel.persons`` by id: its column ``on`` holds the ids of the file's
-        ``id_col`` (matched verbatim: text with text, integers with integers),
+        ``id`` (matched verbatim: text with text, integers with integers),
         one row per person.  Persons of the file without a row get missing
         attributes and persons of the table not in the file are left out;
         both are counted in an :class:`~evaltools.exceptions.InputWarning` and
         in ``meta["input_notes"]``.
     on : str, optional
-        Id column of ``persons`` (default: ``id_col``).
+        Id column of ``persons`` (default: ``id``).
     absorbing : {"end_observation", "keep", "error"}, default="end_observation"
         Blank weeks after a person's last code when that code is absorbing
         (emigration 997, death 998, old-age pension 999 and any code with
@@ -145,7 +147,7 @@ def read_dream(
         weeks without a transfer, ``"error"`` raises.  The count of persons
         and person-weeks is recorded in ``meta["input_notes"]`` (see Notes).
     persons_filter : ids or DataFrame, optional
-        Read only these persons (ids of ``id_col``, or a DataFrame with that
+        Read only these persons (ids of ``id``, or a DataFrame with that
         column); equals ``read_dream(source).subset(...)``.
     weeks : (first, last), optional
         Week window (``("2008-W01", "2014-W52")`` or week indices, inclusive):
@@ -218,6 +220,7 @@ def read_dream(
     >>> panel.persons[["person_id", "PNR", "sex"]].values.tolist()
     [[1, '0101', 'F'], [2, '0202', 'M']]
     """
+    id_col = id
     if out is not None:
         from evaltools.data._store_io import dream_to_store
 
@@ -229,7 +232,7 @@ def read_dream(
         return dream_to_store(
             source,
             out,
-            id_col=id_col,
+            id=id_col,
             codes=codes,
             pivot=pivot,
             obs_start=obs_start,
@@ -304,10 +307,11 @@ def _concat_monthly(parts: list, numeric: list[bool], where: str) -> pd.DataFram
     return out.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
 
 
+@renamed_arguments(id_col="id")
 def to_dream_wide(
     panel: RegisterPanel,
     *,
-    id_col: str = "PNR",
+    id: str = "PNR",
     weeks: tuple[int, int] | None = None,
     blank: str = "",
 ) -> pd.DataFrame:
@@ -317,7 +321,7 @@ def to_dream_wide(
     ----------
     panel : RegisterPanel
         The panel.
-    id_col : str, default="PNR"
+    id : str, default="PNR"
         Name of the id column; if ``panel.persons`` has a column of that name
         (original string ids from :func:`read_dream`) it is used, else
         ``person_id``.
@@ -330,11 +334,12 @@ def to_dream_wide(
     Returns
     -------
     DataFrame
-        ``id_col``, the background columns, ``obs_start``/``obs_end`` (only if
+        ``id``, the background columns, ``obs_start``/``obs_end`` (only if
         some person's window differs from the written range), the ``y_YYWW``
         columns (codes as strings), then ``branche_YYYY_MM``/``grad_YYYY_MM`` and
         ``akYY`` columns if the panel has the calendar tables.
     """
+    id_col = id
     where = "to_dream_wide"
     lo, hi = weeks if weeks is not None else panel.week_range
     persons = panel.persons

@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from evaltools._model.intervals import person_week_key, rows_in_range
 from evaltools._validation import check_columns, check_option
 from evaltools.data.contract import Source, check_panel_invariants, check_weeks, classify_ids, require_panel
 from evaltools.data.panel import RegisterPanel
@@ -93,12 +94,9 @@ def _count_coded(panel: RegisterPanel, codes: list[str], pid: np.ndarray, a: np.
     spid = st["person_id"].to_numpy()[mask]
     sweek = st["week"].to_numpy().astype(np.int64)[mask]
     uniq = np.unique(np.concatenate([spid, pid]))
-    r_s = np.searchsorted(uniq, spid).astype(np.int64)
-    r_q = np.searchsorted(uniq, pid).astype(np.int64)
-    key = (r_s << 32) + (sweek + 2**31)  # sorted: states are sorted by (person, week)
-    lo = np.searchsorted(key, (r_q << 32) + (a + 2**31), side="left")
-    hi = np.searchsorted(key, (r_q << 32) + (b + 2**31), side="right")
-    return np.where(b >= a, hi - lo, 0)
+    key = person_week_key(spid, sweek, uniq)  # sorted: states are sorted by (person, week)
+    n = rows_in_range(key, person_week_key(pid, a, uniq), person_week_key(pid, b, uniq))
+    return np.where(b >= a, n, 0)
 
 
 def _not_self_supporting_codes(panel: RegisterPanel, definition: str, where: str) -> list[str]:

@@ -41,18 +41,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from evaltools._validation import check_columns
+from evaltools.data.checks import ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.contract import Source, check_column_names, check_weeks, classify_ids
 from evaltools.exceptions import DataValidationError, SpecificationError
-
-if TYPE_CHECKING:
-    from evaltools.data.checks import ValidationReport
 
 __all__ = ["RegisterPanel", "STATE_COLUMNS", "PERSON_COLUMNS", "EVENT_COLUMNS"]
 
@@ -308,6 +305,4 @@ class RegisterPanel:
         ValidationReport
             The rules run and the issues found.
         """
-        from evaltools.data.checks import validate
-
         return validate(self, raise_=raise_, **kwargs)

@@ -35,15 +35,19 @@ spell starting at ``obs_start`` is left-censored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from evaltools._model.intervals import person_week_key
 from evaltools._validation import check_columns, check_option
 from evaltools.data.contract import check_panel_invariants, require_panel
-from evaltools.data.panel import RegisterPanel
 from evaltools.data.weeks import week_month
 from evaltools.exceptions import DataValidationError, SpecificationError
+
+if TYPE_CHECKING:
+    from evaltools.data.panel import RegisterPanel
 
 __all__ = [
     "build_spells",
@@ -301,11 +305,8 @@ def build_spells(
     # exit: state in the week after the spell
     spid_all = states["person_id"].to_numpy()
     uniq = np.unique(spid_all)
-    skey = (np.searchsorted(uniq, spid_all).astype(np.int64) << 32) + (
-        states["week"].to_numpy(np.int64) + 2**31
-    )
-    rank = np.searchsorted(uniq, s_pid).astype(np.int64)
-    qkey = (rank << 32) + (s_end + 1 + 2**31)
+    skey = person_week_key(spid_all, states["week"].to_numpy(np.int64), uniq)
+    qkey = person_week_key(s_pid, s_end + 1, uniq)
     pos_n = np.minimum(np.searchsorted(skey, qkey), len(skey) - 1)
     has_next = skey[pos_n] == qkey
     next_cat = np.where(has_next, scodes[pos_n], -1)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaltools._model.covariance import sandwich, score_meat
 from evaltools._validation import check_option
 from evaltools.duration import _cox_core as core
 from evaltools.exceptions import DataValidationError, SpecificationError
@@ -46,7 +47,7 @@ class CoxResults(EstimationResults):
         Likelihood-ratio, Wald (with the reported covariance) and score
         (log-rank) tests of all coefficients being zero.
     cov_naive : DataFrame
-        Inverse information (equal to :meth:`cov_params` when ``cov_type="naive"``).
+        Inverse information (equal to :meth:`cov_params` when ``cov_type="nonrobust"``).
     ties, cov_type : str
         Options used.
     n_events, n_persons, n_clusters, n_strata : int or None
@@ -363,22 +364,18 @@ def build_results(
         raise RuntimeError("build_results needs evaluations with the information matrix (need_info=True).")
     cov_naive = _inv(ev.info)
     n_clusters = None
-    if cov_type == "naive":
+    if cov_type == "nonrobust":
         cov = cov_naive
     else:
         resid = core.score_residuals(X, idx, ev) * w[:, None]
         if cov_type == "robust":
-            meat = resid.T @ resid
+            meat = score_meat(resid)
         else:
             if clusters is None:
                 raise RuntimeError("build_results: cov_type='cluster' needs the cluster codes.")
-            cl = clusters[model._active]
             n_clusters = int(len(np.unique(clusters)))
-            sums = np.stack(
-                [np.bincount(cl, resid[:, j], minlength=int(clusters.max()) + 1) for j in range(p)], axis=1
-            )
-            meat = sums.T @ sums
-        cov = cov_naive @ meat @ cov_naive
+            meat = score_meat(resid, clusters[model._active], int(clusters.max()) + 1)
+        cov = sandwich(cov_naive, meat)
     llf, llnull = ev.loglik, ev0.loglik
     score_stat = float(ev0.score @ np.linalg.solve(ev0.info, ev0.score))
     try:
@@ -394,7 +391,7 @@ def build_results(
         "start < t <= stop; "
         f"tied event times handled with {tie_words}.",
     ]
-    if cov_type == "naive":
+    if cov_type == "nonrobust":
         notes.append("Standard errors from the inverse information matrix (model-based, not robust).")
     elif cov_type == "robust":
         notes.append("Robust (Lin-Wei sandwich) standard errors treating every row as its own cluster.")

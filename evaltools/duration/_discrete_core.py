@@ -16,13 +16,12 @@ constant, so estimates and information are identical.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, special
 
-from evaltools.exceptions import ConvergenceWarning
+from evaltools._model.optimize import newton_maximize, warn_not_converged
 
 __all__ = ["Design", "Fit", "LINKS", "fit_binomial", "fit_multinomial", "link_mean"]
 
@@ -187,38 +186,20 @@ def fit_binomial(
         llf, u, W, mu = _binomial_terms(eta, d, link)
         return llf, u, W, mu, eta
 
-    llf, u, W, mu, _ = evaluate(theta)
-    converged = False
-    it = 0
-    prev = np.inf
-    for it in range(1, max_iter + 1):  # noqa: B007 - n_iter reported
+    def direction(state: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, float]:  # noqa: E501
+        _, u, W, _, _ = state
         ga = d.gsum(u)
         gb = d.X.T @ u if d.X.shape[1] else np.zeros(0)
-        D, C, H = information(d, W)
-        da, db = _schur_solve(D, C, H, ga, gb)
+        da, db = _schur_solve(*information(d, W), ga, gb)
         step = np.concatenate([da, db])
-        decrement = float(step @ np.concatenate([ga, gb]))
-        t = 1.0
-        for _ in range(40):
-            cand = theta + t * step
-            llf_new, u_new, W_new, mu_new, _ = evaluate(cand)
-            if np.isfinite(llf_new) and llf_new >= llf - 1e-12 * abs(llf):
-                break
-            t /= 2
-        theta, u, W, mu = cand, u_new, W_new, mu_new
-        llf = llf_new
-        # stop at tol, or when the decrement stalls at the rounding-noise floor
-        if decrement < tol or (decrement < 1e-10 and decrement >= 0.5 * prev):
-            converged = True
-            break
-        prev = decrement
+        return step, float(step @ np.concatenate([ga, gb]))
+
+    # stop at tol, or when the decrement stalls at the rounding-noise floor
+    res = newton_maximize(evaluate, theta, direction, max_iter=max_iter, tol=tol, stall_floor=1e-10,
+                          max_halvings=39, llf=lambda st: st[0])
+    theta, (llf, u, W, mu, _), it, converged = res.params, res.state, res.n_iter, res.converged
     if not converged:
-        warnings.warn(
-            f"{where}: Fisher scoring did not converge in {max_iter} iterations (last log-likelihood "
-            f"{llf:.6f}); estimates may be unreliable. Increase max_iter or check for separation.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+        warn_not_converged(where, max_iter, f" (Fisher scoring; last log-likelihood {llf:.6f})", stacklevel=4)
     D, C, H = information(d, W)
     cov = block_inverse(D, C, H)
     return Fit(theta, cov, llf, it, converged, mu, u)
@@ -286,35 +267,17 @@ def fit_multinomial(
                 Hfull[j * q : (j + 1) * q, k * q : (k + 1) * q] = blk.T
         return Hfull
 
-    llf, U, mu = evaluate(theta)
-    converged = False
-    it = 0
-    prev = np.inf
-    for it in range(1, max_iter + 1):  # noqa: B007
+    def direction(state: tuple[float, np.ndarray, np.ndarray]) -> tuple[np.ndarray, float]:
+        _, U, mu = state
         grad = np.concatenate([np.concatenate([d.gsum(U[:, k]), d.X.T @ U[:, k]]) for k in range(K)])
-        Hm = hessian(mu)
-        step = linalg.solve(Hm, grad, assume_a="pos")
-        decrement = float(step @ grad)
-        t = 1.0
-        for _ in range(40):
-            cand = theta + t * step.reshape(K, q)
-            llf_new, U_new, mu_new = evaluate(cand)
-            if np.isfinite(llf_new) and llf_new >= llf - 1e-12 * abs(llf):
-                break
-            t /= 2
-        theta, U, mu = cand, U_new, mu_new
-        llf = llf_new
-        # stop at tol, or when the decrement stalls at the rounding-noise floor
-        if decrement < tol or (decrement < 1e-10 and decrement >= 0.5 * prev):
-            converged = True
-            break
-        prev = decrement
+        step = linalg.solve(hessian(mu), grad, assume_a="pos")
+        return step, float(step @ grad)
+
+    # stop at tol, or when the decrement stalls at the rounding-noise floor
+    res = newton_maximize(lambda th: evaluate(th.reshape(K, q)), theta.ravel(), direction, max_iter=max_iter,
+                          tol=tol, stall_floor=1e-10, max_halvings=39, llf=lambda st: st[0])
+    theta, (llf, U, mu), it, converged = res.params.reshape(K, q), res.state, res.n_iter, res.converged
     if not converged:
-        warnings.warn(
-            f"{where}: Newton-Raphson did not converge in {max_iter} iterations (last log-likelihood "
-            f"{llf:.6f}); estimates may be unreliable. Increase max_iter or check for separation.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+        warn_not_converged(where, max_iter, f" (last log-likelihood {llf:.6f})", stacklevel=4)
     cov = linalg.inv(hessian(mu))
     return Fit(theta.ravel(), cov, llf, it, converged, mu, U)

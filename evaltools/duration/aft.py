@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
+from evaltools._model.optimize import newton_maximize, solve_step, warn_not_converged
 from evaltools._validation import check_columns, check_kwargs, raise_for_rows
 from evaltools.exceptions import (
-    ConvergenceWarning,
     DataValidationError,
     MissingValueWarning,
     SpecificationError,
@@ -229,30 +229,11 @@ class LogNormalAFT:
         X, y, d = self._X, self._y, self._d
         beta0 = np.linalg.lstsq(X, y, rcond=None)[0]
         theta = np.r_[beta0, np.log(np.std(y - X @ beta0) + 1e-8)]
-        ll, g, H = _loglik(theta, X, y, d)
-        converged, it = False, 0
-        for it in range(1, max_iter + 1):  # noqa: B007
-            try:
-                step = linalg.solve(-H, g, assume_a="pos")
-            except (linalg.LinAlgError, ValueError):
-                step = linalg.lstsq(-H, g)[0]
-            dec = float(step @ g)
-            t = 1.0
-            for _ in range(40):
-                ll_new, g_new, H_new = _loglik(theta + t * step, X, y, d)
-                if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
-                    break
-                t /= 2
-            theta, ll, g, H = theta + t * step, ll_new, g_new, H_new
-            if dec < tol:
-                converged = True
-                break
+        res = newton_maximize(lambda th: _loglik(th, X, y, d), theta, _direction, max_iter=max_iter, tol=tol,
+                              max_halvings=39, llf=lambda st: st[0])
+        theta, (ll, _, H), it, converged = res.params, res.state, res.n_iter, res.converged
         if not converged:
-            warnings.warn(
-                f"{_WHERE}.fit: Newton-Raphson did not converge in {max_iter} iterations.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warn_not_converged(f"{_WHERE}.fit", max_iter)
         cov = linalg.inv(-H)
         names = [*self.exog_names, "log_sigma"]
         ll_null = _null_llf(y, d)
@@ -295,21 +276,18 @@ class LogNormalAFT:
         )
 
 
+def _direction(state: tuple[float, np.ndarray, np.ndarray]) -> tuple[np.ndarray, float]:
+    _, g, H = state
+    step = solve_step(-H, g, positive=True)
+    return step, float(step @ g)
+
+
 def _null_llf(y: np.ndarray, d: np.ndarray) -> float:
     X0 = np.ones((len(y), 1))
     theta = np.r_[y.mean(), np.log(y.std() + 1e-8)]
-    ll, g, H = _loglik(theta, X0, y, d)
-    for _ in range(100):
-        step = linalg.solve(-H, g)
-        t = 1.0
-        for _ in range(40):
-            ll_new, g_new, H_new = _loglik(theta + t * step, X0, y, d)
-            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
-                break
-            t /= 2
-        theta, ll, g, H = theta + t * step, ll_new, g_new, H_new
-        if float(step @ g) < 1e-12:
-            break
+    res = newton_maximize(lambda th: _loglik(th, X0, y, d), theta, _direction, max_iter=100, tol=1e-12,
+                          max_halvings=39, llf=lambda st: st[0])
+    ll = res.state[0]
     return ll
 
 

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.covariance import RENAMES, resolve_cov_type
+from evaltools._model.optimize import diverging_coefficients, newton_maximize, solve_step
 from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
 from evaltools.duration import _cox_core as core
 from evaltools.duration._cox_results import CoxResults, build_results
@@ -433,7 +435,7 @@ class CoxPH:
         self,
         *,
         ties: str = "efron",
-        cov_type: str = "naive",
+        cov_type: str = "nonrobust",
         cluster: str | None = None,
         tol: float = 1e-9,
         max_iter: int = 50,
@@ -444,8 +446,9 @@ class CoxPH:
         ----------
         ties : {"efron", "breslow"}, default="efron"
             Method for tied event times.
-        cov_type : {"naive", "robust", "cluster"}, default="naive"
-            ``"naive"``: inverse information.  ``"robust"``: Lin-Wei sandwich
+        cov_type : {"nonrobust", "robust", "cluster"}, default="nonrobust"
+            ``"nonrobust"``: inverse information (``"naive"``, its old name, is
+            accepted with a ``FutureWarning`` for one release).  ``"robust"``: Lin-Wei sandwich
             with each row as its own cluster (R ``coxph(..., cluster=row)``;
             for split person data use ``"cluster"``).  ``"cluster"``: Lin-Wei sandwich summing score
             residuals by ``cluster`` (default: the ``id`` column), as R
@@ -465,7 +468,7 @@ class CoxPH:
             A new read-only results object; the model is not modified.
         """
         check_option("ties", ties, ["efron", "breslow"], "CoxPH.fit")
-        check_option("cov_type", cov_type, ["naive", "robust", "cluster"], "CoxPH.fit")
+        cov_type = resolve_cov_type(cov_type, "CoxPH.fit", renames=RENAMES["cox"])
         if not (isinstance(tol, (float, int)) and 0 < tol < 1):
             raise SpecificationError(
                 f"The 'tol' parameter of CoxPH.fit must be a float in (0, 1). Got {tol!r} instead."
@@ -483,32 +486,20 @@ class CoxPH:
         w = self._w[act]
         idx = self._index
         p = X.shape[1]
-        beta = np.zeros(p)
-        ev = core.evaluate(beta, X, w, idx, efron)
-        ev0 = ev
-        converged = False
-        n_iter = 0
-        step = np.zeros(p)
-        for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter used after the loop
-            step = _solve(ev.info, ev.score)
-            new_beta = beta + step
-            new = core.evaluate(new_beta, X, w, idx, efron)
-            halvings = 0
-            while (
-                not np.isfinite(new.loglik) or new.loglik < ev.loglik - 1e-12 * abs(ev.loglik)
-            ) and halvings < 40:
-                step = step / 2
-                new_beta = beta + step
-                new = core.evaluate(new_beta, X, w, idx, efron)
-                halvings += 1
-            done = abs(new.loglik - ev.loglik) <= tol * max(abs(new.loglik), 1e-300)
-            beta, ev = new_beta, new
-            if done:
-                converged = True
-                break
+        ev0 = core.evaluate(np.zeros(p), X, w, idx, efron)
+        res = newton_maximize(
+            lambda b: core.evaluate(b, X, w, idx, efron),
+            np.zeros(p),
+            lambda e: (solve_step(e.info, e.score), 0.0),
+            max_iter=max_iter,
+            tol=tol,
+            criterion="llf",
+            llf=lambda e: float(e.loglik),
+            state0=ev0,
+        )
+        beta, ev, converged, n_iter, step = res.params, res.state, res.converged, res.n_iter, res.step
         names = self.exog_names
-        final_step = _solve(ev.info, ev.score)
-        diverging = np.abs(final_step) > 1e-3 * np.maximum(1.0, np.abs(beta))
+        bad = diverging_coefficients(beta, solve_step(ev.info, ev.score), names)
         if not converged:
             worst = [names[j] for j in np.argsort(-np.abs(step))[: min(3, p)]]
             warnings.warn(
@@ -518,9 +509,8 @@ class CoxPH:
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        elif diverging.any():
+        elif bad:
             converged = False
-            bad = [names[j] for j in np.flatnonzero(diverging)]
             warnings.warn(
                 f"CoxPH.fit: the log-likelihood converged but the coefficient(s) of {bad} keep growing "
                 "(monotone likelihood / separation): the estimates are tending to +/- infinity and their "
@@ -598,9 +588,3 @@ def design_matrix(model: Any, data: Any, where: str) -> np.ndarray:
         )
     return X
 
-
-def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(info, score)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(info, score, rcond=None)[0]

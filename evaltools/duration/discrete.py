@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special
 
+from evaltools._model.covariance import cluster_sums, sandwich, score_meat
 from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
 from evaltools.duration import _discrete_core as core
 from evaltools.duration._discrete_results import (
@@ -558,17 +559,8 @@ class DiscreteHazard:
         blocks = []
         for u in factors:
             sa = np.bincount(cl * B + d.g, weights=u, minlength=G * B).reshape(G, B)
-            sb = (
-                np.column_stack(
-                    [np.bincount(cl, weights=u * d.X[:, j], minlength=G) for j in range(d.X.shape[1])]
-                )
-                if d.X.shape[1]
-                else np.zeros((G, 0))
-            )
-            blocks += [sa, sb]
-        S = np.hstack(blocks)
-        meat = S.T @ S
-        return bread @ meat @ bread * (G / (G - 1)), G
+            blocks += [sa, cluster_sums(u[:, None] * d.X, cl, G)]
+        return sandwich(bread, score_meat(np.hstack(blocks)), factor=G / (G - 1)), G
 
 
 class MultinomialHazard(DiscreteHazard):

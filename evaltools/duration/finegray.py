@@ -553,7 +553,7 @@ class FineGray:
                     weights="w",
                     strata="stratum" if self.strata else None,
                 )
-                cox_res = cox.fit(ties=ties, cov_type="naive", tol=tol, max_iter=max_iter)
+                cox_res = cox.fit(ties=ties, cov_type="nonrobust", tol=tol, max_iter=max_iter)
             except (SpecificationError, DataValidationError) as err:
                 msg = str(err).replace("CoxPH.fit", "FineGray.fit").replace("CoxPH", _WHERE)
                 raise type(err)(msg) from None

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from evaltools._model.data import FormulaMixin
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, raise_for_rows, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.reporting.results import EstimationResults, TestResult, deprecated_alias
@@ -78,12 +80,12 @@ def _q(s: float, x: np.ndarray) -> np.ndarray:
     return out
 
 
-class GammaFrailtyHazard:
+class GammaFrailtyHazard(FormulaMixin):
     """Grouped-time proportional hazards (cloglog) model with gamma frailty.
 
     Parameters
     ----------
-    rows : DataFrame
+    data : DataFrame
         Person-period rows sorted or unsorted; each person's last row (largest
         ``stop`` order as given) may carry the transition.  Not modified.
     id : str
@@ -99,8 +101,12 @@ class GammaFrailtyHazard:
         is the reference; the intercept is the log hazard in that band).
     """
 
-    def __init__(self, rows: pd.DataFrame, *, id: str, duration: str, event: str,
+    _formula_lhs = None
+
+    @renamed_arguments(rows="data")
+    def __init__(self, data: pd.DataFrame, *, id: str, duration: str, event: str,
                  covariates: Sequence[str] = (), baseline_band: str | None = None) -> None:
+        rows = data
         covs = [covariates] if isinstance(covariates, str) else list(covariates)
         cols = [id, duration, event] + covs + ([baseline_band] if baseline_band else [])
         check_columns(rows, cols, _WHERE)

@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from evaltools._model.covariance import RENAMES, resolve_cov_type
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option, raise_for_rows, warn_dropped
 from evaltools.duration import _mph_core as core
 from evaltools.duration._mph_results import MPHPath, MPHResults
@@ -78,7 +80,7 @@ class TimingOfEvents:
 
     Parameters
     ----------
-    rows : DataFrame
+    data : DataFrame
         Episode-split rows: one row per person x spell x period with constant
         covariates (see :func:`build_toe_rows`).  Not modified.
     id : str
@@ -139,9 +141,10 @@ class TimingOfEvents:
     string, ``"<exit>:<treatment>[<band>]"`` with a sequence of treatments.
     """
 
+    @renamed_arguments(rows="data")
     def __init__(
         self,
-        rows: pd.DataFrame,
+        data: pd.DataFrame,
         *,
         id: str,
         duration: str,
@@ -157,10 +160,11 @@ class TimingOfEvents:
         timing: str = "interval",
         at_risk: dict[str, str] | None = None,
     ) -> None:
+        rows = data
         check_option("timing", timing, ["interval", "exact"], _WHERE)
         if not isinstance(rows, pd.DataFrame):
             raise SpecificationError(
-                f"{_WHERE}: 'rows' must be a pandas DataFrame; got {type(rows).__name__}.")
+                f"{_WHERE}: 'data' must be a pandas DataFrame; got {type(rows).__name__}.")
         self.exits = tuple(_as_list(exits))
         if not self.exits:
             raise SpecificationError(f"{_WHERE}: 'exits' must name at least one exit destination.")
@@ -470,6 +474,7 @@ class TimingOfEvents:
             V[0, j] = np.log(ev / expo)
         return self._layout(1).join(betas, V, np.zeros(1))
 
+    @renamed_arguments(maxiter="max_iter")
     def fit(
         self,
         *,
@@ -479,11 +484,11 @@ class TimingOfEvents:
         tol: float = 1e-3,
         minprob: float = 1e-5,
         eqtol: float = 1e-3,
-        cov_type: str = "hessian",
+        cov_type: str = "nonrobust",
         cluster: str | None = None,
         seed: int | None = 0,
         progress: bool = False,
-        maxiter: int = 5000,
+        max_iter: int = 5000,
         inference: str = "hessian",
         criterion: str = "aic",
         n_boot: int = 199,
@@ -509,19 +514,24 @@ class TimingOfEvents:
             A new point with smaller probability counts as no new point (stop).
         eqtol : float, default=1e-3
             A new point closer than this (max-norm) to an old one counts as no new point.
-        cov_type : {"hessian", "opg", "sandwich"}, default="hessian"
-            Observed information (numerical Hessian of the analytic gradient),
-            outer product of person scores, or the clustered sandwich.
+        cov_type : {"nonrobust", "robust", "cluster", "opg"}, default="nonrobust"
+            ``"nonrobust"``: observed information (numerical Hessian of the
+            analytic gradient); ``"robust"``: sandwich of the person scores
+            (persons are the independent units), the same as ``"cluster"`` on
+            the person id; ``"opg"``: outer product of the person scores.  The
+            old names ``"hessian"`` and ``"sandwich"`` are accepted with a
+            ``FutureWarning`` for one release.
         cluster : str, optional
-            Cluster column for ``cov_type="sandwich"``; only the person id is
+            Cluster column for ``cov_type="cluster"``; only the person id is
             supported (the default), as persons are the independent units.
         seed : int, optional
             Seed of the candidate search.
         progress : bool, default=False
             Show a progress bar over the path.
-        maxiter : int, default=5000
+        max_iter : int, default=5000
             Iteration limit of the L-BFGS-B fallback (used only where the Newton
-            iterations with the analytic Hessian stall).
+            iterations with the analytic Hessian stall; ``maxiter``, the old
+            name, is accepted with a ``FutureWarning`` for one release).
         inference : {"hessian", "bootstrap", "model_average"}, default="hessian"
             Inference for the fit that ``criterion`` selects, returned by
             ``path.best(criterion)``: ``"hessian"`` uses that fit's own
@@ -543,11 +553,15 @@ class TimingOfEvents:
         MPHPath
             All fits on the path; ``.best("aic")`` picks one.
         """
-        check_option("cov_type", cov_type, ["hessian", "opg", "sandwich"], f"{_WHERE}.fit")
+        maxiter = max_iter
+        cov_type = resolve_cov_type(cov_type, f"{_WHERE}.fit", renames=RENAMES["toe"],
+                                    options=["nonrobust", "robust", "cluster", "opg"])
+        # the path code's names for the estimators
+        cov_type = {"nonrobust": "hessian", "robust": "sandwich", "cluster": "sandwich"}.get(cov_type, "opg")
         check_option("inference", inference, ["hessian", "bootstrap", "model_average"], f"{_WHERE}.fit")
         check_option("criterion", criterion, ["aic", "bic"], f"{_WHERE}.fit")
         for name, val in (("max_points", max_points), ("multistart", multistart),
-                          ("n_candidates", n_candidates), ("maxiter", maxiter), ("n_boot", n_boot),
+                          ("n_candidates", n_candidates), ("max_iter", maxiter), ("n_boot", n_boot),
                           ("n_jobs", n_jobs)):
             if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
                 raise SpecificationError(
@@ -557,7 +571,7 @@ class TimingOfEvents:
                 raise SpecificationError(
                     f"The {name!r} parameter of {_WHERE}.fit must be a float > 0. Got {val!r} instead.")
         if cluster is not None and cov_type != "sandwich":
-            raise SpecificationError(f"{_WHERE}.fit: 'cluster' is only used with cov_type='sandwich'.")
+            raise SpecificationError(f"{_WHERE}.fit: 'cluster' is only used with cov_type='cluster'.")
         if cluster is not None and cluster != self.roles["id"]:
             raise SpecificationError(
                 f"{_WHERE}.fit: only person clustering is supported (cluster=None or the id column "

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.indicators._table import IndicatorTable
@@ -219,12 +220,13 @@ class DiDResults(EstimationResults):
         return [self.to_frame(alpha).loc[["did"]], self.means]
 
 
+@renamed_arguments(id_col="id")
 def benchmark(
     data: pd.DataFrame,
     *,
     outcome: str,
     frame_conditions: Sequence[str],
-    id_col: str = "municipality",
+    id: str = "municipality",
     weights: str | None = None,
     model: str = "ols",
     better: str = "lower",
@@ -250,7 +252,7 @@ def benchmark(
         Outcome column (e.g. full-time persons on public support in % of the 16-66 population).
     frame_conditions : sequence of str
         Structural covariates (local unemployment, share non-Western, ...).
-    id_col : str, default="municipality"
+    id : str, default="municipality"
         Unit identifier.
     weights : str, optional
         Weight column (e.g. population); used for WLS and for the weighted national average.
@@ -321,12 +323,12 @@ def benchmark(
     if count_col is not None and count_col != "persons":
         check_columns(data, [count_col], where, "count_col")
     use_counts = count_col is not None and count_col in data.columns
-    cols = [id_col, outcome, *fc, *([weights] if weights else [])]
+    cols = [id, outcome, *fc, *([weights] if weights else [])]
     d = _complete(data, cols, where)
-    if d[id_col].duplicated().any():
-        dup = d.loc[d[id_col].duplicated(), id_col].head(3).tolist()
+    if d[id].duplicated().any():
+        dup = d.loc[d[id].duplicated(), id].head(3).tolist()
         raise DataValidationError(
-            f"benchmark: column {id_col!r} must identify one row per unit; duplicates: {dup}."
+            f"benchmark: column {id!r} must identify one row per unit; duplicates: {dup}."
         )
     if project is None:
         proj = np.zeros(len(d), dtype=bool)
@@ -334,11 +336,11 @@ def benchmark(
         check_columns(d, [project], where)
         proj = d[project].astype(bool).to_numpy()
     else:
-        proj = d[id_col].isin(list(project)).to_numpy()
+        proj = d[id].isin(list(project)).to_numpy()
     spec = dict(
         outcome=outcome,
         fc=fc,
-        id_col=id_col,
+        id_col=id,
         weights=weights,
         model=model,
         better=better,
@@ -561,8 +563,9 @@ def did(
     )
 
 
+@renamed_arguments(id_col="id")
 def regression_to_mean(
-    data: pd.DataFrame, *, baseline: str, followup: str, selected: str, id_col: str = "municipality"
+    data: pd.DataFrame, *, baseline: str, followup: str, selected: str, id: str = "municipality"
 ) -> pd.DataFrame:
     """Expected follow-up of selected units from the baseline-followup relation of the other units.
 
@@ -580,7 +583,7 @@ def regression_to_mean(
         Outcome before and after.
     selected : str
         Boolean column: unit selected (e.g. for poor baseline results).
-    id_col : str, default="municipality"
+    id : str, default="municipality"
         Unit identifier.
 
     Returns
@@ -590,7 +593,7 @@ def regression_to_mean(
         ``actual_change``, ``expected_change``, ``excess_change``; ``attrs`` holds
         ``slope`` and ``intercept``.
     """
-    d = _complete(data, [id_col, baseline, followup, selected], "regression_to_mean")
+    d = _complete(data, [id, baseline, followup, selected], "regression_to_mean")
     sel = d[selected].astype(bool).to_numpy()
     if sel.all() or (~sel).sum() < 3:
         raise DataValidationError("regression_to_mean: need at least 3 units that were not selected.")
@@ -602,7 +605,7 @@ def regression_to_mean(
     exp_f = intercept + slope * b
     out = pd.DataFrame(
         {
-            id_col: s[id_col].to_numpy(),
+            id: s[id].to_numpy(),
             "baseline": b,
             "followup": f,
             "expected_followup": exp_f,
@@ -615,12 +618,13 @@ def regression_to_mean(
     return out
 
 
+@renamed_arguments(id_col="id")
 def decompose_share_change(
     before: pd.DataFrame,
     after: pd.DataFrame,
     *,
     value_col: str,
-    id_col: str = "person_id",
+    id: str = "person_id",
     by: Sequence[str] = (),
 ) -> IndicatorTable:
     """Split the change in a share between two dates into within-person change, inflow and outflow.
@@ -640,12 +644,12 @@ def decompose_share_change(
     Parameters
     ----------
     before, after : DataFrame
-        One row per person in the population at each date, with ``id_col``,
+        One row per person in the population at each date, with ``id``,
         ``value_col`` (0/1 or bool) and the ``by`` columns (taken from ``after``
         for stayers and entrants, from ``before`` for leavers).
     value_col : str
         Indicator column.
-    id_col : str, default="person_id"
+    id : str, default="person_id"
         Person identifier.
     by : sequence of str, default=()
         Groups (e.g. municipality).
@@ -659,18 +663,18 @@ def decompose_share_change(
     where = "decompose_share_change"
     by = list(by)
     for nm, t in (("before", before), ("after", after)):
-        check_columns(t, [id_col, value_col, *by], f"{where}({nm}=...)")
-        if t[id_col].duplicated().any():
+        check_columns(t, [id, value_col, *by], f"{where}({nm}=...)")
+        if t[id].duplicated().any():
             raise DataValidationError(
-                f"{where}: {nm} has duplicated {id_col!r}; one row per person is required."
+                f"{where}: {nm} has duplicated {id!r}; one row per person is required."
             )
         if t[value_col].isna().any():
             raise DataValidationError(
                 f"{where}: {nm}[{value_col!r}] is missing in {int(t[value_col].isna().sum())} rows."
             )
-    b = before[[id_col, value_col, *by]].rename(columns={value_col: "v0"})
-    a = after[[id_col, value_col, *by]].rename(columns={value_col: "v1"})
-    m = b.merge(a, on=id_col, how="outer", suffixes=("_b", "_a"), indicator=True)
+    b = before[[id, value_col, *by]].rename(columns={value_col: "v0"})
+    a = after[[id, value_col, *by]].rename(columns={value_col: "v1"})
+    m = b.merge(a, on=id, how="outer", suffixes=("_b", "_a"), indicator=True)
     for c in by:
         m[c] = m[f"{c}_a"].where(m["_merge"] != "left_only", m[f"{c}_b"])
     m["S"] = m["_merge"] == "both"

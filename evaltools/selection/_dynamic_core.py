@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from evaltools._model.binary import fit_binary
+from evaltools._model.covariance import centred_cluster_covariance
+from evaltools._model.intervals import last_at_or_before, person_week_key
 from evaltools.exceptions import DataValidationError, SpecificationError
 
 __all__ = [
@@ -118,9 +121,7 @@ def last_interval(
         z = np.zeros(len(pid), dtype=np.int64)
         return np.zeros(len(pid), bool), z, z
     uniq = np.unique(np.concatenate([ev_pid, pid]))
-    ek = (np.searchsorted(uniq, ev_pid).astype(np.int64) << 32) + (ev_start.astype(np.int64) + 2**31)
-    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week.astype(np.int64) + 2**31)
-    pos = np.searchsorted(ek, qk, side="right") - 1
+    pos = last_at_or_before(person_week_key(ev_pid, ev_start, uniq), person_week_key(pid, week, uniq))
     pos_c = np.maximum(pos, 0)
     found = (pos >= 0) & (ev_pid[pos_c] == pid)
     return found, ev_start[pos_c].astype(np.int64), ev_end[pos_c].astype(np.int64)
@@ -150,8 +151,8 @@ def logit_fit(
     maxiter : int, default=50
         Maximum number of Newton steps.
     tol : float, default=1e-10
-        Convergence tolerance (relative change of the log likelihood; the
-        square root of it for the largest step).
+        Convergence tolerance on the Newton decrement (see
+        :func:`evaltools._model.binary.fit_binary`).
 
     Returns
     -------
@@ -164,59 +165,26 @@ def logit_fit(
         If the fit does not converge or the fitted probabilities reach 0 or 1
         (separation).
     """
-    x = np.asarray(x, dtype=float)
-    w = np.ones(len(t)) if w is None else np.asarray(w, dtype=float)
-    varies = np.ptp(x, axis=0) > 0 if len(x) else np.zeros(x.shape[1], bool)
-    const = np.flatnonzero(~varies & (np.abs(x[:1]).max(axis=0) > 0)) if len(x) else np.array([], int)
-    shift = np.zeros(x.shape[1])
-    if len(const) and varies.any():
-        sw = w.sum()
-        shift = np.where(varies, (w @ x) / sw if sw > 0 else x.mean(axis=0), 0.0)
-    xc = x - shift
-    scale = np.where(varies, np.abs(xc).max(axis=0) if len(x) else 1.0, 1.0)
-    scale = np.where(scale > 0, scale, 1.0)
-    xs = xc / scale
-    beta = np.zeros(x.shape[1])
-    tw = t * w
-    ll_old = -np.inf
-    for _ in range(maxiter):
-        eta = np.clip(xs @ beta, -35, 35)
-        p = 1.0 / (1.0 + np.exp(-eta))
-        grad = xs.T @ (tw - w * p)
-        hess = (xs * (w * p * (1 - p))[:, None]).T @ xs
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        beta = beta + step
-        eta = np.clip(xs @ beta, -35, 35)
-        ll = float(np.sum(tw * eta - w * np.logaddexp(0, eta)))
-        if np.max(np.abs(step)) < tol**0.5 or abs(ll - ll_old) < tol * (abs(ll) + 1):
-            break
-        ll_old = ll
-    else:
+    fit = fit_binary(x, t, w, link="logit", max_iter=maxiter, tol=tol)
+    if not fit.converged:
         err = DataValidationError(
             f"the propensity logit did not converge in {maxiter} iterations ({len(t):,} rows, "
-            f"{int(t.sum()):,} treated). Use fewer covariates or wider elapsed-duration bands."
+            f"{int(np.sum(t)):,} treated). Use fewer covariates or wider elapsed-duration bands."
         )
-        err.scaled_beta = np.where(varies, beta, 0.0)  # type: ignore[attr-defined]
+        err.scaled_beta = fit.scaled_params  # type: ignore[attr-defined]
         raise err
-    p = 1.0 / (1.0 + np.exp(-np.clip(xs @ beta, -35, 35)))
-    scaled_beta = np.where(varies, beta, 0.0)
-    beta = beta / scale
-    if len(const):
-        # x @ beta = xc @ beta + shift @ beta: move the constant into the intercept
-        beta[const[0]] -= float(shift @ beta) / x[0, const[0]]
-    if np.any(p[w > 0] > 1 - 1e-10) or np.any(p[w > 0] < 1e-12):
+    p = fit.fitted
+    pw = p[np.asarray(w) > 0] if w is not None else p
+    if np.any(pw > 1 - 1e-10) or np.any(pw < 1e-12):
         err = DataValidationError(
             "the propensity logit separates treated and controls (fitted probabilities of 0 or 1). "
             "Drop covariates that predict the treatment perfectly, or use wider elapsed-duration bands."
         )
         # coefficients on the scaled design (each column scaled to max |x| = 1): the separating columns
         # are the ones running off to large values
-        err.scaled_beta = scaled_beta  # type: ignore[attr-defined]
+        err.scaled_beta = fit.scaled_params  # type: ignore[attr-defined]
         raise err
-    return beta, p
+    return fit.params, p
 
 
 def _exclusive_sets(xb: np.ndarray) -> list[list[int]]:
@@ -457,33 +425,7 @@ def band_effect(
     )
 
 
-def cluster_covariance(infl: np.ndarray, cluster: np.ndarray) -> np.ndarray:
-    """Covariance of sum-form influence functions clustered by ``cluster`` (small-sample factor G/(G-1)).
-
-    Parameters
-    ----------
-    infl : array, shape (n,) or (n, k)
-        Influence-function contributions of each row to ``k`` estimates (sum form:
-        ``estimate - truth ~= infl.sum(axis=0)``).
-    cluster : array, shape (n,)
-        Cluster labels (persons).
-
-    Returns
-    -------
-    ndarray, shape (k, k)
-        ``G/(G-1) sum_g (s_g - mean s)(s_g - mean s)'`` over the cluster sums ``s_g``
-        (NaN with fewer than two clusters).
-    """
-    m = np.asarray(infl, dtype=float)
-    m = m[:, None] if m.ndim == 1 else m
-    _, inv = np.unique(np.asarray(cluster), return_inverse=True)
-    g = int(inv.max()) + 1 if len(inv) else 0
-    if g < 2:
-        return np.full((m.shape[1], m.shape[1]), np.nan)
-    s = np.zeros((g, m.shape[1]))
-    np.add.at(s, inv.ravel(), m)
-    sc = s - s.mean(axis=0)
-    return g / (g - 1) * sc.T @ sc
+cluster_covariance = centred_cluster_covariance
 
 
 def ipcw_setup(
@@ -534,6 +476,4 @@ def ipcw_setup(
 def _last_pos(hp: np.ndarray, hw: np.ndarray, pid: np.ndarray, week: np.ndarray) -> np.ndarray:
     """Position of the last hazard row of ``pid`` with week <= ``week`` (rows sorted by person, week)."""
     uniq = np.unique(np.concatenate([hp, pid]))
-    hk = (np.searchsorted(uniq, hp).astype(np.int64) << 32) + (hw + 2**31)
-    qk = (np.searchsorted(uniq, pid).astype(np.int64) << 32) + (week + 2**31)
-    return np.searchsorted(hk, qk, side="right") - 1
+    return last_at_or_before(person_week_key(hp, hw, uniq), person_week_key(pid, week, uniq))

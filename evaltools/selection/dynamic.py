@@ -45,6 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.data import formula_design
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
 from evaltools.data.outcomes import is_self_supporting, weeks_on_public_support, weeks_self_supporting
 from evaltools.data.panel import RegisterPanel
@@ -81,8 +83,10 @@ class DynamicEvaluation:
     ----------
     data : RegisterPanel
         The register panel (spells are built with :func:`~evaltools.data.build_spells`).
-    treatment : str or DataFrame, default="activation"
-        Event-table name of the treatment, or a DataFrame of treatment starts
+    treatment_events : str or DataFrame, default="activation"
+        Event-table name of the treatment (``treatment``, the old name of
+        this argument, is accepted with a ``FutureWarning`` for one release:
+        elsewhere ``treatment`` names a 0/1 column), or a DataFrame of treatment starts
         (``person_id``, ``week``).  Only each person's first start counts.
     kind : str or list of str, optional
         Keep event rows whose ``kind`` attribute is in ``kind`` (e.g. ``"loentilskud"``).
@@ -116,7 +120,7 @@ class DynamicEvaluation:
         of not having started yet (the per-band propensity models used as
         weekly start hazards): the estimand is "start at u vs never within the
         horizon", which matches :meth:`evaltools.synth.Truth.att_of`.
-    busy : str or None, default="activation" when ``treatment`` is an event name
+    busy : str or None, default="activation" when ``treatment_events`` is an event name
         Event table of programmes: persons in one of its intervals at ``u`` (or
         starting another kind at ``u``) are not in the risk set.
     extra : DataFrame, optional
@@ -173,11 +177,53 @@ class DynamicEvaluation:
     dropped per band are listed in a footnote of the results.
     """
 
+    @classmethod
+    def from_formula(cls, formula: str, data: RegisterPanel, **kwargs: Any) -> DynamicEvaluation:
+        """Build the model with person-level covariates given by a one-sided formula.
+
+        Parameters
+        ----------
+        formula : str
+            ``"~ age + C(gender) + I(age**2)"``: terms in the columns of
+            ``data.persons`` (and of ``extra``, when given), expanded by
+            formulaic; the expanded columns become the covariates.
+        data : RegisterPanel
+            The panel.
+        **kwargs
+            The other arguments of :class:`DynamicEvaluation` (not ``covariates``).
+
+        Returns
+        -------
+        DynamicEvaluation
+        """
+        where = f"{_W}.from_formula"
+        if not isinstance(data, RegisterPanel):
+            raise SpecificationError(f"{where}: data must be a RegisterPanel; got {type(data).__name__}.")
+        if "covariates" in kwargs:
+            raise SpecificationError(f"{where}: 'covariates' are given by the formula; do not pass them.")
+        extra = kwargs.pop("extra", None)
+        persons = data.persons
+        if extra is not None:
+            check_columns(extra, ["person_id"], where, "extra")
+            persons = persons.merge(extra, on="person_id", how="left", validate="one_to_one")
+        lhs, design, spec = formula_design(formula, persons, where)
+        if lhs:
+            raise SpecificationError(f"{where}: the formula must be one-sided, like '~ age + C(gender)'; "
+                                     f"got {formula!r}.")
+        clash = [c for c in design.columns if c in persons.columns and c != "person_id"]
+        expanded = design.drop(columns=clash).assign(person_id=persons["person_id"].to_numpy())
+        new_extra = expanded if extra is None else extra.merge(expanded, on="person_id", how="left")
+        obj = cls(data, covariates=list(design.columns), extra=new_extra, **kwargs)
+        obj._formula_spec = spec
+        obj.formula = formula
+        return obj
+
+    @renamed_arguments(treatment="treatment_events")
     def __init__(
         self,
         data: RegisterPanel,
         *,
-        treatment: str | pd.DataFrame = "activation",
+        treatment_events: str | pd.DataFrame = "activation",
         kind: str | Sequence[str] | None = None,
         benefit: str | Sequence[str] = "kontanthjaelp",
         covariates: Sequence[str] = (),
@@ -196,6 +242,7 @@ class DynamicEvaluation:
         other_starts: str = "drop",
         window: tuple[int, int] | None = None,
     ) -> None:
+        treatment = treatment_events
         if not isinstance(data, RegisterPanel):
             raise SpecificationError(f"{_W}: data must be a RegisterPanel; got {type(data).__name__}.")
         self.panel = data
@@ -257,7 +304,7 @@ class DynamicEvaluation:
             ev = ev[ev["kind"].astype(str).isin(self.kind)]
         if len(ev) == 0:
             raise DataValidationError(
-                f"{_W}: no treatment starts (treatment={self.treatment!r}, kind={self.kind})."
+                f"{_W}: no treatment starts (treatment_events={self.treatment!r}, kind={self.kind})."
             )
         return ev.groupby("person_id", observed=True)["week"].min()
 
@@ -627,7 +674,7 @@ class DynamicEvaluation:
         )
 
     def fit(
-        self, *, n_boot: int = 0, seed: int | None = None, progress: bool = True, alpha: float = 0.05
+        self, *, n_boot: int = 0, seed: int | None = None, progress: bool = False, alpha: float = 0.05
     ) -> DynamicResults:
         """Estimate the effects by elapsed band and pooled.
 
@@ -643,7 +690,7 @@ class DynamicEvaluation:
             (matching; these ignore repeated persons across ``u``).
         seed : int, optional
             Seed of ``np.random.default_rng`` for the bootstrap.
-        progress : bool, default=True
+        progress : bool, default=False
             tqdm progress bar over bootstrap replications.
         alpha : float, default=0.05
             One minus the confidence level of the intervals in the tables.

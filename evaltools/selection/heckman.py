@@ -35,6 +35,9 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import log_ndtr
 
+from evaltools._model.binary import fit_binary
+from evaltools._model.names import renamed_arguments
+from evaltools._model.optimize import newton_maximize
 from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
 from evaltools.exceptions import (
     ConvergenceError,
@@ -67,37 +70,24 @@ def _as_list(value: Any, name: str) -> list[str]:
 def _probit(
     s: np.ndarray, Z: np.ndarray, info: str = "observed", maxiter: int = 100
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Probit by Newton-Raphson with the analytic Hessian.
+    """Probit by Newton-Raphson with the analytic Hessian (:func:`evaltools._model.binary.fit_binary`).
 
     Returns the coefficients, their covariance (inverse observed or expected
     information) and the log-likelihood.
     """
-    q = 2.0 * s - 1.0
-    gamma = np.zeros(Z.shape[1])
-    llf_old = -np.inf
-    for _ in range(maxiter):
-        zg = Z @ gamma
-        m = _mills(q * zg)                      # phi(q zg) / Phi(q zg)
-        llf = float(log_ndtr(q * zg).sum())
-        grad = Z.T @ (q * m)
-        w = m * (m + q * zg)                    # minus d2 l / d zg2 (> 0)
-        step = np.linalg.solve((Z * w[:, None]).T @ Z, grad)
-        gamma = gamma + step
-        if abs(llf - llf_old) < 1e-12 * (1 + abs(llf)) and np.max(np.abs(step)) < 1e-10:
-            break
-        llf_old = llf
-    else:
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        fit = fit_binary(Z, s, link="probit", max_iter=maxiter)
+    if not fit.converged or not np.all(np.isfinite(fit.params)):
         raise ConvergenceError(
             f"Heckman: the selection probit did not converge in {maxiter} Newton iterations "
             "(perfect prediction of the selection indicator by a covariate is the usual cause)."
         )
-    zg = Z @ gamma
+    gamma = fit.params
     if info == "observed":
-        m = _mills(q * zg)
-        w = m * (m + q * zg)
-    else:                                       # Fisher information phi^2 / (Phi (1 - Phi))
-        w = np.exp(2 * stats.norm.logpdf(zg) - log_ndtr(zg) - log_ndtr(-zg))
-    return gamma, np.linalg.inv((Z * w[:, None]).T @ Z), float(log_ndtr(q * zg).sum())
+        return gamma, fit.cov, fit.llf
+    zg = Z @ gamma                              # Fisher information phi^2 / (Phi (1 - Phi))
+    w = np.exp(2 * stats.norm.logpdf(zg) - log_ndtr(zg) - log_ndtr(-zg))
+    return gamma, np.linalg.inv((Z * w[:, None]).T @ Z), fit.llf
 
 
 class Heckman:
@@ -321,8 +311,9 @@ class Heckman:
         return len(self._s)
 
     # ------------------------------------------------------------------ fit
+    @renamed_arguments(maxiter="max_iter")
     def fit(
-        self, *, method: str = "twostep", probit_cov: str = "observed", maxiter: int = 500, **kwargs: Any
+        self, *, method: str = "twostep", probit_cov: str = "observed", max_iter: int = 500, **kwargs: Any
     ) -> HeckmanResults:
         """Estimate the model.
 
@@ -339,9 +330,11 @@ class Heckman:
             ``heckman, twostep``; ``"expected"`` (inverse Fisher information,
             as ``glm``) matches R ``sampleSelection::heckit``.  The two differ
             in the 4th-6th significant digit of the standard errors.
-        maxiter : int, default=500
+        max_iter : int, default=500
             Maximum number of Newton-Raphson iterations (``"ml"`` only; a
             BFGS phase is used if the Hessian is not negative definite).
+            ``maxiter``, the old name, is accepted with a ``FutureWarning``
+            for one release.
         **kwargs
             No other options are accepted.
 
@@ -353,13 +346,13 @@ class Heckman:
         check_kwargs(kwargs, [], "Heckman.fit")
         check_option("method", method, ["twostep", "ml"], "Heckman.fit")
         check_option("probit_cov", probit_cov, ["observed", "expected"], "Heckman.fit")
-        if not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-            raise SpecificationError(f"The 'maxiter' parameter of Heckman.fit must be a positive int; got "
-                                     f"{maxiter!r}.")
+        if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+            raise SpecificationError(f"The 'max_iter' parameter of Heckman.fit must be a positive int; got "
+                                     f"{max_iter!r}.")
         two = self._twostep(probit_cov)
         if method == "twostep":
             return two
-        return self._ml(two, int(maxiter))
+        return self._ml(two, int(max_iter))
 
     def _twostep(self, probit_cov: str) -> HeckmanResults:
         X, y, Z, s = self._X, self._y, self._Z, self._s
@@ -481,37 +474,28 @@ class Heckman:
                 return np.inf, np.zeros_like(v)
             return -f, -gr
 
-        llf, grad, H = self._loglik_derivs(th, 2)
-        n_iter, converged, used_bfgs = 0, False, False
-        while n_iter < maxiter:                 # Newton-Raphson with step halving
-            n_iter += 1
+        def direction(st: tuple[float, np.ndarray, np.ndarray]) -> tuple[np.ndarray, float] | None:
+            _, grad, H = st
             try:
                 np.linalg.cholesky(-H)
-                step = np.linalg.solve(H, grad)
+                step = -np.linalg.solve(H, grad)
             except np.linalg.LinAlgError:
-                step = None
-            if step is not None:
-                crit = float(-grad @ step)      # g' (-H)^{-1} g
-                if crit < 1e-16:
-                    converged = True
-                    break
-                lam = 1.0
-                while lam > 1e-10:
-                    cand = th - lam * step
-                    f_c, _, _ = self._loglik_derivs(cand)
-                    if np.isfinite(f_c) and f_c >= llf - 1e-12 * abs(llf):
-                        break
-                    lam /= 2
-                else:
-                    step = None
-            if step is None:                    # not concave here or no ascent: quasi-Newton steps
-                if used_bfgs:
-                    break
-                used_bfgs = True
-                cand = optimize.minimize(negf, th, jac=True, method="BFGS",
-                                         options={"maxiter": maxiter, "gtol": 1e-6}).x
-            th = cand
-            llf, grad, H = self._loglik_derivs(th, 2)
+                return None
+            return step, float(grad @ step)         # g' (-H)^{-1} g
+
+        n_iter, converged, used_bfgs = 0, False, False
+        while True:
+            res = newton_maximize(lambda v: self._loglik_derivs(v, 2), th, direction,
+                                  max_iter=maxiter - n_iter, tol=1e-16, max_halvings=33, llf=lambda st: st[0],
+                                  accept_failed_halving=False)
+            th, n_iter, converged = res.params, n_iter + res.n_iter, res.converged
+            if converged or not res.stalled or used_bfgs or n_iter >= maxiter:
+                break
+            used_bfgs = True                    # not concave here or no ascent: quasi-Newton steps
+            th = optimize.minimize(negf, th, jac=True, method="BFGS",
+                                   options={"maxiter": maxiter, "gtol": 1e-6}).x
+            n_iter += 1
+        llf, grad, H = self._loglik_derivs(th, 2)
         return th, llf, grad, H, n_iter, converged, used_bfgs
 
     def _ml(self, two: HeckmanResults, maxiter: int) -> HeckmanResults:

@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.data import FormulaMixin, missing_message
 from evaltools._validation import check_columns, check_option
 from evaltools.exceptions import DataValidationError, OverlapWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
 from evaltools.selection import _matching_core as core
 from evaltools.selection.diagnostics import BalanceTable, _binary_treatment, balance_table
-from evaltools.selection.propensity import PropensityResults, PropensityScore, _check_missing
+from evaltools.selection.propensity import PropensityResults, PropensityScore
 
 __all__ = ["Matching", "MatchingResults"]
 
@@ -33,7 +34,7 @@ _W = "Matching"
 _CCC = float(np.sqrt(np.finfo(float).eps))
 
 
-class Matching:
+class Matching(FormulaMixin):
     """Matching estimator of average treatment effects.
 
     Parameters
@@ -99,6 +100,8 @@ class Matching:
     1.995
     """
 
+    _formula_lhs = "outcome"
+
     def __init__(
         self,
         data: pd.DataFrame,
@@ -158,7 +161,10 @@ class Matching:
         if not pd.api.types.is_numeric_dtype(y):
             raise DataValidationError(f"{_W}: outcome column {outcome!r} must be numeric; got {y.dtype}.")
         x = data[covariates].astype(float) if covariates else pd.DataFrame(index=data.index)
-        _check_missing(pd.concat([y.astype(float), x], axis=1), _W)
+        msg = missing_message(pd.concat([y.astype(float), x], axis=1),
+                              {"outcome": [outcome], "covariates": list(x.columns)}, _W)
+        if msg is not None:
+            raise DataValidationError(msg)
         if exact and data[exact].isna().any().any():
             raise DataValidationError(
                 f"{_W}: exact-matching columns {exact} have missing values; "

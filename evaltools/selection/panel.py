@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 from evaltools.selection._panel_results import LinearModelsResults, wrap_linearmodels
@@ -381,10 +382,12 @@ def iv_2sls(
         Excluded instruments (at least as many as ``endog``).
     add_constant : bool, default=True
         Add a constant to the exogenous regressors.
-    cov_type : {"robust", "unadjusted", "clustered"}, default="robust"
-        Covariance estimator (``"clustered"`` requires ``cluster``).
+    cov_type : {"nonrobust", "robust", "cluster"}, default="robust"
+        Covariance estimator (``"cluster"`` requires ``cluster``); the old
+        names ``"unadjusted"`` and ``"clustered"`` are accepted with a
+        ``FutureWarning`` for one release.
     cluster : str, optional
-        Cluster column for ``cov_type="clustered"``.
+        Cluster column for ``cov_type="cluster"``.
     debiased : bool, default=False
         linearmodels' small-sample correction (``n / (n - k)`` and t/F
         reference distributions); ``True`` reproduces Stata ``ivregress 2sls``
@@ -401,7 +404,9 @@ def iv_2sls(
     where = "iv_2sls"
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{where}: 'data' must be a pandas DataFrame.")
-    check_option("cov_type", cov_type, ["robust", "unadjusted", "clustered"], where)
+    cov_type = resolve_cov_type(cov_type, where, renames=RENAMES["iv"], stacklevel=4)
+    # linearmodels' names
+    cov_type = {"nonrobust": "unadjusted", "cluster": "clustered"}.get(cov_type, cov_type)
     xc = _names(exog, "exog", where, allow_empty=True)
     en = _names(endog, "endog", where)
     zc = _names(instruments, "instruments", where)
@@ -412,7 +417,7 @@ def iv_2sls(
         raise SpecificationError(f"{where}: instruments {sorted(set(zc) & set(xc + en))} also appear as "
                                  "regressors; an excluded instrument must not be a regressor.")
     if (cov_type == "clustered") != (cluster is not None):
-        raise SpecificationError(f"{where}: pass cluster=<column> exactly when cov_type='clustered'.")
+        raise SpecificationError(f"{where}: pass cluster=<column> exactly when cov_type='cluster'.")
     cols = [outcome, *xc, *en, *zc] + ([cluster] if cluster else [])
     check_columns(data, cols, where)
     sub, n_dropped = _complete(data, cols, where)

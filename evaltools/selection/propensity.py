@@ -1,7 +1,7 @@
 """Propensity-score models, common support and trimming.
 
 :class:`PropensityScore` fits ``P(T = 1 | X)`` by logit or probit
-(statsmodels, with coefficient table) or by any scikit-learn classifier (cloned
+(the package's Newton-Raphson, with coefficient table) or by any scikit-learn classifier (cloned
 before fitting).  :class:`PropensityResults` holds the scores aligned to the
 data index and offers common-support diagnostics, trimming (min/max rule or
 Crump, Hotz, Imbens and Mitnik 2009) and the overlap plot.
@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.binary import fit_binary
+from evaltools._model.data import missing_message
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
 from evaltools.exceptions import (
     ConvergenceWarning,
@@ -49,19 +52,11 @@ def _design_from_columns(data: pd.DataFrame, covariates: Sequence[str], where: s
     return x.astype(float)
 
 
-def _check_missing(x: pd.DataFrame, where: str) -> None:
-    nan = x.isna()
-    if nan.to_numpy().any():
-        counts = nan.sum()
-        counts = counts[counts > 0]
-        rows = nan.any(axis=1)
-        ex = list(map(str, x.index[rows.to_numpy()][:3]))
-        desc = ", ".join(f"{c!r}: {n:,}" for c, n in counts.items())
-        raise DataValidationError(
-            f"{where}: covariates have missing values ({desc}; {int(rows.sum()):,} of {len(x):,} rows, "
-            f"e.g. index {ex}). evaltools does not drop rows silently: drop or impute them first "
-            "(e.g. data.dropna(subset=covariates))."
-        )
+def _check_missing(x: pd.DataFrame, where: str, role: str = "covariates") -> None:
+    """Raise the package's missing-value error for the columns of ``x`` (all of one ``role``)."""
+    msg = missing_message(x, {role: list(x.columns)}, where)
+    if msg is not None:
+        raise DataValidationError(msg)
 
 
 class PropensityScore:
@@ -159,13 +154,15 @@ class PropensityScore:
         x = pd.DataFrame(mm.rhs, index=data.index).astype(float)
         return cls(data, treatment=lhs, method=method, _design=x)
 
-    def fit(self, *, maxiter: int = 100) -> PropensityResults:
+    @renamed_arguments(maxiter="max_iter")
+    def fit(self, *, max_iter: int = 100) -> PropensityResults:
         """Fit the model and return :class:`PropensityResults` (the model is not modified).
 
         Parameters
         ----------
-        maxiter : int, default=100
-            Maximum Newton iterations (logit/probit).
+        max_iter : int, default=100
+            Maximum Newton iterations (logit/probit; ``maxiter``, the old
+            name, is accepted with a ``FutureWarning`` for one release).
 
         Returns
         -------
@@ -179,32 +176,23 @@ class PropensityScore:
         t = self._t.astype(float)
         x = self._x
         if isinstance(self.method, str):
-            import statsmodels.api as sm
-            from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
-
-            cls = sm.Logit if self.method == "logit" else sm.Probit
-            mod = cls(t, x.to_numpy())
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    res = mod.fit(method="newton", maxiter=maxiter, disp=0)
-                except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
-                    raise self._separation_error() from exc
-            kinds = {type(w.message) for w in caught}
-            if PerfectSeparationWarning in kinds:
+            xa = x.to_numpy()
+            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+                fit = fit_binary(xa, t, link=self.method, max_iter=max_iter)
+            p = fit.fitted
+            if not np.all(np.isfinite(fit.params)) or np.allclose(p, t, rtol=0.0, atol=1e-8):
                 raise self._separation_error()
-            lin = x.to_numpy() @ res.params
-            p = res.predict(x.to_numpy())
-            conv = bool(res.mle_retvals.get("converged", True))
+            lin = xa @ fit.params
+            conv = fit.converged
             if not conv:
                 warnings.warn(
-                    f"{_WHERE}.fit: {self.method} did not converge in {maxiter} iterations.",
+                    f"{_WHERE}.fit: {self.method} did not converge in {max_iter} iterations.",
                     ConvergenceWarning,
                     stacklevel=2,
                 )
-            params = pd.Series(res.params, index=x.columns)
-            cov = pd.DataFrame(res.cov_params(), index=x.columns, columns=x.columns)
-            extra_model = {"llf": float(res.llf), "converged": conv, "_sm_model": mod}
+            params = pd.Series(fit.params, index=x.columns)
+            cov = pd.DataFrame(fit.cov, index=x.columns, columns=x.columns)
+            extra_model = {"llf": float(fit.llf), "converged": conv, "_link": self.method}
         else:
             from sklearn.base import clone
 
@@ -216,7 +204,7 @@ class PropensityScore:
                 lin = np.log(p) - np.log1p(-p)
             params = pd.Series(dtype=float)
             cov = pd.DataFrame(dtype=float)
-            extra_model = {"llf": float("nan"), "converged": True, "_sm_model": None, "estimator": est}
+            extra_model = {"llf": float("nan"), "converged": True, "_link": None, "estimator": est}
         p = np.asarray(p, dtype=float)
         n_extreme = int(((p < _EXTREME) | (p > 1 - _EXTREME)).sum())
         if n_extreme:

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaltools._model.data import FormulaMixin
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.duration import _nonparametric_core as core
 from evaltools.duration.nonparametric import KaplanMeier
@@ -117,7 +118,7 @@ def _at(time: np.ndarray, surv: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.where(idx >= 0, surv[np.clip(idx, 0, None)], 1.0)
 
 
-class IPWSurvival:
+class IPWSurvival(FormulaMixin):
     """IPW-weighted Kaplan-Meier curves, RMST and survival differences for a binary treatment.
 
     Parameters
@@ -154,6 +155,8 @@ class IPWSurvival:
     (nothing is dropped silently).  Weights are scale-free within an arm, so
     Hajek normalisation and stabilisation do not change any estimate.
     """
+
+    _formula_lhs = None
 
     def __init__(
         self,
@@ -312,7 +315,7 @@ class IPWSurvival:
         times: Sequence[float] = (),
         n_boot: int = 200,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         alpha: float = 0.05,
         conf_type: str = "log-log",
     ) -> IPWSurvivalResults:
@@ -330,7 +333,7 @@ class IPWSurvival:
             Bootstrap replications (0: no standard errors).
         seed : int, optional
             Seed of ``numpy.random.default_rng`` for the bootstrap.
-        progress : bool, default=True
+        progress : bool, default=False
             tqdm progress bar over the replications.
         alpha : float, default=0.05
             One minus the confidence level of the pointwise curve intervals.
@@ -650,7 +653,7 @@ def ipw_survival(
     cluster: str | None = None,
     n_boot: int = 200,
     seed: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     alpha: float = 0.05,
     conf_type: str = "log-log",
 ) -> IPWSurvivalResults:

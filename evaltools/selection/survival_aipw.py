@@ -76,6 +76,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_kwargs, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
 from evaltools.selection._dynamic_core import logit_fit
@@ -148,8 +149,9 @@ class AIPWSurvival:
         ``k`` identical units, e.g. after collapsing identical rows).
     n_folds : int, optional
         Cross-fitting folds of a scikit-learn propensity model (default 5).
-    random_state : int, default=0
-        Seed of the fold assignment.
+    seed : int, default=0
+        Seed of the fold assignment (``random_state``, the old name, is
+        accepted with a ``FutureWarning`` for one release).
 
     Notes
     -----
@@ -177,6 +179,7 @@ class AIPWSurvival:
     (2, 3)
     """
 
+    @renamed_arguments(random_state="seed")
     def __init__(
         self,
         data: pd.DataFrame,
@@ -196,7 +199,7 @@ class AIPWSurvival:
         trim: float | str | None = None,
         weights: str | None = None,
         n_folds: int | None = None,
-        random_state: int = 0,
+        seed: int = 0,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(f"{_W}: data must be a pandas DataFrame; got {type(data).__name__}.")
@@ -251,7 +254,7 @@ class AIPWSurvival:
         self.censoring_covariates = spec["censoring"]
         self.propensity_model = propensity_model
         self.trim, self.weights = trim, weights
-        self.n_folds, self.random_state = n_folds, random_state
+        self.n_folds, self.seed = n_folds, seed
         covs = sorted(set(self.propensity_covariates + self.outcome_covariates + self.censoring_covariates))
         cols = (
             [duration, event] + ([pscore] if isinstance(pscore, str) else []) + ([weights] if weights else [])
@@ -356,6 +359,7 @@ class AIPWSurvival:
             "trim",
             "weights",
             "n_folds",
+            "seed",
             "random_state",
         ]
         check_kwargs(kwargs, allowed, f"{_W}.from_formula")
@@ -452,7 +456,7 @@ class AIPWSurvival:
 
         t = self._t[rows].astype(int)
         k = self.n_folds or 5
-        folds = np.random.default_rng(self.random_state).permutation(len(t)) % k
+        folds = np.random.default_rng(self.seed).permutation(len(t)) % k
         out = np.empty(len(t))
         for f in range(k):
             tr = folds != f
@@ -762,6 +766,7 @@ def aipw_survival(
         "trim",
         "weights",
         "n_folds",
+        "seed",
         "random_state",
     ]
     check_kwargs(kwargs, allowed, "aipw_survival")

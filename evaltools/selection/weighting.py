@@ -23,10 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.binary import binary_hessian, binary_score_obs
+from evaltools._model.covariance import centred_cluster_covariance as cluster_covariance
+from evaltools._model.data import FormulaMixin
+from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, ExtremeWeightWarning, SpecificationError
 from evaltools.reporting.results import EstimationResults
-from evaltools.selection._dynamic_core import cluster_covariance
 from evaltools.selection.diagnostics import BalanceTable, _binary_treatment, balance_table
 from evaltools.selection.propensity import (
     PropensityResults,
@@ -68,9 +71,10 @@ class _Target:
         return psi / self.b.mean()
 
 
-class _WeightingBase:
+class _WeightingBase(FormulaMixin):
     """Shared specification handling for :class:`IPW` and :class:`AIPW`."""
 
+    _formula_lhs = "outcome"
     _name = "IPW"
     _estimands: tuple[str, ...] = ("ATE", "ATT")
 
@@ -112,23 +116,44 @@ class _WeightingBase:
         self.covariates = list(covariates) if covariates else []
         check_columns(data, self.covariates, w, "covariates")
         self.method, self.trim = method, trim
+        self._data = data
         self.cluster = cluster
         if cluster is not None:
-            check_columns(data, [cluster], w, "cluster")
-            miss = data[cluster].isna().to_numpy()
-            if miss.any():
-                raise DataValidationError(
-                    f"{w}: cluster column {cluster!r} has {int(miss.sum()):,} missing values (e.g. index "
-                    f"{list(map(str, data.index[miss][:3]))}). Fill or drop them first."
-                )
-        self._data = data
+            warnings.warn(
+                f"{w}(cluster={cluster!r}): cluster is a fit argument, as in every estimator of evaltools; "
+                f"pass {w}(...).fit(cluster={cluster!r}). The __init__ argument is accepted for one release.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            self._check_cluster(cluster, w)
         self._t = _binary_treatment(data, treatment, w)
         y = data[outcome]
         if not pd.api.types.is_numeric_dtype(y):
             raise DataValidationError(f"{w}: outcome column {outcome!r} must be numeric; got {y.dtype}.")
-        _check_missing(y.astype(float).to_frame(), w)
+        _check_missing(y.astype(float).to_frame(), w, "outcome")
         self._y = y.to_numpy(dtype=float)
         self._pscore_given = pscore
+
+    def _check_cluster(self, cluster: str, where: str) -> None:
+        check_columns(self._data, [cluster], where, "cluster")
+        miss = self._data[cluster].isna().to_numpy()
+        if miss.any():
+            raise DataValidationError(
+                f"{where}: cluster column {cluster!r} has {int(miss.sum()):,} missing values (e.g. index "
+                f"{list(map(str, self._data.index[miss][:3]))}). Fill or drop them first."
+            )
+
+    def _fit_cluster(self, cluster: str | None) -> str | None:
+        """The cluster column of a fit: ``fit(cluster=)``, else the (deprecated) ``__init__`` argument."""
+        if cluster is None:
+            return self.cluster
+        if not isinstance(cluster, str):
+            raise SpecificationError(
+                f"The 'cluster' parameter of {self._name}.fit must be a column name (str) or None. "
+                f"Got {cluster!r} instead."
+            )
+        self._check_cluster(cluster, f"{self._name}.fit")
+        return cluster
 
     # -- propensity -------------------------------------------------------
     def _propensity(self) -> tuple[PropensityResults, np.ndarray, dict[str, Any]]:
@@ -189,15 +214,16 @@ class _WeightingBase:
     @staticmethod
     def _ps_influence(ps: PropensityResults) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Influence functions of the propensity coefficients and dp/dgamma (None for classifiers)."""
-        mod = ps._sm_model
-        if mod is None:
+        link = ps._link
+        if link is None:
             return None, None
         from scipy.stats import norm
 
         params = ps.params.to_numpy()
         x = ps.model._x.to_numpy()
-        s = mod.score_obs(params)
-        h = mod.hessian(params) / x.shape[0]
+        t = ps.model._t.astype(float)
+        s = binary_score_obs(params, x, t, link)
+        h = binary_hessian(params, x, t, link) / x.shape[0]
         if_g = s @ np.linalg.inv(-h).T
         lin = x @ params
         if ps.method == "logit":
@@ -267,11 +293,8 @@ class IPW(_WeightingBase):
         (``"optimal"``: the Crump et al. 2009 cut-off) and re-fit the
         propensity model on the kept units; counts are reported.
     cluster : str, optional
-        Column of cluster ids (e.g. ``"person_id"`` when a person contributes
-        several rows, as in a comparison group of person-weeks).  The
-        stacked-estimating-equation covariance then sums the influence
-        functions within clusters, ``G / (G - 1) * sum_g S_g S_g' / n^2``
-        (the propensity-model term included).
+        Deprecated here: pass ``cluster=`` to :meth:`fit` (accepted with a
+        ``FutureWarning`` for one release).
     """
 
     _name = "IPW"
@@ -304,8 +327,24 @@ class IPW(_WeightingBase):
         )
         self.normalize, self.stabilize = bool(normalize), bool(stabilize)
 
-    def fit(self) -> WeightingResults:
-        """Estimate; returns :class:`WeightingResults` (the model is not modified)."""
+    def fit(self, *, cluster: str | None = None) -> WeightingResults:
+        """Estimate; returns :class:`WeightingResults` (the model is not modified).
+
+        Parameters
+        ----------
+        cluster : str, optional
+            Column of cluster ids (e.g. ``"person_id"`` when a person
+            contributes several rows, as in a comparison group of
+            person-weeks).  The stacked-estimating-equation covariance then
+            sums the influence functions within clusters,
+            ``G / (G - 1) * sum_g S_g S_g' / n^2`` (the propensity-model term
+            included).
+
+        Returns
+        -------
+        WeightingResults
+        """
+        cluster = self._fit_cluster(cluster)
         ps, keep, info = self._propensity()
         p = ps.pscore.to_numpy()
         t = self._t[keep]
@@ -353,6 +392,7 @@ class IPW(_WeightingBase):
             w,
             diag,
             f"Inverse-probability weighting, {kind} weights" + (", stabilised" if self.stabilize else ""),
+            cluster,
         )
 
 
@@ -387,14 +427,17 @@ class AIPW(_WeightingBase):
     n_folds : int, optional
         Cross-fitting folds for scikit-learn nuisance models (default 5 when
         any nuisance model is a scikit-learn estimator; ignored otherwise).
-    random_state : int, default=0
-        Seed of the fold assignment.
+    seed : int, default=0
+        Seed of the fold assignment (``random_state``, the old name, is
+        accepted with a ``FutureWarning`` for one release).
     cluster : str, optional
-        As for :class:`IPW`: cluster-robust standard errors.
+        Deprecated here: pass ``cluster=`` to :meth:`fit` (accepted with a
+        ``FutureWarning`` for one release).
     """
 
     _name = "AIPW"
 
+    @renamed_arguments(random_state="seed")
     def __init__(
         self,
         data: pd.DataFrame,
@@ -409,7 +452,7 @@ class AIPW(_WeightingBase):
         method: Any = "logit",
         trim: float | str | None = None,
         n_folds: int | None = None,
-        random_state: int = 0,
+        seed: int = 0,
         cluster: str | None = None,
     ) -> None:
         super().__init__(
@@ -436,12 +479,12 @@ class AIPW(_WeightingBase):
                 "AIPW: pass 'outcome_covariates' (or 'covariates') for the outcome model."
             )
         check_columns(data, oc, "AIPW", "outcome_covariates")
-        _check_missing(data[oc].astype(float), "AIPW")
+        _check_missing(data[oc].astype(float), "AIPW", "outcome covariates")
         self.outcome_covariates = oc
         self.outcome_model = outcome_model
         if n_folds is not None and (not isinstance(n_folds, int) or n_folds < 2):
             raise SpecificationError(f"AIPW: n_folds must be an integer >= 2; got {n_folds!r}.")
-        self.n_folds, self.random_state = n_folds, random_state
+        self.n_folds, self.seed = n_folds, seed
 
     def _outcome_fits(self, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> tuple[dict, dict, dict]:
         """Predictions m1, m0 for all units and (OLS) the influence functions and design."""
@@ -459,7 +502,7 @@ class AIPW(_WeightingBase):
         from sklearn.base import clone
 
         k = self.n_folds or 5
-        folds = np.random.default_rng(self.random_state).permutation(len(y)) % k
+        folds = np.random.default_rng(self.seed).permutation(len(y)) % k
         for g in (True, False):
             out = np.empty(len(y))
             for f in range(k):
@@ -474,8 +517,20 @@ class AIPW(_WeightingBase):
             pred[g] = out
         return pred, ifs, des
 
-    def fit(self) -> WeightingResults:
-        """Estimate; returns :class:`WeightingResults` (the model is not modified)."""
+    def fit(self, *, cluster: str | None = None) -> WeightingResults:
+        """Estimate; returns :class:`WeightingResults` (the model is not modified).
+
+        Parameters
+        ----------
+        cluster : str, optional
+            As for :meth:`IPW.fit`: cluster-robust standard errors (the
+            propensity and outcome-model terms included).
+
+        Returns
+        -------
+        WeightingResults
+        """
+        cluster = self._fit_cluster(cluster)
         ps, keep, info = self._propensity()
         p = ps.pscore.to_numpy()
         t = self._t[keep]
@@ -532,6 +587,7 @@ class AIPW(_WeightingBase):
             w,
             diag,
             f"Augmented IPW (doubly robust); outcome model: {om}",
+            cluster,
         )
 
 
@@ -555,7 +611,7 @@ class WeightingResults(EstimationResults):
     n_trimmed_treated, n_trimmed_control : int
         Units dropped by trimming.
     n_clusters : int or None
-        Number of clusters when the model has ``cluster`` (else None).
+        Number of clusters when fitted with ``cluster`` (else None).
     influence : DataFrame
         Influence functions of the effect and the two potential-outcome means.
     estimand : str
@@ -601,6 +657,7 @@ class WeightingResults(EstimationResults):
         w: np.ndarray,
         diag: dict,
         what: str,
+        cluster: str | None = None,
     ) -> WeightingResults:
         ifs = [tg.influence(nuis) for tg in targets]
         if len(targets) == 2:
@@ -614,14 +671,14 @@ class WeightingResults(EstimationResults):
         est = mu1 - mu0
         mat = np.column_stack([if1 - if0, if1, if0])
         n_clusters = None
-        if model.cluster is None:
+        if cluster is None:
             cov = mat.T @ mat / n**2
         else:
-            codes, uniq = pd.factorize(model._data[model.cluster].to_numpy()[keep])
+            codes, uniq = pd.factorize(model._data[cluster].to_numpy()[keep])
             n_clusters = len(uniq)
             if n_clusters < 2:
                 raise DataValidationError(
-                    f"{model._name}: cluster column {model.cluster!r} has {n_clusters} cluster among the "
+                    f"{model._name}: cluster column {cluster!r} has {n_clusters} cluster among the "
                     f"{n:,} units used; clustered standard errors need at least two."
                 )
             cov = cluster_covariance(mat / n, codes)  # mat / n: the sum-form influence functions
@@ -638,7 +695,7 @@ class WeightingResults(EstimationResults):
             f"Propensity score: {ps.method}"
             + (
                 " (scores treated as known in the SE)."
-                if ps._sm_model is None
+                if ps._link is None
                 else "; SEs from the stacked estimating equations (they account for the estimated propensity"
                 " score"
                 + (
@@ -652,7 +709,7 @@ class WeightingResults(EstimationResults):
         ]
         if n_clusters is not None:
             foot.append(
-                f"Standard errors clustered by {model.cluster!r} ({n_clusters:,} clusters; small-sample "
+                f"Standard errors clustered by {cluster!r} ({n_clusters:,} clusters; small-sample "
                 "factor G/(G-1))."
             )
         if info["trim_bounds"] is not None:

@@ -125,11 +125,11 @@ def test_read_long_formats_and_errors(tmp_path):
     df = pd.DataFrame(
         {"pnr": [1, 1, 2], "wk": ["2020-W53", "2021-W01", "2020W52"], "code": ["111", 701, "651"]}
     )
-    p = read_long(df, person_col="pnr", week_col="wk", state_col="code")
+    p = read_long(df, id="pnr", week_col="wk", state_col="code")
     assert p.states["week"].tolist() == list(isoweek_to_index([2020, 2021, 2020], [53, 1, 52]))
     assert p.persons[["obs_start", "obs_end"]].values.tolist() == [[p.week_range[0], p.week_range[1]]] * 2
     yw = pd.DataFrame({"id": [1, 1], "year": [2020, 2020], "week": [52, 53], "state": ["111", None]})
-    q = read_long(yw, person_col="id", year_col="year", dense=True)
+    q = read_long(yw, id="id", year_col="year", dense=True)
     assert q.states["week"].tolist() == [isoweek_to_index(2020, 52)] and q.meta["n_blank_rows"] == 1
     assert q.persons[["obs_start", "obs_end"]].values.tolist() == [list(isoweek_to_index(2020, [52, 53]))]
     with pytest.raises(DataValidationError, match=r"duplicate person-weeks.*person_id=1 week=5"):

@@ -77,7 +77,7 @@ def test_absorbing_run_to_the_end_and_codes_after_absorbing():
 def test_read_long_dense_ends_observation_at_absorbing_code():
     long = pd.DataFrame({"PNR": ["07"] * 4, "week": [5, 6, 7, 8], "state": ["111", "997", None, None]})
     with pytest.warns(InputWarning, match="2 person-weeks"):
-        p = read_long(long, person_col="PNR", dense=True)
+        p = read_long(long, id="PNR", dense=True)
     assert p.persons[["PNR", "obs_start", "obs_end"]].values.tolist() == [["07", 5, 6]]
 
 
@@ -121,7 +121,7 @@ def test_read_long_person_table_from_file_with_text_ids(tmp_path):
     path = tmp_path / "p.csv"
     persons.to_csv(path, index=False)
     with pytest.warns(InputWarning, match=r"1 of 3 person\(s\) have no coded week"):
-        p = read_long(long, person_col="PNR", persons=path)
+        p = read_long(long, id="PNR", persons=path)
     assert p.persons[["person_id", "PNR", "obs_start", "sex"]].values.tolist() == [
         [1, "007", 2, "M"],
         [2, "008", 3, "F"],

@@ -298,3 +298,13 @@ def test_multi_column_strata_and_stratified_prediction(heart):
     assert s.shape == (1, 2)
     with pytest.raises(DataValidationError, match="strata not seen in the fit"):
         a.predict_survival(d.head(1).assign(old=7), times=[100.0])
+
+
+def test_cov_type_naive_is_an_alias_of_nonrobust(heart):
+    model = CoxPH(heart, covariates=HEART_X, id="id")
+    new = model.fit(cov_type="nonrobust")
+    with pytest.warns(FutureWarning, match="'naive' is renamed 'nonrobust'"):
+        old = model.fit(cov_type="naive")
+    pd.testing.assert_series_equal(old.params, new.params)
+    pd.testing.assert_series_equal(old.bse, new.bse)
+    assert old.cov_type == new.cov_type == "nonrobust"

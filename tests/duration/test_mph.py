@@ -165,7 +165,7 @@ def test_covariance_options(ref_rows):
     model = _toe(rows.iloc[:3000])
     r_h = model.fit(max_points=1)[1]
     r_o = model.fit(max_points=1, cov_type="opg")[1]
-    r_s = model.fit(max_points=1, cov_type="sandwich", cluster="id")[1]
+    r_s = model.fit(max_points=1, cov_type="cluster", cluster="id")[1]
     pd.testing.assert_series_equal(r_h.params, r_o.params)
     # correctly specified one-point model: the three estimates agree to within sampling noise
     assert np.all(np.abs(np.log(r_o.bse / r_h.bse)) < 0.35)
@@ -173,7 +173,22 @@ def test_covariance_options(ref_rows):
     assert any("clustered by person" in f for f in r_s.summary().footnotes)
     assert any("outer product" in f for f in r_o.summary().footnotes)
     with pytest.raises(SpecificationError, match="person clustering"):
-        model.fit(max_points=1, cov_type="sandwich", cluster="x1")
+        model.fit(max_points=1, cov_type="cluster", cluster="x1")
+    r_r = model.fit(max_points=1, cov_type="robust")[1]
+    pd.testing.assert_series_equal(r_r.bse, r_s.bse)
+    for old, new, kw in (("hessian", r_h, {}), ("sandwich", r_s, {"cluster": "id"})):
+        with pytest.warns(FutureWarning, match=f"cov_type value '{old}' is renamed"):
+            r_old = model.fit(max_points=1, cov_type=old, **kw)[1]
+        pd.testing.assert_series_equal(r_old.params, new.params)
+        pd.testing.assert_series_equal(r_old.bse, new.bse)
+    with pytest.warns(FutureWarning, match="'maxiter' is renamed 'max_iter'"):
+        r_m = model.fit(max_points=1, maxiter=5000)[1]
+    pd.testing.assert_series_equal(r_m.bse, r_h.bse)
+    args = dict(id="id", duration="duration", event="event", treated="treated", baseline_band="band",
+                effect_band="effect_band", exit_covariates=["x1"], treatment_covariates=["x1"])
+    with pytest.warns(FutureWarning, match="TimingOfEvents: the parameter 'rows' is renamed 'data'"):
+        r_rows = TimingOfEvents(rows=rows.iloc[:3000], **args).fit(max_points=1)[1]
+    pd.testing.assert_series_equal(r_rows.params, r_h.params)
 
 
 def test_results_presentation(sim_path, tmp_path):
@@ -241,7 +256,7 @@ def test_model_validation_messages(ref_rows):
                        r"among \{'interval', 'exact'\}. Got 'exat' instead."):
         _toe(small, timing="exat")
     with pytest.raises(SpecificationError, match="'cov_type' parameter of TimingOfEvents.fit"):
-        _toe(small).fit(cov_type="robust")
+        _toe(small).fit(cov_type="robst")
     with pytest.raises(SpecificationError, match="'max_points' parameter"):
         _toe(small).fit(max_points=0)
     bad = small.assign(event=small["event"].replace({"exit": "job"}))

@@ -455,7 +455,7 @@ def test_censor_at_risk_set_ignores_starts_after_the_spell(draw):
         elapsed=[(0, 13), (14, 52)],
         comparison="censor_later",
     )
-    base_model = DynamicEvaluation(draw.panel, treatment=starts, **kw)
+    base_model = DynamicEvaluation(draw.panel, treatment_events=starts, **kw)
     base = base_model.fit(progress=False)
     # a fake start in the week after the last a-dagpenge spell of never-treated persons
     from evaltools.data import build_spells
@@ -468,7 +468,7 @@ def test_censor_at_risk_set_ignores_starts_after_the_spell(draw):
     fake = fake[fake <= obs_end.reindex(fake.index)]
     extra = pd.DataFrame({"person_id": fake.index.to_numpy(), "week": fake.to_numpy()})
     both = pd.concat([starts, extra], ignore_index=True)
-    m = DynamicEvaluation(draw.panel, treatment=both, **kw)
+    m = DynamicEvaluation(draw.panel, treatment_events=both, **kw)
     r = m.fit(progress=False)
     # (the base already has some: wage subsidy starts on kontanthjaelp after an a-dagpenge spell)
     off_base = base_model.counts["controls_started_off_risk_kept"]
@@ -478,14 +478,15 @@ def test_censor_at_risk_set_ignores_starts_after_the_spell(draw):
     assert np.isclose(r.pooled, base.pooled, rtol=1e-10, atol=1e-12)
     assert "start outside the risk set" in str(r.summary())
     # censoring at every start loses the fake-started controls' weeks after the start
-    a = DynamicEvaluation(draw.panel, treatment=both, censor_at="any_start", **kw).fit(progress=False)
+    a = DynamicEvaluation(draw.panel, treatment_events=both, censor_at="any_start", **kw).fit(progress=False)
     assert a.pooled > r.pooled + 0.1
     with pytest.raises(ValueError, match="censor_at"):
-        DynamicEvaluation(draw.panel, treatment=starts, censor_at="all", **kw)
+        DynamicEvaluation(draw.panel, treatment_events=starts, censor_at="all", **kw)
 
 
 def test_other_starts_covariate_keeps_programme_starters_as_controls(draw):
-    kw = dict(treatment="mentor", benefit="kontanthjaelp", covariates=["sex"], elapsed=[(0, 26), (27, 104)])
+    kw = dict(treatment_events="mentor", benefit="kontanthjaelp", covariates=["sex"],
+              elapsed=[(0, 26), (27, 104)])
     drop = DynamicEvaluation(draw.panel, **kw)
     cov = DynamicEvaluation(draw.panel, other_starts="covariate", **kw)
     n_other = cov.counts["rows_other_start_kept"]
@@ -518,7 +519,7 @@ def _mentor_fit(res, oracle: bool):
     extra = ages[["person_id", "age", "under_29"]].merge(res.hidden, on="person_id")
     de = DynamicEvaluation(
         panel,
-        treatment="mentor",
+        treatment_events="mentor",
         benefit="kontanthjaelp",
         covariates=COV + ["age", "under_29"] + (["het_type"] if oracle else []),
         elapsed=[(0, 26), (27, 104)],
@@ -582,7 +583,7 @@ def test_calendar_window_restricts_the_risk_set_rows(draw):
 
 @pytest.mark.parametrize("estimator", ["ipw", "aipw"])
 def test_one_band_equals_the_weighting_classes_with_person_clusters(draw, estimator):
-    """One band, not-yet-treated controls: estimate and clustered SE equal IPW/AIPW(ATT, cluster=person_id).
+    """One band, not-yet-treated controls: estimate and clustered SE equal IPW/AIPW (ATT, person clusters).
 
     The classes are checked against statsmodels (tests/selection/test_weighting.py), so this validates the
     band estimator's influence functions (propensity and outcome-regression terms) and the person clustering.
@@ -595,7 +596,7 @@ def test_one_band_equals_the_weighting_classes_with_person_clusters(draw, estima
     rs = de.risk_sets.assign(u=lambda d: d["u"].astype(float))
     x = [c for c in rs.columns if c.startswith("x__")] + ["u"]
     cls = IPW if estimator == "ipw" else AIPW
-    ref = cls(rs, outcome="y", treatment="treated", covariates=x, estimand="ATT", cluster="person_id").fit()
+    ref = cls(rs, outcome="y", treatment="treated", covariates=x, estimand="ATT").fit(cluster="person_id")
     np.testing.assert_allclose(r.pooled, ref.estimate, rtol=1e-9)
     np.testing.assert_allclose(r.bse["pooled"], ref.bse["ATT"], rtol=1e-9)
     assert ref.n_clusters < len(rs)  # persons do repeat across u
@@ -633,3 +634,18 @@ def test_constant_covariate_is_dropped_not_left_to_break_the_logit(draw):
     a = a.fit(progress=False)
     b = DynamicEvaluation(draw.panel, covariates=["sex"], **kw).fit(progress=False)
     np.testing.assert_allclose(a.pooled, b.pooled, rtol=1e-8)
+
+
+def test_from_formula_and_the_treatment_events_name(draw):
+    per = draw.panel.persons
+    kw = dict(kind="loentilskud", benefit=["adagpenge", "kontanthjaelp"], elapsed=BANDS)
+    ex = per[["person_id"]].assign(by10=per["birth_year"].astype(float) / 10)
+    explicit = DynamicEvaluation(draw.panel, covariates=["sex", "by10"], extra=ex, **kw).fit(progress=False)
+    formula = DynamicEvaluation.from_formula("~ C(sex) + I(birth_year / 10)", draw.panel, **kw)
+    formula = formula.fit(progress=False)
+    np.testing.assert_allclose(formula.params, explicit.params, rtol=1e-8)
+    np.testing.assert_allclose(formula.bse, explicit.bse, rtol=1e-7)
+    with pytest.warns(FutureWarning, match="DynamicEvaluation: the parameter 'treatment' is renamed"):
+        old = DynamicEvaluation(draw.panel, treatment="activation", covariates=["sex", "by10"], extra=ex,
+                                **kw).fit(progress=False)
+    np.testing.assert_array_equal(old.params, explicit.params)

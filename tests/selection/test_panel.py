@@ -137,7 +137,7 @@ def test_iv_2sls_is_linearmodels_and_wooldridge_15_1() -> None:
     m = load_mroz()
     w = m[m.inlf == 1]
     with pytest.warns(MissingValueWarning, match="dropped 325 of 753 rows"):
-        res = iv_2sls(m, outcome="lwage", endog="educ", instruments="fatheduc", cov_type="unadjusted",
+        res = iv_2sls(m, outcome="lwage", endog="educ", instruments="fatheduc", cov_type="nonrobust",
                       debiased=True)
     ref = IV2SLS(w.lwage, w.assign(const=1.0)[["const"]], w.educ, w.fatheduc).fit(cov_type="unadjusted",
                                                                                  debiased=True)
@@ -162,11 +162,15 @@ def test_iv_2sls_errors() -> None:
     with pytest.raises(SpecificationError, match="'cov_type' parameter of iv_2sls"):
         iv_2sls(w, outcome="lwage", endog="educ", instruments="fatheduc", cov_type="hc3")
     with pytest.raises(SpecificationError, match="cluster"):
-        iv_2sls(w, outcome="lwage", endog="educ", instruments="fatheduc", cov_type="clustered")
+        iv_2sls(w, outcome="lwage", endog="educ", instruments="fatheduc", cov_type="cluster")
     with pytest.raises(SpecificationError, match="must not be a regressor"):
         iv_2sls(w, outcome="lwage", exog="fatheduc", endog="educ", instruments="fatheduc")
     with pytest.raises(DataValidationError, match="not found"):
         iv_2sls(w, outcome="lwage", endog="educ", instruments="fathedu")
-    res = iv_2sls(w, outcome="lwage", exog=["exper"], endog="educ", instruments=["fatheduc", "motheduc"],
-                  cov_type="clustered", cluster="city")
-    assert res.cov_type == "clustered" and "clustered by 'city'" in str(res)
+    kw = dict(outcome="lwage", exog=["exper"], endog="educ", instruments=["fatheduc", "motheduc"])
+    res = iv_2sls(w, cov_type="cluster", cluster="city", **kw)
+    assert res.cov_type == "clustered"  # linearmodels' name of the estimator
+    for old, new in (("clustered", res), ("unadjusted", iv_2sls(w, cov_type="nonrobust", **kw))):
+        with pytest.warns(FutureWarning, match=f"iv_2sls: the cov_type value '{old}' is renamed"):
+            again = iv_2sls(w, cov_type=old, cluster="city" if old == "clustered" else None, **kw)
+        np.testing.assert_array_equal(again.bse.to_numpy(), new.bse.to_numpy())

@@ -382,7 +382,10 @@ def test_sklearn_propensity_is_cross_fitted(gbsg):
     a = aipw_survival(gbsg, **kw)
     b = aipw_survival(gbsg, **kw)
     np.testing.assert_array_equal(a.params.to_numpy(), b.params.to_numpy())
-    c = aipw_survival(gbsg, random_state=3, **kw)
+    c = aipw_survival(gbsg, seed=3, **kw)
+    with pytest.warns(FutureWarning, match="AIPWSurvival: the parameter 'random_state' is renamed 'seed'"):
+        c_old = aipw_survival(gbsg, random_state=3, **kw)
+    np.testing.assert_array_equal(c_old.params.to_numpy(), c.params.to_numpy())
     assert not np.allclose(a.pscore.to_numpy(), c.pscore.to_numpy())
     assert "cross-fitted" in str(a.summary())
     assert abs(a.params["rmst_diff"] - c.params["rmst_diff"]) < 0.2 * a.bse["rmst_diff"]

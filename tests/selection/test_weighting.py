@@ -207,8 +207,11 @@ def test_bad_input(exp):
             ).fit()
     bad = exp.copy()
     bad.loc[4, "re78"] = np.nan
-    with pytest.raises(DataValidationError, match="missing values"):
-        IPW(bad, outcome="re78", treatment="treat", covariates=PS)
+    for cls, kw in ((IPW, {}), (AIPW, {"outcome_covariates": OUT})):
+        # the outcome is named as the outcome, and the suggested fix names its column
+        with pytest.raises(DataValidationError, match=r"missing values \('re78': 1\) in the outcome.*"
+                           r"dropna\(subset=\['re78'\]\)"):
+            cls(bad, outcome="re78", treatment="treat", covariates=PS, **kw)
     other = exp.iloc[150:300]
     ps = PropensityScore(other, treatment="treat", covariates=["age"]).fit()
     with pytest.raises(DataValidationError, match="different index"):
@@ -259,8 +262,8 @@ def test_cluster_se_against_statsmodels_wls(exp):
     from sklearn.linear_model import LogisticRegression
 
     d = exp.reset_index(drop=True).assign(grp=lambda x: x.index // 4)
-    r = IPW(d, outcome="re78", treatment="treat", covariates=PS, cluster="grp",
-            method=LogisticRegression(C=1e6, max_iter=5000)).fit()
+    r = IPW(d, outcome="re78", treatment="treat", covariates=PS,
+            method=LogisticRegression(C=1e6, max_iter=5000)).fit(cluster="grp")
     p = r.pscore.pscore.to_numpy()
     t = d["treat"].to_numpy(float)
     w = t / p + (1 - t) / (1 - p)
@@ -283,13 +286,13 @@ def test_cluster_se_of_duplicated_rows(exp, cls):
     one = cls(d, **kw).fit()
     two = pd.concat([d, d], ignore_index=True)
     n = len(d)
-    clustered = cls(two, cluster="row", **kw).fit()
+    clustered = cls(two, **kw).fit(cluster="row")
     naive = cls(two, **kw).fit()
     np.testing.assert_allclose(clustered.params, one.params, rtol=1e-8)
     np.testing.assert_allclose(clustered.bse, one.bse * np.sqrt(n / (n - 1)), rtol=1e-6)
     np.testing.assert_allclose(naive.bse, one.bse / np.sqrt(2), rtol=1e-6)
     # singleton clusters: the robust covariance times n / (n - 1)
-    single = cls(d, cluster="row", **kw).fit()
+    single = cls(d, **kw).fit(cluster="row")
     np.testing.assert_allclose(single.cov_params().to_numpy(), one.cov_params().to_numpy() * n / (n - 1),
                                rtol=1e-10)
 
@@ -297,12 +300,26 @@ def test_cluster_se_of_duplicated_rows(exp, cls):
 def test_cluster_bad_input(exp):
     d = exp.reset_index(drop=True)
     with pytest.raises(DataValidationError, match=r"\['nope'\] \(cluster\) not found"):
-        IPW(d, outcome="re78", treatment="treat", covariates=PS, cluster="nope")
+        IPW(d, outcome="re78", treatment="treat", covariates=PS).fit(cluster="nope")
     bad = d.assign(g=np.where(d.index < 5, np.nan, 1.0))
     with pytest.raises(DataValidationError, match="5 missing"):
-        IPW(bad, outcome="re78", treatment="treat", covariates=PS, cluster="g")
+        IPW(bad, outcome="re78", treatment="treat", covariates=PS).fit(cluster="g")
     with pytest.raises(DataValidationError, match="at least two"):
-        IPW(d.assign(g=1), outcome="re78", treatment="treat", covariates=PS, cluster="g").fit()
+        IPW(d.assign(g=1), outcome="re78", treatment="treat", covariates=PS).fit(cluster="g")
+
+
+@pytest.mark.parametrize("cls", [IPW, AIPW])
+def test_cluster_in_init_is_accepted_with_a_future_warning(exp, cls):
+    kw = dict(outcome="re78", treatment="treat", covariates=PS)
+    if cls is AIPW:
+        kw["outcome_covariates"] = OUT
+    d = exp.reset_index(drop=True).assign(grp=lambda x: x.index // 4)
+    new = cls(d, **kw).fit(cluster="grp")
+    with pytest.warns(FutureWarning, match=r"cluster is a fit argument.*fit\(cluster='grp'\)"):
+        old = cls(d, cluster="grp", **kw).fit()
+    pd.testing.assert_series_equal(old.params, new.params)
+    pd.testing.assert_series_equal(old.bse, new.bse)
+    assert old.n_clusters == new.n_clusters == d["grp"].nunique()
 
 
 def _clustered_dgp(rng, persons: int = 150, rows: int = 4) -> pd.DataFrame:
@@ -324,7 +341,7 @@ def test_monte_carlo_cluster_coverage(cls):
     for i in range(reps):
         d = _clustered_dgp(rng)
         for kind, kw in (("cluster", {"cluster": "g"}), ("rows", {})):
-            lo, hi = cls(d, outcome="y", treatment="t", covariates=["x"], **kw).fit().conf_int().iloc[0]
+            lo, hi = cls(d, outcome="y", treatment="t", covariates=["x"]).fit(**kw).conf_int().iloc[0]
             cover[kind][i] = lo <= 1.0 <= hi
     # nominal 0.95; MC SE of the coverage rate with 200 reps is 0.015
     assert 0.91 <= cover["cluster"].mean() <= 0.99, cover["cluster"].mean()

@@ -245,7 +245,7 @@ def _(data, d):
 def _(data, d):
     c = data.draw(cases(text=True))
     df = c.frame().rename(columns={"PNR": "person_id"})
-    return (lambda: read_dream(df, id_col="person_id")), Err(PersonIdError, "'person_id'", "id_col")
+    return (lambda: read_dream(df, id="person_id")), Err(PersonIdError, "'person_id'", "id=")
 
 
 @mutation("df_string_index_kept_by_position")

@@ -65,7 +65,7 @@ def _long(data, dense: bool | None = None, text: bool = False):
 
 
 def _long_read(frame, dense, col, persons=None, **kw):
-    return lambda: read_long(frame, dense=dense, person_col=col, persons=persons, **kw)
+    return lambda: read_long(frame, dense=dense, id=col, persons=persons, **kw)
 
 
 def _long_mut(set_value: Callable, expect: Callable, text=False, dense=None):
@@ -180,14 +180,14 @@ def _(data, d):
 def _(data, d):
     c = data.draw(cases(text=True))
     frame = c.long(dense=True)
-    return _long_read(frame, True, "person_id"), Err(PersonIdError, "'person_id'", "person_col")
+    return _long_read(frame, True, "person_id"), Err(PersonIdError, "'person_id'", "id=")
 
 
 @mutation("long_csv_text_ids")
 def _(data, d):
     c = data.draw(cases(text=True))
     path = write(d, c.long(dense=True, person_col="PNR").to_csv(index=False))
-    return (lambda: read_long(path, person_col="PNR", dense=True)), ok(c)
+    return (lambda: read_long(path, id="PNR", dense=True)), ok(c)
 
 
 @mutation("long_csv_short_row")
@@ -197,7 +197,7 @@ def _(data, d):
     r = data.draw(st.integers(1, len(lines) - 1))
     lines[r] = lines[r].rsplit(",", 1)[0]
     path = write(d, "\n".join(lines) + "\n")
-    return (lambda: read_long(path, person_col="PNR", dense=True)), Err(FileFormatError, f"line {r + 1}")
+    return (lambda: read_long(path, id="PNR", dense=True)), Err(FileFormatError, f"line {r + 1}")
 
 
 @mutation("long_csv_persons_file")
@@ -337,7 +337,7 @@ def _(data, d):
 @mutation("long_dense_not_bool")
 def _(data, d):
     c, dense, frame, col = _long(data)
-    return (lambda: read_long(frame, person_col=col, dense="yes")), Err(SpecificationError, "'dense'")
+    return (lambda: read_long(frame, id=col, dense="yes")), Err(SpecificationError, "'dense'")
 
 
 # -- RegisterPanel and event tables ----------------------------------------------------------------
