@@ -90,7 +90,7 @@ def encode_runs(states: pd.DataFrame) -> pd.DataFrame:
     if n > 1:
         new[1:] = (pid[1:] != pid[:-1]) | (week[1:] != week[:-1] + 1) | (code[1:] != code[:-1])
     starts = np.flatnonzero(new)
-    ends = np.r_[starts[1:], n] - 1
+    ends = np.r_[starts[1:], n] - 1 if n else starts  # no coded week: no runs
     return pd.DataFrame(
         {
             "person_id": pid[starts],

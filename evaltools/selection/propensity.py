@@ -343,7 +343,7 @@ class PropensityResults(EstimationResults):
     method: str
     converged: bool
     estimator: Any = None
-    _sm_model: Any
+    _link: str | None
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from data_panel_factory import random_panel
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from evaltools.data import PanelStoreWriter, read_panel, subset_panel, write_panel
@@ -151,6 +151,7 @@ def test_single_layout_unchanged_and_subsettable(panel, tmp_path):
     length=st.integers(0, 50),
     every=st.integers(1, 4),
 )
+@example(seed=1, n=5, k=1, a=0, length=0, every=1)  # a panel without any coded week
 def test_round_trip_property(seed, n, k, a, length, every):
     panel = random_panel(seed, n_persons=n, n_weeks=50)
     with tempfile.TemporaryDirectory() as tmp:
