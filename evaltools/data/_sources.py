@@ -78,6 +78,18 @@ class BatchSource:
         """``(first row, {column: values})`` per batch of about ``batch_rows`` rows."""
         raise NotImplementedError
 
+    def coded_batches(
+        self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
+    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
+        """``(first row, code matrix or None, {column: values})`` per batch.
+
+        The code matrix (rows x ``weekly``, int16, ``-1`` blank) is given when the
+        source reads the weekly cells itself; otherwise the weekly columns are in
+        the dict with the ``other`` columns.
+        """
+        for r0, cols in self.batches([*weekly, *other], batch_rows, where):
+            yield r0, None, cols
+
 
 # -- DataFrame ---------------------------------------------------------------------------
 class FrameSource(BatchSource):
@@ -225,8 +237,72 @@ class CsvSource(BatchSource):
     def batches(
         self, cols: Sequence[str], batch_rows: int, where: str
     ) -> Iterator[tuple[int, dict[str, Any]]]:
+        yield from self._arrow_batches(str(self.path), cols, batch_rows, where, 0)
+
+    def coded_batches(
+        self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
+    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
+        """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`)."""
+        from evaltools.data._fastcsv import Chained, KeyTable, LineBlocks, block_codes, field_positions
+
+        cols = [*weekly, *other]
+        try:
+            raw = pa.input_stream(str(self.path), compression="detect")
+        except (OSError, pa.ArrowException) as e:
+            raise _csv_error(e, self.name, where, "") from None
+        with raw:
+            head = raw.read(1 << 16)
+            while b"\n" not in head:
+                more = raw.read(1 << 16)
+                if not more:
+                    break
+                head += more
+            cut = head.find(b"\n") + 1
+            header, carry = head[:cut], head[cut:]
+            r0 = 0
+            if cut and b'"' not in header and b"\r" not in header and lookup.null_values == self.null_values:
+                fields = field_positions(self.columns, weekly)
+                table = KeyTable(lookup)
+                blocks = LineBlocks(raw, carry, batch_rows, _block(batch_rows, self.row_bytes))
+                while True:
+                    block = blocks.next()
+                    if block is None:
+                        return
+                    mat = block_codes(block, len(self.columns), fields, table)
+                    if mat is None:
+                        carry = block + b"".join(blocks.parts)
+                        break
+                    rest: dict[str, Any] = {}
+                    if other:
+                        rest = self._parse(header + block, other, where, r0)
+                    yield r0, mat, rest
+                    r0 += len(mat)
+            stream = pa.PythonFile(Chained(header + carry, raw), mode="r")
+            for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
+                yield r, None, c
+
+    def _parse(self, data: bytes, cols: Sequence[str], where: str, r0: int) -> dict[str, Any]:
+        """The columns ``cols`` of a block of lines (with its header line), as the batches type them."""
+        try:
+            t = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(use_threads=False),
+                parse_options=pcsv.ParseOptions(newlines_in_values=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={c: DICT_STRING for c in cols},
+                    strings_can_be_null=False,
+                    include_columns=list(cols),
+                ),
+            )
+        except (OSError, pa.ArrowException) as e:
+            raise _csv_error(e, self.name, where, f" after line {r0 + 1:,}") from None
+        return {c: t.column(c) for c in cols}
+
+    def _arrow_batches(
+        self, stream: Any, cols: Sequence[str], batch_rows: int, where: str, r0: int
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         types = {c: DICT_STRING for c in cols}
-        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 25))
+        block = _block(batch_rows, self.row_bytes)
         bad: list[int | None] = []
 
         def handler(row: pcsv.InvalidRow) -> str:
@@ -235,7 +311,7 @@ class CsvSource(BatchSource):
 
         try:
             reader = pcsv.open_csv(
-                str(self.path),
+                stream,
                 read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
                 convert_options=pcsv.ConvertOptions(
@@ -248,7 +324,6 @@ class CsvSource(BatchSource):
             raise _csv_error(e, self.name, where, "") from None
         pending: list[pa.RecordBatch] = []
         held = 0
-        r0 = 0
         while True:
             try:
                 b = reader.read_next_batch()
@@ -274,6 +349,10 @@ class CsvSource(BatchSource):
         if held:
             table = pa.Table.from_batches(pending, schema=reader.schema)
             yield r0, {c: table.column(c) for c in cols}
+
+
+def _block(batch_rows: int, row_bytes: float) -> int:
+    return int(min(max(batch_rows * row_bytes * 1.1, 1 << 20), 1 << 25))
 
 
 def _csv_error(e: Exception, name: str, where: str, after: str) -> FileFormatError:

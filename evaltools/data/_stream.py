@@ -425,9 +425,9 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
     bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
     seen = 0
     try:
-        for r0, cols in plan.src.batches(plan.wide_columns, int(batch_rows), plan.where):
-            first = next(iter(cols.values()))
-            n = len(first)
+        other = [*plan.monthly, *plan.yearly]
+        for r0, mat, cols in plan.src.coded_batches(plan.wcols, other, int(batch_rows), plan.where, lookup):
+            n = len(mat) if mat is not None else len(next(iter(cols.values())))
             bar.update(n)
             seen = r0 + n
             if seen > plan.n_rows:
@@ -441,11 +441,15 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             rows = r0 + (np.flatnonzero(sel) if sel is not None else np.arange(n))
             cols = {c: _select(v, sel) for c, v in cols.items()}
             m = len(rows)
-            by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
-            for j, c in enumerate(plan.wcols):
-                by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
-            flat = np.ascontiguousarray(by_week.T).ravel()  # row-major: person by person
-            del by_week
+            if mat is not None:
+                flat = (mat if sel is None else mat[sel]).ravel()  # row-major: person by person
+                del mat
+            else:
+                by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
+                for j, c in enumerate(plan.wcols):
+                    by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
+                flat = np.ascontiguousarray(by_week.T).ravel()
+                del by_week
             cells = np.flatnonzero(flat >= 0)
             code = flat[cells]
             del flat

@@ -182,13 +182,13 @@ def test_week_window_reads_only_its_columns(tmp_path, monkeypatch):
     frame = _frame(5, 10, seed=2)
     frame.to_csv(tmp_path / "d.csv", index=False)
     asked: list[list[str]] = []
-    real = _sources.CsvSource.batches
+    real = _sources.CsvSource.coded_batches
 
-    def spy(self, cols, batch_rows, where):
-        asked.append(list(cols))
-        return real(self, cols, batch_rows, where)
+    def spy(self, weekly, other, batch_rows, where, lookup):
+        asked.append([*weekly, *other])
+        return real(self, weekly, other, batch_rows, where, lookup)
 
-    monkeypatch.setattr(_sources.CsvSource, "batches", spy)
+    monkeypatch.setattr(_sources.CsvSource, "coded_batches", spy)
     _read(tmp_path / "d.csv", weeks=("2015-W01", "2015-W02"))
     assert asked == [["y_1501", "y_1502"]]
 
