@@ -2,13 +2,13 @@
 
 A block of whole lines of a DREAM CSV that holds no quote and no carriage
 return, where every line has one field per header column, is split with
-numpy: the separators (``,`` and ``\\n``) of the block are located once, the
-weekly cells become 8-byte keys (their bytes and their length), and the keys
+numpy: the separators (commas and line ends) of the block are located once, the
+weekly cells become 64-bit keys (their bytes), and the keys
 become code indices through a small hash table of the distinct cells seen so
 far.  Each distinct cell is read once by the :class:`CodeLookup`, exactly as
 the dictionary path reads the cells pyarrow gives, so the codes are the same.
 
-Any block outside that simple case (quotes, ``\\r``, empty lines, ragged lines,
+Any block outside that simple case (quotes, carriage returns, NUL bytes, empty lines, ragged lines,
 cells longer than 7 bytes, bytes that are not UTF-8, codes not in the table)
 is handed back, with the rest of the file, to pyarrow's CSV reader and the
 column-by-column lookup, which raise the usual messages.
@@ -115,7 +115,7 @@ class KeyTable:
 def block_codes(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> np.ndarray | None:
     """Code matrix (lines x weekly columns, int16, ``-1`` blank) of a block of whole lines, or ``None``.
 
-    ``raw`` ends with ``\\n``; ``fields`` are the file positions of the weekly columns.
+    ``raw`` ends with a line end; ``fields`` are the file positions of the weekly columns.
     """
     if not table.simple or raw.find(b'"') >= 0 or raw.find(b"\r") >= 0 or raw.find(b"\x00") >= 0:
         return None
@@ -188,7 +188,7 @@ class Chained(io.RawIOBase):
 class LineBlocks:
     """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
-    :meth:`next` gives the next block (the last gets a final ``\\n`` if the file has none)
+    :meth:`next` gives the next block (the last gets a final line end if the file has none)
     or ``None`` at the end; :attr:`parts` holds the bytes read but not yet given.
     """
 
