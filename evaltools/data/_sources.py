@@ -275,8 +275,11 @@ class CsvSource(BatchSource):
                     rest: dict[str, Any] = {}
                     if other:
                         rest = self._parse(header + block, other, where, r0)
-                    yield r0, mat, rest
-                    r0 += len(mat)
+                    n = len(mat)
+                    box = [(r0, mat, rest)]
+                    del block, mat, rest
+                    yield box.pop()
+                    r0 += n
             stream = pa.PythonFile(Chained(header + carry, raw), mode="r")
             for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
                 yield r, None, c
@@ -376,11 +379,39 @@ def _row_bytes(path: Path) -> float:
     return max(len(buf) / max(lines, 1), 16.0)
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """The C library's ``malloc_trim`` on Linux (glibc), else ``None``."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
 def release_memory() -> None:
-    """Return the memory pool's freed blocks to the system (the pool keeps them otherwise)."""
+    """Return freed memory to the system between batches.
+
+    The arrow memory pool keeps its freed blocks, and glibc's heap keeps the
+    freed arrays of a batch in pieces that the next batch's (larger) arrays do
+    not reuse, so that the resident memory would creep up batch by batch.
+    """
     release = getattr(pa.default_memory_pool(), "release_unused", None)
     if release is not None:
         release()
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 # -- opening -----------------------------------------------------------------------------

@@ -427,6 +427,7 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
     try:
         other = [*plan.monthly, *plan.yearly]
         for r0, mat, cols in plan.src.coded_batches(plan.wcols, other, int(batch_rows), plan.where, lookup):
+            release_memory()  # the consumer has dropped the previous batch by now, or holds it
             n = len(mat) if mat is not None else len(next(iter(cols.values())))
             bar.update(n)
             seen = r0 + n
@@ -478,8 +479,10 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             )
             yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
             del cols
+            box = [Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)]
+            del states, pers, monthly, yearly, pid, start, end
             release_memory()
-            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
+            yield box.pop()  # the frame keeps no reference to the batch while the next one is read
     finally:
         bar.close()
     if seen != plan.n_rows:
@@ -675,7 +678,9 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
     last_coded = NO_CODE
     windows: list[tuple[np.ndarray, np.ndarray]] = []
     n_persons = 0
-    for k, batch in enumerate(gen):
+    k = -1
+    for batch in gen:  # not enumerate(): its cached result tuple would keep the last batch alive
+        k += 1
         states, pers, a, c = finish_batch(plan, batch)
         abs_all.append(a)
         cov_all.append(c)
@@ -701,7 +706,9 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
         meta = base_meta(plan, len(plan.wcols))
         meta["batch"] = {"number": k, "first_row": int(batch.rows[0]), "last_row": int(batch.rows[-1])}
         meta["input_notes"] = [n.as_dict() for n in (a + c)]
-        yield RegisterPanel(states=states, persons=pers, events=ev, codes=plan.codes, meta=meta)
+        box = [RegisterPanel(states=states, persons=pers, events=ev, codes=plan.codes, meta=meta)]
+        del states, pers, ev, batch
+        yield box.pop()  # the frame keeps no reference to the panel while the next one is read
     notes = merge_notes(abs_all, plan.where) + plan.front_notes + merge_notes(cov_all, plan.where)
     trailing = trailing_note(plan, last_coded, windows, n_persons)
     if trailing is not None:
