@@ -465,7 +465,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
                     "person_id": pid[rr],
                     "week": week,
                     "state": pd.Categorical.from_codes(code, dtype=dtype),
-                }
+                },
+                copy=False,  # fresh arrays of this batch
             )
             del code
             states = sort_states(states)
