@@ -6,8 +6,11 @@ readers type them) in one projected pass, and then yields the wide columns
 (weekly, monthly, yearly) in row batches with column projection:
 
 CSV / CSV.gz
-    :func:`pyarrow.csv.open_csv` (streaming, bounded blocks), weekly and text
-    columns dictionary-encoded, so a batch holds one small integer per cell.
+    Blocks of whole lines; a plain block (no quotes, one field per header
+    column) gives its weekly code matrix straight from the bytes
+    (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
+    go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
+    weekly and text columns dictionary-encoded.
 Parquet
     :meth:`pyarrow.parquet.ParquetFile.iter_batches` with the projected columns.
 SAS (``.sas7bdat``)

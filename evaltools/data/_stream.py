@@ -12,7 +12,9 @@ Parquet, SAS ``.sas7bdat`` or a DataFrame) in two passes:
    batches, reading only the columns inside the week window.  Each column of
    a batch becomes an integer code index per row through a lookup of its few
    distinct values (never a Python object per cell); the non-blank cells of
-   the batch's code matrix become the batch's sparse person-week states.
+   the batch's code matrix become the batch's sparse person-week states.  For
+   plain CSV blocks (no quotes) the whole code matrix of a batch is read from
+   the bytes at once (:mod:`evaltools.data._fastcsv`).
 
 Every batch is a :class:`~evaltools.data.RegisterPanel` of whole persons,
 checked by the input contract as the whole-file reader checks a file
