@@ -345,3 +345,16 @@ def test_csv_unknown_code_after_fast_batches_names_line_and_id(tmp_path):
     frame.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(DataValidationError, match=r"'12345678'.*line 12"):
         _read(tmp_path / "d.csv", batch_rows=4)
+
+
+@pytest.mark.parametrize("order", ["interleaved", "weeks_first"])
+def test_csv_weekly_columns_anywhere_in_the_line(tmp_path, order):
+    frame = _frame(10, 5, seed=14)
+    weekly = [c for c in frame.columns if c.startswith("y_")]
+    if order == "interleaved":
+        cols = ["PNR", weekly[0], weekly[1], "sex", *weekly[2:]]
+    else:
+        cols = [*weekly, "PNR", "sex"]
+    frame[cols].to_csv(tmp_path / "d.csv", index=False)
+    for batch in (3, 100):
+        _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))
