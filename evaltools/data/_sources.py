@@ -6,8 +6,11 @@ readers type them) in one projected pass, and then yields the wide columns
 (weekly, monthly, yearly) in row batches with column projection:
 
 CSV / CSV.gz
-    :func:`pyarrow.csv.open_csv` (streaming, bounded blocks), weekly and text
-    columns dictionary-encoded, so a batch holds one small integer per cell.
+    Blocks of whole lines; a plain block (no quotes, one field per header
+    column) gives its weekly code matrix straight from the bytes
+    (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
+    go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
+    weekly and text columns dictionary-encoded.
 Parquet
     :meth:`pyarrow.parquet.ParquetFile.iter_batches` with the projected columns.
 SAS (``.sas7bdat``)
@@ -77,6 +80,18 @@ class BatchSource:
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(first row, {column: values})`` per batch of about ``batch_rows`` rows."""
         raise NotImplementedError
+
+    def coded_batches(
+        self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
+    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
+        """``(first row, code matrix or None, {column: values})`` per batch.
+
+        The code matrix (rows x ``weekly``, int16, ``-1`` blank) is given when the
+        source reads the weekly cells itself; otherwise the weekly columns are in
+        the dict with the ``other`` columns.
+        """
+        for r0, cols in self.batches([*weekly, *other], batch_rows, where):
+            yield r0, None, cols
 
 
 # -- DataFrame ---------------------------------------------------------------------------
@@ -225,8 +240,75 @@ class CsvSource(BatchSource):
     def batches(
         self, cols: Sequence[str], batch_rows: int, where: str
     ) -> Iterator[tuple[int, dict[str, Any]]]:
+        yield from self._arrow_batches(str(self.path), cols, batch_rows, where, 0)
+
+    def coded_batches(
+        self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
+    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
+        """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`)."""
+        from evaltools.data._fastcsv import Chained, KeyTable, LineBlocks, block_codes, field_positions
+
+        cols = [*weekly, *other]
+        try:
+            raw = pa.input_stream(str(self.path), compression="detect")
+        except (OSError, pa.ArrowException) as e:
+            raise _csv_error(e, self.name, where, "") from None
+        with raw:
+            head = raw.read(1 << 16)
+            while b"\n" not in head:
+                more = raw.read(1 << 16)
+                if not more:
+                    break
+                head += more
+            cut = head.find(b"\n") + 1
+            header, carry = head[:cut], head[cut:]
+            r0 = 0
+            if cut and b'"' not in header and b"\r" not in header and lookup.null_values == self.null_values:
+                fields = field_positions(self.columns, weekly)
+                table = KeyTable(lookup)
+                blocks = LineBlocks(raw, carry, batch_rows, _block(batch_rows, self.row_bytes))
+                while True:
+                    block = blocks.next()
+                    if block is None:
+                        return
+                    mat = block_codes(block, len(self.columns), fields, table)
+                    if mat is None:
+                        carry = block + b"".join(blocks.parts)
+                        break
+                    rest: dict[str, Any] = {}
+                    if other:
+                        rest = self._parse(header + block, other, where, r0)
+                    n = len(mat)
+                    box = [(r0, mat, rest)]
+                    del block, mat, rest
+                    yield box.pop()
+                    r0 += n
+            stream = pa.PythonFile(Chained(header + carry, raw), mode="r")
+            for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
+                yield r, None, c
+
+    def _parse(self, data: bytes, cols: Sequence[str], where: str, r0: int) -> dict[str, Any]:
+        """The columns ``cols`` of a block of lines (with its header line), as the batches type them."""
+        try:
+            t = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(use_threads=False),
+                parse_options=pcsv.ParseOptions(newlines_in_values=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={c: DICT_STRING for c in cols},
+                    strings_can_be_null=False,
+                    include_columns=list(cols),
+                ),
+            )
+        except (OSError, pa.ArrowException) as e:
+            raise _csv_error(e, self.name, where, f" after line {r0 + 1:,}") from None
+        return {c: t.column(c) for c in cols}
+
+    def _arrow_batches(
+        self, stream: Any, cols: Sequence[str], batch_rows: int, where: str, r0: int
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         types = {c: DICT_STRING for c in cols}
-        block = int(min(max(batch_rows * self.row_bytes * 1.1, 1 << 20), 1 << 25))
+        block = _block(batch_rows, self.row_bytes)
         bad: list[int | None] = []
 
         def handler(row: pcsv.InvalidRow) -> str:
@@ -235,7 +317,7 @@ class CsvSource(BatchSource):
 
         try:
             reader = pcsv.open_csv(
-                str(self.path),
+                stream,
                 read_options=pcsv.ReadOptions(use_threads=False, block_size=block),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=False),
                 convert_options=pcsv.ConvertOptions(
@@ -248,7 +330,6 @@ class CsvSource(BatchSource):
             raise _csv_error(e, self.name, where, "") from None
         pending: list[pa.RecordBatch] = []
         held = 0
-        r0 = 0
         while True:
             try:
                 b = reader.read_next_batch()
@@ -276,6 +357,10 @@ class CsvSource(BatchSource):
             yield r0, {c: table.column(c) for c in cols}
 
 
+def _block(batch_rows: int, row_bytes: float) -> int:
+    return int(min(max(batch_rows * row_bytes * 1.1, 1 << 20), 1 << 25))
+
+
 def _csv_error(e: Exception, name: str, where: str, after: str) -> FileFormatError:
     msg = str(e)
     first = msg.splitlines()[0] if msg else type(e).__name__
@@ -297,11 +382,39 @@ def _row_bytes(path: Path) -> float:
     return max(len(buf) / max(lines, 1), 16.0)
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """The C library's ``malloc_trim`` on Linux (glibc), else ``None``."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
 def release_memory() -> None:
-    """Return the memory pool's freed blocks to the system (the pool keeps them otherwise)."""
+    """Return freed memory to the system between batches.
+
+    The arrow memory pool keeps its freed blocks, and glibc's heap keeps the
+    freed arrays of a batch in pieces that the next batch's (larger) arrays do
+    not reuse, so that the resident memory would creep up batch by batch.
+    """
     release = getattr(pa.default_memory_pool(), "release_unused", None)
     if release is not None:
         release()
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 # -- opening -----------------------------------------------------------------------------

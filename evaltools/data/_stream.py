@@ -12,7 +12,9 @@ Parquet, SAS ``.sas7bdat`` or a DataFrame) in two passes:
    batches, reading only the columns inside the week window.  Each column of
    a batch becomes an integer code index per row through a lookup of its few
    distinct values (never a Python object per cell); the non-blank cells of
-   the batch's code matrix become the batch's sparse person-week states.
+   the batch's code matrix become the batch's sparse person-week states.  For
+   plain CSV blocks (no quotes) the whole code matrix of a batch is read from
+   the bytes at once (:mod:`evaltools.data._fastcsv`).
 
 Every batch is a :class:`~evaltools.data.RegisterPanel` of whole persons,
 checked by the input contract as the whole-file reader checks a file
@@ -426,9 +428,10 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
     bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
     seen = 0
     try:
-        for r0, cols in plan.src.batches(plan.wide_columns, int(batch_rows), plan.where):
-            first = next(iter(cols.values()))
-            n = len(first)
+        other = [*plan.monthly, *plan.yearly]
+        for r0, mat, cols in plan.src.coded_batches(plan.wcols, other, int(batch_rows), plan.where, lookup):
+            release_memory()  # the consumer has dropped the previous batch by now, or holds it
+            n = len(mat) if mat is not None else len(next(iter(cols.values())))
             bar.update(n)
             seen = r0 + n
             if seen > plan.n_rows:
@@ -442,11 +445,15 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             rows = r0 + (np.flatnonzero(sel) if sel is not None else np.arange(n))
             cols = {c: _select(v, sel) for c, v in cols.items()}
             m = len(rows)
-            by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
-            for j, c in enumerate(plan.wcols):
-                by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
-            flat = np.ascontiguousarray(by_week.T).ravel()  # row-major: person by person
-            del by_week
+            if mat is not None:
+                flat = (mat if sel is None else mat[sel]).ravel()  # row-major: person by person
+                del mat
+            else:
+                by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
+                for j, c in enumerate(plan.wcols):
+                    by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
+                flat = np.ascontiguousarray(by_week.T).ravel()
+                del by_week
             cells = np.flatnonzero(flat >= 0)
             code = flat[cells]
             del flat
@@ -461,7 +468,8 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
                     "person_id": pid[rr],
                     "week": week,
                     "state": pd.Categorical.from_codes(code, dtype=dtype),
-                }
+                },
+                copy=False,  # fresh arrays of this batch
             )
             del code
             states = sort_states(states)
@@ -475,8 +483,10 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             )
             yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
             del cols
+            box = [Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)]
+            del states, pers, monthly, yearly, pid, start, end
             release_memory()
-            yield Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)
+            yield box.pop()  # the frame keeps no reference to the batch while the next one is read
     finally:
         bar.close()
     if seen != plan.n_rows:
@@ -674,7 +684,9 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
     last_coded = NO_CODE
     windows: list[tuple[np.ndarray, np.ndarray]] = []
     n_persons = 0
-    for k, batch in enumerate(gen):
+    k = -1
+    for batch in gen:  # not enumerate(): its cached result tuple would keep the last batch alive
+        k += 1
         states, pers, a, c = finish_batch(plan, batch)
         abs_all.append(a)
         cov_all.append(c)
@@ -700,7 +712,9 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
         meta = base_meta(plan, len(plan.wcols))
         meta["batch"] = {"number": k, "first_row": int(batch.rows[0]), "last_row": int(batch.rows[-1])}
         meta["input_notes"] = [n.as_dict() for n in (a + c)]
-        yield RegisterPanel(states=states, persons=pers, events=ev, codes=plan.codes, meta=meta)
+        box = [RegisterPanel(states=states, persons=pers, events=ev, codes=plan.codes, meta=meta)]
+        del states, pers, ev, batch
+        yield box.pop()  # the frame keeps no reference to the panel while the next one is read
     notes = merge_notes(abs_all, plan.where) + plan.front_notes + merge_notes(cov_all, plan.where)
     trailing = trailing_note(plan, last_coded, windows, n_persons)
     if trailing is not None:

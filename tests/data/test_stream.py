@@ -182,13 +182,13 @@ def test_week_window_reads_only_its_columns(tmp_path, monkeypatch):
     frame = _frame(5, 10, seed=2)
     frame.to_csv(tmp_path / "d.csv", index=False)
     asked: list[list[str]] = []
-    real = _sources.CsvSource.batches
+    real = _sources.CsvSource.coded_batches
 
-    def spy(self, cols, batch_rows, where):
-        asked.append(list(cols))
-        return real(self, cols, batch_rows, where)
+    def spy(self, weekly, other, batch_rows, where, lookup):
+        asked.append([*weekly, *other])
+        return real(self, weekly, other, batch_rows, where, lookup)
 
-    monkeypatch.setattr(_sources.CsvSource, "batches", spy)
+    monkeypatch.setattr(_sources.CsvSource, "coded_batches", spy)
     _read(tmp_path / "d.csv", weeks=("2015-W01", "2015-W02"))
     assert asked == [["y_1501", "y_1502"]]
 
@@ -305,3 +305,56 @@ def test_front_columns_typed_over_the_whole_file(tmp_path, monkeypatch):
     part = _read(path, batch_rows=7)
     _same(part, whole)
     assert whole.persons["birth"].dtype == object and whole.persons["kom"].dtype == np.float64
+
+
+# -- the CSV fast path and its hand-over to pyarrow --------------------------------------
+@pytest.mark.parametrize(
+    "late",
+    [
+        b'"111"',  # a quoted cell: the rest of the file goes to pyarrow
+        b" 111",  # spaces are read by the code lookup (stripped), as pyarrow's cells are
+        b"NA",  # a null spelling of the CSV reader: blank
+    ],
+)
+def test_csv_cells_read_as_pyarrow_reads_them(tmp_path, late):
+    frame = _frame(12, 6, seed=11)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    lines = (tmp_path / "d.csv").read_bytes().split(b"\n")
+    # row 9 (line 10): its first weekly cell becomes `late`; the expected panel reads it as 111 / blank
+    cells = lines[9].split(b",")
+    cells[2] = late
+    lines[9] = b",".join(cells)
+    (tmp_path / "odd.csv").write_bytes(b"\n".join(lines).rstrip(b"\n"))  # no final line end
+    want = frame.copy()
+    want.iloc[8, 2] = "" if late == b"NA" else "111"
+    expect = _read(want)
+    for batch in (1, 4, 100):
+        _same(_read(tmp_path / "odd.csv", batch_rows=batch), expect)
+
+
+def test_csv_with_crlf_line_ends(tmp_path):
+    frame = _frame(9, 5, seed=13)
+    frame.to_csv(tmp_path / "d.csv", index=False, lineterminator="\r\n")
+    for batch in (2, 100):
+        _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))
+
+
+def test_csv_unknown_code_after_fast_batches_names_line_and_id(tmp_path):
+    frame = _frame(12, 6, seed=12)
+    frame.iloc[10, 3] = "12345678"  # longer than the fast path's cells
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(DataValidationError, match=r"'12345678'.*line 12"):
+        _read(tmp_path / "d.csv", batch_rows=4)
+
+
+@pytest.mark.parametrize("order", ["interleaved", "weeks_first"])
+def test_csv_weekly_columns_anywhere_in_the_line(tmp_path, order):
+    frame = _frame(10, 5, seed=14)
+    weekly = [c for c in frame.columns if c.startswith("y_")]
+    if order == "interleaved":
+        cols = ["PNR", weekly[0], weekly[1], "sex", *weekly[2:]]
+    else:
+        cols = [*weekly, "PNR", "sex"]
+    frame[cols].to_csv(tmp_path / "d.csv", index=False)
+    for batch in (3, 100):
+        _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))

@@ -1,0 +1,227 @@
+"""Fast path of the streaming CSV reader: weekly code cells read straight from the bytes.
+
+A block of whole lines of a DREAM CSV that holds no quote and no carriage
+return, where every line has one field per header column, is split with
+numpy: the separators (commas and line ends) of the block are located once, the
+weekly cells become 64-bit keys (their bytes), and the keys
+become code indices through a small hash table of the distinct cells seen so
+far.  Each distinct cell is read once by the :class:`CodeLookup`, exactly as
+the dictionary path reads the cells pyarrow gives, so the codes are the same.
+
+Any block outside that simple case (quotes, carriage returns, NUL bytes, empty lines, ragged lines,
+cells longer than 7 bytes, bytes that are not UTF-8, codes not in the table)
+is handed back, with the rest of the file, to pyarrow's CSV reader and the
+column-by-column lookup, which raise the usual messages.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools.exceptions import EvaltoolsError
+
+__all__ = ["KeyTable", "block_codes", "Chained", "LineBlocks", "field_positions"]
+
+#: Lines split per step inside a block (bounds the separator arrays).
+STEP_LINES = 2048
+
+
+#: Left shift that moves a cell of ``n`` bytes to the top of its 64-bit key.
+_SHIFT = np.array([(8 - n) * 8 for n in range(8)], dtype=np.uint64)
+_EMPTY = np.uint64(1) << np.uint64(63)  # no key has its top bit alone: matches no cell
+
+
+class KeyTable:
+    """Cell key -> code index: a perfect multiplicative hash over the distinct cells seen.
+
+    A key is the cell's bytes shifted to the top of a 64-bit word (cells of 1..7
+    bytes without NUL bytes, so that the key names the cell).
+    """
+
+    def __init__(self, lookup: Any) -> None:
+        self.lookup = lookup
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.codes = np.zeros(0, dtype=np.int16)
+        self.mult = np.uint64(0x9E3779B97F4A7C15)
+        self.shift = np.uint64(63)
+        self.slot_key = np.array([_EMPTY, _EMPTY], dtype=np.uint64)
+        self.slot_code = np.zeros(2, dtype=np.int16)
+        if "" not in lookup.map:
+            lookup._learn([""], "")
+        self.simple = lookup.map[""] == lookup.BLANK
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return ((keys * self.mult) >> self.shift).view(np.int64)
+
+    def _rebuild(self) -> None:
+        n = len(self.keys)
+        bits = max(int(np.ceil(np.log2(max(2 * n, 2)))), 1)
+        rng = np.random.default_rng(0)
+        while True:
+            for _ in range(64):
+                self.shift = np.uint64(64 - bits)
+                slot = self._slots(self.keys)
+                if len(np.unique(slot)) == n:
+                    size = 1 << bits
+                    self.slot_key = np.full(size, _EMPTY, dtype=np.uint64)
+                    self.slot_code = np.zeros(size, dtype=np.int16)
+                    self.slot_key[slot] = self.keys
+                    self.slot_code[slot] = self.codes
+                    return
+                self.mult = np.uint64(int(rng.integers(1 << 62)) * 2 + 1)
+            bits += 1
+
+    def _learn(self, new: np.ndarray) -> bool:
+        values = []
+        for k in new.tolist():
+            b = k.to_bytes(8, "little").lstrip(b"\x00")
+            try:
+                values.append(b.decode("utf-8"))
+            except UnicodeDecodeError:
+                return False
+        lk = self.lookup
+        fresh = [v for v in values if v not in lk.map]
+        if fresh:
+            try:
+                lk._learn(fresh, "")
+            except EvaltoolsError:
+                return False
+        codes = np.array([lk.map[v] for v in values], dtype=np.int16)
+        if (codes == lk.UNKNOWN).any():
+            return False
+        self.keys = np.concatenate([self.keys, new.astype(np.uint64)])
+        self.codes = np.concatenate([self.codes, codes])
+        self._rebuild()
+        return True
+
+    def code(self, keys: np.ndarray) -> np.ndarray | None:
+        """Code index per key, ``None`` if a cell is not a known code."""
+        for _ in range(2):
+            slot = self._slots(keys)
+            hit = self.slot_key[slot] == keys
+            if hit.all():
+                return self.slot_code[slot]
+            if not self._learn(pd.unique(keys[~hit])):
+                return None
+        return None
+
+
+def block_codes(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> np.ndarray | None:
+    """Code matrix (lines x weekly columns, int16, ``-1`` blank) of a block of whole lines, or ``None``.
+
+    ``raw`` ends with a line end; ``fields`` are the file positions of the weekly columns.
+    """
+    if not table.simple or raw.find(b'"') >= 0 or raw.find(b"\r") >= 0 or raw.find(b"\x00") >= 0:
+        return None
+    a = np.frombuffer(raw, dtype=np.uint8)
+    nl = np.flatnonzero(a == 10)
+    n = len(nl)
+    nw = len(fields)
+    out = np.full((n, nw), -1, dtype=np.int16)
+    flat_out = out.reshape(-1)
+    f0 = int(fields[0]) if nw else 0
+    run = nw > 0 and f0 > 0 and bool((np.diff(fields) == 1).all())
+    for i0 in range(0, n, STEP_LINES):
+        i1 = min(i0 + STEP_LINES, n)
+        s = int(nl[i0 - 1]) + 1 if i0 else 0
+        e = int(nl[i1 - 1]) + 1
+        sub = a[s:e]
+        k = i1 - i0
+        seps = np.flatnonzero((sub == 44) | (sub == 10)).astype(np.int32)
+        if len(seps) != k * ncols or not (sub[seps[ncols - 1 :: ncols]] == 10).all():
+            return None
+        grid = seps.reshape(k, ncols)
+        if run:
+            start = grid[:, f0 - 1 : f0 - 1 + nw] + 1
+            lens = grid[:, f0 : f0 + nw] - start
+        else:
+            prev = np.empty((k, ncols + 1), dtype=np.int32)
+            prev[:, 0] = np.r_[-1, grid[:-1, -1]] if k else -1
+            prev[:, 1:] = grid
+            start = prev[:, fields] + 1
+            lens = prev[:, fields + 1] - start
+        nz = np.flatnonzero(lens)
+        if not len(nz):
+            continue
+        ln = lens.reshape(-1)[nz]
+        if int(ln.max()) > 7:
+            return None
+        padded = np.zeros(len(sub) + 8, dtype=np.uint8)
+        padded[: len(sub)] = sub
+        words = np.ndarray((len(sub),), dtype="<u8", buffer=padded.data, strides=(1,))
+        keys = words[start.reshape(-1)[nz]] << _SHIFT[ln]
+        code = table.code(keys)
+        if code is None:
+            return None
+        flat_out[i0 * nw + nz] = code
+    return out
+
+
+class Chained(io.RawIOBase):
+    """A read-only stream: some bytes, then the rest of an open stream."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self.head = memoryview(head)
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if len(self.head):
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        chunk = self.rest.read(len(b))
+        n = len(chunk)
+        b[:n] = chunk
+        return n
+
+
+class LineBlocks:
+    """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
+
+    :meth:`next` gives the next block (the last gets a final line end if the file has none)
+    or ``None`` at the end; :attr:`parts` holds the bytes read but not yet given.
+    """
+
+    def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int) -> None:
+        self.raw = raw
+        self.parts: list[bytes] = [carry] if carry else []
+        self.count = carry.count(b"\n")
+        self.lines = lines
+        self.chunk = chunk
+        self.eof = False
+
+    def next(self) -> bytes | None:
+        while self.count < self.lines and not self.eof:
+            c = self.raw.read(self.chunk)
+            if not c:
+                self.eof = True
+                break
+            self.parts.append(c)
+            self.count += c.count(b"\n")
+        buf = b"".join(self.parts)
+        if self.count >= self.lines:
+            nl = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+            cut = int(nl[self.lines - 1]) + 1
+            rest = buf[cut:]
+            self.parts = [rest] if rest else []
+            self.count -= self.lines
+            return buf[:cut]
+        self.parts = []
+        if buf:
+            return buf if buf.endswith(b"\n") else buf + b"\n"
+        return None
+
+
+def field_positions(header: Sequence[str], cols: Sequence[str]) -> np.ndarray:
+    pos = {c: i for i, c in enumerate(header)}
+    return np.array([pos[c] for c in cols], dtype=np.int64)
