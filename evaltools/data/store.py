@@ -82,13 +82,13 @@ def write_panel(
         shutil.rmtree(out)
     (out / "events").mkdir(parents=True, exist_ok=True)
     states = panel.states.assign(state=panel.states["state"].astype(str))
-    states.to_parquet(out / "states.parquet", index=False, compression=compression)
-    panel.persons.to_parquet(out / "persons.parquet", index=False, compression=compression)
+    states.to_parquet(out / "states.parquet", index=False, compression=compression)  # type: ignore[call-overload]  # pandas-stubs: any pyarrow codec name is passed through
+    panel.persons.to_parquet(out / "persons.parquet", index=False, compression=compression)  # type: ignore[call-overload]  # pandas-stubs: any pyarrow codec name is passed through
     for old in (out / "events").glob("*.parquet"):
         if old.stem not in panel.events:
             old.unlink()
     for name, tab in panel.events.items():
-        tab.to_parquet(out / "events" / f"{name}.parquet", index=False, compression=compression)
+        tab.to_parquet(out / "events" / f"{name}.parquet", index=False, compression=compression)  # type: ignore[call-overload]  # pandas-stubs: any pyarrow codec name is passed through
     panel.codes.table.to_csv(out / "codes.csv", index=False)
     (out / "meta.json").write_text(json.dumps(dict(panel.meta), indent=2, sort_keys=True, default=str))
     return out
