@@ -274,7 +274,8 @@ def read_long(
     if ids.kind == "text" and person_col == "person_id":
         _text_key_error(where, person_col, ids, src)
     wk = _parse_weeks(df, week_col, year_col, src, ids.values, person_col).astype(np.int64)
-    state = as_code_strings(df[state_col], where=where).to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs: na_value=None is valid for object output
+    # pandas-stubs: na_value=None is valid for object output
+    state = as_code_strings(df[state_col], where=where).to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     raw = pd.DataFrame({person_col: ids.values, week_col: wk, state_col: state})
     for issue in (
         check_duplicate_weeks(raw, person_col, week_col),

@@ -97,7 +97,8 @@ def _normalise_states(states: pd.DataFrame, codes: CodeTable) -> pd.DataFrame:
         unknown_mask = raw.notna().to_numpy() & out["state"].isna().to_numpy()
     else:
         as_str = raw.astype("string").str.strip()
-        obj = as_str.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs: na_value=None is valid for object output
+        # pandas-stubs: na_value=None is valid for object output
+        obj = as_str.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         out["state"] = pd.Categorical(obj, dtype=codes.dtype())
         unknown_mask = as_str.notna().to_numpy() & out["state"].isna().to_numpy()
     if unknown_mask.any():
