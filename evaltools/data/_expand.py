@@ -91,7 +91,7 @@ def _resolve_treatments(
             check_columns(src, ["person_id", "week"], f"{where}(treatments[{label!r}])")
             tab = src
         else:
-            if panel is None or src not in panel.events:
+            if panel is None or not isinstance(src, str) or src not in panel.events:
                 have = sorted(panel.events) if panel is not None else []
                 raise SpecificationError(
                     f"The 'treatments' parameter of {where} names event table {src!r}, which the panel does "
@@ -219,7 +219,7 @@ def expand_spells(
             labels = band_labels(bands)
             b = np.searchsorted(np.asarray(bands), since, side="left")
             lab = np.where(treated, b + 1, 0)
-            out[scol] = pd.Categorical.from_codes(lab, categories=["untreated", *labels])
+            out[scol] = pd.Categorical.from_codes(lab, categories=pd.Index(["untreated", *labels]))
             tv.append(scol)
     if panel is not None:
         act = panel.codes.mapping("activation")

@@ -64,17 +64,22 @@ def _parse_weeks(
     frame: pd.DataFrame, week_col: str, year_col: str | None, src: Source, shown: np.ndarray, id_name: str
 ) -> np.ndarray:
     col = frame[week_col]
-    kw = {"source": src, "ids": shown, "id_name": id_name}
     if year_col is not None:
-        y = check_integers(frame[year_col], column=year_col, bounds=(1900, 2099), noun="ISO years", **kw)
-        w = check_integers(col, column=week_col, bounds=(1, 53), noun="ISO week numbers", **kw)
+        y = check_integers(
+            frame[year_col], column=year_col, bounds=(1900, 2099), noun="ISO years",
+            source=src, ids=shown, id_name=id_name,
+        )
+        w = check_integers(
+            col, column=week_col, bounds=(1, 53), noun="ISO week numbers",
+            source=src, ids=shown, id_name=id_name,
+        )
         return isoweek_to_index(y, w)
     is_text = col.dtype == object or isinstance(col.dtype, pd.StringDtype)
     if is_text:
         inferred = pd.api.types.infer_dtype(col, skipna=True)
         is_text = inferred not in ("integer", "floating", "mixed-integer-float", "empty", "decimal")
     if not is_text:
-        return check_weeks(col, column=week_col, **kw)
+        return check_weeks(col, column=week_col, source=src, ids=shown, id_name=id_name)
     miss = col.isna().to_numpy()
     if miss.any():
         raise WeekValueError(
@@ -95,7 +100,8 @@ def _parse_weeks(
             "or ISO labels), or pass year_col=."
         )
     y = check_integers(
-        parts[0].astype(np.int64), column=week_col, bounds=(1900, 2099), noun="ISO years", **kw
+        parts[0].astype(np.int64), column=week_col, bounds=(1900, 2099), noun="ISO years",
+        source=src, ids=shown, id_name=id_name,
     )
     return isoweek_to_index(y, parts[1].astype(np.int64).to_numpy())
 
@@ -270,7 +276,8 @@ def read_long(
     if ids.kind == "text" and id == "person_id":
         _text_key_error(where, id, ids, src)
     wk = _parse_weeks(df, week_col, year_col, src, ids.values, id).astype(np.int64)
-    state = as_code_strings(df[state_col], where=where).to_numpy(dtype=object, na_value=None)
+    # pandas-stubs: na_value=None is valid for object output
+    state = as_code_strings(df[state_col], where=where).to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     raw = pd.DataFrame({id: ids.values, week_col: wk, state_col: state})
     for issue in (
         check_duplicate_weeks(raw, id, week_col),

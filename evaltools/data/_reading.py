@@ -17,6 +17,7 @@ Absorbing codes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -232,7 +233,7 @@ def coverage_notes(
     id_name: str,
     shown: np.ndarray,
     trailing_blank: tuple[int, int] | None = None,
-    column_name: object = None,
+    column_name: Callable[[int], str] | None = None,
 ) -> list[InputNote]:
     """Notes on persons without a coded week, weeks after today and blank trailing weekly columns.
 
@@ -318,7 +319,7 @@ def trailing_blank_note(
     where: str,
     lo: int,
     hi: int,
-    column_name: object = None,
+    column_name: Callable[[int], str] | None = None,
 ) -> InputNote | None:
     """The note on the last weekly columns ``last_coded + 1 .. hi`` being blank for everybody.
 
@@ -477,17 +478,17 @@ def join_attributes(
     unused[pos[found]] = False
     if unused.any():
         n = int(unused.sum())
-        ex = [_py(x) for x in tids.values[unused][:3]]
+        ex_ids = [_py(x) for x in tids.values[unused][:3]]
         notes.append(
             InputNote(
                 rule="persons_not_in_file",
                 column=on,
                 count=n,
                 weeks=0,
-                examples=str(ex),
+                examples=str(ex_ids),
                 message=(
                     f"{where}(persons=...): {n:,} of {len(tids):,} row(s) of the person table name persons "
-                    f"who are not in the file (e.g. {on}={ex}); not added (they have no weekly data)."
+                    f"who are not in the file (e.g. {on}={ex_ids}); not added (they have no weekly data)."
                 ),
             )
         )

@@ -125,7 +125,9 @@ class ValidationReport:
         (``"issue"`` or ``"note"``) comes first.
         """
         cols = ["rule", "column", "count", "examples", "message"]
-        rows = [(i.rule, i.column, i.count, i.examples, i.message) for i in self.issues]
+        rows: list[tuple[object, ...]] = [
+            (i.rule, i.column, i.count, i.examples, i.message) for i in self.issues
+        ]
         if not notes:
             return pd.DataFrame(rows, columns=cols)
         rows = [("issue", *r) for r in rows] + [

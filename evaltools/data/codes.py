@@ -167,7 +167,8 @@ class CodeTable:
                 f"(e.g. {s[unknown].unique()[:5].tolist()}). "
                 "Add them to the table or pass your own CodeTable."
             )
-        return self._table.loc[s, column].to_numpy()
+        # pandas-stubs: a Series of labels is a valid row indexer
+        return self._table.loc[s, column].to_numpy()  # type: ignore[index]
 
     def mapping(self, column: str) -> dict[str, object]:
         """``{code: value}`` for one column, e.g. ``mapping("benefit")``."""

@@ -81,7 +81,7 @@ class DaskPanel:
     codes: CodeTable
     divisions: tuple[int, ...]
     meta: Mapping[str, object] = field(default_factory=dict)
-    dtypes: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    dtypes: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
 
     @property
     def npartitions(self) -> int:
@@ -158,14 +158,14 @@ class _Spec:
     codes: CodeTable
     event_names: tuple[str, ...]
     meta: Mapping[str, object]
-    dtypes: Mapping[str, Mapping[str, object]]
+    dtypes: Mapping[str, Mapping[Any, Any]]
 
 
 def _spec(dp: DaskPanel) -> _Spec:
     return _Spec(codes=dp.codes, event_names=tuple(dp.events), meta=dict(dp.meta), dtypes=dp.dtypes)
 
 
-def _restore(frame: pd.DataFrame, dtypes: Mapping[str, object]) -> pd.DataFrame:
+def _restore(frame: pd.DataFrame, dtypes: Mapping[Any, Any]) -> pd.DataFrame:
     """Undo Dask's automatic object -> string[pyarrow] conversion so results equal pandas exactly."""
     frame = frame.reset_index(drop=True)
     change = {c: t for c, t in dtypes.items() if c in frame.columns and frame[c].dtype != t}
@@ -206,6 +206,8 @@ def _spells_part(
 
 
 def _offset(frame: pd.DataFrame, offsets: np.ndarray, partition_info: dict | None = None) -> pd.DataFrame:
+    if partition_info is None:
+        raise SpecificationError("_offset numbers spells per partition; run it with map_partitions.")
     out = frame.copy()
     out["spell_id"] = out["spell_id"].to_numpy() + int(offsets[partition_info["number"]])
     return out

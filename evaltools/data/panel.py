@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,9 @@ def _normalise_states(states: pd.DataFrame, codes: CodeTable) -> pd.DataFrame:
         unknown_mask = raw.notna().to_numpy() & out["state"].isna().to_numpy()
     else:
         as_str = raw.astype("string").str.strip()
-        out["state"] = pd.Categorical(as_str.to_numpy(dtype=object, na_value=None), dtype=codes.dtype())
+        # pandas-stubs: na_value=None is valid for object output
+        obj = as_str.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        out["state"] = pd.Categorical(obj, dtype=codes.dtype())
         unknown_mask = as_str.notna().to_numpy() & out["state"].isna().to_numpy()
     if unknown_mask.any():
         bad = raw[unknown_mask]
@@ -290,7 +293,7 @@ class RegisterPanel:
         out["state"] = out["state"].astype(self.states["state"].dtype)
         return out
 
-    def validate(self, *, raise_: bool = True, **kwargs: object) -> ValidationReport:
+    def validate(self, *, raise_: bool = True, **kwargs: Any) -> ValidationReport:
         """Run the content checks of :func:`evaltools.data.checks.validate` on this panel.
 
         Parameters

@@ -325,7 +325,7 @@ def build_spells(
         {
             "person_id": s_pid.astype(np.int64),
             "spell_id": np.zeros(len(s_pid), dtype=np.int64),
-            "benefit": pd.Categorical.from_codes(s_grp, categories=selected),
+            "benefit": pd.Categorical.from_codes(s_grp, categories=pd.Index(selected)),
             "start_week": s_start.astype(np.int32),
             "end_week": s_end.astype(np.int32),
             "n_weeks": s_n.astype(np.int32),

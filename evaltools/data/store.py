@@ -82,13 +82,15 @@ def write_panel(
         shutil.rmtree(out)
     (out / "events").mkdir(parents=True, exist_ok=True)
     states = panel.states.assign(state=panel.states["state"].astype(str))
-    states.to_parquet(out / "states.parquet", index=False, compression=compression)
-    panel.persons.to_parquet(out / "persons.parquet", index=False, compression=compression)
+    # call-overload ignores below: pandas-stubs lists only pandas' documented codecs, but pandas hands
+    # `compression` to pyarrow, which takes any of its codec names (as PanelStoreWriter does)
+    states.to_parquet(out / "states.parquet", index=False, compression=compression)  # type: ignore[call-overload]
+    panel.persons.to_parquet(out / "persons.parquet", index=False, compression=compression)  # type: ignore[call-overload]
     for old in (out / "events").glob("*.parquet"):
         if old.stem not in panel.events:
             old.unlink()
     for name, tab in panel.events.items():
-        tab.to_parquet(out / "events" / f"{name}.parquet", index=False, compression=compression)
+        tab.to_parquet(out / "events" / f"{name}.parquet", index=False, compression=compression)  # type: ignore[call-overload]
     panel.codes.table.to_csv(out / "codes.csv", index=False)
     (out / "meta.json").write_text(json.dumps(dict(panel.meta), indent=2, sort_keys=True, default=str))
     return out

@@ -107,7 +107,7 @@ class Dim:
 
     name: str
     kind: str  # "person", "state", "age", "internal"
-    labels: list[object]
+    labels: Sequence[object]
     person_codes: np.ndarray | None = None  # kind person
     lut: np.ndarray | None = None  # kind state/internal: code position -> level
     bands: np.ndarray | None = None  # kind age: band edges
@@ -118,7 +118,16 @@ class Dim:
         return len(self.labels)
 
 
-def band_labels(edges: Sequence[float]) -> list[str]:
+def required(value: np.ndarray | None, d: Dim, what: str) -> np.ndarray:
+    """``value`` (a per-kind field of ``d``), or a SpecificationError naming the dimension if it is unset."""
+    if value is None:
+        raise SpecificationError(
+            f"Grouping dimension {d.name!r} of kind {d.kind!r} has no {what}; build it with make_dims."
+        )
+    return value
+
+
+def band_labels(edges: Sequence[float] | np.ndarray) -> list[str]:
     """Labels such as ``"16-24"`` and ``"60-66"`` for integer band edges ``[a, b)``."""
     out = []
     for a, b in zip(edges[:-1], edges[1:]):
@@ -150,8 +159,8 @@ def make_dims(
             codes_, uniq = pd.factorize(pd.Series(vals, dtype=object))
             dims.append(Dim(name, "state", list(uniq), lut=codes_.astype(np.int64)))
         elif name in persons.columns and name not in ("person_id", "obs_start", "obs_end"):
-            col = persons[name]
-            codes_, uniq = pd.factorize(col, sort=True, use_na_sentinel=False)
+            pcol = persons[name]
+            codes_, uniq = pd.factorize(pcol, sort=True, use_na_sentinel=False)
             dims.append(Dim(name, "person", list(uniq), person_codes=codes_.astype(np.int64)))
         else:
             raise SpecificationError(
@@ -165,7 +174,7 @@ def restrict_levels(d: Dim, code_ok: np.ndarray) -> Dim:
     """Keep only the levels of a state dimension reached by selected codes (in order of appearance)."""
     if d.kind not in ("state", "internal"):
         return d
-    lut = np.where(code_ok, d.lut, -1)
+    lut = np.where(code_ok, required(d.lut, d, "code lookup"), -1)
     used = pd.unique(lut[lut >= 0])
     remap = np.full(max(d.n, 1), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
@@ -177,10 +186,11 @@ def restrict_person_levels(d: Dim, person_ok: np.ndarray) -> Dim:
     """Keep only the levels of a person dimension held by selected persons."""
     if d.kind != "person" or person_ok.all():
         return d
-    used = np.unique(d.person_codes[person_ok])
+    pcodes = required(d.person_codes, d, "person codes")
+    used = np.unique(pcodes[person_ok])
     remap = np.full(max(d.n, 1), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
-    return Dim(d.name, d.kind, [d.labels[i] for i in used], person_codes=remap[d.person_codes])
+    return Dim(d.name, d.kind, [d.labels[i] for i in used], person_codes=remap[pcodes])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -198,6 +208,14 @@ class Context:
     person_ok: np.ndarray  # bool per person
     ages: tuple[int, int] | None
     iso_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per window week
+
+    def birth_years(self) -> np.ndarray:
+        """Birth year per person (loaded whenever ages or an age band are in use)."""
+        if self.birth_year is None:
+            raise SpecificationError(
+                "The tabulation uses ages but its context has no birth years; build it with make_context."
+            )
+        return self.birth_year
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -282,14 +300,14 @@ def make_context(
         dims=dims,
         code_ok=code_ok,
         person_ok=person_ok,
-        ages=tuple(ages) if ages is not None else None,
+        ages=(ages[0], ages[1]) if ages is not None else None,
         iso_year=iso_year,
     )
 
 
 def states_arrays(
     states: pd.DataFrame, ctx: Context, codes: Sequence[str], where: str
-) -> tuple[np.ndarray, ...]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Person position, week and code position for a chunk of states rows."""
     pid = states["person_id"].to_numpy(np.int64)
     pidx = np.searchsorted(ctx.person_ids, pid)
@@ -319,7 +337,7 @@ def select_rows(pidx: np.ndarray, week: np.ndarray, scode: np.ndarray, ctx: Cont
     ok = (week >= p.lo) & (week <= p.hi)
     ok &= ctx.code_ok[scode] & ctx.person_ok[pidx]
     if ctx.ages is not None:
-        age = ctx.iso_year[np.clip(week - p.lo, 0, p.hi - p.lo)] - ctx.birth_year[pidx]
+        age = ctx.iso_year[np.clip(week - p.lo, 0, p.hi - p.lo)] - ctx.birth_years()[pidx]
         ok &= (age >= ctx.ages[0]) & (age <= ctx.ages[1])
     return ok
 
@@ -330,14 +348,14 @@ def row_keys(pidx: np.ndarray, week: np.ndarray, scode: np.ndarray, ctx: Context
     bad = np.zeros(len(pidx), dtype=bool)
     for d in ctx.dims:
         if d.kind == "person":
-            c = d.person_codes[pidx]
+            c = required(d.person_codes, d, "person codes")[pidx]
         elif d.kind == "age":
-            age = ctx.iso_year[week - ctx.periods.lo] - ctx.birth_year[pidx]
-            c = np.searchsorted(d.bands, age, side="right") - 1
+            age = ctx.iso_year[week - ctx.periods.lo] - ctx.birth_years()[pidx]
+            c = np.searchsorted(required(d.bands, d, "band edges"), age, side="right") - 1
             bad |= (c < 0) | (c >= d.n)
             c = np.clip(c, 0, d.n - 1)
         else:
-            c = d.lut[scode]
+            c = required(d.lut, d, "code lookup")[scode]
             bad |= c < 0
             c = np.clip(c, 0, None)
         key = key * d.n + c
@@ -379,14 +397,15 @@ def population(panel: RegisterPanel, ctx: Context) -> np.ndarray:
     lo = np.maximum(persons["obs_start"].to_numpy(np.int64), p.lo)
     hi = np.minimum(persons["obs_end"].to_numpy(np.int64), p.hi)
     if ctx.ages is not None:
-        lo = np.maximum(lo, iso_year_first_week(ctx.birth_year + ctx.ages[0]))
-        hi = np.minimum(hi, iso_year_first_week(ctx.birth_year + ctx.ages[1] + 1) - 1)
+        birth = ctx.birth_years()
+        lo = np.maximum(lo, iso_year_first_week(birth + ctx.ages[0]))
+        hi = np.minimum(hi, iso_year_first_week(birth + ctx.ages[1] + 1) - 1)
     ok = ctx.person_ok & (hi >= lo)
     pdims = [d for d in ctx.dims if d.kind in ("person", "age")]
     gkey = np.zeros(len(persons), dtype=np.int64)
     for d in pdims:
         if d.kind == "person":
-            gkey = gkey * d.n + d.person_codes
+            gkey = gkey * d.n + required(d.person_codes, d, "person codes")
         else:
             gkey = gkey * d.n  # filled per band below
     n_g = int(np.prod([d.n for d in pdims])) if pdims else 1
@@ -399,13 +418,14 @@ def population(panel: RegisterPanel, ctx: Context) -> np.ndarray:
         d = pdims[age_dim]
         stride = int(np.prod([e.n for e in pdims[age_dim + 1 :]])) if age_dim + 1 < len(pdims) else 1
         bands = []
+        edges, birth = required(d.bands, d, "band edges"), ctx.birth_years()
         for b in range(d.n):
-            a0, a1 = d.bands[b], d.bands[b + 1]
-            blo = np.maximum(lo, iso_year_first_week(ctx.birth_year + int(a0)))
+            a0, a1 = edges[b], edges[b + 1]
+            blo = np.maximum(lo, iso_year_first_week(birth + int(a0)))
             bhi = (
                 hi
                 if not np.isfinite(a1)
-                else np.minimum(hi, iso_year_first_week(ctx.birth_year + int(a1)) - 1)
+                else np.minimum(hi, iso_year_first_week(birth + int(a1)) - 1)
             )
             bands.append((blo, bhi, gkey + b * stride, ok & (bhi >= blo)))
     for blo, bhi, g, m in bands:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.data.panel import RegisterPanel
-from evaltools.indicators._core import Context
+from evaltools.indicators._core import Context, required
 
 __all__ = ["DaskShell", "as_panel", "is_shell", "tabulate", "map_panels", "add_tables"]
 
@@ -101,7 +101,10 @@ def _bounds(shell: DaskShell) -> list[tuple[int, int]]:
 
 def slice_context(ctx: Context, a: int, b: int) -> Context:
     """The context restricted to persons ``a:b`` (person positions become partition-local)."""
-    dims = [replace(d, person_codes=d.person_codes[a:b]) if d.kind == "person" else d for d in ctx.dims]
+    dims = [
+        replace(d, person_codes=required(d.person_codes, d, "person codes")[a:b]) if d.kind == "person" else d
+        for d in ctx.dims
+    ]
     return replace(
         ctx,
         person_ids=ctx.person_ids[a:b],

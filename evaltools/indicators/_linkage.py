@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.data.panel import RegisterPanel
-from evaltools.indicators._core import Context
+from evaltools.indicators._core import Context, required
 from evaltools.reporting.linkage import ALL, BIG, Dim, Linkage, Measure, dataset_fingerprint, interval
 
 PERSONS = Measure("persons", "count", additive=("person.*",))
@@ -35,14 +35,14 @@ def fingerprint(panel: RegisterPanel) -> str:
 
     ids = panel.persons["person_id"].to_numpy(np.int64)
     n_states = _dask.state_rows(panel) if _dask.is_shell(panel) else len(panel.states)
-    return dataset_fingerprint(len(ids), n_states, tuple(panel.week_range), int(ids.sum() % 10**12))
+    return dataset_fingerprint(len(ids), n_states, panel.week_range, int(ids.sum() % 10**12))
 
 
 def _levels(series: pd.Series) -> tuple[Any, ...]:
     return tuple(pd.unique(series.astype(object)))
 
 
-def band_subsets(edges: Sequence[float], labels: Sequence[str]) -> dict[str, Any]:
+def band_subsets(edges: Sequence[float] | np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     """Age or duration band label -> interval subset (bands ``[a, b)``; "outside" = the rest)."""
     e = np.asarray(edges, dtype=float)
     out: dict[str, Any] = {}
@@ -93,7 +93,8 @@ def _age_dim(ctx: Context) -> Dim:
     cols = []
     for d in ctx.dims:
         if d.kind == "age":
-            cols.append((d.name, band_subsets(d.bands, d.labels)))
+            edges = required(d.bands, d, "band edges")
+            cols.append((d.name, band_subsets(edges, [str(x) for x in d.labels])))
     return Dim("interval", columns=tuple(cols), filter=flt)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -216,14 +217,14 @@ class IndicatorTable:
 
     def to_csv(
         self, path: str | Path, *, suppress: bool = True, threshold: int = 3, empty: str = "drop",
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         """Write the suppressed table (and footnotes as ``#`` lines) to CSV."""
         self.suppressed(threshold=threshold, suppress=suppress, empty=empty).to_csv(path, **kwargs)
 
     def to_excel(
         self, path: str | Path, *, suppress: bool = True, threshold: int = 3, empty: str = "drop",
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         """Write the suppressed table to Excel (needs openpyxl)."""
         self.suppressed(threshold=threshold, suppress=suppress, empty=empty).to_excel(path, **kwargs)

@@ -676,6 +676,7 @@ def first_contact_within(
             f"{where}: give months=... or horizons=... (weeks), not both; got months={list(months)} and "
             f"horizons={list(horizons)}."
         )
+    hz: list[int | float]
     if horizons is not None:
         hz = [int(h) for h in horizons]
         if not hz or min(hz) < 1:

@@ -163,6 +163,10 @@ class _Bounder:
         return self._solve(c, False), self._solve(c, True)
 
 
+_NO_RHS = "audit: equality constraints were given without their right-hand side."
+_NO_BOUNDS = "audit: inequality constraints were given without their lower and upper bounds."
+
+
 def _component_bounds(
     a_eq: np.ndarray | None,
     b_eq: np.ndarray | None,
@@ -178,6 +182,8 @@ def _component_bounds(
     if a_ub is None:
         if a_eq is None or a_eq.shape[0] == 0:
             return lo, hi  # unconstrained non-negative variables
+        if b_eq is None:
+            raise SpecificationError(_NO_RHS)
         nul, _ = _null_space(a_eq, n)
         x_p = np.linalg.lstsq(a_eq, b_eq, rcond=None)[0]
         gn = g @ nul if nul.shape[1] else np.zeros((m, 0))
@@ -200,9 +206,11 @@ def _component_bounds(
             for i in todo:
                 lo[i], hi[i] = bd.bounds(g[i])
         return lo, hi
+    if b_lo is None or b_hi is None:
+        raise SpecificationError(_NO_BOUNDS)
     bd = _Bounder(a_ub, b_lo, b_hi)
-    for i in range(m):
-        lo[i], hi[i] = bd.bounds(g[i])
+    for j in range(m):
+        lo[j], hi[j] = bd.bounds(g[j])
     return lo, hi
 
 
@@ -296,6 +304,8 @@ def _split_components(
     n: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     a = a_eq if a_eq is not None else a_ub
+    if a is None:
+        raise SpecificationError("audit: a component split needs equality or inequality constraints.")
     m = a.shape[0]
     graph = sparse.bmat([[None, a], [a.T, None]], format="csr") if m else sparse.csr_matrix((n, n))
     _, comp = connected_components(graph, directed=False)
@@ -312,8 +322,12 @@ def _split_components(
         r = np.flatnonzero(row_comp == k)
         ak = a[r][:, v].toarray()
         if a_eq is not None:
+            if b_eq is None:
+                raise SpecificationError(_NO_RHS)
             l_k, h_k = _component_bounds(ak, b_eq[r], None, None, None, gk[touch])
         else:
+            if b_lo is None or b_hi is None:
+                raise SpecificationError(_NO_BOUNDS)
             l_k, h_k = _component_bounds(None, None, ak, b_lo[r], b_hi[r], gk[touch])
         lo[touch] += l_k
         hi[touch] += h_k

@@ -311,6 +311,10 @@ class Release:
             obj = entry.obj
             if isinstance(obj, pd.DataFrame):
                 keys = list(entry.keys)
+                if src.count_col is None:  # _frame_entry always sets it
+                    raise SpecificationError(
+                        f"Release: table {src.name!r} has no count_col; pass count_col=... to add()."
+                    )
                 s = suppress(
                     src.data,
                     count_col=src.count_col,
@@ -455,8 +459,17 @@ class ProtectedRelease:
         e = self._entry(name)
         if e.source is None:
             return self._tables[name].table["masked"].to_numpy(bool)
+        system, _, masked, _ = self._linked()
         t = self._sources.index(e.source)
-        return self._masked[self._system.rows_of(t)].copy()
+        return masked[system.rows_of(t)].copy()
+
+    def _linked(self) -> tuple[CellSystem, np.ndarray, np.ndarray, np.ndarray]:
+        # cell system, primary, masked and single-table masks; all set when any table is linked
+        if self._system is None or self._primary is None or self._masked is None or self._single is None:
+            raise SpecificationError(
+                "ProtectedRelease: no linked (non-benchmark) tables; there is no cell system to read."
+            )
+        return self._system, self._primary, self._masked, self._single
 
     def _entry(self, name: str) -> _Entry:
         for e in self._entries:
@@ -469,15 +482,16 @@ class ProtectedRelease:
         if e.source is None:
             return self._render_benchmark(e)
         src = e.source
+        system, primary, masked, _ = self._linked()
         t = self._sources.index(src)
-        rows = self._system.rows_of(t)
+        rows = system.rows_of(t)
         data = src.data
-        m = self._masked[rows]
-        pri = self._primary[rows]
+        m = masked[rows]
+        pri = primary[rows]
         title = getattr(e.obj, "title", e.name)
         notes = list(getattr(e.obj, "footnotes", ()))
         if self._rounding is not None:
-            out = self._rounded_frame(t, src, e)
+            out = self._rounded_frame(t, src, e, system, self._rounding[0])
             mask = pd.DataFrame(False, index=data.index, columns=data.columns)
             notes.append(self._rule_note)
             return SuppressedTable(out, mask, notes, title=title)
@@ -498,8 +512,9 @@ class ProtectedRelease:
         )
         return SuppressedTable(out, mask, notes, title=title, n_primary=n_p, n_secondary=n_s)
 
-    def _rounded_frame(self, t: int, src: TableSource, e: _Entry) -> pd.DataFrame:
-        r = self._rounding[0]
+    def _rounded_frame(
+        self, t: int, src: TableSource, e: _Entry, system: CellSystem, r: np.ndarray
+    ) -> pd.DataFrame:
         data = src.data
         out = data.copy()
         lk = src.linkage
@@ -508,7 +523,7 @@ class ProtectedRelease:
             if meas.kind == "total":
                 out[col] = np.round(data[col].to_numpy(float) / base) * base
                 continue
-            cells = self._system.column_cells.get((t, col))
+            cells = system.column_cells.get((t, col))
             if cells is None:
                 continue
             scale = data[meas.scale].to_numpy(float) if isinstance(meas.scale, str) else float(meas.scale)
@@ -558,15 +573,16 @@ class ProtectedRelease:
                 n_small = int(b.n_small_units)
                 recs.append((e.name, len(tm), n_small, int(tm.sum()), n_small))
                 continue
+            system, primary, masked, single = self._linked()
             t = self._sources.index(e.source)
-            rows = self._system.rows_of(t)
+            rows = system.rows_of(t)
             recs.append(
                 (
                     e.name,
                     len(rows),
-                    int(self._primary[rows].sum()),
-                    int(self._masked[rows].sum()),
-                    int((self._single[rows] | self._primary[rows]).sum()),
+                    int(primary[rows].sum()),
+                    int(masked[rows].sum()),
+                    int((single[rows] | primary[rows]).sum()),
                 )
             )
         out = pd.DataFrame(recs, columns=["table", "rows", "primary", "masked", "masked_single"])
@@ -595,16 +611,19 @@ class ProtectedRelease:
         ]
         if sysm is None:
             return AuditReport(pd.DataFrame(columns=cols), self._rule_note)
+        _, primary, masked, _ = self._linked()
         if self._rounding is not None:
-            cells = np.flatnonzero(self._primary[sysm.cell_row] & (sysm.cell_block >= 0))
-            lo, hi = cell_bounds(sysm, self._masked, cells, rounding=(self._rounding[1], self._rounding[2]))
+            cells = np.flatnonzero(primary[sysm.cell_row] & (sysm.cell_block >= 0))
+            lo, hi = cell_bounds(sysm, masked, cells, rounding=(self._rounding[1], self._rounding[2]))
         else:
-            cells = np.flatnonzero(self._masked[sysm.cell_row] & (sysm.cell_block >= 0))
-            lo, hi = cell_bounds(sysm, self._masked, cells)
+            cells = np.flatnonzero(masked[sysm.cell_row] & (sysm.cell_block >= 0))
+            lo, hi = cell_bounds(sysm, masked, cells)
         if tables is not None:
             keep_t = [sysm.tables.index(t) for t in tables if t in sysm.tables]
             sel = np.isin(sysm.row_table[sysm.cell_row[cells]], keep_t)
             cells, lo, hi = cells[sel], lo[sel], hi[sel]
+        if self._extra is None:  # set together with the primary mask
+            raise SpecificationError("ProtectedRelease: the linked tables have no sum-protection widths.")
         req = required_widths(sysm, cells, self.rule.width, self._extra)
         val = sysm.cell_value[cells]
         wid = hi - lo
@@ -617,7 +636,7 @@ class ProtectedRelease:
                 "column": np.asarray(sysm.cell_column, dtype=object)[cells],
                 "quantity": np.asarray([sysm.structs[s][1] for s in sysm.cell_struct[cells]], dtype=object),
                 "kind": sysm.cell_kind()[cells],
-                "primary": self._primary[rows],
+                "primary": primary[rows],
                 "value": val,
                 "lower": lo,
                 "upper": hi,

@@ -574,7 +574,7 @@ def simulate_block(
         # 7. record this week's code and self-support
         if record and not window and t >= -260:
             support_prior += _PUBLIC[st]
-        if record and window:
+        if window and codes is not None:  # codes is allocated exactly when recording
             codes[t] = _CODE[st, prog]
             if cens.any():
                 codes[t, cemig] = 997
@@ -678,11 +678,10 @@ def simulate_block(
     events = _clip_to_window(rec.finish(), w0) if record else None
     # published history: the drawn history (which drives the hazards), raised where the simulated path
     # needs more weeks (a spell in progress since before the window, a førtidspension stock)
-    if record:
-        support_prior = np.where(obs_start > w0, 0, np.maximum(p.hist, np.minimum(support_prior, 260)))
-    else:
-        support_prior = None
-    return p, BlockOutput(codes, obs_start, obs_end, events, first_start, selfsup, snapshot, support_prior)
+    published_prior = (
+        np.where(obs_start > w0, 0, np.maximum(p.hist, np.minimum(support_prior, 260))) if record else None
+    )
+    return p, BlockOutput(codes, obs_start, obs_end, events, first_start, selfsup, snapshot, published_prior)
 
 
 def _clip_to_window(ev: dict[str, dict[str, np.ndarray]], w0: int) -> dict[str, dict[str, np.ndarray]]:

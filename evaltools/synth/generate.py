@@ -91,8 +91,8 @@ def _check_args(n_persons: int, years: int, start_year: int, chunk_size: int, se
         )
 
 
-def _label(values: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(values, dtype=np.int64), categories=list(labels))
+def _label(values: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical[str]:
+    return pd.Categorical.from_codes(np.asarray(values, dtype=np.int64), categories=pd.Index(list(labels)))
 
 
 def _run_block(args: tuple[int, int, int, SynthConfig, int, int, int, bool]) -> dict[str, Any]:
@@ -100,6 +100,8 @@ def _run_block(args: tuple[int, int, int, SynthConfig, int, int, int, bool]) -> 
     b, n, seed, cfg, w0, T, year0, att = args
     seq = np.random.SeedSequence(seed, spawn_key=(b,))
     p, out = E.simulate_block(seq, n, cfg, w0, T, year0)
+    if out.codes is None or out.events is None or out.support_prior is None:
+        raise SpecificationError(f"generate: block {b} was simulated without recording its history.")
     pid = np.arange(n, dtype=np.int64) + b * E.BLOCK_SIZE + 1
     # states: nonzero codes in person-major order
     ci, ti = np.nonzero(out.codes.T)
@@ -210,7 +212,7 @@ def _finish_tables(block: dict[str, Any], w_last: int) -> dict[str, Any]:
     per["municipality"] = _label(per["municipality"], tuple(m[0] for m in MUNICIPALITIES))
     rdy = per["readiness"].to_numpy()
     per["readiness"] = pd.Categorical.from_codes(
-        rdy.astype(np.int64) - 1, categories=["match1", "match2", "match3"]
+        rdy.astype(np.int64) - 1, categories=pd.Index(["match1", "match2", "match3"])
     )
     pids = per["person_id"].to_numpy()
     obs_end = per["obs_end"].to_numpy()
@@ -284,7 +286,7 @@ def _finish_tables(block: dict[str, Any], w_last: int) -> dict[str, Any]:
                 categories=["adagpenge", "kontanthjaelp", "integrationsydelse", "sygedagpenge"],
             ),
             "readiness": pd.Categorical.from_codes(
-                a["readiness"].astype(np.int64) - 1, categories=["match1", "match2", "match3"]
+                a["readiness"].astype(np.int64) - 1, categories=pd.Index(["match1", "match2", "match3"])
             ),
         }
     )

@@ -33,7 +33,7 @@ def _fix_for(name: str, target: str) -> str:
 
 
 def check_column_names(
-    columns: Sequence[object],
+    columns: Sequence[object] | pd.Index,
     *,
     source: Source,
     patterns: Sequence[tuple[re.Pattern[str], str]] = (),
