@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._validation import check_columns, check_option
 from evaltools.duration import _reduce_cox as rc
 from evaltools.duration._cox_results import _inv
@@ -221,7 +222,7 @@ def cox_dask(
     weights: str | None = None,
     recurrent: bool = False,
     ties: str = "efron",
-    cov_type: str = "naive",
+    cov_type: str = "nonrobust",
     cluster: str | None = None,
     tol: float = 1e-9,
     max_iter: int = 50,
@@ -246,7 +247,7 @@ def cox_dask(
         As in :class:`~evaltools.duration.CoxPH`.
     ties : {"efron", "breslow"}, default="efron"
         Tie method.
-    cov_type : {"naive", "robust", "cluster"}, default="naive"
+    cov_type : {"nonrobust", "robust", "cluster"}, default="nonrobust"
         As in :meth:`evaltools.duration.CoxPH.fit`; ``"robust"`` and
         ``"cluster"`` cost one more pass.
     cluster : str, optional
@@ -263,7 +264,7 @@ def cox_dask(
     """
     check_frame(data, _WHERE)
     check_option("ties", ties, ["efron", "breslow"], _WHERE)
-    check_option("cov_type", cov_type, ["naive", "robust", "cluster"], _WHERE)
+    cov_type = resolve_cov_type(cov_type, _WHERE, renames=RENAMES["cox"])
     if not (isinstance(tol, (float, int)) and 0 < tol < 1):
         raise SpecificationError(
             f"The 'tol' parameter of {_WHERE} must be a float in (0, 1). Got {tol!r} instead."
@@ -366,7 +367,7 @@ def cox_dask(
     cov_naive = _inv(ev.info)
     n_clusters = None
     cluster_name = None
-    if cov_type == "naive":
+    if cov_type == "nonrobust":
         cov = cov_naive
     else:
         if cov_type == "cluster":
@@ -442,7 +443,7 @@ def _results(
         f"tied event times handled with {tie_words}.",
         f"Computed by reduction over {o['npartitions']:,} partitions (risk-set sums added per event time).",
     ]
-    if o["cov_type"] == "naive":
+    if o["cov_type"] == "nonrobust":
         notes.append("Standard errors from the inverse information matrix (model-based, not robust).")
     elif o["cov_type"] == "robust":
         notes.append("Robust (Lin-Wei sandwich) standard errors treating every row as its own cluster.")

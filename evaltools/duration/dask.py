@@ -4,7 +4,7 @@ The estimators whose likelihood or estimate is a function of sums over rows
 are computed partition by partition; only the sums travel to the client:
 
 * :func:`cox_dask` -- :class:`~evaltools.duration.CoxPH` (Breslow or Efron
-  ties, strata, case weights, naive / robust / clustered standard errors):
+  ties, strata, case weights, nonrobust / robust / clustered standard errors):
   per Newton iteration the per-event-time risk-set sums of ``w exp(xb)``,
   ``w x exp(xb)`` and ``w x x' exp(xb)`` (and the tied-death sums of Efron's
   approximation) are added over partitions; robust and clustered standard
