@@ -1,6 +1,6 @@
 """Benchmark: discrete-time hazard on person-weeks vs statsmodels GLM with week dummies.
 
-Targets (issue #4): collapsible model on 200k person-weeks < 0.2 s; non-collapsible model
+Targets: collapsible model on 200k person-weeks < 0.2 s; non-collapsible model
 (continuous covariates + 104 week effects) < 2 s and < 500 MB (statsmodels GLM: ~30 s, 2.7 GB).
 
 Data: the ToE-style generator of ``duration_anchors.md`` section 5.1 (cloglog exit index

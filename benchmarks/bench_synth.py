@@ -1,6 +1,6 @@
 """Benchmark of the synthetic panel generator (``evaltools.synth``).
 
-Target (issue #3): 1M persons x 5 years in under ~2 minutes on 2 cores,
+Target: 1M persons x 5 years in under ~2 minutes on 2 cores,
 memory bounded.  On the shared development machine run it only at small scale
 and extrapolate (generation is linear in the number of persons)::
 
