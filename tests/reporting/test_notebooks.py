@@ -142,13 +142,18 @@ def test_evaltools_warnings_become_notes(tmp_path):
     assert "UserWarning: plain" in stderr and "DisclosureWarning" not in stderr
 
 
-def test_kernel_runs_without_transport_warnings_or_leftover_sockets(tmp_path, capfd):
+def test_kernel_runs_without_transport_warnings_or_leftover_sockets(tmp_path, capfd, monkeypatch):
     # a TCP kernel logs "Kernel is running over TCP without encryption" on stderr; the IPC sockets live in a
-    # private temporary folder that is removed afterwards
+    # private temporary folder that is removed afterwards (a temporary root of this test's own, so kernels
+    # of tests running in parallel do not show up)
     import tempfile
     from pathlib import Path
 
+    root = tmp_path / "tmproot"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
     before = set(Path(tempfile.gettempdir()).glob("evaltools-kernel-*"))
+    assert Path(tempfile.gettempdir()) == root
     nb_path = _make_nb(tmp_path / "a.ipynb", cells=[nbformat.v4.new_code_cell("print(1 + 1)")])
     nb = execute_notebook(nb_path, out_html=tmp_path / "a.html")
     err = capfd.readouterr().err
