@@ -73,3 +73,17 @@ def test_rerun_for_one_municipality(tmp_path, files, key: dict) -> None:
     k = run_notebook(NB, tmp_path, municipality=muni)
     assert k["steps"][-1][0] == f"... in {muni}" and 0 < k["n_spells"] < key["n_spells"]
     assert 0 < k["fte_total_2011"] < key["fte_total_2011"]
+
+
+def test_partitioned_store_gives_the_same_panel_and_table(key: dict, files) -> None:
+    wide, _ = files
+    weeks = [c for c in wide.columns if c.startswith("y_")]
+    assert key["store_partitions"] == -(-len(wide) // 100)  # batches of 100 persons
+    assert key["store_state_rows"] == key["n_coded_weeks"]
+    # runs of one code: fewer than the coded weeks, at least one per person-spell of equal codes
+    cells = wide[weeks].to_numpy()
+    changes = int(((cells[:, 1:] != cells[:, :-1]) & (cells[:, 1:] != "")).sum() + (cells[:, 0] != "").sum())
+    assert key["store_runs"] == changes < key["store_state_rows"]
+    assert key["store_same_fte"] is True
+    assert key["store_year_persons"] == len(wide)
+    assert key["store_year_weeks"][1] - key["store_year_weeks"][0] + 1 in (52, 53)
