@@ -359,9 +359,14 @@ class SuppressedTable:
 # ----------------------------------------------------------------------------------------------
 def _footnote(threshold: int, secondary: bool, n_pri: int, n_sec: int, unit: str, mask_zeros: bool) -> str:
     rng = f"0 to {threshold}" if mask_zeros else f"1 to {threshold}"
-    s = f"Small-cell suppression: {n_pri:,} {unit} based on {rng} persons masked ('{MASK_MARKER}')"
+
+    def noun(n: int) -> str:  # "row" for 1, "rows" otherwise
+        return unit[:-1] if n == 1 and unit.endswith("s") else unit
+
+    s = f"Small-cell suppression: {n_pri:,} {noun(n_pri)} based on {rng} persons masked ('{MASK_MARKER}')"
     if secondary:
-        s += f", plus {n_sec:,} complementary {unit} so that masked cells cannot be recovered from totals."
+        s += (f", plus {n_sec:,} complementary {noun(n_sec)} so that masked cells cannot be recovered "
+              "from totals.")
     else:
         s += "; no complementary suppression."
     return s
