@@ -161,7 +161,8 @@ def test_suppress_tidy_one_way_gets_second_cell():
     assert s.table["fte"].isna().tolist() == [True, True, False, False, False, False]
     assert s.table["persons"].isna().tolist() == [True, True, False, False, False, False]
     assert s.n_primary == 1 and s.n_secondary == 1
-    assert "1 row based on 1 to 3 persons" in s.footnotes[-1] and "plus 1 complementary row so" in s.footnotes[-1]
+    assert "1 row based on 1 to 3 persons" in s.footnotes[-1]
+    assert "plus 1 complementary row so" in s.footnotes[-1]
     # input untouched
     assert t["fte"].notna().all()
 
