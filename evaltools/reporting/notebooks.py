@@ -21,8 +21,10 @@ the evaltools report template:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import os
 import re
 import tempfile
 import time
@@ -325,19 +327,41 @@ def _banner(name: str, position: int, n_cells: int, heading: str, ename: str, ev
     )
 
 
-def _kernel_config(sockets: Path) -> Any:
+#: Longest Unix-domain socket path used (macOS allows 103 bytes, Linux 107).
+_MAX_SOCKET_PATH = 100
+#: What the kernel's socket paths add to the temporary root.
+_SOCKET_SUFFIX = "/evaltools-kernel-xxxxxxxx/kernel-65535"
+
+
+def _socket_root(candidates: Sequence[str] | None = None) -> str | None:
+    """A writable temporary root short enough for the kernel's socket paths, or None.
+
+    ``candidates`` defaults to the temporary folder and ``/tmp``.
+    """
+    for root in candidates if candidates is not None else (tempfile.gettempdir(), "/tmp"):
+        if len(os.fsencode(root + _SOCKET_SUFFIX)) <= _MAX_SOCKET_PATH and os.path.isdir(root) and os.access(
+            root, os.W_OK
+        ):
+            return root
+    return None
+
+
+def _kernel_config(sockets: Path | None) -> Any:
     """Kernel manager settings for a local kernel talking over Unix-domain sockets in ``sockets``.
 
     The default TCP transport makes every kernel log a warning about
     unencrypted traffic on stderr (and opens local ports); IPC sockets in a
     private temporary folder need neither.  The client still creates (and
-    shuts down) the kernel itself.
+    shuts down) the kernel itself.  Without a folder whose socket paths fit
+    the operating system's limit (``sockets=None``) the default transport is
+    kept.
     """
     from traitlets.config import Config
 
     config = Config()
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.ip = str(sockets / "kernel")
+    if sockets is not None:
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(sockets / "kernel")
     return config
 
 
@@ -410,10 +434,16 @@ def execute_notebook(
         injected = idx + 1
     t0 = time.perf_counter()
     failed: BaseException | None = None
-    with tempfile.TemporaryDirectory(prefix="evaltools-kernel-") as sockets:
+    root = _socket_root()
+    folder = (
+        tempfile.TemporaryDirectory(prefix="evaltools-kernel-", dir=root)
+        if root is not None
+        else contextlib.nullcontext(None)
+    )
+    with folder as sockets:
         client = NotebookClient(
             nb,
-            config=_kernel_config(Path(sockets)),
+            config=_kernel_config(None if sockets is None else Path(sockets)),
             timeout=timeout,
             kernel_name=kernel_name,
             coalesce_streams=True,

@@ -149,18 +149,18 @@ def test_kernel_runs_without_transport_warnings_or_leftover_sockets(tmp_path, ca
     import tempfile
     from pathlib import Path
 
-    root = tmp_path / "tmproot"
-    root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    before = set(Path(tempfile.gettempdir()).glob("evaltools-kernel-*"))
-    assert Path(tempfile.gettempdir()) == root
+    from evaltools.reporting import notebooks as nbmod
+
+    root = Path(tempfile.mkdtemp(prefix="etk-"))  # short: socket paths have a length limit
+    monkeypatch.setattr(nbmod, "_socket_root", lambda: str(root))
     nb_path = _make_nb(tmp_path / "a.ipynb", cells=[nbformat.v4.new_code_cell("print(1 + 1)")])
     nb = execute_notebook(nb_path, out_html=tmp_path / "a.html")
     err = capfd.readouterr().err
     assert "without encryption" not in err and "IPKernelApp" not in err, err
     assert any("2" in out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
-    assert set(Path(tempfile.gettempdir()).glob("evaltools-kernel-*")) == before
+    assert not list(root.iterdir())  # the socket folder is removed
     assert not list(tmp_path.glob("kernel-*"))
+    root.rmdir()
 
 
 def test_the_kernel_is_shut_down_after_the_run(tmp_path):
@@ -179,3 +179,18 @@ def test_the_kernel_is_shut_down_after_the_run(tmp_path):
         time.sleep(0.1)
     else:
         raise AssertionError(f"kernel process {pid} still running after the notebook finished")
+
+
+def test_kernel_runs_with_a_temporary_folder_too_long_for_sockets(tmp_path, monkeypatch):
+    # Unix-domain socket paths are limited to about 100 bytes; a long temporary folder (e.g. a deep TMPDIR)
+    # falls back to /tmp, and without any short folder to the default transport, instead of failing
+    from evaltools.reporting import notebooks as nbmod
+
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    deep.mkdir(parents=True)
+    assert nbmod._socket_root([str(deep), "/tmp"]) == "/tmp"
+    assert nbmod._socket_root([str(deep)]) is None
+    monkeypatch.setattr(nbmod, "_socket_root", lambda: None)
+    nb_path = _make_nb(tmp_path / "b.ipynb", cells=[nbformat.v4.new_code_cell("print(2 + 3)")])
+    nb = execute_notebook(nb_path)
+    assert any("5" in out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
