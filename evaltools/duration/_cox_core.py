@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from evaltools.exceptions import EvaltoolsError
+
 __all__ = ["RiskIndex", "build_index", "evaluate", "Evaluation", "range_cumsum", "group_sums"]
 
 
@@ -170,6 +172,14 @@ class Evaluation:
     a: np.ndarray
     af: np.ndarray
 
+    @property
+    def information(self) -> np.ndarray:
+        """The information matrix; an error if the evaluation was made with ``need_info=False``."""
+        if self.info is None:
+            raise EvaltoolsError("internal error: the Cox information matrix was not computed "
+                                 "(evaluate was called with need_info=False).")
+        return self.info
+
 
 def evaluate(
     beta: np.ndarray, X: np.ndarray, w: np.ndarray, index: RiskIndex, efron: bool, need_info: bool = True
@@ -262,7 +272,8 @@ def score_residuals(X: np.ndarray, index: RiskIndex, ev: Evaluation) -> np.ndarr
     h = ev.mw / ev.den
     xh = np.stack([np.bincount(pg, h * ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xhf = np.stack([np.bincount(pg, h * ev.frac * ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
-    xbar_mean = np.stack([np.bincount(pg, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
+    # bincount with weights is float64 (the stubs type it as an integer array)
+    xbar_mean: np.ndarray = np.stack([np.bincount(pg, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xbar_mean /= index.m[:, None]
     H = range_cumsum(ev.a, index)
     XH = range_cumsum(xh, index)
@@ -275,7 +286,9 @@ def score_residuals(X: np.ndarray, index: RiskIndex, ev: Evaluation) -> np.ndarr
 def schoenfeld(X: np.ndarray, index: RiskIndex, ev: Evaluation) -> np.ndarray:
     """Schoenfeld residuals of the death rows (in ``index.death_rows`` order), R conventions."""
     K, p = index.n_groups, X.shape[1]
-    xbar_mean = np.stack([np.bincount(index.pgroup, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
+    # bincount with weights is float64 (the stubs type it as an integer array)
+    xbar_mean: np.ndarray = np.stack(
+        [np.bincount(index.pgroup, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xbar_mean /= index.m[:, None]
     return X[index.death_rows] - xbar_mean[index.death_group]
 

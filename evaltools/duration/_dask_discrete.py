@@ -65,7 +65,7 @@ def _cells_part(part: pd.DataFrame, o: dict[str, Any]) -> dict[str, Any]:
     )
     raise_for_rows(
         frame,
-        ~np.isfinite(X).all(axis=1),
+        ~np.all(np.isfinite(X), axis=1),
         rule="DiscreteHazard: covariates must be finite (no inf)",
         fix="Replace infinite covariate values.",
         columns=ex,

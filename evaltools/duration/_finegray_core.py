@@ -40,6 +40,7 @@ before tied exits; this is ``cmprsk::crr``'s formula.)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class WeightCurve:
         return self.cp[np.minimum(np.searchsorted(self.ct, t, side="left"), len(self.ct) - 1)]
 
 
-def _count_le(sorted_v: np.ndarray, t: np.ndarray, side: str) -> np.ndarray:
+def _count_le(sorted_v: np.ndarray, t: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
     return np.searchsorted(sorted_v, t, side=side)
 
 
@@ -240,7 +241,7 @@ def censoring_term(
         sl, gl, xl = sl[o], gl[o], xl[o]
         suf_a = np.concatenate([np.cumsum(gl[::-1])[::-1], [0.0]])
         suf_b = np.concatenate([np.cumsum((gl[:, None] * xl)[::-1], axis=0)[::-1], np.zeros((1, p))])
-        side = "right" if convention == "survival" else "left"
+        side: Literal["left", "right"] = "right" if convention == "survival" else "left"
         lo = np.searchsorted(sl, u, side=side)
         A, B = suf_a[lo], suf_b[lo]
         csel = person_stratum[comp_person] == g
@@ -250,7 +251,7 @@ def censoring_term(
         tj, wj, xj = tj[oj], wj[oj], comp_x[csel][oj]
         c0 = np.concatenate([[0.0], np.cumsum(wj)])
         c1 = np.concatenate([np.zeros((1, p)), np.cumsum(wj[:, None] * xj, axis=0)])
-        side_c = "right" if convention == "survival" else "left"
+        side_c: Literal["left", "right"] = "right" if convention == "survival" else "left"
         nc = np.searchsorted(tj, u, side=side_c)
         q = c1[nc] * A[:, None] - c0[nc][:, None] * B
         y, d = curve.cens_y, curve.cens_d

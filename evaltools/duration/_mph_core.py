@@ -340,10 +340,14 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
     has_ev = idx.size > 0
     evp = design.ev_persons
     if design.interval:
-        gT = np.ascontiguousarray(gev.transpose(1, 0, 2)) if has_ev else None  # (M, ne, J)
-        Gb_ev = [_sum_by(design.Rev, gT[:, :, j][:, :, None] * design.X[j][idx][None, :, :])
-                 if has_ev else np.zeros((M, 0, p[j])) for j in range(J)]  # (M, N_ev, p_j)
-        Gv_ev = _sum_by(design.Rev, gT) if has_ev else None  # (M, N_ev, J)
+        if has_ev:
+            gT = np.ascontiguousarray(gev.transpose(1, 0, 2))  # (M, ne, J)
+            Gb_ev = [_sum_by(design.Rev, gT[:, :, j][:, :, None] * design.X[j][idx][None, :, :])
+                     for j in range(J)]  # (M, N_ev, p_j)
+            Gv_ev = _sum_by(design.Rev, gT)  # (M, N_ev, J)
+        else:
+            Gb_ev = [np.zeros((M, 0, p[j])) for j in range(J)]
+            Gv_ev = np.zeros((M, 0, J))  # no event persons: never read
     else:
         onehot = np.zeros((idx.size, J))
         onehot[np.arange(idx.size), ej] = 1.0
@@ -399,7 +403,7 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
     eVb = eV[:, hz]  # (M, nb)
     if design.interval:
         if has_ev:
-            Gb_ev = np.concatenate(Gb_ev, axis=2) if nb else np.zeros((M, evp.size, 0))
+            Gb_all = np.concatenate(Gb_ev, axis=2) if nb else np.zeros((M, evp.size, 0))
     else:
         Dall = np.concatenate(Db, axis=1) if nb else np.zeros((N, 0))
     # g_im = (b_im [betas], c_im [v of point m only], e_m - pi [logits]); the between-point part
@@ -416,7 +420,7 @@ def loglik_hess(theta: np.ndarray, design: Design, layout: Layout, *, chunk: int
             if has_ev:
                 er = ev_row[i0:i1]
                 sel = np.flatnonzero(er >= 0)
-                b[:, sel] += Gb_ev[:, er[sel]]
+                b[:, sel] += Gb_all[:, er[sel]]
                 c[:, sel] += Gv_ev[:, er[sel]]
         else:
             b += Dall[None, i0:i1, :]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -222,7 +222,7 @@ def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", 
     ok = np.all(np.isfinite(draws), axis=1)
     cov = np.cov(draws[ok], rowvar=False, ddof=1).reshape(nb, nb)
     counts = pd.Series(pts[ok]).value_counts().sort_index()
-    ptxt = ", ".join(f"{int(k)}: {int(v)}" for k, v in counts.items())
+    ptxt = ", ".join(f"{int(cast(int, k))}: {int(v)}" for k, v in counts.items())  # labels: point counts
     notes = [f"Person bootstrap of the NPMLE path ({int(ok.sum())} of {len(seeds)} replicates usable): "
              "in every "
              f"replicate each fit on the path is re-maximised from the full-sample estimate and "

@@ -30,7 +30,7 @@ def _check_breaks(breaks: Sequence[int] | None, name: str) -> np.ndarray:
                    or np.any(b != np.round(b))):
         raise SpecificationError(
             f"The {name!r} parameter of build_toe_rows must be strictly increasing positive whole "
-            f"weeks, e.g. [13, 26]. Got {list(breaks)!r} instead."
+            f"weeks, e.g. [13, 26]. Got {list(breaks or ())!r} instead."
         )
     return b
 
@@ -291,7 +291,8 @@ def build_toe_rows(
     ex = spells[exit]
     if pd.api.types.is_bool_dtype(ex) or pd.api.types.is_numeric_dtype(ex):
         exv = pd.to_numeric(ex, errors="coerce").to_numpy(float)
-        ex_lab = np.where(exv > 0, exit_label, None).astype(object)
+        # numpy stubs: np.where has no overload for a None (object) branch
+        ex_lab = np.where(exv > 0, exit_label, None).astype(object)  # type: ignore[call-overload]
     else:
         ex_lab = ex.astype(object).where(ex.notna() & (ex.astype(str) != ""), None).to_numpy(object)
     exited = np.array([v is not None for v in ex_lab], dtype=bool)
@@ -355,7 +356,8 @@ def build_toe_rows(
     order = np.lexsort((lo, seg))
     seg, lo, hi = seg[order], lo[order], hi[order]
     last = np.r_[seg[1:] != seg[:-1], True]
-    event = np.where(last, ex_lab[seg], None).astype(object)
+    # numpy stubs: np.where has no overload for a None (object) branch
+    event = np.where(last, ex_lab[seg], None).astype(object)  # type: ignore[call-overload]
 
     # point rows (same_week: every start; next_week: ties between treatments) and row-ending starts
     pt_src, pt_lo, pt_k = [], [], []
@@ -399,7 +401,8 @@ def build_toe_rows(
     })
     out["duration"] = out["stop"] - out["start"]
     blab = band_labels(bb.astype(int).tolist())
-    out["band"] = pd.Categorical.from_codes(np.searchsorted(bb, start, side="right"), blab)
+    # pandas-stubs: from_codes accepts list-like categories at run time, the stubs only an Index
+    out["band"] = pd.Categorical.from_codes(np.searchsorted(bb, start, side="right"), blab)  # type: ignore[call-overload]
     need_risk = n_pt > 0 or bool(tn) or bool(tk)
     for k, lab in enumerate(labels):
         eb = ebs[lab]
@@ -420,7 +423,8 @@ def build_toe_rows(
             cats = elab
         tname, ename = ("treated", "effect_band") if single else (f"treated_{lab}", f"effect_band_{lab}")
         out[tname] = treated.astype(np.int8)
-        out[ename] = pd.Categorical.from_codes(np.where(treated, codes, -1), cats)
+        # pandas-stubs: from_codes accepts list-like categories at run time, the stubs only an Index
+        out[ename] = pd.Categorical.from_codes(np.where(treated, codes, -1), cats)  # type: ignore[call-overload]
         if need_risk:
             risk = ~treated | (treated & ~lock & (lab in tn))
             risk &= ~is_pt | own_pt

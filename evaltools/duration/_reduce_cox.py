@@ -95,7 +95,7 @@ def _arrays(part: pd.DataFrame, spec: CoxSpec, validate: bool) -> _Arrays:
     role_na = np.column_stack([part[c].isna().to_numpy() for c in roles]) if len(part) else np.zeros((0, 1))
     X = part[cols].to_numpy(dtype=float) if len(part) else np.zeros((0, len(cols)))
     x_na = np.isnan(X)
-    bad = role_na.any(axis=1) | x_na.any(axis=1)
+    bad: np.ndarray = np.logical_or(role_na.any(axis=1), x_na.any(axis=1))
     dropped: dict[str, int] = {}
     if bad.any():
         dropped = dict(zip(roles, role_na.sum(axis=0).tolist()))
@@ -142,7 +142,7 @@ def _arrays(part: pd.DataFrame, spec: CoxSpec, validate: bool) -> _Arrays:
         )
         raise_for_rows(
             frame,
-            ~np.isfinite(X).all(axis=1),
+            ~np.all(np.isfinite(X), axis=1),
             rule="covariates must be finite (no inf)",
             fix="Replace infinite covariate values.",
             columns=ex,
@@ -447,7 +447,8 @@ def group_terms(ev: Sums) -> GroupTerms:
     h = ev.mw / ev.den
     xh = np.stack([np.bincount(pg, h * ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xhf = np.stack([np.bincount(pg, h * ev.frac * ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
-    xm = np.stack([np.bincount(pg, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
+    # bincount with weights is float64 (the stubs type it as an integer array)
+    xm: np.ndarray = np.stack([np.bincount(pg, ev.xbar[:, j], minlength=K) for j in range(p)], axis=1)
     xm = xm / np.where(ev.m > 0, ev.m, 1)[:, None]
     return GroupTerms(ev.a, ev.af, xh, xhf, xm, ev.shift)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -336,12 +336,17 @@ class CoxPH:
             if len(self.strata) == 1:
                 self.strata_labels = [f"{self.strata[0]}={k}" for k in keys]
             else:
-                self.strata_labels = [", ".join(f"{s}={v}" for s, v in zip(self.strata, k)) for k in keys]
+                # several strata: the group keys are tuples
+                self.strata_labels = [
+                    ", ".join(f"{s}={v}" for s, v in zip(self.strata, cast("tuple[Any, ...]", k)))
+                    for k in keys
+                ]
         else:
             stratum = np.zeros(self.nobs, dtype=np.int64)
             self.strata_labels = []
         # id-level checks
         self.n_persons: int | None = None
+        self._id_codes: np.ndarray | None
         self.n_delayed_entry = 0
         self.n_gaps = 0
         if self.id:
@@ -490,7 +495,7 @@ class CoxPH:
         res = newton_maximize(
             lambda b: core.evaluate(b, X, w, idx, efron),
             np.zeros(p),
-            lambda e: (solve_step(e.info, e.score), 0.0),
+            lambda e: (solve_step(e.information, e.score), 0.0),
             max_iter=max_iter,
             tol=tol,
             criterion="llf",
@@ -499,7 +504,7 @@ class CoxPH:
         )
         beta, ev, converged, n_iter, step = res.params, res.state, res.converged, res.n_iter, res.step
         names = self.exog_names
-        bad = diverging_coefficients(beta, solve_step(ev.info, ev.score), names)
+        bad = diverging_coefficients(beta, solve_step(ev.information, ev.score), names)
         if not converged:
             worst = [names[j] for j in np.argsort(-np.abs(step))[: min(3, p)]]
             warnings.warn(

@@ -418,6 +418,7 @@ class DiscreteHazard:
         """Sorted rows or cells; also returns, per design row, the cluster code (or empty)."""
         g, X = self._g, self._X
         n, p = X.shape
+        Y: np.ndarray  # (n, K) indicators with competing causes, else (n,); cell sums after collapsing
         if self._competing:
             K = len(self.causes)
             Y = np.zeros((n, K))
@@ -627,7 +628,7 @@ class MultinomialHazard(DiscreteHazard):
                     "and bands=[...]."
                 )
 
-    def fit(  # type: ignore[override]
+    def fit(
         self,
         *,
         collapse: bool | str = "auto",

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -360,7 +360,11 @@ class FineGray:
             if len(self.strata) == 1:
                 self.strata_labels = [f"{self.strata[0]}={k}" for k in keys]
             else:
-                self.strata_labels = [", ".join(f"{s}={v}" for s, v in zip(self.strata, k)) for k in keys]
+                # several strata: the group keys are tuples
+                self.strata_labels = [
+                    ", ".join(f"{s}={v}" for s, v in zip(self.strata, cast("tuple[Any, ...]", k)))
+                    for k in keys
+                ]
         else:
             stratum = np.zeros(self.nobs, dtype=np.int64)
             self.strata_labels = []
@@ -574,6 +578,8 @@ class FineGray:
             if cov_type == "robust":
                 groups, size = src, self.nobs
             elif cov_type == "cluster":
+                if clusters is None:  # pragma: no cover - _clusters returns codes for cov_type="cluster"
+                    raise SpecificationError("FineGray.fit: cov_type='cluster' found no cluster codes.")
                 groups, size = clusters[src], int(clusters.max()) + 1
             else:
                 groups, size = self._pid[src], self.n_persons

@@ -216,12 +216,12 @@ def toe_model(spells: pd.DataFrame, dgp: ToEDGP) -> Any:
                           treatment_week={"treatment": "treatment_week", "programme": "programme_week"},
                           treatment_end={"programme": "programme_end"}, baseline_bands=dgp.baseline_bands,
                           effect_bands={"treatment": dgp.effect_bands}, covariates=["x1"])
-    kw = {"at_risk": {"exit": "at_risk_exit"}} if "at_risk_exit" in rows else {}
     return TimingOfEvents(rows, id="id", duration="duration", event="event",
                           treated=["treated_treatment", "treated_programme"],
                           treatment=["treatment", "programme"], baseline_band="band",
                           effect_band=["effect_band_treatment", "effect_band_programme"],
-                          exit_covariates=["x1"], treatment_covariates=["x1"], **kw)
+                          exit_covariates=["x1"], treatment_covariates=["x1"],
+                          at_risk={"exit": "at_risk_exit"} if "at_risk_exit" in rows else None)
 
 
 def _fit_rep(seed: np.random.SeedSequence, n_persons: int, max_points: int, dgp: ToEDGP,

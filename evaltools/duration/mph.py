@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -55,9 +55,26 @@ from evaltools._validation import check_columns, check_option, raise_for_rows, w
 from evaltools.duration import _mph_core as core
 from evaltools.duration._mph_results import MPHPath, MPHResults
 from evaltools.duration._mph_rows import band_labels, build_toe_rows, toe_roles
-from evaltools.exceptions import ConvergenceWarning, DataValidationError, SpecificationError
+from evaltools.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataValidationError,
+    SpecificationError,
+)
 
 __all__ = ["TimingOfEvents", "MPHResults", "MPHPath", "build_toe_rows", "band_labels", "toe_roles"]
+
+
+class _Roles(TypedDict):
+    """Column roles of a :class:`TimingOfEvents` model (one entry per role)."""
+
+    id: str
+    duration: str
+    event: str
+    treated: list[str]
+    baseline_band: str | None
+    effect_band: list[str | None]
+    at_risk: dict[str, str]
 
 _WHERE = "TimingOfEvents"
 
@@ -193,8 +210,8 @@ class TimingOfEvents:
             raise SpecificationError(f"{_WHERE}: 'at_risk' names unknown hazards {sorted(unknown)}; "
                                      f"hazards are {[*self.exits, *self.treatments]}.")
         self.timing = timing
-        self.roles = {"id": id, "duration": duration, "event": event, "treated": tcols,
-                      "baseline_band": baseline_band, "effect_band": bands, "at_risk": at_risk}
+        self.roles: _Roles = {"id": id, "duration": duration, "event": event, "treated": tcols,
+                              "baseline_band": baseline_band, "effect_band": bands, "at_risk": at_risk}
         self.exit_covariates = _as_list(exit_covariates)
         if treated is None and (treatment_covariates or effect_covariates or effect_band):
             raise SpecificationError(
@@ -365,11 +382,11 @@ class TimingOfEvents:
         risk = np.ones((len(data), J), bool)
         risk[:, nx:] = ~treated
         for j, h in enumerate(hazards):
-            col = r["at_risk"].get(h)
-            if col is not None:
-                av = pd.to_numeric(data[col], errors="coerce").to_numpy()
-                raise_for_rows(data, ~np.isin(av, [0, 1]), rule=f"column {col!r} must be 0 or 1",
-                               fix="Recode the at-risk column to 0/1.", columns=[r["id"], col])
+            rcol = r["at_risk"].get(h)
+            if rcol is not None:
+                av = pd.to_numeric(data[rcol], errors="coerce").to_numpy()
+                raise_for_rows(data, ~np.isin(av, [0, 1]), rule=f"column {rcol!r} must be 0 or 1",
+                               fix="Recode the at-risk column to 0/1.", columns=[r["id"], rcol])
                 risk[:, j] = av == 1
         for j, h in enumerate(hazards):
             how = (f"{r['at_risk'][h]!r} = 0" if h in r["at_risk"] else
@@ -566,10 +583,10 @@ class TimingOfEvents:
             if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
                 raise SpecificationError(
                     f"The {name!r} parameter of {_WHERE}.fit must be an int >= 1. Got {val!r} instead.")
-        for name, val in (("tol", tol), ("minprob", minprob), ("eqtol", eqtol)):
-            if not isinstance(val, (int, float)) or isinstance(val, bool) or not val > 0:
+        for name, fval in (("tol", tol), ("minprob", minprob), ("eqtol", eqtol)):
+            if not isinstance(fval, (int, float)) or isinstance(fval, bool) or not fval > 0:
                 raise SpecificationError(
-                    f"The {name!r} parameter of {_WHERE}.fit must be a float > 0. Got {val!r} instead.")
+                    f"The {name!r} parameter of {_WHERE}.fit must be a float > 0. Got {fval!r} instead.")
         if cluster is not None and cov_type != "sandwich":
             raise SpecificationError(f"{_WHERE}.fit: 'cluster' is only used with cov_type='cluster'.")
         if cluster is not None and cluster != self.roles["id"]:
@@ -618,6 +635,8 @@ class TimingOfEvents:
                                                     ftol=1e-9, gtol=1e-5)
                 if best is None or ll_k > best[1]:
                     best = (th, ll_k, conv_k)
+            if best is None:  # pragma: no cover - a positive directional derivative gives >= 1 start
+                raise ConvergenceError(f"{_WHERE}.fit: no starting values for {M + 1} support points.")
             th, ll_new, conv_new, hess_new = core.maximise(best[0], d, lay1, maxiter=maxiter)
             conv_new = conv_new or best[2]
             if ll_new - ll < tol:

@@ -222,8 +222,8 @@ class MultiStateAalenJohansen:
             init = frame[self.initial_state].map(lambda v: code[_label(v)]).to_numpy(dtype=np.int64)
         else:
             init = np.full(len(df), code[self.entry_state], dtype=np.int64)
-        entered = pd.Series(np.where(to >= 0, to, np.nan)).groupby(pid).shift(1)
-        entered = entered.groupby(pid).ffill().to_numpy()
+        prev_to = pd.Series(np.where(to >= 0, to, np.nan)).groupby(pid).shift(1)
+        entered = prev_to.groupby(pid).ffill().to_numpy()
         frm = np.where(np.isnan(entered), init[np.flatnonzero(first)][np.cumsum(first) - 1], entered).astype(
             np.int64
         )
