@@ -620,7 +620,7 @@ class CodeLookup:
 
     def _index_of(self, strings: pd.Series) -> np.ndarray:
         na = strings.isna().to_numpy()
-        idx = self.index.get_indexer(strings.fillna("").to_numpy(dtype=object))
+        idx = self.index.get_indexer(strings.fillna("").to_numpy(dtype=object))  # type: ignore[arg-type]  # pandas-stubs: any array-like is accepted
         return np.where(na, self.BLANK, np.where(idx < 0, self.UNKNOWN, idx)).astype(np.int16)
 
     def _learn(self, values: list, name: str) -> None:
@@ -693,7 +693,7 @@ class CodeLookup:
             out = np.concatenate(parts) if parts else np.array([], dtype=object)
             return pd.Series(out, dtype="string")
         inv, strings = factor(values, name, self.where, self.cache)
-        arr = strings.to_numpy(dtype=object, na_value=None)
+        arr = strings.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs lack na_value=None
         out = np.full(len(inv), None, dtype=object)
         ok = inv >= 0
         if len(arr):

@@ -6,6 +6,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from evaltools.data._store_parts import PanelStoreWriter
 from evaltools.data._stream import iter_dream, merge_notes
 from evaltools.data.contract.notes import notes_of
@@ -15,7 +17,7 @@ __all__ = ["dream_to_store"]
 
 
 def dream_to_store(
-    source: str | Path,
+    source: str | Path | pd.DataFrame,
     out: str | Path,
     *,
     partition_persons: int | None = None,
@@ -33,8 +35,8 @@ def dream_to_store(
 
     Parameters
     ----------
-    source : str or Path
-        A ``.csv``/``.csv.gz``/``.parquet``/``.sas7bdat`` file.
+    source : str, Path or DataFrame
+        A DataFrame in the wide layout, or a ``.csv``/``.csv.gz``/``.parquet``/``.sas7bdat`` file.
     out : str or Path
         Target directory of the store.
     partition_persons : int, optional

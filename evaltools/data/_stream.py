@@ -166,7 +166,7 @@ def plan_read(
     window = week_window(weeks, where)
     code_keep = None
     if code_filter is not None:
-        wanted = [code_filter] if isinstance(code_filter, str) else [str(c) for c in code_filter]  # type: ignore[union-attr]
+        wanted = [code_filter] if isinstance(code_filter, str) else [str(c) for c in code_filter]  # type: ignore[attr-defined]  # str or iterable of codes (public signature)
         unknown = sorted(set(wanted) - set(codes.codes))
         if unknown:
             raise SpecificationError(
@@ -194,7 +194,7 @@ def plan_read(
     n_rows = len(front)
     if not n_rows:
         raise EmptyInputError(f"{where}: {src.name} has no data rows (only the header). Check the export.")
-    wcols = sorted(weekly_all, key=weekly_all.get)
+    wcols = sorted(weekly_all, key=weekly_all.__getitem__)
     widx = np.array([weekly_all[c] for c in wcols], dtype=np.int64)
     if len(np.unique(widx)) != len(widx):
         raise DataValidationError(
@@ -271,17 +271,17 @@ def plan_read(
             if k:
                 from evaltools.data._reading import _shown
 
-                ex = _shown(shown, empty if keep is None else empty & keep, id_col, {})
+                shown_ex = _shown(shown, empty if keep is None else empty & keep, id_col, {})
                 notes.append(
                     InputNote(
                         rule="window_outside_weeks",
                         column="obs_start",
                         count=k,
                         weeks=0,
-                        examples=ex,
+                        examples=shown_ex,
                         message=(
                             f"{where}(weeks=...): {k:,} person(s) are not observed in the weeks "
-                            f"{week_label(lo)}..{week_label(hi)} (e.g. {ex}); left out of the panel."
+                            f"{week_label(lo)}..{week_label(hi)} (e.g. {shown_ex}); left out of the panel."
                         ),
                     )
                 )
@@ -314,7 +314,7 @@ def plan_read(
             col = front[c]
             pers[c] = col.array if keep is None else col.iloc[rows].array
     if persons is not None:
-        kept_ids = ids if keep is None else Ids(ids.values[rows], ids.kind)
+        kept_ids = ids if keep is None else Ids(kind=ids.kind, values=ids.values[rows])
         pers, more = join_attributes(
             pers,
             kept_ids,

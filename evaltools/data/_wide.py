@@ -260,7 +260,8 @@ def grad_as(monthly: pd.DataFrame, numeric: bool, where: str) -> pd.DataFrame:
     """The monthly table with ``grad`` as float64 (``numeric``) or as code strings."""
     g = monthly["grad"]
     if numeric and g.dtype != np.float64:
-        vals = pac.cast(pa.array(g.to_numpy(dtype=object, na_value=None), type=pa.string()), pa.float64())
+        cells = g.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs lack na_value=None
+        vals = pac.cast(pa.array(cells, type=pa.string()), pa.float64())
         return monthly.assign(grad=vals.to_numpy(zero_copy_only=False).astype(np.float64))
     if not numeric and g.dtype != "string":
         return monthly.assign(grad=as_code_strings(g, where=where).astype("string").to_numpy())

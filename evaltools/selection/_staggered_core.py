@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from evaltools.exceptions import ConvergenceWarning, OverlapWarning
+from evaltools.exceptions import ConvergenceWarning, OverlapWarning, SpecificationError
 
 __all__ = [
     "CellFit",
@@ -79,9 +79,11 @@ def _logit_irls(d: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int, tol:
             b = np.where(d < 1, (1 - d) * np.log((1 - d) / (1 - m)), 0.0)
         return float(2 * np.sum(w * (a + b)))
 
+    if max_iter < 1:
+        raise SpecificationError(f"The propensity IRLS needs max_iter >= 1; got {max_iter}.")
     dev_old = deviance(mu)
     converged = False
-    xtwx = None
+    xtwx = np.zeros((x.shape[1], x.shape[1]))
     for _ in range(max_iter):
         var = mu * (1.0 - mu)
         z = eta + (d - mu) / var

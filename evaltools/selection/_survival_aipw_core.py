@@ -317,7 +317,6 @@ def arm_estimates(
             a_o[sl] += (al * L_tau) @ coefs.T
     # pass 2: the weighted residual and the censoring augmentation, arm-a rows
     rows = np.flatnonzero(inp.arm_rows)
-    acc_c = acc_ci = None
     a_c = np.zeros((n, n_t))
     g_gamma = np.zeros((n_t, 0 if inp.Z is None else inp.Z.shape[1]))
     if cm is not None and not cm.empty:
@@ -325,9 +324,9 @@ def arm_estimates(
     else:
         u = np.zeros(0)
     J = len(u)
-    if cm is not None:
-        acc_c = np.zeros((n_t, len(cm.ev_times) + 1))
-        acc_ci = np.zeros((n_t, len(cm.ev_times)))
+    n_cens = 0 if cm is None else len(cm.ev_times)
+    acc_c = np.zeros((n_t, n_cens + 1))  # used only with a censoring model
+    acc_ci = np.zeros((n_t, n_cens))
     kfirst = np.searchsorted(grid, u, side="left")  # first grid time >= u_j
     Cj = np.zeros((n_t, J))
     rc = np.vstack([_revcumsum(c) for c in coefs]) if len(coefs) else np.zeros((0, len(grid) + 1))
@@ -335,7 +334,7 @@ def arm_estimates(
         Cj = rc[:, kfirst]
     u_bin_r, u_bin_l = om.bins(u), om.bins(u, left=True)
     L_u, L_um = om.base(u_bin_r), om.base(u_bin_l)
-    if J:
+    if J and cm is not None:  # J > 0 only with a censoring model
         Hc_um = cm.base(np.arange(J))  # censoring -log G at u_j- (u_j are its event times)
         dlc = cm.dlam[:J]
     jtau = np.searchsorted(u, grid, side="right")  # censoring times <= tau_k
@@ -445,7 +444,7 @@ def arm_curve(inp: ArmInputs, grid: np.ndarray) -> np.ndarray:
         wW = inp.w[ix] * inp.W[ix]
         ro = r_out[ix]
         Ft = 1.0 - np.exp(-np.outer(ro, L_tau))
-        if J:
+        if J and cm is not None:  # J > 0 only with a censoring model
             rcn = cm.risk(inp.X_cens[ix])
             GT = np.exp(-cm.base(cm.bins(T, left=True)) * rcn)
         else:
@@ -453,7 +452,7 @@ def arm_curve(inp: ArmInputs, grid: np.ndarray) -> np.ndarray:
         Y = ev[:, None] & (T[:, None] <= grid[None, :])
         with np.errstate(divide="ignore", invalid="ignore"):
             part = np.where(Y, 1.0 / GT[:, None], 0.0) - Ft
-        if J:
+        if J and cm is not None:
             jT = np.searchsorted(u, T, side="right")
             atr = np.arange(J)[None, :] < jT[:, None]
             G = np.exp(-np.outer(rcn, cm.base(np.arange(J))))

@@ -360,9 +360,9 @@ def _pkolmogorov(x: float, tol: float = 1e-6) -> float:
     if x <= 0:
         return 0.0
     if x < 1:
-        z = -(np.pi / 2 * np.pi / 4) / (x * x)
-        k = np.arange(1, int(np.sqrt(2 - np.log(tol))), 2, dtype=float)
-        return float(np.sum(np.exp(k * k * z - np.log(x))) * np.sqrt(2 * np.pi))
+        zs = -(np.pi / 2 * np.pi / 4) / (x * x)
+        ks = np.arange(1, int(np.sqrt(2 - np.log(tol))), 2, dtype=float)
+        return float(np.sum(np.exp(ks * ks * zs - np.log(x))) * np.sqrt(2 * np.pi))
     z, s, k, old, new = -2 * x * x, -1.0, 1, 0.0, 1.0
     while abs(old - new) > tol:
         old = new
@@ -494,8 +494,8 @@ def _matched_pairs(data: pd.DataFrame, t: np.ndarray, matched: Any) -> tuple[np.
         raise SpecificationError(
             "balance_table: 'matched' needs a 'matches' table (unit, match) for ks=True."
         )
-    u = data.index.get_indexer(pairs["unit"])
-    m = data.index.get_indexer(pairs["match"])
+    u = data.index.get_indexer(pairs["unit"])  # type: ignore[arg-type]  # pandas-stubs: any array-like is accepted
+    m = data.index.get_indexer(pairs["match"])  # type: ignore[arg-type]  # pandas-stubs: any array-like is accepted
     if (u < 0).any() or (m < 0).any():
         raise DataValidationError(
             "balance_table: the matched pairs refer to rows not in data; pass the data the matching was "

@@ -177,6 +177,10 @@ class DynamicEvaluation:
     dropped per band are listed in a footnote of the results.
     """
 
+    # set by :meth:`from_formula` only (the formula and its ``formulaic`` model spec)
+    formula: str
+    _formula_spec: Any
+
     @classmethod
     def from_formula(cls, formula: str, data: RegisterPanel, **kwargs: Any) -> DynamicEvaluation:
         """Build the model with person-level covariates given by a one-sided formula.
@@ -293,7 +297,7 @@ class DynamicEvaluation:
         self._table, self.counts = self._risk_sets()
 
     # -- data ------------------------------------------------------------------
-    def _starts(self) -> pd.DataFrame:
+    def _starts(self) -> pd.Series:
         if isinstance(self.treatment, pd.DataFrame):
             ev = self.treatment
             check_columns(ev, ["person_id", "week"], _W, "treatment")
@@ -484,7 +488,7 @@ class DynamicEvaluation:
                 "'extra' or 'spell_covariates'."
             )
         out = tab.merge(src[["person_id", *cols]], on="person_id", how="left")
-        if spell_cols:
+        if spell_cols and self.spell_covariates is not None:  # spell_cols only with spell_covariates
             sc = self.spell_covariates[["person_id", "start_week", *spell_cols]].drop_duplicates(
                 ["person_id", "start_week"]
             )
@@ -772,6 +776,6 @@ class DynamicEvaluation:
                     else "propensity and outcome-regression estimation terms)."
                 )
         params = pd.Series(np.r_[est_b, pooled], index=[*labels, "pooled"])
-        cov = pd.DataFrame(np.atleast_2d(cov), index=params.index, columns=params.index)
-        return DynamicResults(self, per, params, cov, main["weights"], se_note, skipped, reps, alpha,
+        cov_table = pd.DataFrame(np.atleast_2d(cov), index=params.index, columns=params.index)
+        return DynamicResults(self, per, params, cov_table, main["weights"], se_note, skipped, reps, alpha,
                               pscore=main["pscore"])

@@ -28,7 +28,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -403,6 +403,12 @@ class Heckman:
         kx = self._X.shape[1]
         kz = self._Z.shape[1]
         return th[:kx], th[kx:kx + kz], th[kx + kz], th[kx + kz + 1]
+
+    @overload
+    def _loglik_derivs(self, th: np.ndarray, order: Literal[1] = 1) -> tuple[float, np.ndarray, None]: ...
+
+    @overload
+    def _loglik_derivs(self, th: np.ndarray, order: Literal[2]) -> tuple[float, np.ndarray, np.ndarray]: ...
 
     def _loglik_derivs(self, th: np.ndarray, order: int = 1) -> tuple[float, np.ndarray, np.ndarray | None]:
         """Log-likelihood, analytic gradient and (``order=2``) analytic Hessian.

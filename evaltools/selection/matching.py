@@ -264,6 +264,8 @@ class Matching(FormulaMixin):
                 w = core.pair_weights(q, n)
             else:
                 radius = self.caliper if self.method == "radius" else h
+                if radius is None:
+                    raise SpecificationError(f"{_W}: method='radius' needs a caliper (the radius).")
                 q, p, dist = core.within_radius(z[qi], z[pi], float(radius))
                 q, p = qi[q], pi[p]
                 raw = None if self.method == "radius" else 0.75 * (1 - (dist / h) ** 2)
@@ -319,7 +321,7 @@ class Matching(FormulaMixin):
                     lo, hi = core.knn_range_1d(sv, sv, m, self.tie_tolerance, w_z)
                     c1 = np.concatenate(([0.0], np.cumsum(ys)))
                     c2 = np.concatenate(([0.0], np.cumsum(ys * ys)))
-                    cnt = np.empty(idx.size)
+                    cnt: np.ndarray = np.empty(idx.size)
                     s1 = np.empty(idx.size)
                     s2 = np.empty(idx.size)
                     cnt[order] = hi - lo
@@ -398,7 +400,7 @@ class Matching(FormulaMixin):
             )
         kcount = np.bincount(p, weights=w, minlength=n)
         kkcount = np.bincount(p, weights=w * w, minlength=n)
-        zb = self._x if self.bias_adjust else None
+        zb = self._x  # covariates of the bias adjustment (used only with bias_adjust=True)
         # bias adjustment coefficients: regression on units used as matches, weighted by use
         alpha_by_group = {True: None, False: None}
         if self.bias_adjust:

@@ -13,12 +13,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from evaltools._model.binary import fit_binary
+from evaltools._model.binary import Link, fit_binary
 from evaltools._model.data import missing_message
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
@@ -178,7 +178,8 @@ class PropensityScore:
         if isinstance(self.method, str):
             xa = x.to_numpy()
             with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-                fit = fit_binary(xa, t, link=self.method, max_iter=max_iter)
+                link = cast(Link, self.method)  # checked in __init__
+                fit = fit_binary(xa, t, link=link, max_iter=max_iter)
             p = fit.fitted
             if not np.all(np.isfinite(fit.params)) or np.allclose(p, t, rtol=0.0, atol=1e-8):
                 raise self._separation_error()
@@ -343,7 +344,7 @@ class PropensityResults(EstimationResults):
     method: str
     converged: bool
     estimator: Any = None
-    _link: str | None
+    _link: Link | None
 
     def __init__(
         self,

@@ -127,7 +127,8 @@ class StaggeredDiD:
         self.control_group = check_option("control_group", control_group, _CONTROLS, _W)
         self.estimator = check_option("estimator", estimator, _ESTIMATORS, _W)
         self.base_period = check_option("base_period", base_period, _BASES, _W)
-        if not np.isscalar(anticipation) or not np.isfinite(anticipation) or anticipation < 0:
+        is_scalar = bool(np.isscalar(anticipation))
+        if not is_scalar or not np.isfinite(anticipation) or anticipation < 0:
             raise SpecificationError(
                 f"The 'anticipation' parameter of {_W} must be a number >= 0. Got {anticipation!r} instead."
             )

@@ -406,7 +406,8 @@ class IPWSurvival(FormulaMixin):
             from evaltools._progress import progress_bar
 
             it = progress_bar(it, desc=f"{_W} bootstrap", unit="rep", leave=False)
-        reps, creps = [], [[], []]
+        reps: list[np.ndarray] = []
+        creps: list[list[np.ndarray]] = [[], []]
         for _ in it:
             f = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)[unit].astype(float)
             live = f > 0

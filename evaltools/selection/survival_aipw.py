@@ -217,13 +217,13 @@ class AIPWSurvival:
         for k, v in spec.items():
             if v is None:
                 spec[k] = list(base) if base is not None else None
-        if spec["outcome"] is None:
+        outcome_covs = spec["outcome"]
+        if outcome_covs is None:
             raise SpecificationError(
                 f"{_W}: the outcome model needs covariates: pass 'covariates' or 'outcome_covariates' "
                 "(an empty list fits the treatment only)."
             )
-        if spec["censoring"] is None:
-            spec["censoring"] = []
+        censoring_covs = spec["censoring"] if spec["censoring"] is not None else []
         if pscore is None and not spec["propensity"]:
             raise SpecificationError(
                 f"{_W}: the propensity model needs covariates ('covariates' or 'propensity_covariates'), "
@@ -240,7 +240,7 @@ class AIPWSurvival:
                 f"The 'propensity_model' parameter of {_W} must be 'logit' or a scikit-learn classifier "
                 f"with fit/predict_proba. Got {propensity_model!r} instead."
             )
-        if treatment in spec["outcome"] or treatment in (spec["propensity"] or []):
+        if treatment in outcome_covs or treatment in (spec["propensity"] or []):
             raise SpecificationError(
                 f"{_W}: the treatment column {treatment!r} must not be among the outcome or propensity "
                 "covariates (the outcome model adds it itself; use outcome_model='cox_by_arm' for "
@@ -250,8 +250,8 @@ class AIPWSurvival:
             raise SpecificationError(f"{_W}: n_folds must be an integer >= 2; got {n_folds!r}.")
         self.duration, self.event, self.treatment = duration, event, treatment
         self.propensity_covariates = spec["propensity"] or []
-        self.outcome_covariates = spec["outcome"]
-        self.censoring_covariates = spec["censoring"]
+        self.outcome_covariates: list[str] = outcome_covs
+        self.censoring_covariates: list[str] = censoring_covs
         self.propensity_model = propensity_model
         self.trim, self.weights = trim, weights
         self.n_folds, self.seed = n_folds, seed
