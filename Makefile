@@ -1,6 +1,6 @@
 # evaltools: two commands on a fresh machine.
 #   make demo   create .venv, install, build the sample data if missing, execute every notebook into build/report/
-#   make test   create .venv, install, lint, run the full test suite (notebooks included)
+#   make test   create .venv, install, lint (ruff, mypy), run the full test suite (notebooks included)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -25,6 +25,7 @@ sample: install
 
 lint: install
 	$(BIN)/python -m ruff check evaltools tests benchmarks
+	$(BIN)/python -m mypy evaltools
 
 test: install lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

@@ -146,6 +146,23 @@ def test_persons_filter_equals_subset(tmp_path):
     _same(_read(tmp_path / "d.csv", absorbing="keep", persons_filter=table), expect)
 
 
+def test_persons_filter_with_a_person_table(tmp_path):
+    # text ids, a person table joined by id and a filter (or a week window) together
+    wide = pd.DataFrame({"PNR": ["0101", "0202", "0303"], "y_1501": ["111", "", "111"],
+                         "y_1502": ["997", "701", "111"]})
+    pers = pd.DataFrame({"PNR": ["0101", "0202", "0303"], "sex": ["F", "M", "F"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        full = read_dream(wide, persons=pers)
+        part = read_dream(wide, persons=pers, persons_filter=["0101", "0303"])
+        window = read_dream(wide, persons=pers, weeks=("2015-W02", "2015-W02"))
+    assert part.persons["PNR"].tolist() == ["0101", "0303"]
+    assert part.persons["sex"].tolist() == ["F", "F"]
+    expect = full.subset(full.persons.loc[full.persons["PNR"] != "0202", "person_id"].to_numpy())
+    _same(part, expect)
+    assert window.persons.set_index("PNR")["sex"].to_dict() == {"0101": "F", "0202": "M", "0303": "F"}
+
+
 def test_persons_filter_counts_ids_not_in_the_file(tmp_path):
     frame = _frame(6, 4, seed=1)
     frame.to_csv(tmp_path / "d.csv", index=False)
