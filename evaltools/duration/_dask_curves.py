@@ -345,52 +345,10 @@ class _AJ(AalenJohansen):
         self._prep = summ
         self.causes = list(summ.causes)
         self._reduced = results
+        self._where = "aalen_johansen_dask"
 
-    def fit(self, *, conf_type: str = "log", alpha: float = 0.05) -> AalenJohansenResults:
-        z = check_fit("aalen_johansen_dask", conf_type, alpha)
-        p = self._prep
-        frames, free = [], []
-        for lab in p.group_labels:
-            tab, surv, se_s, cif, se_c = self._reduced[lab]
-            g = {} if p.group_col is None else {p.group_col: lab}
-            with np.errstate(divide="ignore", invalid="ignore"):
-                lo_s, hi_s = core.conf_band(surv, se_s / surv, conf_type, z)
-            free.append(
-                pd.DataFrame(
-                    {
-                        **g,
-                        "time": tab.time,
-                        "n_risk": tab.n_risk,
-                        "n_event": tab.n_event.sum(axis=1),
-                        "n_censor": tab.n_censor,
-                        "survival": surv,
-                        "std_err": se_s,
-                        "lower": lo_s,
-                        "upper": hi_s,
-                    }
-                )
-            )
-            for k, cause in enumerate(p.causes):
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    lo, hi = core.conf_band(cif[:, k], se_c[:, k] / cif[:, k], conf_type, z)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            **g,
-                            "cause": cause,
-                            "time": tab.time,
-                            "n_risk": tab.n_risk,
-                            "n_event": tab.n_event[:, k],
-                            "cif": cif[:, k],
-                            "std_err": se_c[:, k],
-                            "lower": lo,
-                            "upper": hi,
-                        }
-                    )
-                )
-        return AalenJohansenResults(
-            self, pd.concat(frames, ignore_index=True), pd.concat(free, ignore_index=True), conf_type, alpha
-        )
+    def _estimates(self) -> list[tuple[Any, core.RiskTable, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        return [(lab, *self._reduced[lab]) for lab in self._prep.group_labels]
 
 
 def aalen_johansen_dask(

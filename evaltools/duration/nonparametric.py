@@ -497,6 +497,16 @@ class AalenJohansen:
         )
         self.causes = list(self._prep.causes)
 
+    def _estimates(self) -> list[tuple[Any, core.RiskTable, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per group: label, risk table, event-free survival and its SE, CIF per cause and its SE."""
+        p = self._prep
+        K = len(p.causes)
+        out = []
+        for lab, sel in p.groups():
+            tab = core.risk_table(p.entry[sel], p.stop[sel], p.cause[sel], p.weight[sel], K)
+            out.append((lab, tab, *core.aalen_johansen(tab, p.cause[sel], p.weight[sel])))
+        return out
+
     def fit(self, *, conf_type: str = "log", alpha: float = 0.05) -> AalenJohansenResults:
         """Estimate cumulative incidence curves.
 
@@ -513,11 +523,8 @@ class AalenJohansen:
         """
         z = check_fit(f"{self._where}.fit", conf_type, alpha)
         p = self._prep
-        K = len(p.causes)
         frames, free = [], []
-        for lab, sel in p.groups():
-            tab = core.risk_table(p.entry[sel], p.stop[sel], p.cause[sel], p.weight[sel], K)
-            surv, se_s, cif, se_c = core.aalen_johansen(tab, p.cause[sel], p.weight[sel])
+        for lab, tab, surv, se_s, cif, se_c in self._estimates():
             g = {} if p.group_col is None else {p.group_col: lab}
             with np.errstate(divide="ignore", invalid="ignore"):
                 lo_s, hi_s = core.conf_band(surv, se_s / surv, conf_type, z)
