@@ -27,15 +27,14 @@ from evaltools.indicators.benchmark import (
 )
 from evaltools.indicators.cohort import cohort_self_support, first_contact_within, job_ready_share
 from evaltools.indicators.fte import (
-    FTETarget,
     activation_rate,
     company_oriented_share,
     fte,
     fte_dask,
-    target_table,
     tool_mix_by_duration,
 )
 from evaltools.indicators.plots import plot_caterpillar, plot_funnel, plot_timeseries
+from evaltools.indicators.targets import FTETarget, target_table
 
 __all__ = [
     "IndicatorTable",
