@@ -25,6 +25,13 @@ __all__ = [
 ]
 
 
+def as_list(x: str | Sequence[str] | None) -> list[str]:
+    """A column argument as a list: ``None`` -> ``[]``, ``"a"`` -> ``["a"]``, a sequence -> its list."""
+    if x is None:
+        return []
+    return [x] if isinstance(x, str) else list(x)
+
+
 def check_option(name: str, value: Any, options: Iterable[Any], where: str) -> Any:
     """Check that ``value`` is one of ``options``.
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._model.optimize import diverging_coefficients, newton_maximize, solve_step
-from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
+from evaltools._validation import as_list, check_columns, check_kwargs, check_option, raise_for_rows
 from evaltools.duration import _cox_core as core
 from evaltools.duration._cox_results import CoxResults, build_results
 from evaltools.exceptions import (
@@ -46,14 +46,6 @@ from evaltools.exceptions import (
 __all__ = ["CoxPH", "CoxResults"]
 
 _WHERE = "CoxPH"
-
-
-def _as_list(x: str | Sequence[str] | None) -> list[str]:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    return list(x)
 
 
 class CoxPH:
@@ -144,7 +136,7 @@ class CoxPH:
                 "use CoxPH.from_formula for a formula."
             )
         self.start, self.stop, self.event, self.id = start, stop, event, id
-        self.strata = _as_list(strata)
+        self.strata = as_list(strata)
         self.weights = weights
         self.recurrent = bool(recurrent)
         roles = [start, stop, event] + ([id] if id else []) + self.strata + ([weights] if weights else [])
@@ -153,7 +145,7 @@ class CoxPH:
         self.formula: str | None = getattr(self, "formula", None)
 
         if covariates is not None:
-            covariates = _as_list(covariates)
+            covariates = as_list(covariates)
             check_columns(data, covariates, _WHERE, role="covariates")
             for c in covariates:
                 if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):

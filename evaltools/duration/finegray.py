@@ -48,11 +48,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
+from evaltools._validation import as_list, check_columns, check_kwargs, check_option, raise_for_rows
 from evaltools.duration import _cox_core as cox_core
 from evaltools.duration import _finegray_core as core
 from evaltools.duration._finegray_results import FineGrayResults, build_results
-from evaltools.duration.cox import CoxPH, _as_list, design_matrix
+from evaltools.duration.cox import CoxPH, design_matrix
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 
 __all__ = ["FineGray", "FineGrayResults"]
@@ -150,7 +150,7 @@ class FineGray:
             )
         self.cause, self.event, self.censored = cause, event, censored
         self.start, self.stop, self.id = start, stop, id
-        self.strata = _as_list(strata)
+        self.strata = as_list(strata)
         self.weights = weights
         self.convention = convention
         roles = [c for c in (start, stop, event, id) if c is not None] + self.strata
@@ -159,7 +159,7 @@ class FineGray:
         self._formula_spec: Any = getattr(self, "_formula_spec", None)
         self.formula: str | None = getattr(self, "formula", None)
         if covariates is not None:
-            covariates = _as_list(covariates)
+            covariates = as_list(covariates)
             check_columns(data, covariates, _WHERE, role="covariates")
             for c in covariates:
                 if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):

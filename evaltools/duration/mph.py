@@ -51,7 +51,7 @@ from scipy import optimize
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._model.names import renamed_arguments
-from evaltools._validation import check_columns, check_option, raise_for_rows, warn_dropped
+from evaltools._validation import as_list, check_columns, check_option, raise_for_rows, warn_dropped
 from evaltools.duration import _mph_core as core
 from evaltools.duration._mph_results import MPHPath, MPHResults
 from evaltools.duration._mph_rows import band_labels, build_toe_rows, toe_roles
@@ -76,13 +76,8 @@ class _Roles(TypedDict):
     effect_band: list[str | None]
     at_risk: dict[str, str]
 
+
 _WHERE = "TimingOfEvents"
-
-
-def _as_list(x: str | Sequence[str] | None) -> list[str]:
-    if x is None:
-        return []
-    return [x] if isinstance(x, str) else list(x)
 
 
 def _levels(col: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -182,12 +177,12 @@ class TimingOfEvents:
         if not isinstance(rows, pd.DataFrame):
             raise SpecificationError(
                 f"{_WHERE}: 'data' must be a pandas DataFrame; got {type(rows).__name__}.")
-        self.exits = tuple(_as_list(exits))
+        self.exits = tuple(as_list(exits))
         if not self.exits:
             raise SpecificationError(f"{_WHERE}: 'exits' must name at least one exit destination.")
         self.treatment = treatment if treated is not None else None
-        tcols = _as_list(treated)
-        self.treatments = tuple(_as_list(treatment)) if treated is not None else ()
+        tcols = as_list(treated)
+        self.treatments = tuple(as_list(treatment)) if treated is not None else ()
         self._multi = treated is not None and not isinstance(treated, str)
         if len(self.treatments) != len(tcols) or len(set(self.treatments)) != len(tcols):
             raise SpecificationError(
@@ -212,7 +207,7 @@ class TimingOfEvents:
         self.timing = timing
         self.roles: _Roles = {"id": id, "duration": duration, "event": event, "treated": tcols,
                               "baseline_band": baseline_band, "effect_band": bands, "at_risk": at_risk}
-        self.exit_covariates = _as_list(exit_covariates)
+        self.exit_covariates = as_list(exit_covariates)
         if treated is None and (treatment_covariates or effect_covariates or effect_band):
             raise SpecificationError(
                 f"{_WHERE}: treatment_covariates, effect_covariates and effect_band need a 'treated' column."
@@ -220,10 +215,10 @@ class TimingOfEvents:
         self._tcov = self._per_treatment("treatment_covariates", treatment_covariates)
         self._ecov = self._per_treatment("effect_covariates", effect_covariates)
         self.treatment_covariates: list[str] | dict[str, list[str]] = (
-            dict(self._tcov) if isinstance(treatment_covariates, Mapping) else _as_list(treatment_covariates)
+            dict(self._tcov) if isinstance(treatment_covariates, Mapping) else as_list(treatment_covariates)
         )
         self.effect_covariates: list[str] | dict[str, list[str]] = (
-            dict(self._ecov) if isinstance(effect_covariates, Mapping) else _as_list(effect_covariates)
+            dict(self._ecov) if isinstance(effect_covariates, Mapping) else as_list(effect_covariates)
         )
         per = [c for d in (self._tcov, self._ecov) for cols in d.values() for c in cols]
         covs = sorted(set(self.exit_covariates + per))
@@ -243,8 +238,8 @@ class TimingOfEvents:
                     f"{_WHERE}: {name!r} names unknown treatments {sorted(unknown)}; "
                     f"treatments are {list(self.treatments)}."
                 )
-            return {h: _as_list(value.get(h, ())) for h in self.treatments}
-        return {h: _as_list(value) for h in self.treatments}
+            return {h: as_list(value.get(h, ())) for h in self.treatments}
+        return {h: as_list(value) for h in self.treatments}
 
     @classmethod
     def from_formula(
