@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from evaltools.reporting.results import EstimationResults, TestResult, chi2_test
 if TYPE_CHECKING:  # pragma: no cover
     from evaltools.duration.cox import CoxPH
 
-__all__ = ["CoxResults", "TestResult", "build_results"]
+__all__ = ["CoxResults", "TestResult", "assemble", "build_results"]
 
 
 _chi2 = chi2_test  # internal name kept for modules that build Cox-type results
@@ -357,9 +358,7 @@ def build_results(
     tol: float,
 ) -> CoxResults:
     """Assemble a :class:`CoxResults` from the converged evaluation (internal)."""
-    names = model.exog_names
     idx = model._index
-    p = len(beta)
     if ev.info is None or ev0.info is None:
         raise RuntimeError("build_results needs evaluations with the information matrix (need_info=True).")
     cov_naive = _inv(ev.info)
@@ -376,13 +375,72 @@ def build_results(
             n_clusters = int(len(np.unique(clusters)))
             meat = score_meat(resid, clusters[model._active], int(clusters.max()) + 1)
         cov = sandwich(cov_naive, meat)
-    llf, llnull = ev.loglik, ev0.loglik
-    score_stat = float(ev0.score @ np.linalg.solve(ev0.info, ev0.score))
+    return assemble(
+        model,
+        beta=beta,
+        cov=cov,
+        cov_naive=cov_naive,
+        llf=ev.loglik,
+        llnull=ev0.loglik,
+        score0=ev0.score,
+        info0=ev0.info,
+        ties=ties,
+        cov_type=cov_type,
+        cluster_name=cluster_name,
+        n_clusters=n_clusters,
+        converged=converged,
+        n_iter=n_iter,
+        tol=tol,
+        n_events=int(model._event.sum()),
+        n_inactive=int((~model._active).sum()),
+        state={"X": X, "w": w, "index": idx, "ev": ev, "mean": mean},
+    )
+
+
+def assemble(
+    model: CoxPH,
+    *,
+    beta: np.ndarray,
+    cov: np.ndarray,
+    cov_naive: np.ndarray,
+    llf: float,
+    llnull: float,
+    score0: np.ndarray,
+    info0: np.ndarray,
+    ties: str,
+    cov_type: str,
+    cluster_name: str | None,
+    n_clusters: int | None,
+    converged: bool,
+    n_iter: int,
+    tol: float,
+    n_events: int,
+    n_inactive: int,
+    state: dict[str, Any],
+    cls: type[CoxResults] = CoxResults,
+    label: str = "Cox PH (counting process)",
+    method_notes: Sequence[str] = (),
+    header_extra: Sequence[tuple[str, object]] = (),
+    fields_extra: dict[str, Any] | None = None,
+) -> CoxResults:
+    """Tests, summary header and notes and the results object from the fitted quantities (internal).
+
+    ``model`` supplies the options and counts (``exog_names``, ``strata``,
+    ``strata_labels``, ``weights``, ``id``, ``nobs``, ``n_total``,
+    ``n_dropped``, ``dropped_columns``, ``n_persons``, ``n_delayed_entry``,
+    ``n_gaps``); ``state`` is what the baseline hazard and predictions read
+    (``index`` with ``group_time`` and ``group_stratum``, ``ev`` with ``a``
+    and ``shift``, and ``mean``).  ``cls``, ``label``, ``method_notes``,
+    ``header_extra`` and ``fields_extra`` let a variant of the estimator
+    (e.g. the partitioned fit) add its own facts.
+    """
+    names = model.exog_names
+    p = len(beta)
+    score_stat = float(score0 @ np.linalg.solve(info0, score0))
     try:
         wald_stat = float(beta @ np.linalg.solve(cov, beta))
     except np.linalg.LinAlgError:  # e.g. fewer clusters than coefficients
         wald_stat = np.nan
-    n_events = int(model._event.sum())
     params = pd.Series(beta, index=names, name="coef")
     cov_df = pd.DataFrame(cov, index=names, columns=names)
     tie_words = {"efron": "Efron's approximation", "breslow": "Breslow's approximation"}[ties]
@@ -390,6 +448,7 @@ def build_results(
         "Cox partial likelihood on (start, stop] data: a row is at risk at event time t iff "
         "start < t <= stop; "
         f"tied event times handled with {tie_words}.",
+        *method_notes,
     ]
     if cov_type == "nonrobust":
         notes.append("Standard errors from the inverse information matrix (model-based, not robust).")
@@ -425,7 +484,6 @@ def build_results(
             f"{model.n_gaps:,} gaps between consecutive intervals of the same {model.id!r}: "
             "not at risk during gaps."
         )
-    n_inactive = int((~model._active).sum())
     if n_inactive:
         notes.append(f"{n_inactive:,} rows are at risk at no event time and do not affect the estimates.")
     if not converged:
@@ -433,7 +491,7 @@ def build_results(
             f"WARNING: not converged after {n_iter} Newton iterations (tol={tol:g}); see the warning."
         )
     header = [
-        ("Model", "Cox PH (counting process)"),
+        ("Model", label),
         ("Ties", ties),
         ("No. events", n_events),
         (f"No. ids ({model.id})" if model.id else "No. ids",
@@ -442,6 +500,7 @@ def build_results(
         ("LR test (df)", f"{2 * (llf - llnull):.3f} ({p})"),
         ("Covariance", cov_type),
         ("Iterations", n_iter),
+        *header_extra,
     ]
     extra = {
         "llf": llf,
@@ -461,9 +520,10 @@ def build_results(
         "n_delayed_entry": model.n_delayed_entry,
         "converged": converged,
         "n_iter": n_iter,
-        "_state": {"X": X, "w": w, "index": idx, "ev": ev, "mean": mean},
+        "_state": state,
+        **(fields_extra or {}),
     }
-    return CoxResults(
+    return cls(
         params,
         cov_df,
         model.nobs,

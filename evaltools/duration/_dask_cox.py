@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from functools import cached_property
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -13,14 +13,14 @@ import pandas as pd
 from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._validation import check_columns, check_option
 from evaltools.duration import _reduce_cox as rc
-from evaltools.duration._cox_results import _inv
+from evaltools.duration._cox_results import CoxResults, _inv, assemble
+from evaltools.duration.cox import CoxPH
 from evaltools.exceptions import (
     ConvergenceWarning,
     DataValidationError,
     MissingValueWarning,
     SpecificationError,
 )
-from evaltools.reporting.results import EstimationResults, TestResult, chi2_test
 
 __all__ = ["cox_dask", "PartitionedCoxResults", "check_frame", "check_disjoint", "map_partitions"]
 
@@ -88,79 +88,55 @@ def check_disjoint(
         seen |= s
 
 
-class PartitionedCoxResults(EstimationResults):
-    """Results of :func:`cox_dask` (read-only).
+_ROW_LEVEL = ("data", "_rows", "_active", "_event", "_start", "_stop", "_index", "_weights")
+_NO_ROWS = (
+    "This result was computed from a Dask DataFrame by partition reduction; row-level quantities "
+    "(Schoenfeld residuals, the proportional-hazards test, refitting) are not kept. Fit CoxPH on the "
+    "computed frame (or a sample of persons) for them."
+)
+
+
+class _PartitionedCox(CoxPH):
+    """The options and counts of a :func:`cox_dask` fit in the form of :class:`CoxPH` (no rows).
+
+    :class:`~evaltools.duration.CoxResults` reads the strata, labels,
+    covariate names and counts from its model; predictions for new data use
+    :meth:`CoxPH._design` on the covariate columns.
+    """
+
+    def __init__(self, **attrs: Any) -> None:  # noqa: D107 - internal
+        self.__dict__.update(attrs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _ROW_LEVEL:
+            raise SpecificationError(_NO_ROWS)
+        raise AttributeError(name)
+
+
+class PartitionedCoxResults(CoxResults):
+    """Results of :func:`cox_dask` (read-only): :class:`~evaltools.duration.CoxResults` of a partitioned fit.
+
+    Every attribute, the summary, :meth:`to_frame`, :meth:`plot`, the baseline
+    hazard and the predictions are those of
+    :class:`~evaltools.duration.CoxResults`; row-level diagnostics
+    (:meth:`schoenfeld_residuals`, :meth:`test_proportional_hazards`) raise
+    :class:`~evaltools.exceptions.SpecificationError`.
 
     Attributes
     ----------
-    params, bse, tvalues, pvalues : Series
-        Log hazard ratios, standard errors (from ``cov_type``), z statistics and p-values.
-    hazard_ratios : Series
-        ``exp(params)``.
-    llf, llnull : float
-        Log partial likelihood at the estimates and at zero.
-    lr_test, wald_test, score_test : TestResult
-        Tests of all coefficients being zero.
-    cov_naive : DataFrame
-        Inverse information.
-    ties, cov_type, cluster : str
-        Options used.
-    n_events, n_persons, n_clusters, n_strata, n_dropped, n_delayed_entry, n_partitions : int or None
-        Counts.
-    converged : bool
-    n_iter : int
+    n_partitions : int
+        Number of partitions reduced over.
     """
 
-    llf: float
-    llnull: float
-    lr_test: TestResult
-    wald_test: TestResult
-    score_test: TestResult
-    cov_naive: pd.DataFrame
-    ties: str
-    cov_type: str
-    cluster: str | None
-    n_events: int
-    n_persons: int | None
-    n_clusters: int | None
-    n_strata: int
-    n_dropped: int
-    n_delayed_entry: int
     n_partitions: int
-    converged: bool
-    n_iter: int
-    _state: dict[str, Any]
 
-    @cached_property
-    def hazard_ratios(self) -> pd.Series:
-        """Hazard ratios ``exp(params)``."""
-        return np.exp(self.params).rename("hazard_ratio")
+    def schoenfeld_residuals(self) -> pd.DataFrame:
+        """Not available for a partitioned fit (needs the rows); raises :class:`SpecificationError`."""
+        raise SpecificationError(_NO_ROWS)
 
-    def _summary_tables(self, alpha: float = 0.05) -> list[pd.DataFrame]:
-        tab = self.to_frame(alpha)
-        with np.errstate(over="ignore"):
-            tab.insert(1, "hazard_ratio", np.exp(tab["estimate"]))
-            tab["hr_lower"] = np.exp(tab["lower"])
-            tab["hr_upper"] = np.exp(tab["upper"])
-        return [tab]
-
-    @cached_property
-    def baseline_cumulative_hazard(self) -> pd.DataFrame:
-        """Baseline cumulative hazard at covariates = 0, by stratum, at every event time.
-
-        As :attr:`evaltools.duration.CoxResults.baseline_cumulative_hazard`
-        (Breslow or Efron increments, R ``basehaz(fit, centered=FALSE)``).
-        """
-        st = self._state
-        dlam = st["a"] * np.exp(-st["shift"] - st["mean"] @ self._params.to_numpy())
-        cum = np.cumsum(dlam)
-        gs = st["group_stratum"]
-        first = np.searchsorted(gs, gs, side="left")
-        before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
-        out = pd.DataFrame({"time": st["group_time"], "cumulative_hazard": cum - before})
-        if st["strata_labels"]:
-            out.insert(0, "stratum", np.asarray(st["strata_labels"], dtype=object)[gs])
-        return out
+    def test_proportional_hazards(self, transform: str = "km") -> pd.DataFrame:
+        """Not available for a partitioned fit (needs the rows); raises :class:`SpecificationError`."""
+        raise SpecificationError(_NO_ROWS)
 
 
 def _scan(data: Any, spec: rc.CoxSpec) -> tuple[list[dict[str, Any]], rc.Layout, list[str]]:
@@ -426,105 +402,50 @@ def _results(
 ) -> PartitionedCoxResults:
     spec: rc.CoxSpec = o["spec"]
     names = list(spec.covariates)
-    p = len(beta)
-    llf, llnull = ev.loglik, ev0.loglik
-    score_stat = float(ev0.score @ np.linalg.solve(ev0.info, ev0.score))
-    try:
-        wald_stat = float(beta @ np.linalg.solve(cov, beta))
-    except np.linalg.LinAlgError:
-        wald_stat = np.nan
-    n_events = sum(s["n_events"] for s in scans)
-    n_delayed = sum(s["n_delayed_entry"] for s in scans)
-    n_gaps = sum(s["n_gaps"] for s in scans)
-    tie_words = {"efron": "Efron's approximation", "breslow": "Breslow's approximation"}[o["ties"]]
-    notes = [
-        "Cox partial likelihood on (start, stop] data: a row is at risk at event time t iff "
-        "start < t <= stop; "
-        f"tied event times handled with {tie_words}.",
-        f"Computed by reduction over {o['npartitions']:,} partitions (risk-set sums added per event time).",
-    ]
-    if o["cov_type"] == "nonrobust":
-        notes.append("Standard errors from the inverse information matrix (model-based, not robust).")
-    elif o["cov_type"] == "robust":
-        notes.append("Robust (Lin-Wei sandwich) standard errors treating every row as its own cluster.")
-    else:
-        notes.append(
-            f"Standard errors clustered on {o['cluster_name']!r} ({o['n_clusters']:,} clusters), Lin-Wei "
-            "sandwich from score residuals (as R coxph(..., cluster=))."
-        )
-    if spec.strata:
-        notes.append(
-            f"Stratified by {list(spec.strata)} ({len(labels)} strata with separate baseline hazards)."
-        )
-    if spec.weights:
-        notes.append(f"Case weights from column {spec.weights!r}.")
-    if o["n_dropped"]:
-        notes.append(
-            f"{o['n_dropped']:,} of {o['n_total']:,} rows dropped because of missing values ({o['dropped']})."
-        )
-    else:
-        notes.append(f"No rows dropped ({o['n_total']:,} rows used).")
-    who = "persons" if spec.id else "rows"
-    if n_delayed:
-        notes.append(
-            f"{n_delayed:,} {who} enter late (first start > 0); they join risk sets only after their start."
-        )
-    if spec.id and n_gaps:
-        notes.append(
-            f"{n_gaps:,} gaps between consecutive intervals of the same {spec.id!r}: not at risk during gaps."
-        )
-    if not o["converged"]:
-        notes.append(f"WARNING: not converged after {o['n_iter']} Newton iterations (tol={o['tol']:g}).")
-    header = [
-        ("Model", "Cox PH (counting process, partitioned)"),
-        ("Ties", o["ties"]),
-        ("No. events", n_events),
-        (
-            f"No. ids ({spec.id})" if spec.id else "No. ids",
-            o["n_persons"] if o["n_persons"] is not None else "n/a",
-        ),
-        ("Log partial likelihood", llf),
-        ("LR test (df)", f"{2 * (llf - llnull):.3f} ({p})"),
-        ("Covariance", o["cov_type"]),
-        ("Iterations", o["n_iter"]),
-        ("Partitions", o["npartitions"]),
-    ]
-    n_t = len(layout.ev_times) + 1
-    extra = {
-        "llf": llf,
-        "llnull": llnull,
-        "lr_test": chi2_test(2 * (llf - llnull), p),
-        "wald_test": chi2_test(wald_stat, p),
-        "score_test": chi2_test(score_stat, p),
-        "cov_naive": pd.DataFrame(cov_naive, index=names, columns=names),
-        "ties": o["ties"],
-        "cov_type": o["cov_type"],
-        "cluster": o["cluster_name"],
-        "n_events": n_events,
-        "n_persons": o["n_persons"],
-        "n_clusters": o["n_clusters"],
-        "n_strata": max(len(labels), 1),
-        "n_dropped": o["n_dropped"],
-        "n_delayed_entry": n_delayed,
-        "n_partitions": o["npartitions"],
-        "converged": o["converged"],
-        "n_iter": o["n_iter"],
-        "_state": {
-            "a": ev.a,
-            "shift": ev.shift,
-            "mean": layout.mean,
-            "group_time": layout.ev_times[layout.gkeys % n_t],
-            "group_stratum": layout.gkeys // n_t,
-            "strata_labels": labels,
-        },
-    }
-    return PartitionedCoxResults(
-        pd.Series(beta, index=names, name="coef"),
-        pd.DataFrame(cov, index=names, columns=names),
-        o["nobs"],
-        model=None,
-        title="Cox proportional hazards regression",
-        header=header,
-        footnotes=notes,
-        extra=extra,
+    model = _PartitionedCox(
+        exog_names=names,
+        _covariate_columns=names,
+        _formula_spec=None,
+        strata=list(spec.strata),
+        strata_labels=labels,
+        weights=spec.weights,
+        id=spec.id,
+        nobs=o["nobs"],
+        n_total=o["n_total"],
+        n_dropped=o["n_dropped"],
+        dropped_columns=o["dropped"],
+        n_persons=o["n_persons"],
+        n_delayed_entry=sum(s["n_delayed_entry"] for s in scans),
+        n_gaps=sum(s["n_gaps"] for s in scans),
     )
+    n_t = len(layout.ev_times) + 1
+    index = SimpleNamespace(group_time=layout.ev_times[layout.gkeys % n_t], group_stratum=layout.gkeys // n_t)
+    npart = o["npartitions"]
+    res = assemble(
+        model,
+        beta=beta,
+        cov=cov,
+        cov_naive=cov_naive,
+        llf=ev.loglik,
+        llnull=ev0.loglik,
+        score0=ev0.score,
+        info0=ev0.info,
+        ties=o["ties"],
+        cov_type=o["cov_type"],
+        cluster_name=o["cluster_name"],
+        n_clusters=o["n_clusters"],
+        converged=o["converged"],
+        n_iter=o["n_iter"],
+        tol=o["tol"],
+        n_events=sum(s["n_events"] for s in scans),
+        n_inactive=0,
+        state={"index": index, "ev": ev, "mean": layout.mean},
+        cls=PartitionedCoxResults,
+        label="Cox PH (counting process, partitioned)",
+        method_notes=[
+            f"Computed by reduction over {npart:,} partitions (risk-set sums added per event time)."
+        ],
+        header_extra=[("Partitions", npart)],
+        fields_extra={"n_partitions": npart},
+    )
+    return cast(PartitionedCoxResults, res)

@@ -14,7 +14,14 @@ from evaltools.data.dask import (  # noqa: E402
     to_counting_process_dask,
     to_person_period_dask,
 )
-from evaltools.duration import AalenJohansen, CoxPH, DiscreteHazard, KaplanMeier, NelsonAalen  # noqa: E402
+from evaltools.duration import (  # noqa: E402
+    AalenJohansen,
+    CoxPH,
+    CoxResults,
+    DiscreteHazard,
+    KaplanMeier,
+    NelsonAalen,
+)
 from evaltools.duration.dask import (  # noqa: E402
     aalen_johansen_dask,
     cox_dask,
@@ -88,6 +95,22 @@ def test_cox_equals_in_memory(rows, model_kw, fit_kw):
     _close(bh["cumulative_hazard"], bh_m["cumulative_hazard"])
     _close(bh["time"], bh_m["time"])
     assert "partitions" in str(r.summary())
+
+
+def test_cox_results_are_cox_results(rows):
+    cp, cpl, _, _ = rows
+    covs = ["treated", "female"]
+    m = CoxPH(cpl, covariates=covs, strata="ben").fit()
+    with dask.config.set(scheduler="synchronous"):
+        r = cox_dask(cp, covariates=covs, strata="ben")
+    assert isinstance(r, CoxResults) and r.n_partitions == cp.npartitions
+    profiles = pd.DataFrame({"treated": [0.0, 1.0, 1.0], "female": [1.0, 0.0, 1.0], "ben": [0, 1, 1]})
+    _close(r.predict_partial_hazard(profiles), m.predict_partial_hazard(profiles))
+    _close(r.predict_survival(profiles, times=[5, 20, 60]), m.predict_survival(profiles, times=[5, 20, 60]))
+    assert dict(r.summary().header)["Partitions"] == cp.npartitions
+    for method in (r.schoenfeld_residuals, r.test_proportional_hazards):
+        with pytest.raises(SpecificationError, match="Dask DataFrame"):
+            method()
 
 
 def test_cox_weights_and_delayed_entry():
