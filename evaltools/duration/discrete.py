@@ -60,6 +60,12 @@ _COLLAPSE = ("auto", True, False)
 _MAX_LEVELS = 100  # a covariate with at most this many distinct values counts as discrete
 
 
+def missing_rows(data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> np.ndarray:
+    """Rows with a missing value in a role column or a covariate (dropped, with a warning)."""
+    role_na = np.column_stack([data[c].isna().to_numpy() for c in roles])
+    return role_na.any(axis=1) | np.isnan(X).any(axis=1)
+
+
 class DiscreteHazard:
     """Discrete-time hazard model (binary exit per person-period).
 
@@ -121,32 +127,15 @@ class DiscreteHazard:
             )
         if covariates is not None and exog is not None:
             raise SpecificationError(f"{w}: give 'covariates' (column names) or 'exog' (a matrix), not both.")
-        if not self._competing:
-            check_option("link", link, core.LINKS, w)
-        self.link = link
-        check_option("baseline", baseline, _BASELINES, w)
-        if baseline == "bands":
-            bands = self._check_bands(bands)
-        elif bands is not None:
-            raise SpecificationError(
-                f"{w}: 'bands' is only used with baseline='bands'; got baseline={baseline!r}."
-            )
-        self.baseline, self.bands = baseline, bands
-        self.duration, self.event, self.id = duration, event, id
-        roles = [duration, event] + ([id] if id else [])
-        check_columns(data, roles, w, role="duration/event/id")
+        covariates = self._set_options(
+            data, covariates=covariates, duration=duration, event=event, link=link, baseline=baseline,
+            bands=bands, id=id,
+        )
+        roles = self._roles()
         self.formula: str | None = getattr(self, "formula", None)
         self._formula_spec: Any = getattr(self, "_formula_spec", None)
         if covariates is not None:
-            covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-            check_columns(data, covariates, w, role="covariates")
-            for c in covariates:
-                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
-                    raise SpecificationError(
-                        f"{w}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
-                        f"Encode it first or use {w}.from_formula, which creates dummy columns."
-                    )
-            self.exog_names = list(covariates)
+            self.exog_names = covariates
             X = data[covariates].to_numpy(dtype=float)
         elif exog is not None:
             if isinstance(exog, pd.DataFrame):
@@ -212,6 +201,54 @@ class DiscreteHazard:
         return obj
 
     # ------------------------------------------------------------------------------------------
+    def _set_options(
+        self,
+        columns: pd.DataFrame,
+        *,
+        covariates: Sequence[str] | None,
+        duration: str,
+        event: str,
+        link: str,
+        baseline: str,
+        bands: Sequence[int] | None,
+        id: str | None,  # noqa: A002
+    ) -> list[str] | None:
+        """Check and store the options; ``columns`` is the data (or an empty frame with its dtypes).
+
+        Returns the covariate columns as a list (None when not given).
+        """
+        w = self._where
+        if not self._competing:
+            check_option("link", link, core.LINKS, w)
+        self.link = link
+        check_option("baseline", baseline, _BASELINES, w)
+        if baseline == "bands":
+            bands = self._check_bands(bands)
+        elif bands is not None:
+            raise SpecificationError(
+                f"{w}: 'bands' is only used with baseline='bands'; got baseline={baseline!r}."
+            )
+        self.baseline, self.bands = baseline, bands
+        self.duration, self.event, self.id = duration, event, id
+        check_columns(columns, self._roles(), w, role="duration/event/id")
+        if covariates is None:
+            return None
+        covs = [covariates] if isinstance(covariates, str) else list(covariates)
+        check_columns(columns, covs, w, role="covariates")
+        for c in covs:
+            if not (pd.api.types.is_numeric_dtype(columns[c]) or pd.api.types.is_bool_dtype(columns[c])):
+                raise SpecificationError(
+                    f"{w}: covariate column {c!r} is not numeric (dtype {columns[c].dtype}). "
+                    f"{self._encode_hint()}"
+                )
+        return covs
+
+    def _encode_hint(self) -> str:
+        return f"Encode it first or use {self._where}.from_formula, which creates dummy columns."
+
+    def _roles(self) -> list[str]:
+        return [self.duration, self.event] + ([self.id] if self.id else [])
+
     def _check_bands(self, bands: Sequence[int] | None) -> list[int]:
         w = self._where
         if bands is None:
@@ -229,8 +266,7 @@ class DiscreteHazard:
     def _prepare(self, data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> None:
         w = self._where
         n_total = len(data)
-        role_na = np.column_stack([data[c].isna().to_numpy() for c in roles])
-        bad = role_na.any(axis=1) | np.isnan(X).any(axis=1)
+        bad = missing_rows(data, X, roles)
         self.n_total, self.n_dropped = n_total, int(bad.sum())
         if self.n_dropped:
             warnings.warn(
@@ -244,6 +280,27 @@ class DiscreteHazard:
         self.nobs = len(frame)
         if self.nobs == 0:
             raise DataValidationError(f"{w}: no rows left after removing rows with missing values.")
+        dur, ev = self._check_rows(frame, X)
+        if self._competing:
+            self.causes = sorted(int(v) for v in np.unique(ev) if v > 0)
+            if not self.causes:
+                raise DataValidationError(f"{w}: column {self.event!r} has no exits.")
+        elif not (ev == 1).any():
+            raise DataValidationError(f"{w}: column {self.event!r} has no exits; the model cannot be fit.")
+        self._frame = frame
+        self._dur, self._ev, self._X = dur, ev, X
+        self._baseline_groups(dur)
+        self._check_baseline_events()
+        self._check_rank()
+
+    def _check_rows(self, frame: pd.DataFrame, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row rules on complete rows (periods, exit codes, finite covariates, person-periods).
+
+        Returns the periods (int) and exit codes (float); sets ``n_persons``.
+        The rules are per row or per id, so they hold for any split of the
+        rows into parts that keep every id's rows together.
+        """
+        w = self._where
         ex_cols = ([self.id] if self.id else []) + [self.duration]
         if not pd.api.types.is_numeric_dtype(frame[self.duration]) or pd.api.types.is_bool_dtype(
             frame[self.duration]
@@ -276,9 +333,6 @@ class DiscreteHazard:
                 fix="Recode the exit types as integers with 0 for periods without an exit.",
                 columns=ex_cols + [self.event],
             )
-            self.causes = sorted(int(v) for v in np.unique(ev) if v > 0)
-            if not self.causes:
-                raise DataValidationError(f"{w}: column {self.event!r} has no exits.")
         else:
             raise_for_rows(
                 frame,
@@ -287,10 +341,6 @@ class DiscreteHazard:
                 fix="Recode the exit indicator; for several exit types use MultinomialHazard.",
                 columns=ex_cols + [self.event],
             )
-            if not (ev == 1).any():
-                raise DataValidationError(
-                    f"{w}: column {self.event!r} has no exits; the model cannot be fit."
-                )
         raise_for_rows(
             frame,
             ~np.isfinite(X).all(axis=1),
@@ -301,11 +351,7 @@ class DiscreteHazard:
         self.n_persons: int | None = None
         if self.id:
             self._check_person_periods(frame, dur, ev, ex_cols)
-        self._frame = frame
-        self._dur, self._ev, self._X = dur, ev, X
-        self._baseline_groups(dur)
-        self._check_baseline_events()
-        self._check_rank()
+        return dur, ev
 
     def _check_person_periods(
         self, frame: pd.DataFrame, dur: np.ndarray, ev: np.ndarray, cols: list[str]
@@ -366,10 +412,20 @@ class DiscreteHazard:
             return np.where(self._band_used[pos] == raw, pos, -1)
         return np.zeros(len(periods), dtype=np.int64)
 
+    def _trials(self) -> np.ndarray:
+        """Person-periods per design row (one per row of the data)."""
+        return np.ones(len(self._g))
+
+    def _outcomes(self) -> np.ndarray:
+        """Exits per design row: ``(n,)`` for one exit type, ``(n, K)`` by type with competing exits."""
+        if self._competing:
+            return np.column_stack([self._ev == c for c in self.causes]).astype(float)
+        return (self._ev == 1).astype(float)
+
     def _check_baseline_events(self) -> None:
         B = len(self.baseline_names)
-        trials = np.bincount(self._g, minlength=B)
-        events = np.bincount(self._g, weights=(self._ev > 0).astype(float), minlength=B)
+        trials = np.bincount(self._g, weights=self._trials(), minlength=B)
+        events = np.bincount(self._g, weights=self._outcomes(), minlength=B)
         for mask, what, est in ((events == 0, "no exits", "-inf"), (events == trials, "only exits", "+inf")):
             if mask.any():
                 names = [self.baseline_names[k] for k in np.flatnonzero(mask)]
@@ -388,8 +444,9 @@ class DiscreteHazard:
         g, X = self._g, self._X
         order = np.argsort(g, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(g[order]) != 0])
-        d = core.Design(g[order], starts, X[order], np.ones(len(g)), np.zeros(len(g)))
-        D, C, H = core.information(d, np.ones(len(g)))
+        trials = self._trials()[order]
+        d = core.Design(g[order], starts, X[order], trials, np.zeros(len(g)))
+        D, C, H = core.information(d, trials)
         S = H - C.T @ (C / D[:, None])
         scale = np.sqrt(np.clip(np.diag(H), 1e-300, None))
         Ss = S / np.outer(scale, scale)
@@ -418,14 +475,8 @@ class DiscreteHazard:
         """Sorted rows or cells; also returns, per design row, the cluster code (or empty)."""
         g, X = self._g, self._X
         n, p = X.shape
-        Y: np.ndarray  # (n, K) indicators with competing causes, else (n,); cell sums after collapsing
-        if self._competing:
-            K = len(self.causes)
-            Y = np.zeros((n, K))
-            for k, c in enumerate(self.causes):
-                Y[:, k] = self._ev == c
-        else:
-            Y = (self._ev == 1).astype(float)
+        Y = self._outcomes()  # (n, K) with competing causes, else (n,); cell sums after collapsing
+        trials = self._trials()
         do = False
         if collapse is True:
             do = True
@@ -444,7 +495,7 @@ class DiscreteHazard:
         if do:
             corder = np.argsort(cell, kind="stable")
             first = corder[np.flatnonzero(np.r_[True, np.diff(cell[corder]) != 0])]
-            trials = np.bincount(cell, minlength=n_cells).astype(float)
+            trials = np.bincount(cell, weights=trials, minlength=n_cells)
             if Y.ndim == 2:
                 Yc = np.column_stack(
                     [np.bincount(cell, weights=Y[:, k], minlength=n_cells) for k in range(Y.shape[1])]
@@ -453,8 +504,6 @@ class DiscreteHazard:
                 Yc = np.bincount(cell, weights=Y, minlength=n_cells)
             g, X, Y = g[first], X[first], Yc
             cl = cl[first] if cl is not None else None
-        else:
-            trials = np.ones(n)
         order = np.argsort(g, kind="stable")
         gs = g[order]
         starts = np.flatnonzero(np.r_[True, np.diff(gs) != 0])

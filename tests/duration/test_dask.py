@@ -235,6 +235,25 @@ def test_discrete_hazard_equals_in_memory(rows, kw):
     assert list(r.params.index) == list(m.params.index)
 
 
+def test_discrete_hazard_uses_in_memory_checks(rows):
+    _, _, pp, ppl = rows
+    covs = ["treated", "female"]
+    m = DiscreteHazard(ppl, covariates=covs, baseline="bands", bands=[4, 13]).fit(collapse=True)
+    with dask.config.set(scheduler="synchronous"):
+        r = discrete_hazard_dask(pp, covariates=covs, baseline="bands", bands=[4, 13])
+        assert r.n_cells == m.n_cells
+        with pytest.raises(SpecificationError, match="The 'link' parameter of discrete_hazard_dask"):
+            discrete_hazard_dask(pp, covariates=covs, link="probit")
+        with pytest.raises(SpecificationError, match="not numeric.*map_partitions"):
+            discrete_hazard_dask(pp, covariates=["sex"])
+        with pytest.raises(DataValidationError, match="hazard_dask: column 'duration' must be a positive"):
+            discrete_hazard_dask(pp.assign(duration=pp["duration"] - 1), covariates=covs)
+        with pytest.raises(DataValidationError, match=r"hazard_dask: 1 baseline period\(s\).*no exits"):
+            discrete_hazard_dask(pp.assign(event=pp["event"].where(pp["duration"] != 3, 0)), covariates=covs)
+        with pytest.raises(SpecificationError, match="constant within every baseline period"):
+            discrete_hazard_dask(pp.assign(one=1.0), covariates=["treated", "one"])
+
+
 def test_errors(rows):
     cp, cpl, _, _ = rows
     with pytest.raises(SpecificationError, match="Dask DataFrame"):
