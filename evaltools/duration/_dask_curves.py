@@ -16,6 +16,7 @@ estimate, so pass 3 adds, per partition, the range sums
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ import pandas as pd
 
 from evaltools.duration import _nonparametric_core as core
 from evaltools.duration._dask_cox import check_frame, map_partitions
-from evaltools.duration._nonparametric_base import Prepared, check_fit
+from evaltools.duration._nonparametric_base import CONF_TYPES, Prepared, check_fit
 from evaltools.duration.nonparametric import (
     AalenJohansen,
     AalenJohansenResults,
@@ -120,8 +121,8 @@ def _counts_part(
     return out
 
 
-def _scan(data: Any, kw: dict[str, Any], where: str) -> tuple[_Summary, dict[Any, np.ndarray], list[dict]]:
-    check_frame(data, where)
+def _scan(data: Any, kw: dict[str, Any]) -> tuple[_Summary, dict[Any, np.ndarray]]:
+    where = kw["where"]
     scans = map_partitions(data, _scan_part, kw)
     n_total = sum(s["n_total"] for s in scans)
     n_used = sum(s["n_used"] for s in scans)
@@ -132,7 +133,7 @@ def _scan(data: Any, kw: dict[str, Any], where: str) -> tuple[_Summary, dict[Any
         warnings.warn(
             f"{where}: dropped {n_dropped:,} of {n_total:,} rows with missing values.",
             MissingValueWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     labels_all = [lab for s in scans for lab in s["times"]]
     if kw["group"] is None:
@@ -165,7 +166,7 @@ def _scan(data: Any, kw: dict[str, Any], where: str) -> tuple[_Summary, dict[Any
         n_used=n_used,
         n_delayed=sum(s["n_delayed"] for s in scans),
     )
-    return summ, grid, scans
+    return summ, grid
 
 
 def _tables(
@@ -183,31 +184,25 @@ def _tables(
     return out
 
 
-def _kw(
-    duration: str,
-    stop: str | None,
-    event: str,
-    entry: str | None,
-    group: str | None,
-    weights: str | None,
-    competing: bool,
-    censored: Any,
-    where: str,
-) -> dict[str, Any]:
-    return dict(
-        where=where,
-        duration=duration,
-        stop=stop,
-        event=event,
-        entry=entry,
-        group=group,
-        weights=weights,
-        competing=competing,
-        censored=censored,
-    )
+def _setup(
+    data: Any, where: str, conf_type: str, alpha: float, conf_types: Sequence[str], **columns: Any
+) -> tuple[dict[str, Any], _Summary, dict[Any, np.ndarray]]:
+    """Argument checks (before any pass over the data) and the scan pass, shared by the three curves.
+
+    ``columns`` are the column roles and options of :class:`Prepared`
+    (``duration``, ``stop``, ``event``, ``entry``, ``group``, ``weights``,
+    ``competing``, ``censored``).
+    """
+    check_frame(data, where)
+    check_fit(where, conf_type, alpha, conf_types)
+    kw = dict(where=where, **columns)
+    summ, grid = _scan(data, kw)
+    return kw, summ, grid
 
 
 class _KM(KaplanMeier):
+    _where = "kaplan_meier_dask"
+
     def __init__(self, summ: _Summary, tables: dict[Any, core.RiskTable]) -> None:  # noqa: D107 - internal
         self._prep = summ
         self._reduced = tables
@@ -217,7 +212,7 @@ class _KM(KaplanMeier):
 
 
 class _NA(NelsonAalen, _KM):
-    pass
+    _where = "nelson_aalen_dask"
 
 
 def kaplan_meier_dask(
@@ -249,9 +244,10 @@ def kaplan_meier_dask(
         Equal to the in-memory result (Greenwood standard errors included);
         ``at_risk_table`` at arbitrary times is not available.
     """
-    kw = _kw(duration, stop, event, entry, group, weights, False, 0, "kaplan_meier_dask")
-    summ, grid, _ = _scan(data, kw, kw["where"])
-    check_fit("kaplan_meier_dask", conf_type, alpha)
+    kw, summ, grid = _setup(
+        data, "kaplan_meier_dask", conf_type, alpha, CONF_TYPES, duration=duration, stop=stop, event=event,
+        entry=entry, group=group, weights=weights, competing=False, censored=0,
+    )
     return _KM(summ, _tables(data, kw, summ, grid)).fit(conf_type=conf_type, alpha=alpha)
 
 
@@ -268,9 +264,10 @@ def nelson_aalen_dask(
     alpha: float = 0.05,
 ) -> NelsonAalenResults:
     """:class:`~evaltools.duration.NelsonAalen` on a Dask DataFrame (see :func:`kaplan_meier_dask`)."""
-    kw = _kw(duration, stop, event, entry, group, weights, False, 0, "nelson_aalen_dask")
-    summ, grid, _ = _scan(data, kw, kw["where"])
-    check_fit("nelson_aalen_dask", conf_type, alpha)
+    kw, summ, grid = _setup(
+        data, "nelson_aalen_dask", conf_type, alpha, ("log", "plain"), duration=duration, stop=stop,
+        event=event, entry=entry, group=group, weights=weights, competing=False, censored=0,
+    )
     return _NA(summ, _tables(data, kw, summ, grid)).fit(conf_type=conf_type, alpha=alpha)
 
 
@@ -380,9 +377,10 @@ def aalen_johansen_dask(
         Cumulative incidences, event-free probability and their
         infinitesimal-jackknife standard errors, equal to the in-memory result.
     """
-    kw = _kw(duration, stop, event, entry, group, None, True, censored, "aalen_johansen_dask")
-    summ, grid, _ = _scan(data, kw, kw["where"])
-    check_fit("aalen_johansen_dask", conf_type, alpha)
+    kw, summ, grid = _setup(
+        data, "aalen_johansen_dask", conf_type, alpha, CONF_TYPES, duration=duration, stop=stop, event=event,
+        entry=entry, group=group, weights=None, competing=True, censored=censored,
+    )
     tables = _tables(data, kw, summ, grid)
     terms = {lab: _aj_terms(tab) for lab, tab in tables.items()}
     parts = map_partitions(data, _aj_part, kw, grid, list(summ.causes), terms)

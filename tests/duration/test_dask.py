@@ -29,7 +29,11 @@ from evaltools.duration.dask import (  # noqa: E402
     kaplan_meier_dask,
     nelson_aalen_dask,
 )
-from evaltools.exceptions import DataValidationError, SpecificationError  # noqa: E402
+from evaltools.exceptions import (  # noqa: E402
+    DataValidationError,
+    MissingValueWarning,
+    SpecificationError,
+)
 from evaltools.synth import generate  # noqa: E402
 
 RTOL = 1e-10
@@ -252,6 +256,29 @@ def test_discrete_hazard_uses_in_memory_checks(rows):
             discrete_hazard_dask(pp.assign(event=pp["event"].where(pp["duration"] != 3, 0)), covariates=covs)
         with pytest.raises(SpecificationError, match="constant within every baseline period"):
             discrete_hazard_dask(pp.assign(one=1.0), covariates=["treated", "one"])
+
+
+def test_curve_arguments_checked_before_reading(rows, monkeypatch):
+    from evaltools.duration import _dask_curves
+
+    cp, cpl, _, _ = rows
+
+    def no_pass(*args):
+        raise AssertionError("the data were read before the arguments were checked")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(_dask_curves, "map_partitions", no_pass)
+        for func, bad in ((kaplan_meier_dask, "linear"), (nelson_aalen_dask, "log-log")):
+            with pytest.raises(SpecificationError, match=f"'conf_type' parameter of {func.__name__}"):
+                func(cp, stop="stop", conf_type=bad)
+            with pytest.raises(SpecificationError, match=f"'alpha' parameter of {func.__name__}"):
+                func(cp, stop="stop", alpha=1.5)
+        with pytest.raises(SpecificationError, match="Dask DataFrame"):
+            nelson_aalen_dask(cpl, stop="stop")
+    gappy = cp.assign(stop=cp["stop"].where(cp["person_id"] % 50 != 0))
+    with dask.config.set(scheduler="synchronous"), pytest.warns(MissingValueWarning) as record:
+        nelson_aalen_dask(gappy, stop="stop")
+    assert record[0].filename == __file__
 
 
 def test_errors(rows):
