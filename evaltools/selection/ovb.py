@@ -296,6 +296,8 @@ class OVBResults(ReadOnlyMixin):
         a = self.alpha if alpha is None else float(alpha)
         stats_tab = self.to_frame(a)
         rv_qa = float(stats_tab.iloc[0].to_numpy(dtype=float)[-1])
+        target = (1 - self.q) * self.estimate
+        reach = "zero" if target == 0 else f"{target:.4g}"  # (1 - 1) * (-b) is -0.0: say zero
         foot = [
             f"Cinelli & Hazlett (2020) omitted-variable-bias sensitivity of the {self.treatment!r} "
             "coefficient"
@@ -307,8 +309,7 @@ class OVBResults(ReadOnlyMixin):
             f"Robustness value: confounders explaining {self.rv_q:.2%} of the residual variance of both "
             f"the treatment and the outcome {'remove' if self.q == 1 else f'remove {self.q:.0%} of'} the "
             "estimate; "
-            f"{rv_qa:.2%} make the adjusted {1 - a:.0%} interval reach "
-            f"{(1 - self.q) * self.estimate:.4g}.",
+            f"{rv_qa:.2%} make the adjusted {1 - a:.0%} interval reach {reach}.",
         ]
         tables = [stats_tab]
         if self._bound_spec:

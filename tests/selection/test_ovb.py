@@ -293,6 +293,14 @@ def test_plot_summary_and_frame(res):
         res.estimate = 1.0
 
 
+@pytest.mark.parametrize(
+    ("estimate", "q", "target"), [(-0.5, 1.0, "zero"), (0.5, 1.0, "zero"), (-0.5, 0.5, "-0.25")]
+)
+def test_summary_states_the_interval_target(estimate, q, target):
+    foot = ovb_sensitivity_from_estimate(estimate, 0.1, 200, q=q).summary().footnotes[-1]
+    assert foot.endswith(f"interval reach {target}.")
+
+
 def test_bad_input(darfur):
     kw = dict(outcome="peacefactor", treatment="directlyharmed", covariates=["age", "female"])
     with pytest.raises(SpecificationError, match="not a covariate"):
