@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 import warnings
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
+from typing import Any, TextIO, TypeVar
 
 from evaltools.exceptions import SpecificationError
 
@@ -114,6 +117,47 @@ def renamed_value(
     return value
 
 
+@contextlib.contextmanager
+def _warnings_at(caller: FrameType) -> Iterator[None]:
+    """Show the warnings that land on the decorator's frame at ``caller``'s line instead.
+
+    A warning raised in a decorated function with ``stacklevel`` counted for a
+    direct call lands one frame short, on the wrapper of
+    :func:`renamed_arguments`; it is shown (after the usual filters, with
+    the caller's module and registry) where the function was called.  Other
+    warnings pass through untouched.
+    """
+    at_file, at_line, globs = caller.f_code.co_filename, caller.f_lineno, caller.f_globals
+    previous = warnings.showwarning
+
+    def relay(
+        message: Warning | str, category: type[Warning], filename: str, lineno: int,
+        file: TextIO | None = None, line: str | None = None,
+    ) -> None:
+        if filename != _HERE:
+            previous(message, category, filename, lineno, file, line)
+            return
+        warnings.warn_explicit(
+            message,
+            category,
+            at_file,
+            at_line,
+            module=globs.get("__name__"),
+            registry=globs.setdefault("__warningregistry__", {}),
+            module_globals=globs,
+        )
+
+    warnings.showwarning = relay
+    try:
+        yield
+    finally:
+        if warnings.showwarning is relay:
+            warnings.showwarning = previous
+
+
+_HERE = warn_renamed.__code__.co_filename  # the file of the wrapper frame
+
+
 def renamed_arguments(**renames: str) -> Callable[[F], F]:
     """Decorator: accept old keyword names of a public function with a ``FutureWarning``.
 
@@ -152,7 +196,8 @@ def renamed_arguments(**renames: str) -> Callable[[F], F]:
                         )
                     warn_renamed(old, new, where, stacklevel=3)
                     kwargs[new] = kwargs.pop(old)
-            return func(*args, **kwargs)
+            with _warnings_at(sys._getframe(1)):
+                return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 

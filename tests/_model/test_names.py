@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,6 +31,47 @@ def test_renamed_arguments_decorator():
         assert f(old=5) == 5
     with pytest.raises(SpecificationError, match="got both 'old' .* and 'new'"):
         f(old=1, new=2)
+
+
+def test_warnings_inside_a_decorated_function_point_at_the_caller():
+    @renamed_arguments(old="new")
+    def f(*, new=1):
+        warnings.warn("inside", UserWarning, stacklevel=2)
+        return new
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        assert f(old=3) == 3
+        assert f(new=4) == 4
+    assert [(x.category, x.filename, x.lineno) for x in w] == [
+        (FutureWarning, __file__, line),
+        (UserWarning, __file__, line),
+        (UserWarning, __file__, line + 1),
+    ]
+    with warnings.catch_warnings(), pytest.raises(UserWarning, match="inside"):
+        warnings.simplefilter("error")
+        f()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("always", message="inside")
+        f()
+    assert len(w) == 1 and w[0].filename == __file__
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f()
+        assert warnings.showwarning is before  # the relay is removed after the call
+
+
+def test_aipw_cluster_warning_points_at_the_caller():
+    d = load_nsw()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        AIPW(d.assign(site=np.arange(len(d)) % 7), outcome="re78", treatment="treat", covariates=PS,
+             cluster="site")
+    assert len(w) == 1 and issubclass(w[0].category, FutureWarning) and "cluster" in str(w[0].message)
+    assert w[0].filename == __file__
 
 
 def test_heckman_maxiter():
