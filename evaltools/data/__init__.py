@@ -28,6 +28,7 @@ from evaltools.data._stream import iter_dream
 from evaltools.data.checks import Issue, ValidationReport, validate
 from evaltools.data.codes import CodeTable, default_codes
 from evaltools.data.counting import to_counting_process
+from evaltools.data.covariates import COVARIATES_AT, covariates_at
 from evaltools.data.io import read_dream, read_long, to_dream_wide, write_dream, write_long
 from evaltools.data.joins import event_at, events_in_spells, join_persons
 from evaltools.data.outcomes import (
@@ -75,6 +76,8 @@ __all__ = [
     "left_censored",
     "LEFT_CENSORING",
     "to_counting_process",
+    "covariates_at",
+    "COVARIATES_AT",
     "events_in_spells",
     "event_at",
     "join_persons",

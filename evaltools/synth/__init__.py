@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from evaltools.synth.calibration import calibration_report, calibration_statistics, calibration_targets
 from evaltools.synth.config import MUNICIPALITIES, PROGRAMMES, SynthConfig
+from evaltools.synth.designs import DESIGN_COVARIATES, DESIGNS, DesignComparison, design_comparison
 from evaltools.synth.generate import SynthResult, generate, generate_to_disk
 from evaltools.synth.sample import SAMPLE_SEED, build_sample, content_checksums
 from evaltools.synth.truth import Truth, att_for_sample, structural_effects
@@ -27,6 +28,10 @@ __all__ = [
     "generate_to_disk",
     "structural_effects",
     "att_for_sample",
+    "design_comparison",
+    "DesignComparison",
+    "DESIGNS",
+    "DESIGN_COVARIATES",
     "calibration_targets",
     "calibration_statistics",
     "calibration_report",

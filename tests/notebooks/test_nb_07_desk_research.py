@@ -47,6 +47,13 @@ def test_no_comparison_design_overstates_the_effect(key: dict, panel: str) -> No
 
 
 def test_shipped_sample_oracle_covers_truth_and_beats_uncontrolled_designs(key: dict) -> None:
+    # Risk-set matching: a placed person is compared with not-yet-placed person-weeks of its own placement
+    # week only. Matched across weeks, placed persons were paired with their own weeks shortly before the
+    # placement (whose outcome window contains it), and the oracle rose with the number of comparison draws
+    # (0.5, 0.9, 1.3 weeks for 2, 6, 20 draws per placed person, truth 0.25). Within the week the oracle stays
+    # about half a standard error above the truth on average over ten draws of the comparison rows (every 95%
+    # interval covered it); comparison persons placed later within the horizon ("now versus wait" rather than
+    # "versus never") and the few candidates per week may account for the gap.
     truth = key["sample_truth"]
     oracle_bias = abs(key["sample_oracle"] - truth)
     assert oracle_bias <= Z95 * key["sample_oracle_se"]
@@ -90,10 +97,11 @@ def test_outcome_after_start_is_further_from_truth_than_corrected(key: dict, pan
 
 
 def test_shipped_sample_corrected_beats_every_design_without_a_counterfactual(key: dict) -> None:
-    # Only on the shipped sample (about 900 placed): the systematic bias of before/after and of the raw contrast
-    # (about -2 weeks) is well above that of matching on observables (about -0.6); the ordering held in all of
-    # eight further 20,000-person draws. On the fresh panel (about 200 placed, before/after SE about 2 weeks) it
-    # failed in 11 (before/after) and 6 (raw) of 40 draws, so only the outcome-after-start design is checked there.
+    # Only on the shipped sample (about 900 placed): the systematic bias of before/after and of the raw
+    # contrast (about -2 weeks) is well above that of risk-set matching on observables, which stayed within
+    # 0.5 weeks of the truth in ten draws of the comparison rows (seeds 1-10). On the fresh panel (about 200
+    # placed, before/after SE about 2 weeks) the before/after and raw biases are not reliably larger, so only
+    # the outcome-after-start design is checked there.
     truth = key["sample_truth"]
     corrected_bias = abs(key["sample_corrected"] - truth)
     for design in ("after_only", "before_after", "raw_other"):
@@ -113,7 +121,10 @@ def test_ovb_statistics_follow_from_the_t_statistic(key: dict) -> None:
     f2 = t**2 / dof
     assert key["ovb_rv"] == pytest.approx((math.sqrt(f2**2 + 4 * f2) - f2) / 2, rel=1e-10)
     assert 0 <= key["ovb_rv_alpha"] <= key["ovb_rv"] < 1
-    assert key["ovb_nobs"] == key["sample_n_placed"] + key["sample_n_not_yet_placed"]
+    # the regression uses the rows of the matching designs: placed persons with comparison rows in their
+    # week and the comparison rows of weeks with a placed person
+    used = key["sample_n_placed"] - key["sample_n_unmatched"]
+    assert key["ovb_nobs"] == used + key["sample_n_not_yet_placed"] - key["sample_n_comparison_unused"]
     # benchmark bounds: a confounder k times as strong as the benchmark explains k times its share of the
     # treatment's residual variance (about, for small R2), and the adjusted estimate moves monotonically in k
     b = key["ovb_bounds"]
