@@ -168,7 +168,10 @@ class FormulaMixin:
     ``exog=`` (a DataFrame aligned with the data, which is not copied).
     ``_formula_kwargs``, when set, lists the keyword arguments accepted
     besides the formula; ``_formula_hint`` is appended to the error for a
-    left-hand side the estimator does not take.
+    left-hand side the estimator does not take.  With ``_formula_intercept``
+    formulaic's ``Intercept`` column is kept (and removed by ``- 1`` in the
+    formula); ``_formula_defaults`` are constructor arguments the formula
+    route always passes (e.g. ``add_constant=False``).
 
     The model keeps ``formula``, the formulaic ``ModelSpec`` as
     ``_formula_spec`` and the :class:`Design` as ``_formula_design``, so that
@@ -180,6 +183,8 @@ class FormulaMixin:
     _formula_target: str = "covariates"
     _formula_kwargs: tuple[str, ...] | None = None
     _formula_hint: str = ""
+    _formula_intercept: bool = False
+    _formula_defaults: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> Any:
@@ -213,9 +218,11 @@ class FormulaMixin:
             raise SpecificationError(
                 f"{where}: 'data' must be a pandas DataFrame; got {type(data).__name__}."
             )
-        lhs, design = Design.from_formula(data, formula, where)
+        lhs, design = Design.from_formula(data, formula, where, intercept=cls._formula_intercept)
         if not design.names:
             raise SpecificationError(f"{where}: the formula {formula!r} has no covariate terms.")
+        for key, value in cls._formula_defaults:
+            kwargs.setdefault(key, value)
         lhs_arg = cls._formula_lhs
         if lhs and lhs_arg is not None:
             if lhs_arg in kwargs:
@@ -232,18 +239,21 @@ class FormulaMixin:
             kwargs["exog"] = expanded
             frame = data
         else:
+            # a term that is a numeric column keeps the column's name; it must equal the column
+            same = [c for c in expanded.columns if c in data.columns]
             clash = [
                 c
-                for c in expanded.columns
-                if c in data.columns
-                and not expanded[c].equals(pd.to_numeric(data[c], errors="coerce").astype(float))
+                for c in same
+                if not (
+                    expanded[c].isna() | expanded[c].eq(pd.to_numeric(data[c], errors="coerce").astype(float))
+                ).all()
             ]
             if clash:
                 raise SpecificationError(
                     f"{where}: the expanded terms {clash} have the names of other columns of data; "
                     "rename those columns."
                 )
-            frame = data.assign(**{c: expanded[c] for c in expanded.columns})
+            frame = data.assign(**{c: expanded[c] for c in expanded.columns if c not in same})
             kwargs[cls._formula_covariates] = list(expanded.columns)
         obj = cls(frame, **kwargs)  # type: ignore[call-arg]
         obj._formula_spec = design.spec  # type: ignore[attr-defined]
