@@ -33,6 +33,7 @@ import pandas as pd
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._model.data import FormulaMixin
+from evaltools._model.design import Design
 from evaltools._model.optimize import diverging_coefficients, newton_maximize, solve_step
 from evaltools._validation import as_list, check_columns, check_option, raise_for_rows
 from evaltools.duration import _cox_core as core
@@ -156,32 +157,11 @@ class CoxPH(FormulaMixin):
         self.formula: str | None = None
 
         if covariates is not None:
-            covariates = as_list(covariates)
-            check_columns(data, covariates, _WHERE, role="covariates")
-            for c in covariates:
-                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
-                    raise SpecificationError(
-                        f"{_WHERE}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
-                        "Encode it first or use CoxPH.from_formula, which creates dummy columns."
-                    )
-            self.exog_names = list(covariates)
-            X = data[covariates].to_numpy(dtype=float)
-            self._covariate_columns: list[str] | None = list(covariates)
+            design = Design.from_columns(data, as_list(covariates), _WHERE)
         else:
-            if isinstance(exog, pd.DataFrame):
-                self.exog_names = [str(c) for c in exog.columns]
-                X = exog.to_numpy(dtype=float)
-            else:
-                X = np.asarray(exog, dtype=float)
-                if X.ndim == 1:
-                    X = X[:, None]
-                self.exog_names = [f"x{j}" for j in range(X.shape[1])]
-            if X.ndim != 2 or X.shape[0] != len(data):
-                raise SpecificationError(
-                    f"{_WHERE}: 'exog' must have one row per row of 'data' ({len(data):,}); "
-                    f"got shape {X.shape}."
-                )
-            self._covariate_columns = None
+            design = Design.from_matrix(exog, data, _WHERE)
+        self.exog_names, X = design.names, design.X
+        self._covariate_columns: list[str] | None = design.columns
         if X.shape[1] == 0:
             raise SpecificationError(f"{_WHERE}: the model has no covariates.")
         self._prepare(data, X, roles)

@@ -38,6 +38,7 @@ from scipy import linalg, special
 
 from evaltools._model.covariance import cluster_sums, sandwich, score_meat
 from evaltools._model.data import FormulaMixin
+from evaltools._model.design import Design
 from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.duration import _discrete_core as core
 from evaltools.duration._discrete_results import (
@@ -147,31 +148,12 @@ class DiscreteHazard(FormulaMixin):
         self._formula_spec: Any = None
         self._formula_design: Any = None
         if covariates is not None:
-            covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-            check_columns(data, covariates, w, role="covariates")
-            for c in covariates:
-                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
-                    raise SpecificationError(
-                        f"{w}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
-                        f"Encode it first or use {w}.from_formula, which creates dummy columns."
-                    )
-            self.exog_names = list(covariates)
-            X = data[covariates].to_numpy(dtype=float)
+            design = Design.from_columns(data, covariates, w)
         elif exog is not None:
-            if isinstance(exog, pd.DataFrame):
-                self.exog_names = [str(c) for c in exog.columns]
-                X = exog.to_numpy(dtype=float)
-            else:
-                X = np.asarray(exog, dtype=float)
-                X = X[:, None] if X.ndim == 1 else X
-                self.exog_names = [f"x{j}" for j in range(X.shape[1])]
-            if X.ndim != 2 or X.shape[0] != len(data):
-                raise SpecificationError(
-                    f"{w}: 'exog' must have one row per row of 'data' ({len(data):,}); got shape {X.shape}."
-                )
+            design = Design.from_matrix(exog, data, w)
         else:
-            self.exog_names = []
-            X = np.zeros((len(data), 0))
+            design = Design(np.zeros((len(data), 0)), [], data.index)
+        self.exog_names, X = design.names, design.X
         self._prepare(data, X, roles)
 
     # ------------------------------------------------------------------------------------------
