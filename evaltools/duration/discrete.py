@@ -38,8 +38,8 @@ from scipy import linalg, special
 
 from evaltools._model.covariance import cluster_sums, sandwich, score_meat
 from evaltools._model.data import FormulaMixin
-from evaltools._model.design import Design
-from evaltools._validation import check_columns, check_option, raise_for_rows
+from evaltools._model.design import ModelData
+from evaltools._validation import check_option, raise_for_rows
 from evaltools.duration import _discrete_core as core
 from evaltools.duration._discrete_results import (
     DiscreteHazardResults,
@@ -50,7 +50,6 @@ from evaltools.duration._discrete_results import (
 from evaltools.exceptions import (
     ConvergenceWarning,
     DataValidationError,
-    MissingValueWarning,
     SpecificationError,
 )
 
@@ -142,19 +141,13 @@ class DiscreteHazard(FormulaMixin):
             )
         self.baseline, self.bands = baseline, bands
         self.duration, self.event, self.id = duration, event, id
-        roles = [duration, event] + ([id] if id else [])
-        check_columns(data, roles, w, role="duration/event/id")
         self.formula: str | None = None
         self._formula_spec: Any = None
         self._formula_design: Any = None
-        if covariates is not None:
-            design = Design.from_columns(data, covariates, w)
-        elif exog is not None:
-            design = Design.from_matrix(exog, data, w)
-        else:
-            design = Design(np.zeros((len(data), 0)), [], data.index)
-        self.exog_names, X = design.names, design.X
-        self._prepare(data, X, roles)
+        md = ModelData(data, {"duration": duration, "event": event, "id": id}, covariates=covariates,
+                       exog=exog, where=w)
+        self.exog_names = md.exog_names
+        self._prepare(md)
 
     # ------------------------------------------------------------------------------------------
     def _check_bands(self, bands: Sequence[int] | None) -> list[int]:
@@ -171,24 +164,10 @@ class DiscreteHazard(FormulaMixin):
             )
         return [int(v) for v in b]
 
-    def _prepare(self, data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> None:
+    def _prepare(self, md: ModelData) -> None:
         w = self._where
-        n_total = len(data)
-        role_na = np.column_stack([data[c].isna().to_numpy() for c in roles])
-        bad = role_na.any(axis=1) | np.isnan(X).any(axis=1)
-        self.n_total, self.n_dropped = n_total, int(bad.sum())
-        if self.n_dropped:
-            warnings.warn(
-                f"{w}: dropped {self.n_dropped:,} of {n_total:,} rows with missing values. "
-                "Impute or remove them first to silence this.",
-                MissingValueWarning,
-                stacklevel=3,
-            )
-            X = X[~bad]
-        frame = data.loc[~bad, roles] if self.n_dropped else data[roles]
-        self.nobs = len(frame)
-        if self.nobs == 0:
-            raise DataValidationError(f"{w}: no rows left after removing rows with missing values.")
+        self.n_total, self.n_dropped, self.nobs = md.n_total, md.n_dropped, md.nobs
+        frame, X = md.frame, md.X
         ex_cols = ([self.id] if self.id else []) + [self.duration]
         if not pd.api.types.is_numeric_dtype(frame[self.duration]) or pd.api.types.is_bool_dtype(
             frame[self.duration]
