@@ -370,6 +370,10 @@ class ModelData:
             design = Design.from_columns(data, covariates, where)
         elif exog is not None:
             design = Design.from_matrix(exog, data, where)
+        if design is not None and design.X.shape[0] != len(data):
+            raise SpecificationError(
+                f"{where}: the design has {design.X.shape[0]:,} rows; the data have {len(data):,}."
+            )
         self.design = design
         role_cols = list(dict.fromkeys(c for cols in self.roles.values() for c in cols))
         check = data[role_cols].copy()

@@ -133,3 +133,12 @@ def test_duplicate_index_is_kept_by_position():
     d = pd.DataFrame({"y": [1.0, 2.0, 3.0], "g": ["a", "b", "a"]}, index=[0, 0, 1])
     md = ModelData(d, {"outcome": "y"}, formula="~ C(g)", where="M")
     np.testing.assert_array_equal(md.X[:, 0], [0.0, 1.0, 0.0])
+
+
+def test_a_prebuilt_design_must_match_the_data(frame):
+    _, design = Design.from_formula(frame, "~ age", "M")
+    with pytest.warns(MissingValueWarning, match="dropped 1 of 6 rows"):
+        md = ModelData(frame, {"treatment": "t"}, design=design, where="M")
+    assert md.design is design and md.exog_names == ["age"]
+    with pytest.raises(SpecificationError, match="the design has 6 rows; the data have 3"):
+        ModelData(frame.iloc[:3], {"treatment": "t"}, design=design, where="M")
