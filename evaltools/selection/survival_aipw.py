@@ -76,7 +76,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltools._model.data import FormulaMixin
+from evaltools._model.data import FormulaMixin, resolve_missing
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_kwargs, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
@@ -271,14 +271,9 @@ class AIPWSurvival(FormulaMixin):
             [duration, event] + ([pscore] if isinstance(pscore, str) else []) + ([weights] if weights else [])
         )
         check_columns(data, cols + covs, _W)
-        nan = data[cols + covs].isna()
-        if nan.to_numpy().any():
-            rows = nan.any(axis=1).to_numpy()
-            per = {c: int(k) for c, k in nan.sum().items() if k}
-            raise DataValidationError(
-                f"{_W}: {int(rows.sum()):,} of {len(data):,} rows have missing values ({per}; e.g. index "
-                f"{list(map(str, data.index[rows][:3]))}). Drop or impute them first."
-            )
+        roles = {"duration": [duration], "event": [event], "weights": [weights] if weights else [],
+                 "known propensity scores": [pscore] if isinstance(pscore, str) else [], "covariates": covs}
+        resolve_missing(data, roles, missing="raise", where=_W)
         nonnum = [c for c in covs if not (pd.api.types.is_numeric_dtype(data[c]) or data[c].dtype == bool)]
         if nonnum:
             raise DataValidationError(
