@@ -38,8 +38,7 @@ from scipy import linalg, special
 
 from evaltools._model.covariance import cluster_sums, sandwich, score_meat
 from evaltools._model.data import FormulaMixin
-from evaltools._model.design import ModelData
-from evaltools._validation import check_option, raise_for_rows
+from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.duration import _discrete_core as core
 from evaltools.duration._discrete_results import (
     DiscreteHazardResults,
@@ -50,6 +49,7 @@ from evaltools.duration._discrete_results import (
 from evaltools.exceptions import (
     ConvergenceWarning,
     DataValidationError,
+    MissingValueWarning,
     SpecificationError,
 )
 
@@ -141,13 +141,37 @@ class DiscreteHazard(FormulaMixin):
             )
         self.baseline, self.bands = baseline, bands
         self.duration, self.event, self.id = duration, event, id
-        self.formula: str | None = None
-        self._formula_spec: Any = None
-        self._formula_design: Any = None
-        md = ModelData(data, {"duration": duration, "event": event, "id": id}, covariates=covariates,
-                       exog=exog, where=w)
-        self.exog_names = md.exog_names
-        self._prepare(md)
+        roles = [duration, event] + ([id] if id else [])
+        check_columns(data, roles, w, role="duration/event/id")
+        self.formula: str | None = getattr(self, "formula", None)
+        self._formula_spec: Any = getattr(self, "_formula_spec", None)
+        if covariates is not None:
+            covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+            check_columns(data, covariates, w, role="covariates")
+            for c in covariates:
+                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
+                    raise SpecificationError(
+                        f"{w}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
+                        f"Encode it first or use {w}.from_formula, which creates dummy columns."
+                    )
+            self.exog_names = list(covariates)
+            X = data[covariates].to_numpy(dtype=float)
+        elif exog is not None:
+            if isinstance(exog, pd.DataFrame):
+                self.exog_names = [str(c) for c in exog.columns]
+                X = exog.to_numpy(dtype=float)
+            else:
+                X = np.asarray(exog, dtype=float)
+                X = X[:, None] if X.ndim == 1 else X
+                self.exog_names = [f"x{j}" for j in range(X.shape[1])]
+            if X.ndim != 2 or X.shape[0] != len(data):
+                raise SpecificationError(
+                    f"{w}: 'exog' must have one row per row of 'data' ({len(data):,}); got shape {X.shape}."
+                )
+        else:
+            self.exog_names = []
+            X = np.zeros((len(data), 0))
+        self._prepare(data, X, roles)
 
     # ------------------------------------------------------------------------------------------
     def _check_bands(self, bands: Sequence[int] | None) -> list[int]:
@@ -164,10 +188,24 @@ class DiscreteHazard(FormulaMixin):
             )
         return [int(v) for v in b]
 
-    def _prepare(self, md: ModelData) -> None:
+    def _prepare(self, data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> None:
         w = self._where
-        self.n_total, self.n_dropped, self.nobs = md.n_total, md.n_dropped, md.nobs
-        frame, X = md.frame, md.X
+        n_total = len(data)
+        role_na = np.column_stack([data[c].isna().to_numpy() for c in roles])
+        bad = role_na.any(axis=1) | np.isnan(X).any(axis=1)
+        self.n_total, self.n_dropped = n_total, int(bad.sum())
+        if self.n_dropped:
+            warnings.warn(
+                f"{w}: dropped {self.n_dropped:,} of {n_total:,} rows with missing values. "
+                "Impute or remove them first to silence this.",
+                MissingValueWarning,
+                stacklevel=3,
+            )
+            X = X[~bad]
+        frame = data.loc[~bad, roles] if self.n_dropped else data[roles]
+        self.nobs = len(frame)
+        if self.nobs == 0:
+            raise DataValidationError(f"{w}: no rows left after removing rows with missing values.")
         ex_cols = ([self.id] if self.id else []) + [self.duration]
         if not pd.api.types.is_numeric_dtype(frame[self.duration]) or pd.api.types.is_bool_dtype(
             frame[self.duration]
