@@ -506,11 +506,13 @@ class CoxPH(FormulaMixin):
 def design_matrix(model: Any, data: Any, where: str) -> np.ndarray:
     """Covariate matrix of new data in the encoding of a fitted model (formula, columns or matrix).
 
-    ``model`` has ``_formula_design``, ``_covariate_columns`` and ``exog_names``
-    (as :class:`CoxPH`); ``where`` names the calling method in error messages.
+    ``model`` has ``_covariate_columns`` and ``exog_names`` (as :class:`CoxPH`)
+    and, when built by ``from_formula``, ``_formula_design``; ``where`` names
+    the calling method in error messages.
     """
-    if model._formula_design is not None:
-        return np.asarray(model._formula_design.transform(data, where))
+    design = getattr(model, "_formula_design", None)
+    if design is not None:
+        return np.asarray(design.transform(data, where))
     if model._covariate_columns is not None:
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(f"{where}: predictions need a DataFrame with the covariate columns.")
