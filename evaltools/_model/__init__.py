@@ -13,9 +13,14 @@ has one name and one implementation:
   propensity model and selection equation;
 - :mod:`evaltools._model.intervals`: sortable ``(person, week)`` keys and
   the "latest row at or before a week" lookup;
-- :mod:`evaltools._model.data`: the column-role container (formula or
-  covariate columns, missing-value policy, weights, id and cluster) and
-  the ``from_formula`` mixin.
+- :mod:`evaltools._model.design`: the data container
+  (:class:`~evaltools._model.design.ModelData`: role columns, rows kept
+  after the missing-value policy, weights, id and cluster) and the
+  covariate design built from columns, a formula or a matrix
+  (:class:`~evaltools._model.design.Design`, rebuilt on new data with the
+  same columns and categorical levels);
+- :mod:`evaltools._model.data`: the missing-value policy and the
+  ``from_formula`` mixin shared by every estimator that takes covariates.
 
 Naming table
 ------------

@@ -10,7 +10,10 @@ its role, the counts, example index labels and a fix that works.
 
 :class:`FormulaMixin` gives every estimator that takes covariates the same
 ``from_formula(formula, data, **kwargs)``: formulaic expands the right-hand
-side into covariate columns and the model spec is kept for prediction.
+side into covariate columns (:class:`~evaltools._model.design.Design`) and
+the model spec is kept for prediction.  The container that holds an
+estimator's role columns, design and kept rows is
+:class:`~evaltools._model.design.ModelData`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltools._validation import check_option
+from evaltools._model.design import Design
+from evaltools._validation import check_kwargs, check_option
 from evaltools.exceptions import DataValidationError, MissingValueWarning, SpecificationError
 
 __all__ = ["MISSING", "FormulaMixin", "formula_design", "missing_message", "resolve_missing"]
@@ -138,41 +142,49 @@ def formula_design(formula: str, data: pd.DataFrame, where: str) -> tuple[str, p
     -------
     (lhs, design, spec)
         The left-hand side (``""`` when one-sided), the covariate columns
-        (float, indexed like ``data``, without the intercept) and the
-        formulaic ``ModelSpec`` for new data.
+        (float, indexed like ``data``, without the intercept; ``NaN`` in rows
+        with a missing variable of the formula) and the formulaic
+        ``ModelSpec`` for new data.
     """
-    import formulaic
-
-    if not isinstance(formula, str) or "~" not in formula:
-        raise SpecificationError(f"{where}: the formula must look like 'y ~ x1 + x2'; got {formula!r}.")
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(f"{where}: data must be a pandas DataFrame; got {type(data).__name__}.")
-    lhs, rhs = (part.strip() for part in formula.split("~", 1))
-    try:
-        mm = formulaic.model_matrix("~ " + rhs, data, na_action="ignore")
-    except Exception as exc:  # formulaic raises many types for bad formulas
-        raise SpecificationError(f"{where}: cannot parse {formula!r}: {exc}") from exc
-    design = pd.DataFrame(mm, index=data.index).drop(columns=["Intercept"], errors="ignore").astype(float)
-    if design.shape[1] == 0:
+    lhs, design = Design.from_formula(data, formula, where)
+    if not design.names:
         raise SpecificationError(f"{where}: the formula {formula!r} has no covariate terms.")
-    return lhs, design, mm.model_spec
+    return lhs, design.frame(), design.spec
 
 
 class FormulaMixin:
-    """``from_formula`` for an estimator whose constructor takes ``covariates=`` (a list of columns).
+    """``from_formula`` for every estimator whose constructor takes covariate columns or a matrix.
 
     The formula's right-hand side is expanded by formulaic into covariate
-    columns (categoricals into dummies, ``I(age**2)``, interactions); the
-    intercept is dropped (each estimator adds its own where it needs one).  A
-    left-hand side, when the estimator has one, names its ``_formula_lhs``
-    argument (e.g. ``outcome`` or ``treatment``).  The expanded columns are
-    appended to a copy of the data under their formulaic names, and the
-    ``ModelSpec`` is kept on the model as ``_formula_spec`` so that
+    columns (categoricals into dummies, ``I(age**2)``, interactions) on the
+    rows where all its variables are present (:meth:`Design.from_formula`);
+    the intercept is dropped (each estimator adds its own where it needs
+    one).  A left-hand side, when the estimator has one, names its
+    ``_formula_lhs`` argument (e.g. ``outcome`` or ``treatment``).
+
+    ``_formula_target`` says how the columns reach the constructor:
+    ``"covariates"`` appends them to a copy of the data under their formulaic
+    names and passes the names as ``covariates=``; ``"exog"`` passes them as
+    ``exog=`` (a DataFrame aligned with the data, which is not copied).
+    ``_formula_kwargs``, when set, lists the keyword arguments accepted
+    besides the formula; ``_formula_hint`` is appended to the error for a
+    left-hand side the estimator does not take.  With ``_formula_intercept``
+    formulaic's ``Intercept`` column is kept (and removed by ``- 1`` in the
+    formula); ``_formula_defaults`` are constructor arguments the formula
+    route always passes (e.g. ``add_constant=False``).
+
+    The model keeps ``formula``, the formulaic ``ModelSpec`` as
+    ``_formula_spec`` and the :class:`Design` as ``_formula_design``, so that
     predictions on new data re-apply the same encoding.
     """
 
     _formula_lhs: str | None = None
     _formula_covariates: str = "covariates"
+    _formula_target: str = "covariates"
+    _formula_kwargs: tuple[str, ...] | None = None
+    _formula_hint: str = ""
+    _formula_intercept: bool = False
+    _formula_defaults: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> Any:
@@ -192,38 +204,59 @@ class FormulaMixin:
         model
             An instance of the class.
         """
-        name = cls.__name__
-        lhs, design, spec = formula_design(formula, data, f"{name}.from_formula")
-        if lhs:
-            if cls._formula_lhs is None:
-                raise SpecificationError(
-                    f"{name}.from_formula: the formula must be one-sided, like '~ x1 + x2'; got {formula!r}."
-                )
-            if cls._formula_lhs in kwargs:
-                raise SpecificationError(
-                    f"{name}.from_formula: {cls._formula_lhs!r} is given by the formula's left-hand side; "
-                    "do not pass it as well."
-                )
-            kwargs[cls._formula_lhs] = lhs
-        if cls._formula_covariates in kwargs:
+        name = getattr(cls, "_where", cls.__name__)
+        where = f"{name}.from_formula"
+        if cls._formula_kwargs is not None:
+            check_kwargs(kwargs, cls._formula_kwargs, where)
+        lhs = formula.split("~", 1)[0].strip() if isinstance(formula, str) and "~" in formula else ""
+        if lhs and cls._formula_lhs is None:
             raise SpecificationError(
-                f"{name}.from_formula: {cls._formula_covariates!r} are given by the formula; "
-                "do not pass them."
+                f"{where}: the formula must be one-sided, like '~ x1 + x2'; got {formula!r}."
+                + (f" {cls._formula_hint}" if cls._formula_hint else "")
             )
-        clash = [
-            c
-            for c in design.columns
-            if c in data.columns
-            and not design[c].equals(pd.to_numeric(data[c], errors="coerce").astype(float))
-        ]
-        if clash:
+        if not isinstance(data, pd.DataFrame):
             raise SpecificationError(
-                f"{name}.from_formula: the expanded terms {clash} have the names of other columns of data; "
-                "rename those columns."
+                f"{where}: 'data' must be a pandas DataFrame; got {type(data).__name__}."
             )
-        frame = data.assign(**{c: design[c] for c in design.columns})
-        kwargs[cls._formula_covariates] = list(design.columns)
+        lhs, design = Design.from_formula(data, formula, where, intercept=cls._formula_intercept)
+        if not design.names:
+            raise SpecificationError(f"{where}: the formula {formula!r} has no covariate terms.")
+        for key, value in cls._formula_defaults:
+            kwargs.setdefault(key, value)
+        lhs_arg = cls._formula_lhs
+        if lhs and lhs_arg is not None:
+            if lhs_arg in kwargs:
+                raise SpecificationError(
+                    f"{where}: {lhs_arg!r} is given by the formula's left-hand side; do not pass it as well."
+                )
+            kwargs[lhs_arg] = lhs
+        taken = [cls._formula_covariates] + (["exog"] if cls._formula_target == "exog" else [])
+        for given in dict.fromkeys(taken):
+            if given in kwargs:
+                raise SpecificationError(f"{where}: {given!r} are given by the formula; do not pass them.")
+        expanded = design.frame()
+        if cls._formula_target == "exog":
+            kwargs["exog"] = expanded
+            frame = data
+        else:
+            # a term that is a numeric column keeps the column's name; it must equal the column
+            same = [c for c in expanded.columns if c in data.columns]
+            clash = [
+                c
+                for c in same
+                if not (
+                    expanded[c].isna() | expanded[c].eq(pd.to_numeric(data[c], errors="coerce").astype(float))
+                ).all()
+            ]
+            if clash:
+                raise SpecificationError(
+                    f"{where}: the expanded terms {clash} have the names of other columns of data; "
+                    "rename those columns."
+                )
+            frame = data.assign(**{c: expanded[c] for c in expanded.columns if c not in same})
+            kwargs[cls._formula_covariates] = list(expanded.columns)
         obj = cls(frame, **kwargs)  # type: ignore[call-arg]
-        obj._formula_spec = spec  # type: ignore[attr-defined]
+        obj._formula_spec = design.spec  # type: ignore[attr-defined]
+        obj._formula_design = design  # type: ignore[attr-defined]
         obj.formula = formula  # type: ignore[attr-defined]
         return obj

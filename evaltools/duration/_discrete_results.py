@@ -33,9 +33,9 @@ def _profile_matrix(model: DiscreteHazard, exog: Any) -> tuple[np.ndarray, pd.In
     if isinstance(exog, pd.Series):
         exog = exog.to_frame().T
     if isinstance(exog, pd.DataFrame):
-        if model._formula_spec is not None:
-            mm = model._formula_spec.get_model_matrix(exog)
-            frame = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
+        design = getattr(model, "_formula_design", None)
+        if design is not None:
+            frame = design.transform_frame(exog, "predict")
         else:
             missing = [c for c in model.exog_names if c not in exog.columns]
             if missing:

@@ -21,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -30,11 +29,11 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
+from evaltools._model.data import FormulaMixin
+from evaltools._model.design import ModelData
 from evaltools._model.optimize import newton_maximize, solve_step, warn_not_converged
-from evaltools._validation import check_columns, check_kwargs, raise_for_rows
+from evaltools._validation import raise_for_rows
 from evaltools.exceptions import (
-    DataValidationError,
-    MissingValueWarning,
     SpecificationError,
 )
 from evaltools.reporting.results import EstimationResults
@@ -73,8 +72,12 @@ def _loglik(
     return ll, grad, H
 
 
-class LogNormalAFT:
+class LogNormalAFT(FormulaMixin):
     """Log-normal AFT (censored normal regression of ``log(duration)``).
+
+    :meth:`from_formula` builds the model from a one-sided formula
+    (formulaic syntax, e.g. ``"~ workprg + priors + C(region)"``; the
+    intercept is always included) and ``duration`` and ``event``.
 
     Parameters
     ----------
@@ -89,7 +92,16 @@ class LogNormalAFT:
         Positive spell length (exit or censoring time).
     event : str, default="event"
         1 if the spell ended in an exit, 0 if right-censored.
+
+    Notes
+    -----
+    Rows with a missing value in a used column are dropped with a counted
+    :class:`~evaltools.exceptions.MissingValueWarning`; ``n_dropped`` and the
+    summary report the count.
     """
+
+    _formula_target = "exog"
+    _formula_kwargs = ("duration", "event")
 
     def __init__(
         self,
@@ -104,49 +116,17 @@ class LogNormalAFT:
             raise SpecificationError(
                 f"{_WHERE}: 'data' must be a pandas DataFrame; got {type(data).__name__}."
             )
-        if covariates is not None and exog is not None:
-            raise SpecificationError(f"{_WHERE}: give 'covariates' or 'exog', not both.")
         self.duration, self.event = duration, event
-        check_columns(data, [duration, event], _WHERE, role="duration/event")
-        self.formula: str | None = getattr(self, "formula", None)
-        self._formula_spec: Any = getattr(self, "_formula_spec", None)
-        if covariates is not None:
-            covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-            check_columns(data, covariates, _WHERE, role="covariates")
-            for c in covariates:
-                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
-                    raise SpecificationError(
-                        f"{_WHERE}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
-                        "Encode it first or use LogNormalAFT.from_formula."
-                    )
-            names = list(covariates)
-            X = data[covariates].to_numpy(dtype=float)
-        elif exog is not None:
-            if isinstance(exog, pd.DataFrame):
-                names, X = [str(c) for c in exog.columns], exog.to_numpy(dtype=float)
-            else:
-                X = np.asarray(exog, dtype=float)
-                X = X[:, None] if X.ndim == 1 else X
-                names = [f"x{j}" for j in range(X.shape[1])]
-            if X.ndim != 2 or X.shape[0] != len(data):
-                raise SpecificationError(
-                    f"{_WHERE}: 'exog' must have one row per row of 'data'; got {X.shape}."
-                )
-        else:
-            names, X = [], np.zeros((len(data), 0))
-        self.exog_names = ["Intercept", *names]
-        X = np.column_stack([np.ones(len(data)), X])
-        bad = np.isnan(X).any(axis=1) | data[[duration, event]].isna().any(axis=1).to_numpy()
-        self.n_dropped = int(bad.sum())
-        if self.n_dropped:
-            warnings.warn(
-                f"{_WHERE}: dropped {self.n_dropped:,} of {len(data):,} rows with missing values.",
-                MissingValueWarning,
-                stacklevel=2,
-            )
-        frame = data.loc[~bad, [duration, event]]
-        if len(frame) == 0:
-            raise DataValidationError(f"{_WHERE}: no rows left after removing rows with missing values.")
+        self.formula: str | None = None
+        self._formula_spec: Any = None
+        self._formula_design: Any = None
+        md = ModelData(data, {"duration": duration, "event": event}, covariates=covariates, exog=exog,
+                       where=_WHERE)
+        self._model_data = md
+        self.exog_names = ["Intercept", *md.exog_names]
+        X = np.column_stack([np.ones(md.nobs), md.X])
+        self.n_dropped = md.n_dropped
+        frame = md.frame
         t = pd.to_numeric(frame[duration], errors="coerce").to_numpy(dtype=float)
         raise_for_rows(
             frame,
@@ -164,7 +144,6 @@ class LogNormalAFT:
             fix="Recode: 1 = exit observed, 0 = right-censored.",
             columns=[event],
         )
-        X = X[~bad]
         rank = np.linalg.matrix_rank(X)
         if rank < X.shape[1]:
             _, R, piv = linalg.qr(
@@ -177,40 +156,6 @@ class LogNormalAFT:
             )
         self._X, self._y, self._d, self._t = X, np.log(t), ev.astype(int), t
         self.nobs = len(t)
-
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> LogNormalAFT:
-        """Build the model from a one-sided formula (formulaic; the intercept is always included).
-
-        Parameters
-        ----------
-        formula : str
-            E.g. ``"~ workprg + priors + C(region)"``.
-        data : DataFrame
-            One row per spell.
-        **kwargs
-            ``duration`` and ``event``.
-
-        Returns
-        -------
-        LogNormalAFT
-        """
-        from formulaic import model_matrix
-
-        check_kwargs(kwargs, ["duration", "event"], "LogNormalAFT.from_formula")
-        if not isinstance(formula, str) or "~" not in formula or formula.split("~")[0].strip():
-            raise SpecificationError(
-                "LogNormalAFT.from_formula: the formula must be one-sided, like '~ x1 + x2'; "
-                f"got {formula!r}."
-            )
-        mm = model_matrix(formula, data, na_action="ignore")
-        exog = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
-        exog.index = data.index
-        obj = cls.__new__(cls)
-        obj.formula = formula
-        obj._formula_spec = mm.model_spec
-        cls.__init__(obj, data, exog=exog, **kwargs)
-        return obj
 
     def fit(self, *, max_iter: int = 100, tol: float = 1e-12) -> LogNormalAFTResults:
         """Maximise the likelihood by Newton-Raphson with step halving.
@@ -333,9 +278,8 @@ class LogNormalAFTResults(EstimationResults):
         if isinstance(exog, dict):
             exog = pd.DataFrame([exog])
         if isinstance(exog, pd.DataFrame):
-            if m._formula_spec is not None:
-                mm = m._formula_spec.get_model_matrix(exog)
-                frame = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
+            if m._formula_design is not None:
+                frame = m._formula_design.transform_frame(exog, "predict")
             else:
                 frame = exog
             names = m.exog_names[1:]

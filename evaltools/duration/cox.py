@@ -32,8 +32,10 @@ import numpy as np
 import pandas as pd
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
+from evaltools._model.data import FormulaMixin
+from evaltools._model.design import Design
 from evaltools._model.optimize import diverging_coefficients, newton_maximize, solve_step
-from evaltools._validation import as_list, check_columns, check_kwargs, check_option, raise_for_rows
+from evaltools._validation import as_list, check_columns, check_option, raise_for_rows
 from evaltools.duration import _cox_core as core
 from evaltools.duration._cox_results import CoxResults, build_results
 from evaltools.exceptions import (
@@ -48,8 +50,13 @@ __all__ = ["CoxPH", "CoxResults"]
 _WHERE = "CoxPH"
 
 
-class CoxPH:
+class CoxPH(FormulaMixin):
     """Cox proportional hazards model on ``(start, stop]`` counting-process data.
+
+    :meth:`from_formula` builds the model from a right-hand-side formula
+    (formulaic syntax, e.g. ``"~ fin + age + C(race)"``; categorical
+    variables get treatment coding, the intercept is removed) and the
+    keyword arguments below.
 
     Parameters
     ----------
@@ -111,6 +118,10 @@ class CoxPH:
     -1.35
     """
 
+    _formula_target = "exog"
+    _formula_kwargs = ("start", "stop", "event", "id", "strata", "weights", "recurrent")
+    _formula_hint = "Name the start, stop and event columns with the start=, stop= and event= keywords."
+
     def __init__(
         self,
         data: pd.DataFrame,
@@ -141,87 +152,19 @@ class CoxPH:
         self.recurrent = bool(recurrent)
         roles = [start, stop, event] + ([id] if id else []) + self.strata + ([weights] if weights else [])
         check_columns(data, roles, _WHERE, role="start/stop/event/id/strata/weights")
-        self._formula_spec: Any = getattr(self, "_formula_spec", None)
-        self.formula: str | None = getattr(self, "formula", None)
+        self._formula_spec: Any = None
+        self._formula_design: Any = None
+        self.formula: str | None = None
 
         if covariates is not None:
-            covariates = as_list(covariates)
-            check_columns(data, covariates, _WHERE, role="covariates")
-            for c in covariates:
-                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
-                    raise SpecificationError(
-                        f"{_WHERE}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
-                        "Encode it first or use CoxPH.from_formula, which creates dummy columns."
-                    )
-            self.exog_names = list(covariates)
-            X = data[covariates].to_numpy(dtype=float)
-            self._covariate_columns: list[str] | None = list(covariates)
+            design = Design.from_columns(data, as_list(covariates), _WHERE)
         else:
-            if isinstance(exog, pd.DataFrame):
-                self.exog_names = [str(c) for c in exog.columns]
-                X = exog.to_numpy(dtype=float)
-            else:
-                X = np.asarray(exog, dtype=float)
-                if X.ndim == 1:
-                    X = X[:, None]
-                self.exog_names = [f"x{j}" for j in range(X.shape[1])]
-            if X.ndim != 2 or X.shape[0] != len(data):
-                raise SpecificationError(
-                    f"{_WHERE}: 'exog' must have one row per row of 'data' ({len(data):,}); "
-                    f"got shape {X.shape}."
-                )
-            self._covariate_columns = None
+            design = Design.from_matrix(exog, data, _WHERE)
+        self.exog_names, X = design.names, design.X
+        self._covariate_columns: list[str] | None = design.columns
         if X.shape[1] == 0:
             raise SpecificationError(f"{_WHERE}: the model has no covariates.")
         self._prepare(data, X, roles)
-
-    # ------------------------------------------------------------------
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> CoxPH:
-        """Build the model from a right-hand-side formula (formulaic syntax, no intercept).
-
-        Parameters
-        ----------
-        formula : str
-            E.g. ``"~ fin + age + C(race) + employed"``.  Categorical variables
-            get treatment (reference-level) coding; the intercept is removed.
-        data : DataFrame
-            The counting-process data.
-        **kwargs
-            ``start``, ``stop``, ``event``, ``id``, ``strata``, ``weights``,
-            ``recurrent`` as in :class:`CoxPH`.
-
-        Returns
-        -------
-        CoxPH
-        """
-        from formulaic import Formula, model_matrix
-
-        check_kwargs(
-            kwargs, ["start", "stop", "event", "id", "strata", "weights", "recurrent"], "CoxPH.from_formula"
-        )
-        if not isinstance(formula, str) or "~" not in formula or formula.split("~")[0].strip():
-            raise SpecificationError(
-                f"CoxPH.from_formula: the formula must be one-sided, like '~ x1 + x2'; got {formula!r}. "
-                "Name the start, stop and event columns with the start=, stop= and event= keywords."
-            )
-        if not isinstance(data, pd.DataFrame):
-            raise SpecificationError("CoxPH.from_formula: 'data' must be a pandas DataFrame.")
-        needed = [v for v in Formula(formula).required_variables if v in data.columns]
-        missing_vars = [v for v in Formula(formula).required_variables if v not in data.columns]
-        if missing_vars:
-            check_columns(data, sorted(missing_vars), "CoxPH.from_formula", role="formula variables")
-        complete = ~data[needed].isna().any(axis=1).to_numpy() if needed else np.ones(len(data), bool)
-        mm = model_matrix(formula, data.loc[complete])
-        spec = mm.model_spec
-        exog = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
-        exog.index = data.index[complete]
-        exog = exog.reindex(data.index)
-        obj = cls.__new__(cls)
-        obj._formula_spec = spec
-        obj.formula = formula
-        cls.__init__(obj, data, exog=exog, **kwargs)
-        return obj
 
     # ------------------------------------------------------------------
     def _prepare(self, data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> None:
@@ -563,15 +506,13 @@ class CoxPH:
 def design_matrix(model: Any, data: Any, where: str) -> np.ndarray:
     """Covariate matrix of new data in the encoding of a fitted model (formula, columns or matrix).
 
-    ``model`` has ``_formula_spec``, ``_covariate_columns`` and ``exog_names``
-    (as :class:`CoxPH`); ``where`` names the calling method in error messages.
+    ``model`` has ``_covariate_columns`` and ``exog_names`` (as :class:`CoxPH`)
+    and, when built by ``from_formula``, ``_formula_design``; ``where`` names
+    the calling method in error messages.
     """
-    if model._formula_spec is not None:
-        if not isinstance(data, pd.DataFrame):
-            raise SpecificationError(f"{where}: predictions from a formula model need a DataFrame.")
-        mm = model._formula_spec.get_model_matrix(data)
-        frame = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
-        return frame[model.exog_names].to_numpy(dtype=float)
+    design = getattr(model, "_formula_design", None)
+    if design is not None:
+        return np.asarray(design.transform(data, where))
     if model._covariate_columns is not None:
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(f"{where}: predictions need a DataFrame with the covariate columns.")

@@ -37,7 +37,8 @@ import pandas as pd
 from scipy import linalg, special
 
 from evaltools._model.covariance import cluster_sums, sandwich, score_meat
-from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
+from evaltools._model.data import FormulaMixin
+from evaltools._validation import check_columns, check_option, raise_for_rows
 from evaltools.duration import _discrete_core as core
 from evaltools.duration._discrete_results import (
     DiscreteHazardResults,
@@ -66,8 +67,12 @@ def missing_rows(data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> np.ndar
     return role_na.any(axis=1) | np.isnan(X).any(axis=1)
 
 
-class DiscreteHazard:
+class DiscreteHazard(FormulaMixin):
     """Discrete-time hazard model (binary exit per person-period).
+
+    :meth:`from_formula` builds the model from a one-sided formula
+    (formulaic syntax, e.g. ``"~ age + C(region) + treated"``; the baseline
+    replaces the intercept) and the keyword arguments below.
 
     Parameters
     ----------
@@ -105,6 +110,9 @@ class DiscreteHazard:
 
     _where = "DiscreteHazard"
     _competing = False
+    _formula_target = "exog"
+    _formula_kwargs: tuple[str, ...] = ("duration", "event", "baseline", "bands", "id", "link")
+    _formula_hint = "Name the duration and event columns with duration= and event=."
 
     def __init__(
         self,
@@ -153,52 +161,6 @@ class DiscreteHazard:
             self.exog_names = []
             X = np.zeros((len(data), 0))
         self._prepare(data, X, roles)
-
-    # ------------------------------------------------------------------------------------------
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> DiscreteHazard:
-        """Build the model from a one-sided formula (formulaic syntax; the baseline replaces the intercept).
-
-        Parameters
-        ----------
-        formula : str
-            E.g. ``"~ age + C(region) + treated"``.
-        data : DataFrame
-            Person-period rows.
-        **kwargs
-            ``duration``, ``event``, ``link``, ``baseline``, ``bands``, ``id``.
-
-        Returns
-        -------
-        DiscreteHazard
-        """
-        from formulaic import Formula, model_matrix
-
-        where = f"{cls._where}.from_formula"
-        allowed = ["duration", "event", "baseline", "bands", "id"] + ([] if cls._competing else ["link"])
-        check_kwargs(kwargs, allowed, where)
-        if not isinstance(formula, str) or "~" not in formula or formula.split("~")[0].strip():
-            raise SpecificationError(
-                f"{where}: the formula must be one-sided, like '~ x1 + x2'; got {formula!r}. "
-                "Name the duration and event columns with duration= and event=."
-            )
-        if not isinstance(data, pd.DataFrame):
-            raise SpecificationError(f"{where}: 'data' must be a pandas DataFrame.")
-        required = sorted(Formula(formula).required_variables)
-        check_columns(
-            data, [v for v in required if v not in data.columns] or [], where, role="formula variables"
-        )
-        needed = [v for v in required if v in data.columns]
-        complete = ~data[needed].isna().any(axis=1).to_numpy() if needed else np.ones(len(data), bool)
-        mm = model_matrix(formula, data.loc[complete])
-        exog = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
-        exog.index = data.index[complete]
-        exog = exog.reindex(data.index)
-        obj = cls.__new__(cls)
-        obj._formula_spec = mm.model_spec
-        obj.formula = formula
-        cls.__init__(obj, data, exog=exog, **kwargs)
-        return obj
 
     # ------------------------------------------------------------------------------------------
     def _set_options(
@@ -640,6 +602,7 @@ class MultinomialHazard(DiscreteHazard):
 
     _where = "MultinomialHazard"
     _competing = True
+    _formula_kwargs = ("duration", "event", "baseline", "bands", "id")
 
     def __init__(
         self,

@@ -48,7 +48,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from evaltools._validation import as_list, check_columns, check_kwargs, check_option, raise_for_rows
+from evaltools._model.data import FormulaMixin
+from evaltools._model.design import Design
+from evaltools._validation import as_list, check_columns, check_option, raise_for_rows
 from evaltools.duration import _cox_core as cox_core
 from evaltools.duration import _finegray_core as core
 from evaltools.duration._finegray_results import FineGrayResults, build_results
@@ -59,11 +61,15 @@ __all__ = ["FineGray", "FineGrayResults"]
 
 _WHERE = "FineGray"
 _COV_TYPES = ("nonrobust", "robust", "cluster", "fine-gray")
-_INIT_KWARGS = ["cause", "event", "censored", "start", "stop", "id", "strata", "weights", "convention"]
 
 
-class FineGray:
+class FineGray(FormulaMixin):
     """Fine-Gray proportional subdistribution hazards model.
+
+    :meth:`from_formula` builds the model from a right-hand-side formula
+    (formulaic syntax, e.g. ``"~ age + C(sex) + sanction"``; categorical
+    variables get treatment coding, the intercept is removed) and the
+    keyword arguments below.
 
     Parameters
     ----------
@@ -115,7 +121,20 @@ class FineGray:
     dropped when ``id`` is given, so that no person loses part of the
     follow-up); the count is in the results summary.  Competing exits are kept
     in the risk set with their covariates at the exit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evaltools.duration import FineGray
+    >>> d = pd.DataFrame({"t": [2, 3, 3, 5, 6, 7, 8, 9], "exit": [1, 2, 1, 0, 1, 2, 0, 1],
+    ...                   "x": [0.5, 0.1, 1.2, -0.3, 0.8, -1.0, 0.2, -0.6]})
+    >>> FineGray.from_formula("~ x", d, cause=1, event="exit", stop="t").fit().params.round(3).tolist()
+    [1.903]
     """
+
+    _formula_target = "exog"
+    _formula_kwargs = ("cause", "event", "censored", "start", "stop", "id", "strata", "weights", "convention")
+    _formula_hint = "Name the time and exit-type columns with the stop=, event= (and start=) keywords."
 
     def __init__(
         self,
@@ -156,92 +175,18 @@ class FineGray:
         roles = [c for c in (start, stop, event, id) if c is not None] + self.strata
         roles += [weights] if weights else []
         check_columns(data, roles, _WHERE, role="start/stop/event/id/strata/weights")
-        self._formula_spec: Any = getattr(self, "_formula_spec", None)
-        self.formula: str | None = getattr(self, "formula", None)
+        self._formula_spec: Any = None
+        self._formula_design: Any = None
+        self.formula: str | None = None
         if covariates is not None:
-            covariates = as_list(covariates)
-            check_columns(data, covariates, _WHERE, role="covariates")
-            for c in covariates:
-                if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
-                    raise SpecificationError(
-                        f"{_WHERE}: covariate column {c!r} is not numeric (dtype {data[c].dtype}). "
-                        "Encode it first or use FineGray.from_formula, which creates dummy columns."
-                    )
-            self.exog_names = list(covariates)
-            X = data[covariates].to_numpy(dtype=float)
-            self._covariate_columns: list[str] | None = list(covariates)
+            design = Design.from_columns(data, as_list(covariates), _WHERE)
         else:
-            if isinstance(exog, pd.DataFrame):
-                self.exog_names = [str(c) for c in exog.columns]
-                X = exog.to_numpy(dtype=float)
-            else:
-                X = np.asarray(exog, dtype=float)
-                X = X[:, None] if X.ndim == 1 else X
-                self.exog_names = [f"x{j}" for j in range(X.shape[1])]
-            if X.ndim != 2 or X.shape[0] != len(data):
-                raise SpecificationError(
-                    f"{_WHERE}: 'exog' must have one row per row of 'data' ({len(data):,}); "
-                    f"got shape {X.shape}."
-                )
-            self._covariate_columns = None
+            design = Design.from_matrix(exog, data, _WHERE)
+        self.exog_names, X = design.names, design.X
+        self._covariate_columns: list[str] | None = design.columns
         if X.shape[1] == 0:
             raise SpecificationError(f"{_WHERE}: the model has no covariates.")
         self._prepare(data, X, roles)
-
-    # ------------------------------------------------------------------
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> FineGray:
-        """Build the model from a right-hand-side formula (formulaic syntax, no intercept).
-
-        Parameters
-        ----------
-        formula : str
-            E.g. ``"~ age + C(sex) + sanction"``; categorical variables get
-            treatment coding and the intercept is removed.
-        data : DataFrame
-            The data (one row per person or per interval).
-        **kwargs
-            ``cause``, ``event``, ``censored``, ``start``, ``stop``, ``id``,
-            ``strata``, ``weights``, ``convention`` as in :class:`FineGray`.
-
-        Returns
-        -------
-        FineGray
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from evaltools.duration import FineGray
-        >>> d = pd.DataFrame({"t": [2, 3, 3, 5, 6, 7, 8, 9], "exit": [1, 2, 1, 0, 1, 2, 0, 1],
-        ...                   "x": [0.5, 0.1, 1.2, -0.3, 0.8, -1.0, 0.2, -0.6]})
-        >>> FineGray.from_formula("~ x", d, cause=1, event="exit", stop="t").fit().params.round(3).tolist()
-        [1.903]
-        """
-        from formulaic import Formula, model_matrix
-
-        check_kwargs(kwargs, _INIT_KWARGS, "FineGray.from_formula")
-        if not isinstance(formula, str) or "~" not in formula or formula.split("~")[0].strip():
-            raise SpecificationError(
-                f"FineGray.from_formula: the formula must be one-sided, like '~ x1 + x2'; got {formula!r}. "
-                "Name the time and exit-type columns with the stop=, event= (and start=) keywords."
-            )
-        if not isinstance(data, pd.DataFrame):
-            raise SpecificationError("FineGray.from_formula: 'data' must be a pandas DataFrame.")
-        required = Formula(formula).required_variables
-        missing_vars = sorted(v for v in required if v not in data.columns)
-        if missing_vars:
-            check_columns(data, missing_vars, "FineGray.from_formula", role="formula variables")
-        needed = [v for v in required if v in data.columns]
-        complete = ~data[needed].isna().any(axis=1).to_numpy() if needed else np.ones(len(data), bool)
-        mm = model_matrix(formula, data.loc[complete])
-        exog = pd.DataFrame(mm).drop(columns=["Intercept"], errors="ignore")
-        exog.index = data.index[complete]
-        exog = exog.reindex(data.index)
-        obj = cls.__new__(cls)
-        obj._formula_spec = mm.model_spec
-        obj.formula = formula
-        cls.__init__(obj, data, exog=exog, **kwargs)
-        return obj
 
     # ------------------------------------------------------------------
     def _prepare(self, data: pd.DataFrame, X: np.ndarray, roles: list[str]) -> None:

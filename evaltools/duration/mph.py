@@ -50,6 +50,7 @@ import pandas as pd
 from scipy import optimize
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
+from evaltools._model.design import Design
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import as_list, check_columns, check_option, raise_for_rows, warn_dropped
 from evaltools.duration import _mph_core as core
@@ -276,8 +277,6 @@ class TimingOfEvents:
         -------
         TimingOfEvents
         """
-        from formulaic import model_matrix
-
         for bad in ("exit_covariates", "treatment_covariates", "effect_covariates"):
             if bad in kwargs:
                 raise SpecificationError(f"{_WHERE}.from_formula: pass covariates through the formulas, "
@@ -287,11 +286,10 @@ class TimingOfEvents:
         def columns(f: str | None) -> list[str]:
             if f is None:
                 return []
-            mm = model_matrix(f, data, na_action="ignore")
-            cols = [c for c in mm.columns if c != "Intercept"]
-            for c in cols:
-                frame[c] = np.asarray(mm[c], dtype=float)
-            return cols
+            design = Design.from_formula(data, f, f"{_WHERE}.from_formula")[1]  # NaN if a variable is missing
+            for c, values in zip(design.names, design.X.T):
+                frame[c] = values
+            return design.names
 
         tf = treatment_formula
         if tf is None and kwargs.get("treated"):

@@ -36,6 +36,7 @@ from scipy import optimize, stats
 from scipy.special import log_ndtr
 
 from evaltools._model.binary import fit_binary
+from evaltools._model.design import Design
 from evaltools._model.names import renamed_arguments
 from evaltools._model.optimize import newton_maximize
 from evaltools._validation import check_columns, check_kwargs, check_option, raise_for_rows
@@ -273,7 +274,7 @@ class Heckman:
         -------
         Heckman
         """
-        from formulaic import Formula, model_matrix
+        from formulaic import Formula
 
         check_kwargs(kwargs, [], "Heckman.from_formula")
         if not isinstance(data, pd.DataFrame):
@@ -295,8 +296,9 @@ class Heckman:
                           role=f"variables of {name}")
             parsed.append((lhs[0], f.split("~", 1)[1]))
         (yname, xrhs), (sname, zrhs) = parsed
-        mz = pd.DataFrame(model_matrix(zrhs, data, na_action="ignore"), index=data.index)
-        mx = pd.DataFrame(model_matrix(xrhs, data, na_action="ignore"), index=data.index)
+        # NaN in the rows with a missing variable (a missing category included): dropped with a count below
+        mz = Design.from_formula(data, "~" + zrhs, "Heckman.from_formula", intercept=True)[1].frame()
+        mx = Design.from_formula(data, "~" + xrhs, "Heckman.from_formula", intercept=True)[1].frame()
         frame = pd.concat([mz, mx.drop(columns=[c for c in mx.columns if c in mz.columns])], axis=1)
         frame[yname] = data[yname].to_numpy()
         frame[sname] = data[sname].to_numpy()

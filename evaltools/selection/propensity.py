@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools._model.binary import Link, fit_binary
-from evaltools._model.data import missing_message
+from evaltools._model.data import FormulaMixin, missing_message
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_option
 from evaltools.exceptions import (
@@ -59,8 +59,13 @@ def _check_missing(x: pd.DataFrame, where: str, role: str = "covariates") -> Non
         raise DataValidationError(msg)
 
 
-class PropensityScore:
+class PropensityScore(FormulaMixin):
     """Propensity-score model ``P(T = 1 | X)``.
+
+    :meth:`from_formula` builds the model from a formula such as
+    ``"treat ~ age + I(age**2) + educ"`` (formulaic syntax; the left-hand
+    side is the treatment, an intercept is included unless removed with
+    ``- 1``) and ``method``.
 
     Parameters
     ----------
@@ -84,6 +89,11 @@ class PropensityScore:
     >>> ps.pscore.shape
     (445,)
     """
+
+    _formula_lhs = "treatment"
+    _formula_kwargs = ("method",)
+    _formula_intercept = True
+    _formula_defaults = (("add_constant", False),)
 
     def __init__(
         self,
@@ -120,39 +130,6 @@ class PropensityScore:
         self.covariates = [c for c in x.columns if c != "Intercept"]
         self._x = x
         self._index = data.index
-
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, *, method: Any = "logit") -> PropensityScore:
-        """Build the model from a formula such as ``"treat ~ age + I(age**2) + educ"``.
-
-        Parameters
-        ----------
-        formula : str
-            ``treatment ~ terms`` (formulaic syntax; an intercept is included
-            unless removed with ``- 1``).
-        data : DataFrame
-            The data.
-        method : {"logit", "probit"} or scikit-learn classifier, default="logit"
-            See :class:`PropensityScore`.
-
-        Returns
-        -------
-        PropensityScore
-        """
-        import formulaic
-
-        if "~" not in formula:
-            raise SpecificationError(
-                f"{_WHERE}.from_formula: formula must look like 'treat ~ x1 + x2'; got {formula!r}."
-            )
-        lhs = formula.split("~", 1)[0].strip()
-        check_columns(data, [lhs], f"{_WHERE}.from_formula", "treatment")
-        try:
-            mm = formulaic.model_matrix(formula, data, na_action="ignore")
-        except Exception as exc:  # formulaic raises many types for bad formulas
-            raise SpecificationError(f"{_WHERE}.from_formula: cannot parse {formula!r}: {exc}") from exc
-        x = pd.DataFrame(mm.rhs, index=data.index).astype(float)
-        return cls(data, treatment=lhs, method=method, _design=x)
 
     @renamed_arguments(maxiter="max_iter")
     def fit(self, *, max_iter: int = 100) -> PropensityResults:

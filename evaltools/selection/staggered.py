@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.design import Design as CovariateDesign
 from evaltools._validation import check_columns, check_kwargs, check_option, format_examples, raise_for_rows
 from evaltools.exceptions import (
     DataValidationError,
@@ -407,7 +408,10 @@ class StaggeredDiD:
 
 
 def _covariate_matrix(data: pd.DataFrame, covariates: str | Sequence[str] | None) -> pd.DataFrame:
-    """Design matrix of the covariates with an intercept column named ``Intercept``."""
+    """Design matrix of the covariates with an intercept column named ``Intercept``.
+
+    ``NaN`` in the rows with a missing covariate (a missing category included).
+    """
     if covariates is None:
         return pd.DataFrame({"Intercept": np.ones(len(data))}, index=data.index)
     if isinstance(covariates, str):
@@ -420,20 +424,8 @@ def _covariate_matrix(data: pd.DataFrame, covariates: str | Sequence[str] | None
             f"{_W}: 'covariates' must be a formula right-hand side or a list of column "
             f"names; got {covariates!r}."
         )
-    from formulaic import Formula, model_matrix
-
-    try:
-        needed = Formula(rhs).required_variables
-    except Exception as exc:  # formulaic raises many types for bad formulas
-        raise SpecificationError(f"{_W}: cannot parse covariates {rhs!r}: {exc}") from exc
-    missing = sorted(v for v in needed if v not in data.columns)
-    if missing:
-        check_columns(data, missing, _W, "covariates")
-    try:
-        mm = model_matrix(rhs, data, na_action="ignore")
-    except Exception as exc:
-        raise SpecificationError(f"{_W}: cannot build covariates {rhs!r}: {exc}") from exc
-    x = pd.DataFrame(np.asarray(mm, dtype=float), columns=list(mm.columns), index=data.index)
+    _, design = CovariateDesign.from_formula(data, "~ " + rhs, _W, intercept=True)
+    x = design.frame()
     if "Intercept" not in x.columns:
         x.insert(0, "Intercept", 1.0)
     else:

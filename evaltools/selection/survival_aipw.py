@@ -76,6 +76,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltools._model.data import FormulaMixin, resolve_missing
 from evaltools._model.names import renamed_arguments
 from evaltools._validation import check_columns, check_kwargs, check_option, warn_dropped
 from evaltools.exceptions import DataValidationError, SpecificationError
@@ -102,8 +103,13 @@ def _names(x: Sequence[str] | str | None, what: str) -> list[str] | None:
     return list(x)
 
 
-class AIPWSurvival:
+class AIPWSurvival(FormulaMixin):
     """Doubly robust (AIPTW, AIPCW) survival curves, survival and RMST differences for a binary treatment.
+
+    :meth:`from_formula` builds the model with the covariates of all three
+    nuisance models given by a one-sided formula (formulaic syntax, e.g.
+    ``"~ age + C(region) + I(age**2)"``; the intercept is dropped) and the
+    other arguments below except the covariate lists.
 
     Parameters
     ----------
@@ -178,6 +184,11 @@ class AIPWSurvival:
     >>> res.effects()[["surv_treated", "surv_control", "surv_diff"]].round(3).shape
     (2, 3)
     """
+
+    _formula_kwargs = (
+        "duration", "event", "treatment", "pscore", "propensity_model", "outcome_model", "censoring_model",
+        "estimand", "trim", "weights", "n_folds", "seed", "random_state",
+    )
 
     @renamed_arguments(random_state="seed")
     def __init__(
@@ -260,14 +271,9 @@ class AIPWSurvival:
             [duration, event] + ([pscore] if isinstance(pscore, str) else []) + ([weights] if weights else [])
         )
         check_columns(data, cols + covs, _W)
-        nan = data[cols + covs].isna()
-        if nan.to_numpy().any():
-            rows = nan.any(axis=1).to_numpy()
-            per = {c: int(k) for c, k in nan.sum().items() if k}
-            raise DataValidationError(
-                f"{_W}: {int(rows.sum()):,} of {len(data):,} rows have missing values ({per}; e.g. index "
-                f"{list(map(str, data.index[rows][:3]))}). Drop or impute them first."
-            )
+        roles = {"duration": [duration], "event": [event], "weights": [weights] if weights else [],
+                 "known propensity scores": [pscore] if isinstance(pscore, str) else [], "covariates": covs}
+        resolve_missing(data, roles, missing="raise", where=_W)
         nonnum = [c for c in covs if not (pd.api.types.is_numeric_dtype(data[c]) or data[c].dtype == bool)]
         if nonnum:
             raise DataValidationError(
@@ -325,65 +331,7 @@ class AIPWSurvival:
                 )
         self._pscore_given = pscore
         self._data = data
-        self.formula: str | None = getattr(self, "formula", None)
-
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs: Any) -> AIPWSurvival:
-        """Build the model with covariates from a one-sided formula (formulaic syntax).
-
-        Parameters
-        ----------
-        formula : str
-            E.g. ``"~ age + C(region) + I(age**2)"``; the columns it creates
-            (intercept dropped) are the covariates of all three nuisance models.
-        data : DataFrame
-            The data (not modified; the design columns are added to a copy).
-        **kwargs
-            Other arguments of :class:`AIPWSurvival` except the covariate lists.
-
-        Returns
-        -------
-        AIPWSurvival
-        """
-        import formulaic
-
-        allowed = [
-            "duration",
-            "event",
-            "treatment",
-            "pscore",
-            "propensity_model",
-            "outcome_model",
-            "censoring_model",
-            "estimand",
-            "trim",
-            "weights",
-            "n_folds",
-            "seed",
-            "random_state",
-        ]
-        check_kwargs(kwargs, allowed, f"{_W}.from_formula")
-        if not isinstance(formula, str) or "~" not in formula or formula.split("~")[0].strip():
-            raise SpecificationError(
-                f"{_W}.from_formula: the formula must be one-sided, like '~ age + C(region)'; "
-                f"got {formula!r}."
-            )
-        if not isinstance(data, pd.DataFrame):
-            raise SpecificationError(f"{_W}.from_formula: 'data' must be a pandas DataFrame.")
-        try:
-            mm = formulaic.model_matrix(formula, data, na_action="raise")
-        except Exception as exc:  # formulaic raises many types for bad formulas or missing values
-            raise SpecificationError(f"{_W}.from_formula: cannot build {formula!r}: {exc}") from exc
-        design = pd.DataFrame(mm, index=data.index).drop(columns=["Intercept"], errors="ignore")
-        clash = [c for c in design.columns if c in data.columns and not design[c].equals(data[c])]
-        if clash:
-            raise SpecificationError(
-                f"{_W}.from_formula: formula columns {clash} clash with existing data columns; rename them."
-            )
-        frame = data.assign(**{c: design[c].astype(float) for c in design.columns})
-        obj = cls(frame, covariates=list(design.columns), **kwargs)
-        obj.formula = formula
-        return obj
+        self.formula: str | None = None
 
     # -- propensity -------------------------------------------------------------------
     def _propensity(self) -> dict[str, Any]:

@@ -94,3 +94,58 @@ def test_from_formula_keeps_the_spec(nsw):
     assert m.formula == "re78 ~ age + C(black)" and m.covariates == ["age", "C(black)[T.1]"]
     new = m._formula_spec.get_model_matrix(nsw.iloc[:5])
     assert list(new.columns) == ["Intercept", "age", "C(black)[T.1]"]
+
+
+def _rossi_with_groups():
+    pw = load_person_weeks()
+    pw = pw[pw["id"] <= 200].copy()
+    pw["grp"] = np.where(pw["age"] < 21, "young", np.where(pw["age"] < 30, "mid", "old"))
+    return pw
+
+
+def test_cox_from_formula_passes_the_design_as_exog():
+    from evaltools.duration.cox import CoxPH
+
+    pw = _rossi_with_groups()
+    a = CoxPH.from_formula("~ prio + C(grp)", pw, id="id").fit()
+    explicit = pw.assign(old=(pw["grp"] == "old") * 1.0, young=(pw["grp"] == "young") * 1.0)
+    b = CoxPH(explicit, covariates=["prio", "old", "young"], id="id").fit()
+    np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
+    assert list(a.params.index) == ["prio", "C(grp)[T.old]", "C(grp)[T.young]"]  # "mid" is the reference
+    new = pd.DataFrame({"prio": [1.0, 2.0, 0.0], "grp": ["young", None, "mid"]}, index=[5, 6, 7])
+    hazard = a.predict_partial_hazard(new)
+    assert hazard.index.tolist() == [5, 6, 7] and np.isnan(hazard[6])  # a missing category stays missing
+    np.testing.assert_allclose(hazard[[5, 7]].to_numpy(), b.predict_partial_hazard(
+        pd.DataFrame({"prio": [1.0, 0.0], "old": [0.0, 0.0], "young": [1.0, 0.0]})).to_numpy(), rtol=1e-10)
+    with pytest.raises(SpecificationError, match=r"one-sided.*Name the start, stop and event columns"):
+        CoxPH.from_formula("event ~ prio", pw)
+    with pytest.raises(SpecificationError, match=r"unexpected keyword argument\(s\) \['covariates'\]"):
+        CoxPH.from_formula("~ prio", pw, covariates=["prio"])
+
+
+def test_a_missing_category_is_a_missing_value_not_the_reference_level():
+    from evaltools.duration.cox import CoxPH
+
+    pw = _rossi_with_groups()
+    gaps = pw.assign(grp=pw["grp"].where(pw["id"] % 17 != 0))
+    n_missing = int(gaps["grp"].isna().sum())
+    with pytest.warns(MissingValueWarning, match=f"dropped {n_missing:,} of {len(pw):,} rows"):
+        a = CoxPH.from_formula("~ prio + C(grp)", gaps, id="id").fit()
+    b = CoxPH.from_formula("~ prio + C(grp)", gaps.dropna(subset=["grp"]), id="id").fit()
+    np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
+    ps_gaps = load().assign(grp=lambda d: np.where(d["age"] < 25, "a", "b"))
+    ps_gaps.loc[ps_gaps.index[:3], "grp"] = None
+    with pytest.raises(DataValidationError, match="missing values"):
+        IPW.from_formula("re78 ~ age + C(grp)", ps_gaps, treatment="treat").fit()
+
+
+def test_propensity_from_formula_keeps_the_formula_intercept(nsw):
+    from evaltools.selection import PropensityScore
+
+    a = PropensityScore.from_formula("treat ~ age + educ", nsw).fit()
+    b = PropensityScore(nsw, treatment="treat", covariates=["age", "educ"]).fit()
+    pd.testing.assert_series_equal(a.params, b.params, rtol=1e-10)
+    c = PropensityScore.from_formula("treat ~ age + educ - 1", nsw).fit()
+    assert list(c.params.index) == ["age", "educ"]
+    with pytest.raises(SpecificationError, match=r"unexpected keyword argument\(s\) \['treatment'\]"):
+        PropensityScore.from_formula("treat ~ age", nsw, treatment="treat")
