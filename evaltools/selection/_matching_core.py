@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "knn_range_1d",
     "knn_with_ties",
+    "knn_other_groups",
     "within_radius",
     "greedy_without_replacement",
     "pair_weights",
@@ -197,6 +198,90 @@ def knn_with_ties(
     return np.concatenate(qs), np.concatenate(ps)
 
 
+def _rank_within(q: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order of pairs by (query, distance) and each pair's rank within its query in that order."""
+    o = np.lexsort((d, q))
+    qs = q[o]
+    first = np.searchsorted(qs, qs, side="left")
+    return o, np.arange(qs.size) - first
+
+
+def _kth_within(q: np.ndarray, d: np.ndarray, m: int, n_query: int) -> np.ndarray:
+    """Per query, the ``m``-th smallest of its pair distances ``d`` (the largest when it has fewer pairs)."""
+    o, rank = _rank_within(q, d)
+    kth = np.full(n_query, -np.inf)
+    np.maximum.at(kth, q[o], np.where(rank < m, d[o], -np.inf))
+    return kth
+
+
+def knn_other_groups(
+    zq: np.ndarray,
+    zp: np.ndarray,
+    m: int,
+    tol: float,
+    gq: np.ndarray,
+    gp: np.ndarray,
+    caliper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`knn_with_ties` restricted, for every query, to pool units of another group.
+
+    The ``m`` nearest pool units whose group code differs from the query's are
+    found with the same tie rule (squared distance at most the ``m``-th
+    smallest eligible one plus ``tol``); a query with fewer than ``m`` such
+    units gets all of them.  The search asks :func:`knn_with_ties` for
+    ``m + g`` neighbours, ``g`` the largest number of pool units sharing a
+    query's group: at least ``m`` of those belong to other groups, so the
+    ``m``-th nearest unit of another group and its ties are among them.
+
+    Parameters
+    ----------
+    zq, zp : ndarray of shape (n_query, k) and (n_pool, k)
+        Transformed coordinates of query and pool units.
+    m : int
+        Number of neighbours.
+    tol : float
+        Tie tolerance on the squared distance.
+    gq, gp : ndarray of int
+        Group codes of query and pool units (a query is never matched with a
+        pool unit of its own group).
+    caliper : (vq, vp, width), optional
+        As in :func:`knn_with_ties`.
+
+    Returns
+    -------
+    query, pool : ndarray of int
+        Matched index pairs, sorted by query.
+    own_nearest : ndarray of bool, shape (n_query,)
+        Whether the query's unrestricted ``m`` nearest units (ties included)
+        hold a unit of its own group, i.e. whether the restriction changed its
+        matches.
+    """
+    n_query = zq.shape[0]
+    none = np.zeros(n_query, dtype=bool)
+    if n_query == 0 or zp.shape[0] == 0:
+        e = np.empty(0, np.intp)
+        return e, e, none
+    codes, pool_code = np.unique(gp, return_inverse=True)
+    per_group = np.bincount(pool_code, minlength=codes.size)
+    at = np.clip(np.searchsorted(codes, gq), 0, codes.size - 1)
+    own = np.where(codes[at] == gq, per_group[at], 0)
+    g = int(own.max())
+    if g == 0:
+        q, p = knn_with_ties(zq, zp, min(m, zp.shape[0]), tol, caliper)
+        return q, p, none
+    q, p = knn_with_ties(zq, zp, min(m + g, zp.shape[0]), tol, caliper)
+    d = ((zq[q] - zp[p]) ** 2).sum(axis=1)
+    same = gq[q] == gp[p]
+    # unrestricted matches: within tol of the m-th nearest of all retrieved units
+    lim_all = _kth_within(q, d, m, n_query)[q] + tol
+    own_nearest = np.bincount(q[same & (d <= lim_all)], minlength=n_query) > 0
+    q, p, d = q[~same], p[~same], d[~same]
+    keep = d <= _kth_within(q, d, m, n_query)[q] + tol
+    q, p = q[keep], p[keep]
+    srt = np.lexsort((p, q))
+    return q[srt], p[srt], own_nearest
+
+
 def within_radius(zq: np.ndarray, zp: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pool units within Euclidean distance ``radius`` of each query unit.
 
@@ -236,6 +321,8 @@ def greedy_without_replacement(
     m: int,
     order: np.ndarray,
     caliper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
+    own_nearest: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy nearest-neighbour matching without replacement.
 
@@ -245,7 +332,11 @@ def greedy_without_replacement(
     computation for each is vectorised over the pool.
 
     A ``caliper`` ``(vq, vp, width)`` restricts each query to pool units with
-    ``|vq - vp| <= width`` on every column.
+    ``|vq - vp| <= width`` on every column; ``groups`` ``(gq, gp)`` (integer
+    codes) to pool units of another group than the query's.  With ``groups``,
+    a boolean array ``own_nearest`` of length ``n_query`` is set in place to
+    whether one of the query's nearest available units (as many as it takes)
+    belonged to its own group when its turn came.
 
     Returns
     -------
@@ -267,6 +358,13 @@ def greedy_without_replacement(
             vq, vp, width = caliper
             d[(np.abs(vp - vq[i]) > width).any(axis=1)] = np.inf
         k = min(m, n_left)
+        if groups is not None:
+            same = groups[1] == groups[0][i]
+            if same.any():
+                if own_nearest is not None:
+                    d_k = np.partition(d, k - 1)[k - 1]
+                    own_nearest[i] = bool(np.isfinite(d[same]).any() and (d[same] <= d_k).any())
+                d[same] = np.inf
         idx = np.argpartition(d, k - 1)[:k] if k < n_pool else np.arange(n_pool)
         idx = idx[np.isfinite(d[idx])]
         idx = idx[np.lexsort((idx, d[idx]))][:k]

@@ -77,6 +77,18 @@ class Matching(FormulaMixin):
         on the standardised distance.
     exact : sequence of str, optional
         Categorical columns matched exactly (matching runs within cells).
+    id : str, optional
+        Column identifying the person (or other unit) a row belongs to.  A row
+        is then never matched with a row of the same person: its matches are
+        the nearest rows of *other* persons (same ``n_neighbors``, tie,
+        caliper and replacement rules), and the conditional variances of the
+        heteroskedasticity-robust SE (``fit(variance_neighbors=J)``) use the
+        ``J`` nearest same-group rows of other persons.  Use it for
+        person-week data, where a placed person's own earlier weeks are
+        among the controls and would otherwise be its nearest matches.  The
+        bias adjustment is unchanged.  The results count the rows whose
+        matches the restriction changed (``n_same_id_nearest``) and the
+        same-person candidates left out (``n_same_id_candidates``).
     bias_adjust : bool, default=False
         Abadie-Imbens (2011) regression adjustment on ``covariates`` (fitted on
         matched controls, weighted by the number of times they are used).
@@ -117,6 +129,7 @@ class Matching(FormulaMixin):
         replace: bool = True,
         caliper: float | None = None,
         exact: Sequence[str] | None = None,
+        id: str | None = None,
         bias_adjust: bool = False,
         ties: bool = True,
         tie_tolerance: float = 1e-5,
@@ -148,9 +161,14 @@ class Matching(FormulaMixin):
         check_columns(data, [outcome, treatment], _W)
         check_columns(data, covariates, _W, "covariates")
         check_columns(data, exact, _W, "exact")
+        if id is not None:
+            if not isinstance(id, str):
+                raise SpecificationError(f"{_W}: id must be a column name; got {id!r}.")
+            check_columns(data, [id], _W, "id")
         if not covariates and not (distance == "pscore" and pscore is not None):
             raise SpecificationError(f"{_W}: 'covariates' must name at least one column.")
         self.outcome, self.treatment, self.covariates, self.exact = outcome, treatment, covariates, exact
+        self.id = id
         self.n_neighbors = int(n_neighbors)
         self.replace, self.caliper, self.ties = bool(replace), caliper, bool(ties)
         self.bias_adjust = bool(bias_adjust)
@@ -172,6 +190,17 @@ class Matching(FormulaMixin):
             )
         self._y = y.to_numpy(dtype=float)
         self._x = x.to_numpy()
+        self._groups: np.ndarray | None = None
+        if id is not None:
+            ids = data[id]
+            n_na = int(ids.isna().sum())
+            if n_na:
+                rows = list(data.index[ids.isna().to_numpy()][:3])
+                raise DataValidationError(
+                    f"{_W}: id column {id!r} has {n_na:,} missing values (e.g. at rows {rows}); every row "
+                    "needs the person it belongs to. Fill in the ids or drop those rows before matching."
+                )
+            self._groups = pd.factorize(ids, sort=False)[0].astype(np.intp)
         self._cells = (
             data.groupby(exact, sort=True, dropna=False).ngroup().to_numpy()
             if exact
@@ -238,15 +267,29 @@ class Matching(FormulaMixin):
 
     def _find(
         self, z: np.ndarray, q_mask: np.ndarray, p_mask: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Matches of ``q_mask`` units among ``p_mask`` units, within exact cells (global indices)."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Matches of ``q_mask`` units among ``p_mask`` units, within exact cells (global indices).
+
+        Also returns, with ``id``, which query units had a row of their own person among their
+        unrestricted matches (a boolean array over all units) and how many (query, pool) candidate
+        pairs of the same person were left out.
+        """
         qs, ps, ws = [], [], []
+        own = np.zeros(n, dtype=bool)
+        n_candidates = 0
         h = self.bandwidth if self.bandwidth is not None else 1.06 * n ** (-0.2)
+        g = self._groups
         for cell in np.unique(self._cells[q_mask]):
             qi = np.flatnonzero(q_mask & (self._cells == cell))
             pi = np.flatnonzero(p_mask & (self._cells == cell))
             if pi.size == 0:
                 continue
+            gq = gp = None
+            if g is not None:
+                gq, gp = g[qi], g[pi]
+                codes, counts = np.unique(gp, return_counts=True)
+                at = np.clip(np.searchsorted(codes, gq), 0, codes.size - 1)
+                n_candidates += int(np.where(codes[at] == gq, counts[at], 0).sum())
             if self.method == "nearest":
                 m = min(self.n_neighbors, pi.size)
                 cal = None
@@ -255,11 +298,23 @@ class Matching(FormulaMixin):
                     width = self.caliper * self._v.std(axis=0)
                     cal = (self._v[qi], self._v[pi], width)
                 if not self.replace:
-                    q, p = core.greedy_without_replacement(z[qi], z[pi], m, np.arange(qi.size), cal)
+                    own_q = np.zeros(qi.size, dtype=bool)
+                    grp = None if gq is None or gp is None else (gq, gp)
+                    q, p = core.greedy_without_replacement(
+                        z[qi], z[pi], m, np.arange(qi.size), cal, groups=grp, own_nearest=own_q
+                    )
+                elif gq is not None and gp is not None:
+                    q, p, own_q = core.knn_other_groups(
+                        z[qi], z[pi], m, self.tie_tolerance if self.ties else 0.0, gq, gp, cal
+                    )
+                    if not self.ties:
+                        q, p = self._first_m(z[qi], z[pi], q, p, m)
                 elif self.ties:
                     q, p = core.knn_with_ties(z[qi], z[pi], m, self.tie_tolerance, cal)
                 else:
                     q, p = self._knn_no_ties(z[qi], z[pi], m, cal)
+                if gq is not None:
+                    own[qi[own_q]] = True
                 q, p = qi[q], pi[p]
                 w = core.pair_weights(q, n)
             else:
@@ -267,25 +322,37 @@ class Matching(FormulaMixin):
                 if radius is None:
                     raise SpecificationError(f"{_W}: method='radius' needs a caliper (the radius).")
                 q, p, dist = core.within_radius(z[qi], z[pi], float(radius))
-                q, p = qi[q], pi[p]
                 raw = None if self.method == "radius" else 0.75 * (1 - (dist / h) ** 2)
                 if raw is not None:
                     pos = raw > 0
                     q, p, raw = q[pos], p[pos], raw[pos]
+                if gq is not None and gp is not None:
+                    other = gq[q] != gp[p]
+                    own[qi[np.unique(q[~other])]] = True
+                    q, p = q[other], p[other]
+                    raw = None if raw is None else raw[other]
+                q, p = qi[q], pi[p]
                 w = core.pair_weights(q, n, raw)
             qs.append(q)
             ps.append(p)
             ws.append(w)
         if not qs:
             e = np.empty(0, np.intp)
-            return e, e, np.empty(0)
+            return e, e, np.empty(0), own, n_candidates
         q, p, w = np.concatenate(qs), np.concatenate(ps), np.concatenate(ws)
         srt = np.argsort(q, kind="stable")
-        return q[srt], p[srt], w[srt]
+        return q[srt], p[srt], w[srt], own, n_candidates
 
     @staticmethod
     def _knn_no_ties(zq: np.ndarray, zp: np.ndarray, m: int, cal: Any) -> tuple[np.ndarray, np.ndarray]:
         q, p = core.knn_with_ties(zq, zp, m, 0.0, cal)
+        return Matching._first_m(zq, zp, q, p, m)
+
+    @staticmethod
+    def _first_m(
+        zq: np.ndarray, zp: np.ndarray, q: np.ndarray, p: np.ndarray, m: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``m`` pairs of every query by distance, ties broken by pool row order."""
         d = ((zq[q] - zp[p]) ** 2).sum(axis=1)
         o = np.lexsort((p, d, q))
         q, p = q[o], p[o]
@@ -308,7 +375,16 @@ class Matching(FormulaMixin):
                 if self.caliper is not None and self.method == "nearest":
                     # as R's VarCalcMatchC: same-group neighbours must also lie within the caliper
                     width = self.caliper * self._v.std(axis=0)
-                if z.shape[1] == 1:
+                gi = None if self._groups is None else self._groups[idx]
+                if gi is not None and np.unique(gi).size < idx.size:
+                    # some person has several rows in this group: the neighbours are the j nearest rows of
+                    # other persons (the unit's own row is excluded with the rest of its person's rows)
+                    cal = None if width is None else (self._v[idx], self._v[idx], width)
+                    q, p, _ = core.knn_other_groups(z[idx], z[idx], j, self.tie_tolerance, gi, gi, cal)
+                    cnt: np.ndarray = np.bincount(q, minlength=idx.size) + 1.0
+                    s1 = np.bincount(q, weights=y[idx][p], minlength=idx.size) + y[idx]
+                    s2 = np.bincount(q, weights=y[idx][p] ** 2, minlength=idx.size) + y[idx] ** 2
+                elif z.shape[1] == 1:
                     # 1-D: tie sets can be huge (many equal scores), so use ranges and cumulative sums
                     order = np.argsort(z[idx, 0], kind="stable")
                     sv = z[idx, 0][order]
@@ -321,7 +397,7 @@ class Matching(FormulaMixin):
                     lo, hi = core.knn_range_1d(sv, sv, m, self.tie_tolerance, w_z)
                     c1 = np.concatenate(([0.0], np.cumsum(ys)))
                     c2 = np.concatenate(([0.0], np.cumsum(ys * ys)))
-                    cnt: np.ndarray = np.empty(idx.size)
+                    cnt = np.empty(idx.size)
                     s1 = np.empty(idx.size)
                     s2 = np.empty(idx.size)
                     cnt[order] = hi - lo
@@ -369,11 +445,15 @@ class Matching(FormulaMixin):
         directions = {"ATT": [True], "ATC": [False], "ATE": [True, False]}[self.estimand]
         y = self._y
         q_all, p_all, w_all = [], [], []
+        own_nearest = np.zeros(n, dtype=bool)
+        n_candidates = 0
         for g in directions:
-            q, p, w = self._find(z, t == g, t != g, n)
+            q, p, w, own, n_cand = self._find(z, t == g, t != g, n)
             q_all.append(q)
             p_all.append(p)
             w_all.append(w)
+            own_nearest |= own
+            n_candidates += n_cand
         q = np.concatenate(q_all)
         p = np.concatenate(p_all)
         w = np.concatenate(w_all)
@@ -461,6 +541,8 @@ class Matching(FormulaMixin):
             kcount=kcount,
             se_kind=se_kind,
             variance_neighbors=int(variance_neighbors),
+            n_same_id_nearest=int(own_nearest.sum()) if self._groups is not None else None,
+            n_same_id_candidates=n_candidates if self._groups is not None else None,
         )
 
 
@@ -491,6 +573,16 @@ class MatchingResults(EstimationResults):
         Rows of the matched-set table (unit, match) pairs.
     variance_neighbors : int
         Neighbours used for the conditional-variance estimate of the SE.
+    n_same_id_nearest : int or None
+        With ``Matching(id=...)``: units to be matched whose nearest matches
+        without the restriction (``n_neighbors``, ties included; every unit
+        within the radius or bandwidth for ``radius`` / ``kernel``) held a row of
+        their own person, i.e. whose matches the restriction changed.  ``None``
+        without ``id``.
+    n_same_id_candidates : int or None
+        With ``id``: (unit, candidate) pairs left out because both rows belong
+        to the same person (candidates of the other group in the same exact
+        cell).  ``None`` without ``id``.
     """
 
     model: Matching
@@ -505,6 +597,8 @@ class MatchingResults(EstimationResults):
     unit_weights: pd.Series
     unit_effects: pd.Series
     variance_neighbors: int
+    n_same_id_nearest: int | None
+    n_same_id_candidates: int | None
     _pairs: pd.DataFrame
 
     def __init__(
@@ -523,6 +617,8 @@ class MatchingResults(EstimationResults):
         kcount: np.ndarray,
         se_kind: str,
         variance_neighbors: int,
+        n_same_id_nearest: int | None = None,
+        n_same_id_candidates: int | None = None,
     ) -> None:
         idx = model._index
         t = model._t
@@ -560,6 +656,12 @@ class MatchingResults(EstimationResults):
             )
         if model.exact:
             foot.append(f"Exact matching on {model.exact}.")
+        if model.id is not None:
+            foot.append(
+                f"No unit is matched with a row of the same {model.id!r}: {n_same_id_candidates:,} same-"
+                f"{model.id} candidates left out; the nearest matches of {n_same_id_nearest:,} units "
+                "would otherwise have included their own rows."
+            )
         if model.bias_adjust:
             foot.append(
                 f"Abadie-Imbens (2011) regression bias adjustment on {len(model.covariates)} covariates."
@@ -578,6 +680,8 @@ class MatchingResults(EstimationResults):
             ("Unmatched units", n_unmatched),
             ("Distinct matches used", int(np.unique(p).size)),
         ]
+        if model.id is not None:
+            header.append(("Same-id nearest excluded", int(n_same_id_nearest or 0)))
         extra = {
             "estimate": float(est),
             "estimand": name,
@@ -590,6 +694,8 @@ class MatchingResults(EstimationResults):
             "unit_weights": unit_w,
             "unit_effects": pd.Series(tau_i[matched], index=idx[matched], name="effect"),
             "variance_neighbors": variance_neighbors,
+            "n_same_id_nearest": n_same_id_nearest,
+            "n_same_id_candidates": n_same_id_candidates,
             "_pairs": pairs,
         }
         super().__init__(

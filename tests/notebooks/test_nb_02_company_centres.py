@@ -65,6 +65,20 @@ def test_discus_style_comparison_misleads_and_oracle_recovers_truth(key: dict) -
     assert abs(key["naive_vs_other_activation"] - truth) > abs(key["oracle_cov_matching"] - truth)
 
 
+def test_matching_pairs_a_person_only_with_other_persons_weeks(key: dict) -> None:
+    # Matching(id="person_id"): covariates that identify a person make its own not-yet-placed weeks just
+    # before the placement its nearest comparison rows; those weeks are left out for a share of the placed
+    names = {f"{p}{n}" for p in ("", "oracle_") for n in ("ps_matching", "cov_matching")}
+    own = key["matching_own_weeks_nearest"]
+    assert set(own) == set(key["matching_with_own_weeks"]) == names
+    assert all(0 <= own[n] <= key["n_treated"] for n in names)
+    assert own["cov_matching"] > 0 and own["oracle_cov_matching"] > 0
+    # the own weeks' outcome window contains the placement and its lock-in (fewer weeks self-supporting), so
+    # allowing them raises the covariate-matching estimate
+    for name in ("cov_matching", "oracle_cov_matching"):
+        assert key["matching_with_own_weeks"][name] > key[name], name
+
+
 def test_oracle_cox_hazard_ratios_cover_structural_truth(key: dict) -> None:
     for term in ("post", "lockin"):
         b = math.log(key[f"oracle_cox_{term}_hr"])
@@ -204,6 +218,9 @@ def test_small_municipality_completes_with_skipped_sections(small: dict) -> None
     else:
         assert small["skipped"] == []
     assert set(small["skipped"]) <= set(ESTIMATES) - {"naive"}
+    # the own-weeks counts are reported for every matching estimate that was not skipped
+    matching = {n for n in ESTIMATES if "matching" in n and n not in small["skipped"]}
+    assert set(small["matching_own_weeks_nearest"]) == set(small["matching_with_own_weeks"]) == matching
     assert sorted(small["skip_reasons"]) == small["skipped"]
     for name, reason in small["skip_reasons"].items():
         # the library's error (or non-convergence warning), named in the note
