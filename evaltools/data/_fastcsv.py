@@ -25,10 +25,13 @@ import pandas as pd
 
 from evaltools.exceptions import EvaltoolsError
 
-__all__ = ["KeyTable", "block_codes", "Chained", "LineBlocks", "field_positions"]
+__all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "field_positions"]
 
-#: Lines split per step inside a block (bounds the separator arrays).
-STEP_LINES = 2048
+#: Lines split per step inside a block (the separator arrays of a step stay in the CPU cache).
+STEP_LINES = 256
+#: The bytes that end a field: comma and line end.
+_SEPARATOR = np.zeros(256, dtype=bool)
+_SEPARATOR[[10, 44]] = True
 
 
 #: Left shift that moves a cell of ``n`` bytes to the top of its 64-bit key.
@@ -112,10 +115,57 @@ class KeyTable:
         return None
 
 
-def block_codes(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> np.ndarray | None:
-    """Code matrix (lines x weekly columns, int16, ``-1`` blank) of a block of whole lines, or ``None``.
+class Cells:
+    """The coded cells of a batch, row by row and in week order within a row (no Python object per cell).
 
-    ``raw`` ends with a line end; ``fields`` are the file positions of the weekly columns.
+    Parameters
+    ----------
+    counts : ndarray of int64
+        Coded cells per row.
+    col : ndarray of int
+        Weekly column (position in the reader's weekly columns) per cell.
+    code : ndarray of int16
+        Code index per cell (``>= 0``).
+    """
+
+    __slots__ = ("counts", "col", "code")
+
+    def __init__(self, counts: np.ndarray, col: np.ndarray, code: np.ndarray) -> None:
+        self.counts = counts
+        self.col = col
+        self.code = code
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    @classmethod
+    def of_matrix(cls, mat: np.ndarray) -> Cells:
+        """The cells of a code matrix (rows x weekly columns, ``-1`` blank)."""
+        n, nw = mat.shape
+        coded = mat >= 0
+        counts = np.count_nonzero(coded, axis=1).astype(np.int64)
+        flat = np.flatnonzero(coded.reshape(-1))
+        code = mat.reshape(-1)[flat].astype(np.int16, copy=False)
+        start = np.arange(n, dtype=np.int64) * nw
+        col = (flat - np.repeat(start, counts)).astype(_col_dtype(nw))
+        return cls(counts, col, code)
+
+    def select(self, sel: np.ndarray) -> Cells:
+        """The cells of the rows in the boolean mask ``sel``."""
+        keep = np.repeat(sel, self.counts)
+        return Cells(self.counts[sel], self.col[keep], self.code[keep])
+
+
+def _col_dtype(nw: int) -> type:
+    return np.int16 if nw < (1 << 15) else np.int32
+
+
+def block_cells(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> Cells | None:
+    """The coded cells of a block of whole lines, or ``None`` if the block is not simple.
+
+    ``raw`` ends with a line end; ``fields`` are the file positions of the weekly
+    columns (in week order).  The lines are split ``STEP_LINES`` at a time, so
+    that the arrays of a step stay in the CPU cache.
     """
     if not table.simple or raw.find(b'"') >= 0 or raw.find(b"\r") >= 0 or raw.find(b"\x00") >= 0:
         return None
@@ -123,44 +173,69 @@ def block_codes(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> 
     nl = np.flatnonzero(a == 10)
     n = len(nl)
     nw = len(fields)
-    out = np.full((n, nw), -1, dtype=np.int16)
-    flat_out = out.reshape(-1)
-    f0 = int(fields[0]) if nw else 0
-    run = nw > 0 and f0 > 0 and bool((np.diff(fields) == 1).all())
+    counts = np.zeros(n, dtype=np.int64)
+    cols: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    col_dtype = _col_dtype(nw)
+    weekly = np.zeros(ncols, dtype=bool)
+    weekly[fields] = True
+    position = np.full(ncols, -1, dtype=np.int64)  # file field -> weekly column
+    position[fields] = np.arange(nw)
+    run = nw > 0 and bool((np.diff(fields) == 1).all())
+    ascending = bool((np.diff(fields) > 0).all())
+    line_first = np.arange(STEP_LINES, dtype=np.int64) * ncols + (int(fields[0]) if run else 0)
+    # the 8 bytes from every byte position (the last step reads a padded copy)
+    words = np.ndarray((max(len(a) - 7, 0),), dtype="<u8", buffer=a.data, strides=(1,))
+    buf = np.empty(STEP_LINES * ncols, dtype=np.int64)
     for i0 in range(0, n, STEP_LINES):
         i1 = min(i0 + STEP_LINES, n)
         s = int(nl[i0 - 1]) + 1 if i0 else 0
         e = int(nl[i1 - 1]) + 1
         sub = a[s:e]
         k = i1 - i0
-        seps = np.flatnonzero((sub == 44) | (sub == 10)).astype(np.int32)
+        seps = np.flatnonzero((sub == 44) | (sub == 10))
         if len(seps) != k * ncols or not (sub[seps[ncols - 1 :: ncols]] == 10).all():
             return None
-        grid = seps.reshape(k, ncols)
-        if run:
-            start = grid[:, f0 - 1 : f0 - 1 + nw] + 1
-            lens = grid[:, f0 : f0 + nw] - start
-        else:
-            prev = np.empty((k, ncols + 1), dtype=np.int32)
-            prev[:, 0] = np.r_[-1, grid[:-1, -1]] if k else -1
-            prev[:, 1:] = grid
-            start = prev[:, fields] + 1
-            lens = prev[:, fields + 1] - start
-        nz = np.flatnonzero(lens)
-        if not len(nz):
+        # field j of the step ends at separator j: its length + 1 is d[j]
+        d = buf[: k * ncols]
+        d[0] = seps[0] + 1
+        np.subtract(seps[1:], seps[:-1], out=d[1:])
+        coded = d > 1
+        grid = coded.reshape(k, ncols)
+        grid &= weekly
+        q = np.flatnonzero(coded)
+        if not len(q):
             continue
-        ln = lens.reshape(-1)[nz]
+        ln = d[q] - 1
         if int(ln.max()) > 7:
             return None
-        padded = np.zeros(len(sub) + 8, dtype=np.uint8)
-        padded[: len(sub)] = sub
-        words = np.ndarray((len(sub),), dtype="<u8", buffer=padded.data, strides=(1,))
-        keys = words[start.reshape(-1)[nz]] << _SHIFT[ln]
-        code = table.code(keys)
+        at = seps[q] - ln + s
+        if e + 8 <= len(a):
+            w = words[at]
+        else:
+            tail = np.zeros(len(a) - s + 8, dtype=np.uint8)
+            tail[: len(a) - s] = a[s:]
+            w = np.ndarray((len(a) - s,), dtype="<u8", buffer=tail.data, strides=(1,))[at - s]
+        code = table.code(w << _SHIFT[ln])
         if code is None:
             return None
-        flat_out[i0 * nw + nz] = code
-    return out
+        cnt = np.add.reduce(grid, axis=1, dtype=np.int64)
+        col = q - np.repeat(line_first[:k], cnt)
+        if not run:
+            col = position[col]
+            if not ascending:  # weekly columns out of week order in the file: week order per line
+                by = np.lexsort((col, np.repeat(np.arange(k), cnt)))
+                col, code = col[by], code[by]
+        if (code < 0).any():  # a blank spelling (a null value of the CSV reader) is no coded cell
+            keep = code >= 0
+            cnt = np.bincount(np.repeat(np.arange(k), cnt)[keep], minlength=k)
+            col, code = col[keep], code[keep]
+        counts[i0:i1] = cnt
+        cols.append(col.astype(col_dtype))
+        codes.append(code)
+    if not cols:
+        return Cells(counts, np.zeros(0, dtype=col_dtype), np.zeros(0, dtype=np.int16))
+    return Cells(counts, np.concatenate(cols), np.concatenate(codes))
 
 
 class Chained(io.RawIOBase):

@@ -7,7 +7,7 @@ readers type them) in one projected pass, and then yields the wide columns
 
 CSV / CSV.gz
     Blocks of whole lines; a plain block (no quotes, one field per header
-    column) gives its weekly code matrix straight from the bytes
+    column) gives its coded weekly cells straight from the bytes
     (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
     go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
     weekly and text columns dictionary-encoded.
@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 import pyarrow.csv as pcsv
 
+from evaltools.data._fastcsv import Cells
 from evaltools.data._load import _header, _read_csv, as_code_strings, file_kind
 from evaltools.data.contract import Source, check_column_names
 from evaltools.exceptions import ColumnNameError, FileFormatError, SpecificationError
@@ -83,12 +84,13 @@ class BatchSource:
 
     def coded_batches(
         self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
-    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
-        """``(first row, code matrix or None, {column: values})`` per batch.
+    ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
+        """``(first row, coded cells or None, {column: values})`` per batch.
 
-        The code matrix (rows x ``weekly``, int16, ``-1`` blank) is given when the
-        source reads the weekly cells itself; otherwise the weekly columns are in
-        the dict with the ``other`` columns.
+        The coded cells (:class:`~evaltools.data._fastcsv.Cells`, the columns
+        counted in ``weekly``) are given when the source reads the weekly cells
+        itself; otherwise the weekly columns are in the dict with the ``other``
+        columns.
         """
         for r0, cols in self.batches([*weekly, *other], batch_rows, where):
             yield r0, None, cols
@@ -244,9 +246,9 @@ class CsvSource(BatchSource):
 
     def coded_batches(
         self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
-    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
+    ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
         """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`)."""
-        from evaltools.data._fastcsv import Chained, KeyTable, LineBlocks, block_codes, field_positions
+        from evaltools.data._fastcsv import Chained, KeyTable, LineBlocks, block_cells, field_positions
 
         cols = [*weekly, *other]
         try:
@@ -271,16 +273,16 @@ class CsvSource(BatchSource):
                     block = blocks.next()
                     if block is None:
                         return
-                    mat = block_codes(block, len(self.columns), fields, table)
-                    if mat is None:
+                    cells = block_cells(block, len(self.columns), fields, table)
+                    if cells is None:
                         carry = block + b"".join(blocks.parts)
                         break
                     rest: dict[str, Any] = {}
                     if other:
                         rest = self._parse(header + block, other, where, r0)
-                    n = len(mat)
-                    box = [(r0, mat, rest)]
-                    del block, mat, rest
+                    n = len(cells)
+                    box = [(r0, cells, rest)]
+                    del block, cells, rest
                     yield box.pop()
                     r0 += n
             stream = pa.PythonFile(Chained(header + carry, raw), mode="r")

@@ -172,7 +172,48 @@ class RegisterPanel:
                     f"The {name!r} parameter of RegisterPanel must be a mapping (dict). "
                     f"Got {type(value).__name__} instead."
                 )
-        object.__setattr__(self, "states", _normalise_states(self.states, self.codes))
+        self._set_tables(_normalise_states(self.states, self.codes))
+
+    @classmethod
+    def _from_reader(
+        cls,
+        states: pd.DataFrame,
+        persons: pd.DataFrame,
+        events: Mapping[str, pd.DataFrame],
+        codes: CodeTable,
+        meta: Mapping[str, object],
+    ) -> RegisterPanel:
+        """A panel whose ``states`` a reader built in the schema: the state checks are not run again.
+
+        ``states`` must be what the constructor makes of them: columns
+        ``person_id`` (int64), ``week`` (int32, plausible weeks), ``state``
+        (``codes.dtype()``, no missing value), sorted by person and week without
+        duplicates, with a RangeIndex.  The persons and events are checked as
+        by the constructor.  States of another layout go through the full constructor.
+        """
+        if (
+            list(states.columns) != list(STATE_COLUMNS)
+            or states["person_id"].dtype != np.int64
+            or states["week"].dtype != np.int32
+            or states["state"].dtype != codes.dtype()
+            or not isinstance(states.index, pd.RangeIndex)
+        ):
+            return cls(states=states, persons=persons, events=events, codes=codes, meta=meta)
+        panel = cls.__new__(cls)
+        for name, value in (
+            ("states", states),
+            ("persons", persons),
+            ("events", events),
+            ("codes", codes),
+            ("meta", meta),
+        ):
+            object.__setattr__(panel, name, value)
+        panel._set_tables(states)
+        return panel
+
+    def _set_tables(self, states: pd.DataFrame) -> None:
+        """Store the normalised ``states`` and normalise the persons, events and meta."""
+        object.__setattr__(self, "states", states)
         where = "RegisterPanel(persons=...)"
         persons = _frame(self.persons, "persons=...", PERSON_COLUMNS).copy()
         pid = _ids(persons, where)
