@@ -160,17 +160,27 @@ def _col_dtype(nw: int) -> type:
     return np.int16 if nw < (1 << 15) else np.int32
 
 
-def block_cells(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> Cells | None:
+def block_cells(
+    raw: bytes | bytearray,
+    ncols: int,
+    fields: np.ndarray,
+    table: KeyTable,
+    end: int | None = None,
+    nl: np.ndarray | None = None,
+) -> Cells | None:
     """The coded cells of a block of whole lines, or ``None`` if the block is not simple.
 
-    ``raw`` ends with a line end; ``fields`` are the file positions of the weekly
-    columns (in week order).  The lines are split ``STEP_LINES`` at a time, so
+    The block is ``raw[:end]`` (all of ``raw`` by default) and ends with a line
+    end; ``nl`` are its line ends if known.  ``fields`` are the file positions
+    of the weekly columns (in week order).  The lines are split ``STEP_LINES`` at a time, so
     that the arrays of a step stay in the CPU cache.
     """
-    if not table.simple or raw.find(b'"') >= 0 or raw.find(b"\r") >= 0 or raw.find(b"\x00") >= 0:
+    end = len(raw) if end is None else end
+    if not table.simple or any(raw.find(b, 0, end) >= 0 for b in (b'"', b"\r", b"\x00")):
         return None
-    a = np.frombuffer(raw, dtype=np.uint8)
-    nl = np.flatnonzero(a == 10)
+    a = np.frombuffer(raw, dtype=np.uint8, count=end)
+    if nl is None:
+        nl = np.flatnonzero(a == 10)
     n = len(nl)
     nw = len(fields)
     counts = np.zeros(n, dtype=np.int64)
@@ -263,38 +273,71 @@ class Chained(io.RawIOBase):
 class LineBlocks:
     """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
-    :meth:`next` gives the next block (the last gets a final line end if the file has none)
-    or ``None`` at the end; :attr:`parts` holds the bytes read but not yet given.
+    The bytes are read into one buffer that is reused from block to block (the
+    unread rest moves to its front), and the line ends are located once.
+    :meth:`next` gives the next block (the last gets a final line end if the
+    file has none) or ``None`` at the end; :meth:`rest` gives the bytes read
+    after the last block given.
     """
 
     def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int) -> None:
         self.raw = raw
-        self.parts: list[bytes] = [carry] if carry else []
-        self.count = carry.count(b"\n")
         self.lines = lines
         self.chunk = chunk
+        self.buf = bytearray(len(carry) + chunk)
+        self.buf[: len(carry)] = carry
+        self.size = len(carry)
+        self.start = 0  # the bytes before it were given in a block
+        self.nl = np.flatnonzero(np.frombuffer(carry, dtype=np.uint8) == 10)
         self.eof = False
 
-    def next(self) -> bytes | None:
-        while self.count < self.lines and not self.eof:
-            c = self.raw.read(self.chunk)
-            if not c:
+    def _shift(self) -> None:
+        """Move the unread bytes to the front of the buffer."""
+        if self.start:
+            n = self.size - self.start
+            self.buf[:n] = self.buf[self.start : self.size]
+            self.nl -= self.start
+            self.size = n
+            self.start = 0
+
+    def _read(self) -> int:
+        if len(self.buf) < self.size + self.chunk:
+            self.buf.extend(bytes(self.size + self.chunk - len(self.buf)))
+        with memoryview(self.buf) as mv, mv[self.size : self.size + self.chunk] as room:
+            n = int(self.raw.readinto(room))
+        if n:
+            new = np.flatnonzero(np.frombuffer(self.buf, dtype=np.uint8, count=n, offset=self.size) == 10)
+            self.nl = np.concatenate([self.nl, new + self.size])
+            self.size += n
+        return n
+
+    def next(self) -> tuple[bytearray, int, np.ndarray] | None:
+        """``(buffer, end, line ends)``: the block is ``buffer[:end]``, valid until the next call."""
+        self._shift()
+        while len(self.nl) < self.lines and not self.eof:
+            if not self._read():
                 self.eof = True
-                break
-            self.parts.append(c)
-            self.count += c.count(b"\n")
-        buf = b"".join(self.parts)
-        if self.count >= self.lines:
-            nl = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
-            cut = int(nl[self.lines - 1]) + 1
-            rest = buf[cut:]
-            self.parts = [rest] if rest else []
-            self.count -= self.lines
-            return buf[:cut]
-        self.parts = []
-        if buf:
-            return buf if buf.endswith(b"\n") else buf + b"\n"
-        return None
+        if len(self.nl) >= self.lines:
+            ends = self.nl[: self.lines]
+            self.nl = self.nl[self.lines :]
+            self.start = int(ends[-1]) + 1
+            return self.buf, self.start, ends
+        if not self.size:
+            return None
+        if self.buf[self.size - 1] != 10:
+            if len(self.buf) == self.size:
+                self.buf.append(10)
+            else:
+                self.buf[self.size] = 10
+            self.nl = np.append(self.nl, self.size)
+            self.size += 1
+        ends, self.nl = self.nl, self.nl[:0]
+        self.start = self.size
+        return self.buf, self.size, ends
+
+    def rest(self) -> bytes:
+        """The bytes read but not given in a block."""
+        return bytes(self.buf[self.start : self.size])
 
 
 def field_positions(header: Sequence[str], cols: Sequence[str]) -> np.ndarray:

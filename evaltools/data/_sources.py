@@ -273,16 +273,18 @@ class CsvSource(BatchSource):
                     block = blocks.next()
                     if block is None:
                         return
-                    cells = block_cells(block, len(self.columns), fields, table)
+                    buf, end, ends = block
+                    del block
+                    cells = block_cells(buf, len(self.columns), fields, table, end, ends)
                     if cells is None:
-                        carry = block + b"".join(blocks.parts)
+                        carry = bytes(buf[:end]) + blocks.rest()
                         break
                     rest: dict[str, Any] = {}
                     if other:
-                        rest = self._parse(header + block, other, where, r0)
+                        rest = self._parse(header + bytes(buf[:end]), other, where, r0)
                     n = len(cells)
                     box = [(r0, cells, rest)]
-                    del block, cells, rest
+                    del buf, ends, cells, rest
                     yield box.pop()
                     r0 += n
             stream = pa.PythonFile(Chained(header + carry, raw), mode="r")
