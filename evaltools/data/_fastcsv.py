@@ -28,7 +28,7 @@ from evaltools.exceptions import EvaltoolsError
 __all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "field_positions"]
 
 #: Lines split per step inside a block (the separator arrays of a step stay in the CPU cache).
-STEP_LINES = 256
+STEP_LINES = 128
 #: The bytes that end a field: comma and line end.
 _SEPARATOR = np.zeros(256, dtype=bool)
 _SEPARATOR[[10, 44]] = True
@@ -216,21 +216,27 @@ def block_cells(
         q = np.flatnonzero(coded)
         if not len(q):
             continue
-        ln = d[q] - 1
-        if int(ln.max()) > 7:
+        ln = d[q]
+        ln -= 1
+        longest = int(ln.max())
+        if longest > 7:
             return None
-        at = seps[q] - ln + s
+        at = seps[q]
+        at -= ln
         if e + 8 <= len(a):
+            at += s
             w = words[at]
         else:
             tail = np.zeros(len(a) - s + 8, dtype=np.uint8)
             tail[: len(a) - s] = a[s:]
-            w = np.ndarray((len(a) - s,), dtype="<u8", buffer=tail.data, strides=(1,))[at - s]
-        code = table.code(w << _SHIFT[ln])
+            w = np.ndarray((len(a) - s,), dtype="<u8", buffer=tail.data, strides=(1,))[at]
+        w <<= _SHIFT[longest] if int(ln.min()) == longest else _SHIFT[ln]  # codes of one length: one shift
+        code = table.code(w)
         if code is None:
             return None
         cnt = np.add.reduce(grid, axis=1, dtype=np.int64)
-        col = q - np.repeat(line_first[:k], cnt)
+        col = q
+        col -= np.repeat(line_first[:k], cnt)
         if not run:
             col = position[col]
             if not ascending:  # weekly columns out of week order in the file: week order per line
@@ -301,7 +307,7 @@ class LineBlocks:
             self.start = 0
 
     def _read(self) -> int:
-        if len(self.buf) < self.size + self.chunk:
+        if len(self.buf) - self.size < self.chunk // 2:  # grow only when less than half a chunk is free
             self.buf.extend(bytes(self.size + self.chunk - len(self.buf)))
         with memoryview(self.buf) as mv, mv[self.size : self.size + self.chunk] as room:
             n = int(self.raw.readinto(room))
