@@ -48,12 +48,14 @@ class KeyTable:
 
     def __init__(self, lookup: Any) -> None:
         self.lookup = lookup
+        #: code indices as the panel's categorical codes hold them (int8 for up to 127 codes)
+        self.dtype = np.int8 if len(lookup.index) < 127 else np.int16
         self.keys = np.zeros(0, dtype=np.uint64)
-        self.codes = np.zeros(0, dtype=np.int16)
+        self.codes = np.zeros(0, dtype=self.dtype)
         self.mult = np.uint64(0x9E3779B97F4A7C15)
         self.shift = np.uint64(63)
         self.slot_key = np.array([_EMPTY, _EMPTY], dtype=np.uint64)
-        self.slot_code = np.zeros(2, dtype=np.int16)
+        self.slot_code = np.zeros(2, dtype=self.dtype)
         if "" not in lookup.map:
             lookup._learn([""], "")
         self.simple = lookup.map[""] == lookup.BLANK
@@ -73,7 +75,7 @@ class KeyTable:
                 if len(np.unique(slot)) == n:
                     size = 1 << bits
                     self.slot_key = np.full(size, _EMPTY, dtype=np.uint64)
-                    self.slot_code = np.zeros(size, dtype=np.int16)
+                    self.slot_code = np.zeros(size, dtype=self.dtype)
                     self.slot_key[slot] = self.keys
                     self.slot_code[slot] = self.codes
                     return
@@ -95,7 +97,7 @@ class KeyTable:
                 lk._learn(fresh, "")
             except EvaltoolsError:
                 return False
-        codes = np.array([lk.map[v] for v in values], dtype=np.int16)
+        codes = np.array([lk.map[v] for v in values], dtype=self.dtype)
         if (codes == lk.UNKNOWN).any():
             return False
         self.keys = np.concatenate([self.keys, new.astype(np.uint64)])
@@ -124,7 +126,7 @@ class Cells:
         Coded cells per row.
     col : ndarray of int
         Weekly column (position in the reader's weekly columns) per cell.
-    code : ndarray of int16
+    code : ndarray of int8 or int16
         Code index per cell (``>= 0``).
     """
 
@@ -145,7 +147,7 @@ class Cells:
         coded = mat >= 0
         counts = np.count_nonzero(coded, axis=1).astype(np.int64)
         flat = np.flatnonzero(coded.reshape(-1))
-        code = mat.reshape(-1)[flat].astype(np.int16, copy=False)
+        code = mat.reshape(-1)[flat].astype(np.int8 if mat.max(initial=0) < 127 else np.int16)
         start = np.arange(n, dtype=np.int64) * nw
         col = (flat - np.repeat(start, counts)).astype(_col_dtype(nw))
         return cls(counts, col, code)
@@ -184,9 +186,11 @@ def block_cells(
     n = len(nl)
     nw = len(fields)
     counts = np.zeros(n, dtype=np.int64)
-    cols: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
     col_dtype = _col_dtype(nw)
+    # room for every cell: only the memory of the coded cells is ever touched
+    col_out = np.empty(n * nw, dtype=col_dtype)
+    code_out = np.empty(n * nw, dtype=table.dtype)
+    filled = 0
     weekly = np.zeros(ncols, dtype=bool)
     weekly[fields] = True
     position = np.full(ncols, -1, dtype=np.int64)  # file field -> weekly column
@@ -247,11 +251,10 @@ def block_cells(
             cnt = np.bincount(np.repeat(np.arange(k), cnt)[keep], minlength=k)
             col, code = col[keep], code[keep]
         counts[i0:i1] = cnt
-        cols.append(col.astype(col_dtype))
-        codes.append(code)
-    if not cols:
-        return Cells(counts, np.zeros(0, dtype=col_dtype), np.zeros(0, dtype=np.int16))
-    return Cells(counts, np.concatenate(cols), np.concatenate(codes))
+        col_out[filled : filled + len(col)] = col
+        code_out[filled : filled + len(col)] = code
+        filled += len(col)
+    return Cells(counts, col_out[:filled], code_out[:filled])
 
 
 class Chained(io.RawIOBase):
@@ -279,18 +282,19 @@ class Chained(io.RawIOBase):
 class LineBlocks:
     """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
-    The bytes are read into one buffer that is reused from block to block (the
-    unread rest moves to its front), and the line ends are located once.
+    The bytes are read into one buffer of about ``capacity`` bytes that is
+    reused from block to block (the unread rest moves to its front), and the
+    line ends are located once.
     :meth:`next` gives the next block (the last gets a final line end if the
     file has none) or ``None`` at the end; :meth:`rest` gives the bytes read
     after the last block given.
     """
 
-    def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int) -> None:
+    def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int, capacity: int = 0) -> None:
         self.raw = raw
         self.lines = lines
         self.chunk = chunk
-        self.buf = bytearray(len(carry) + chunk)
+        self.buf = bytearray(max(len(carry) + chunk, capacity))
         self.buf[: len(carry)] = carry
         self.size = len(carry)
         self.start = 0  # the bytes before it were given in a block

@@ -268,7 +268,10 @@ class CsvSource(BatchSource):
             if cut and b'"' not in header and b"\r" not in header and lookup.null_values == self.null_values:
                 fields = field_positions(self.columns, weekly)
                 table = KeyTable(lookup)
-                blocks = LineBlocks(raw, carry, batch_rows, _block(batch_rows, self.row_bytes))
+                chunk = _block(batch_rows, self.row_bytes)
+                blocks = LineBlocks(
+                    raw, carry, batch_rows, chunk, int(batch_rows * self.row_bytes * 1.1) + chunk
+                )
                 while True:
                     block = blocks.next()
                     if block is None:
