@@ -188,8 +188,8 @@ def block_cells(
     counts = np.zeros(n, dtype=np.int64)
     col_dtype = _col_dtype(nw)
     # room for every cell: only the memory of the coded cells is ever touched
-    col_out = np.empty(n * nw, dtype=col_dtype)
-    code_out = np.empty(n * nw, dtype=table.dtype)
+    col_out: np.ndarray = np.empty(n * nw, dtype=col_dtype)
+    code_out: np.ndarray = np.empty(n * nw, dtype=table.dtype)
     filled = 0
     weekly = np.zeros(ncols, dtype=bool)
     weekly[fields] = True

@@ -79,7 +79,6 @@ from evaltools.data.weeks import (
 )
 from evaltools.exceptions import (
     DataValidationError,
-    SpecificationError,
 )
 
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
@@ -133,7 +132,9 @@ def read_dream(
         else the file's first and last weekly column.  Windows must lie inside
         the file's weekly columns.
     events : mapping of str to DataFrame, optional
-        Further event tables (activation, mentor, ...).
+        Further event tables (activation, mentor, ...).  With ``out=`` they
+        are stored partitioned with their persons (every row must belong to a
+        person read from the file).
     persons : DataFrame or path, optional
         A person table with background attributes, joined onto
         ``panel.persons`` by id: its column ``on`` holds the ids of the file's
@@ -229,14 +230,10 @@ def read_dream(
     if out is not None:
         from evaltools.data._store_io import dream_to_store
 
-        if events:
-            raise SpecificationError(
-                "read_dream(out=...): the 'events' parameter is not stored; write the event tables "
-                "separately or read in memory without out=."
-            )
         return dream_to_store(
             source,
             out,
+            events=events,
             id=id_col,
             codes=codes,
             pivot=pivot,

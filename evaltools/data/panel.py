@@ -124,6 +124,17 @@ def _normalise_states(states: pd.DataFrame, codes: CodeTable) -> pd.DataFrame:
     return out
 
 
+def normalise_events(name: str, tab: object) -> pd.DataFrame:
+    """An event table as the panel stores it: checked, typed and sorted by person and week (a copy)."""
+    where = f"RegisterPanel(events[{name!r}])"
+    t = _frame(tab, f"events[{name!r}]", EVENT_COLUMNS).copy()
+    pid = _ids(t, where)
+    t["person_id"] = pid
+    t["week"] = _weeks(t, "week", pid, where)
+    t["end_week"] = _weeks(t, "end_week", pid, where)
+    return t.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+
+
 @dataclass(frozen=True)
 class RegisterPanel:
     """Weekly register panel: sparse long states, a person table and event tables.
@@ -222,15 +233,7 @@ class RegisterPanel:
         persons["obs_end"] = _weeks(persons, "obs_end", pid, where)
         persons = persons.sort_values("person_id", kind="stable", ignore_index=True)
         object.__setattr__(self, "persons", persons)
-        events = {}
-        for name, tab in dict(self.events).items():
-            where = f"RegisterPanel(events[{name!r}])"
-            t = _frame(tab, f"events[{name!r}]", EVENT_COLUMNS).copy()
-            pid = _ids(t, where)
-            t["person_id"] = pid
-            t["week"] = _weeks(t, "week", pid, where)
-            t["end_week"] = _weeks(t, "end_week", pid, where)
-            events[name] = t.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+        events = {name: normalise_events(name, tab) for name, tab in dict(self.events).items()}
         object.__setattr__(self, "events", MappingProxyType(events))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
