@@ -17,6 +17,7 @@ column-by-column lookup, which raise the usual messages.
 from __future__ import annotations
 
 import io
+import mmap
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,7 +164,7 @@ def _col_dtype(nw: int) -> type:
 
 
 def block_cells(
-    raw: bytes | bytearray,
+    raw: bytes | bytearray | mmap.mmap,
     ncols: int,
     fields: np.ndarray,
     table: KeyTable,
@@ -279,6 +280,11 @@ class Chained(io.RawIOBase):
         return n
 
 
+def _buffer(n: int) -> mmap.mmap:
+    """``n`` writable bytes (an anonymous map: its pages are first touched by the read into them)."""
+    return mmap.mmap(-1, max(n, 1))
+
+
 class LineBlocks:
     """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
@@ -294,7 +300,7 @@ class LineBlocks:
         self.raw = raw
         self.lines = lines
         self.chunk = chunk
-        self.buf = bytearray(max(len(carry) + chunk, capacity))
+        self.buf = _buffer(max(len(carry) + chunk, capacity))
         self.buf[: len(carry)] = carry
         self.size = len(carry)
         self.start = 0  # the bytes before it were given in a block
@@ -305,14 +311,16 @@ class LineBlocks:
         """Move the unread bytes to the front of the buffer."""
         if self.start:
             n = self.size - self.start
-            self.buf[:n] = self.buf[self.start : self.size]
+            self.buf.move(0, self.start, n)
             self.nl -= self.start
             self.size = n
             self.start = 0
 
     def _read(self) -> int:
         if len(self.buf) - self.size < self.chunk // 2:  # grow only when less than half a chunk is free
-            self.buf.extend(bytes(self.size + self.chunk - len(self.buf)))
+            bigger = _buffer(self.size + self.chunk)
+            bigger[: self.size] = self.buf[: self.size]
+            self.buf = bigger
         with memoryview(self.buf) as mv, mv[self.size : self.size + self.chunk] as room:
             n = int(self.raw.readinto(room))
         if n:
@@ -321,7 +329,7 @@ class LineBlocks:
             self.size += n
         return n
 
-    def next(self) -> tuple[bytearray, int, np.ndarray] | None:
+    def next(self) -> tuple[mmap.mmap, int, np.ndarray] | None:
         """``(buffer, end, line ends)``: the block is ``buffer[:end]``, valid until the next call."""
         self._shift()
         while len(self.nl) < self.lines and not self.eof:
@@ -336,9 +344,10 @@ class LineBlocks:
             return None
         if self.buf[self.size - 1] != 10:
             if len(self.buf) == self.size:
-                self.buf.append(10)
-            else:
-                self.buf[self.size] = 10
+                bigger = _buffer(self.size + 1)
+                bigger[: self.size] = self.buf[: self.size]
+                self.buf = bigger
+            self.buf[self.size] = 10
             self.nl = np.append(self.nl, self.size)
             self.size += 1
         ends, self.nl = self.nl, self.nl[:0]

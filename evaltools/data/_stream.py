@@ -471,6 +471,7 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
         )
     dtype = plan.codes.dtype()
     widx = plan.widx.astype(np.int32)
+    run = bool(np.array_equal(widx, np.arange(plan.lo, plan.lo + len(widx))))  # week = lo + column
     absorbing = np.isin(np.asarray(plan.codes.codes, dtype=object), plan.codes.codes_where(absorbing=True))
     lookup = CodeLookup(list(plan.codes.codes), plan.where, plan.src.null_values)
     show = progress if progress is not None else plan.n_rows >= PROGRESS_ROWS
@@ -505,7 +506,7 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
                 del by_week
             pid = plan.pid[rows]
             counts = cells.counts
-            week = widx[cells.col]
+            week = np.add(cells.col, plan.lo, dtype=np.int32) if run else widx[cells.col]
             code = cells.code
             del cells
             coded = CodedRows.of_cells(counts, week, code, absorbing)
