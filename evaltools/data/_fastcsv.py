@@ -26,7 +26,7 @@ import pandas as pd
 
 from evaltools.exceptions import EvaltoolsError
 
-__all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "field_positions"]
+__all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "MappedBlocks", "field_positions"]
 
 #: Lines split per step inside a block (the separator arrays of a step stay in the CPU cache).
 STEP_LINES = 128
@@ -168,22 +168,23 @@ def block_cells(
     ncols: int,
     fields: np.ndarray,
     table: KeyTable,
+    start: int = 0,
     end: int | None = None,
     nl: np.ndarray | None = None,
 ) -> Cells | None:
     """The coded cells of a block of whole lines, or ``None`` if the block is not simple.
 
-    The block is ``raw[:end]`` (all of ``raw`` by default) and ends with a line
-    end; ``nl`` are its line ends if known.  ``fields`` are the file positions
-    of the weekly columns (in week order).  The lines are split ``STEP_LINES`` at a time, so
-    that the arrays of a step stay in the CPU cache.
+    The block is ``raw[start:end]`` (all of ``raw`` by default) and ends with a
+    line end; ``nl`` are its line ends (positions in ``raw``) if known.
+    ``fields`` are the file positions of the weekly columns (in week order).
+    The lines are split ``STEP_LINES`` at a time, so that the arrays of a step
+    stay in the CPU cache.
     """
     end = len(raw) if end is None else end
-    if not table.simple or any(raw.find(b, 0, end) >= 0 for b in (b'"', b"\r", b"\x00")):
+    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b'"', b"\r", b"\x00")):
         return None
-    a = np.frombuffer(raw, dtype=np.uint8, count=end)
-    if nl is None:
-        nl = np.flatnonzero(a == 10)
+    a = np.frombuffer(raw, dtype=np.uint8, count=end - start, offset=start)
+    nl = np.flatnonzero(a == 10) if nl is None else nl - start
     n = len(nl)
     nw = len(fields)
     counts = np.zeros(n, dtype=np.int64)
@@ -329,8 +330,8 @@ class LineBlocks:
             self.size += n
         return n
 
-    def next(self) -> tuple[mmap.mmap, int, np.ndarray] | None:
-        """``(buffer, end, line ends)``: the block is ``buffer[:end]``, valid until the next call."""
+    def next(self) -> tuple[mmap.mmap, int, int, np.ndarray] | None:
+        """``(buffer, start, end, line ends)``: the block ``buffer[start:end]``, valid until the next call."""
         self._shift()
         while len(self.nl) < self.lines and not self.eof:
             if not self._read():
@@ -339,7 +340,7 @@ class LineBlocks:
             ends = self.nl[: self.lines]
             self.nl = self.nl[self.lines :]
             self.start = int(ends[-1]) + 1
-            return self.buf, self.start, ends
+            return self.buf, 0, self.start, ends
         if not self.size:
             return None
         if self.buf[self.size - 1] != 10:
@@ -352,11 +353,85 @@ class LineBlocks:
             self.size += 1
         ends, self.nl = self.nl, self.nl[:0]
         self.start = self.size
-        return self.buf, self.size, ends
+        return self.buf, 0, self.size, ends
 
-    def rest(self) -> bytes:
-        """The bytes read but not given in a block."""
-        return bytes(self.buf[self.start : self.size])
+    def tail(self, start: int, end: int) -> tuple[bytes, Any]:
+        """The last block given (``start``, ``end`` as given) and the rest: bytes, then a stream."""
+        return bytes(self.buf[start:end]) + bytes(self.buf[self.start : self.size]), self.raw
+
+    def close(self) -> None:
+        """Nothing to release (the stream belongs to the caller)."""
+
+
+class MappedBlocks:
+    """Blocks of ``lines`` whole lines of an uncompressed file, read through a memory map.
+
+    The blocks are not copied: :meth:`next` gives ``(map, start, end, line
+    ends)`` as :meth:`LineBlocks.next` does.  The pages of a block are dropped
+    from the process (``MADV_DONTNEED``) when the next block is asked for, so
+    that the resident memory stays that of one block.
+    """
+
+    def __init__(self, path: str, lines: int, chunk: int) -> None:
+        with open(path, "rb") as f:
+            self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self.path = path
+        self.size = len(self.map)
+        cut = self.map.find(b"\n") + 1
+        self.header = self.map[:cut] if cut else self.map[:]
+        self.pos = cut if cut else self.size  # first byte not given in a block
+        self.scanned = self.pos  # line ends are known up to here
+        self.nl = np.zeros(0, dtype=np.int64)
+        self.lines = lines
+        self.chunk = chunk
+        self.given = (self.pos, self.pos)
+
+    def _drop(self, start: int, end: int) -> None:
+        page = mmap.PAGESIZE
+        a, b = start - start % page, end - end % page
+        if b > a and hasattr(mmap, "MADV_DONTNEED"):
+            self.map.madvise(mmap.MADV_DONTNEED, a, b - a)
+
+    def next(self) -> tuple[Any, int, int, np.ndarray] | None:
+        """The next block, or ``None`` at the end of the file."""
+        self._drop(*self.given)
+        while len(self.nl) < self.lines and self.scanned < self.size:
+            n = min(self.chunk, self.size - self.scanned)
+            a = np.frombuffer(self.map, dtype=np.uint8, count=n, offset=self.scanned)
+            self.nl = np.concatenate([self.nl, np.flatnonzero(a == 10) + self.scanned])
+            del a
+            self.scanned += n
+        if self.pos >= self.size:
+            return None
+        start = self.pos
+        if len(self.nl) >= self.lines:
+            ends, self.nl = self.nl[: self.lines], self.nl[self.lines :]
+            self.pos = int(ends[-1]) + 1
+            self.given = (start, self.pos)
+            return self.map, start, self.pos, ends
+        self.pos = self.size
+        self.given = (start, self.size)
+        if self.map[self.size - 1] == 10:
+            ends, self.nl = self.nl, self.nl[:0]
+            return self.map, start, self.size, ends
+        last = self.map[start:] + b"\n"  # no line end at the end of the file: a copy of the last block
+        return last, 0, len(last), np.append(self.nl - start, len(last) - 1)
+
+    def tail(self, start: int, end: int) -> tuple[bytes, Any]:
+        """The last block given and the rest of the file: no bytes, then a stream from the block."""
+        import pyarrow as pa
+
+        if start == 0:  # the copied last block
+            return self.map[self.given[0] :], pa.BufferReader(b"")
+        f = pa.OSFile(self.path, "r")
+        f.seek(start)
+        return b"", f
+
+    def close(self) -> None:
+        try:
+            self.map.close()
+        except BufferError:  # a view of the map is still alive: the map closes with it
+            pass
 
 
 def field_positions(header: Sequence[str], cols: Sequence[str]) -> np.ndarray:
