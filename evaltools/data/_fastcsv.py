@@ -62,8 +62,10 @@ class KeyTable:
         self.simple = lookup.map[""] == lookup.BLANK
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return ((keys * self.mult) >> self.shift).view(np.int64)
+        # array products of unsigned integers wrap without a warning (no errstate needed)
+        slot = keys * self.mult
+        slot >>= self.shift
+        return slot.view(np.int64)
 
     def _rebuild(self) -> None:
         n = len(self.keys)
