@@ -2,11 +2,18 @@
 
 A block of whole lines of a DREAM CSV that holds no quote and no carriage
 return, where every line has one field per header column, is split with
-numpy: the separators (commas and line ends) of the block are located once, the
-weekly cells become 64-bit keys (their bytes), and the keys
-become code indices through a small hash table of the distinct cells seen so
-far.  Each distinct cell is read once by the :class:`CodeLookup`, exactly as
-the dictionary path reads the cells pyarrow gives, so the codes are the same.
+numpy, a few hundred lines at a time (so that the arrays stay in the CPU
+cache): the separators (commas and line ends) are located, the non-empty
+weekly cells become 64-bit keys (their bytes), and the keys become code
+indices through a small hash table of the distinct cells seen so far.  Each
+distinct cell is read once by the :class:`CodeLookup`, exactly as the
+dictionary path reads the cells pyarrow gives, so the codes are the same.  The
+result is the batch's coded cells (:class:`Cells`: per row, the weekly column
+and code of each coded week), never a dense matrix of the blank weeks.
+
+An uncompressed file is read through a memory map (:class:`MappedBlocks`, no
+copy of the bytes), a compressed one into one reused buffer
+(:class:`LineBlocks`).
 
 Any block outside that simple case (quotes, carriage returns, NUL bytes, empty lines, ragged lines,
 cells longer than 7 bytes, bytes that are not UTF-8, codes not in the table)

@@ -6,8 +6,9 @@ readers type them) in one projected pass, and then yields the wide columns
 (weekly, monthly, yearly) in row batches with column projection:
 
 CSV / CSV.gz
-    Blocks of whole lines; a plain block (no quotes, one field per header
-    column) gives its coded weekly cells straight from the bytes
+    Blocks of whole lines (through a memory map for an uncompressed file); a
+    plain block (no quotes, one field per header column) gives its coded
+    weekly cells straight from the bytes
     (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
     go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
     weekly and text columns dictionary-encoded.

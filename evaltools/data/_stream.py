@@ -11,10 +11,12 @@ Parquet, SAS ``.sas7bdat`` or a DataFrame) in two passes:
 2. the *batch* pass streams the weekly (and monthly and yearly) columns in row
    batches, reading only the columns inside the week window.  Each column of
    a batch becomes an integer code index per row through a lookup of its few
-   distinct values (never a Python object per cell); the non-blank cells of
-   the batch's code matrix become the batch's sparse person-week states.  For
-   plain CSV blocks (no quotes) the whole code matrix of a batch is read from
-   the bytes at once (:mod:`evaltools.data._fastcsv`).
+   distinct values (never a Python object per cell); the non-blank cells
+   become the batch's sparse person-week states.  For plain CSV blocks (no
+   quotes) the coded cells of a batch are read from the bytes at once
+   (:mod:`evaltools.data._fastcsv`).  A per-person summary of the coded weeks
+   (:class:`~evaltools.data._reading.CodedRows`) gives the window check, the
+   absorbing rule and the notes without another pass over the person-weeks.
 
 Every batch is a :class:`~evaltools.data.RegisterPanel` of whole persons,
 checked by the input contract as the whole-file reader checks a file
