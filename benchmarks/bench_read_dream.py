@@ -20,12 +20,15 @@ Each measurement runs in its own process and reports wall time and peak RSS (``V
 ``iterate``
     ``iter_dream``: the batches are consumed and dropped (what a writer of a partitioned store
     holds in memory); the coded person-weeks are counted.
+``store``
+    ``dream_to_store`` into a temporary partitioned store (``--store``, at the ``--scale`` sizes).
 
 Usage::
 
     .venv/bin/python benchmarks/bench_read_dream.py                       # 20k: whole vs stream
     .venv/bin/python benchmarks/bench_read_dream.py --repeat 3            # medians of 3 runs each
     .venv/bin/python benchmarks/bench_read_dream.py --scale 200000 1000000  # iterate, memory vs N
+    .venv/bin/python benchmarks/bench_read_dream.py --scale 200000 --store  # and dream_to_store
     .venv/bin/python benchmarks/bench_read_dream.py --formats             # CSV vs CSV.gz/Parquet
 """
 
@@ -205,6 +208,13 @@ def child(method: str, path: str, batch_rows: int) -> None:
         n = len(read_dream(path, batch_rows=batch_rows, progress=False).states)
     elif method == "iterate":
         n = sum(len(p.states) for p in iter_dream(path, batch_rows=batch_rows, progress=False))
+    elif method == "store":
+        from evaltools.data import dream_to_store
+        from evaltools.data._store_parts import load_manifest
+
+        with tempfile.TemporaryDirectory(dir=Path(path).parent) as tmp:
+            out = dream_to_store(path, Path(tmp) / "store", batch_rows=batch_rows, progress=False)
+            n = int(load_manifest(out)["n_state_rows"])
     else:
         raise SystemExit(f"unknown method {method}")
     dt = time.perf_counter() - t0
@@ -250,6 +260,7 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=20_000, help="persons for whole vs stream")
     ap.add_argument("--scale", type=int, nargs="*", default=[], help="persons for the iterate runs")
     ap.add_argument("--formats", action="store_true", help="also time CSV.gz and Parquet")
+    ap.add_argument("--store", action="store_true", help="also time dream_to_store at the --scale sizes")
     ap.add_argument("--batch-rows", type=int, default=20_000)
     ap.add_argument("--skip-whole", action="store_true")
     ap.add_argument(
@@ -306,6 +317,9 @@ def main() -> None:
             gen = time.perf_counter() - t0
             r = run("iterate", big, args.batch_rows)
             _show(f"iter_dream, {m:,} (gen {gen:.0f} s)", r, big.stat().st_size / 2**20)
+            if args.store:
+                st = run("store", big, args.batch_rows)
+                _show(f"dream_to_store, {m:,}", st, big.stat().st_size / 2**20)
             base = base or r
             print(
                 f"  vs {args.scale[0]:,}: persons {m / args.scale[0]:.1f}x, time "
