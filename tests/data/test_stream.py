@@ -375,3 +375,14 @@ def test_csv_weekly_columns_anywhere_in_the_line(tmp_path, order):
     frame[cols].to_csv(tmp_path / "d.csv", index=False)
     for batch in (3, 100):
         _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))
+
+
+def test_csv_weekly_columns_out_of_week_order(tmp_path):
+    frame = _frame(11, 6, seed=15)
+    weekly = [c for c in frame.columns if c.startswith("y_")]
+    shuffled = [weekly[i] for i in (3, 0, 5, 1, 4, 2)]
+    frame[["PNR", *shuffled[:3], "sex", *shuffled[3:]]].to_csv(tmp_path / "d.csv", index=False)
+    frame[["PNR", "sex", *weekly[::-1]]].to_csv(tmp_path / "r.csv", index=False)
+    for batch in (4, 100):
+        _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))
+        _same(_read(tmp_path / "r.csv", batch_rows=batch), _read(frame))
