@@ -40,6 +40,8 @@ from evaltools.exceptions import DataValidationError, PersonIdError, Specificati
 __all__ = [
     "ABSORBING",
     "sort_states",
+    "person_order",
+    "state_frame",
     "apply_absorbing",
     "CodedRows",
     "absorbing_rows",
@@ -76,6 +78,35 @@ def sort_states(states: pd.DataFrame) -> pd.DataFrame:
     """States sorted by (person, week), as the panel stores them (unchanged if already sorted)."""
     order = _sorted(states["person_id"].to_numpy(), states["week"].to_numpy().astype(np.int64))
     return states if order is None else states.iloc[order].reset_index(drop=True)
+
+
+def person_order(group_pid: np.ndarray, group_len: np.ndarray) -> np.ndarray | None:
+    """``None`` if groups of states (one per person, weeks in order) are in person order, else the order.
+
+    The states are ``group_len[k]`` rows of person ``group_pid[k]``, group after
+    group; the order sorts them by person and week (the persons are distinct).
+    """
+    if len(group_pid) < 2 or bool(np.all(group_pid[1:] > group_pid[:-1])):
+        return None
+    by = np.argsort(group_pid, kind="stable")
+    first = np.cumsum(group_len) - group_len
+    n = group_len[by]
+    shift = first[by] - (np.cumsum(n) - n)
+    return np.repeat(shift, n) + np.arange(int(n.sum()), dtype=np.int64)
+
+
+def state_frame(
+    person: np.ndarray, week: np.ndarray, code: np.ndarray, dtype: pd.CategoricalDtype
+) -> pd.DataFrame:
+    """The states table of fresh arrays (not copied): person_id int64, week int32, state."""
+    return pd.DataFrame(
+        {
+            "person_id": person,
+            "week": week,
+            "state": pd.Categorical.from_codes(code, dtype=dtype),
+        },
+        copy=False,
+    )
 
 
 def _code_mask(state: pd.Series, wanted: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -43,7 +43,14 @@ from evaltools._model.names import renamed_arguments
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns
 from evaltools.data._fastcsv import Cells
-from evaltools.data._reading import CodedRows, absorbing_rows, coverage_notes, join_attributes
+from evaltools.data._reading import (
+    CodedRows,
+    absorbing_rows,
+    coverage_notes,
+    join_attributes,
+    person_order,
+    state_frame,
+)
 from evaltools.data._sources import BatchSource, CodeLookup, open_source, release_memory
 from evaltools.data._wide import (
     MONTHLY_COLUMN,
@@ -382,35 +389,6 @@ class Batch:
     window_ok: bool
     coded: CodedRows
     groups: tuple[np.ndarray, np.ndarray]
-
-
-def person_order(group_pid: np.ndarray, group_len: np.ndarray) -> np.ndarray | None:
-    """``None`` if groups of states (one per person, weeks in order) are in person order, else the order.
-
-    The states are ``group_len[k]`` rows of person ``group_pid[k]``, group after
-    group; the order sorts them by person and week (the persons are distinct).
-    """
-    if len(group_pid) < 2 or bool(np.all(group_pid[1:] > group_pid[:-1])):
-        return None
-    by = np.argsort(group_pid, kind="stable")
-    first = np.cumsum(group_len) - group_len
-    n = group_len[by]
-    shift = first[by] - (np.cumsum(n) - n)
-    return np.repeat(shift, n) + np.arange(int(n.sum()), dtype=np.int64)
-
-
-def state_frame(
-    person: np.ndarray, week: np.ndarray, code: np.ndarray, dtype: pd.CategoricalDtype
-) -> pd.DataFrame:
-    """The states table of fresh arrays (not copied): person_id int64, week int32, state."""
-    return pd.DataFrame(
-        {
-            "person_id": person,
-            "week": week,
-            "state": pd.Categorical.from_codes(code, dtype=dtype),
-        },
-        copy=False,
-    )
 
 
 def _select(values: Any, sel: np.ndarray | None) -> Any:

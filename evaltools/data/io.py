@@ -57,16 +57,8 @@ from evaltools._model.names import renamed_arguments
 from evaltools._validation import warn_dropped
 from evaltools.data._load import file_kind
 from evaltools.data._long import read_long, write_long
-from evaltools.data._reading import CodedRows, absorbing_rows, coverage_notes
-from evaltools.data._stream import (
-    DEFAULT_BATCH_ROWS,
-    Batch,
-    base_meta,
-    person_order,
-    plan_read,
-    raw_batches,
-    state_frame,
-)
+from evaltools.data._reading import CodedRows, absorbing_rows, coverage_notes, person_order, state_frame
+from evaltools.data._stream import DEFAULT_BATCH_ROWS, Batch, base_meta, plan_read, raw_batches
 from evaltools.data._wide import MONTHLY_TABLE, YEARLY_TABLE, grad_as
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable
