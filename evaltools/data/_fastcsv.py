@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import io
 import mmap
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evaltools.exceptions import EvaltoolsError
+from evaltools.exceptions import EvaltoolsError, FileFormatError
 
 __all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "MappedBlocks", "field_positions"]
 
@@ -381,10 +382,11 @@ class MappedBlocks:
     that the resident memory stays that of one block.
     """
 
-    def __init__(self, path: str, lines: int, chunk: int) -> None:
+    def __init__(self, path: str, lines: int, chunk: int, where: str = "read_dream") -> None:
         with open(path, "rb") as f:
             self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self.path = path
+        self.where = where
         self.size = len(self.map)
         cut = self.map.find(b"\n") + 1
         self.header = self.map[:cut] if cut else self.map[:]
@@ -402,8 +404,21 @@ class MappedBlocks:
             self.map.madvise(mmap.MADV_DONTNEED, a, b - a)
 
     def next(self) -> tuple[Any, int, int, np.ndarray] | None:
-        """The next block, or ``None`` at the end of the file."""
+        """The next block, or ``None`` at the end of the file.
+
+        Raises
+        ------
+        FileFormatError
+            If the file became shorter since it was mapped (its pages could
+            not be read any more).
+        """
         self._drop(*self.given)
+        now = os.stat(self.path).st_size
+        if now < self.size:
+            raise FileFormatError(
+                f"{self.where}: {self.path!r} became shorter while it was read ({now:,} bytes, "
+                f"{self.size:,} when the read began); read it again when the file is complete."
+            )
         while len(self.nl) < self.lines and self.scanned < self.size:
             n = min(self.chunk, self.size - self.scanned)
             a = np.frombuffer(self.map, dtype=np.uint8, count=n, offset=self.scanned)

@@ -258,7 +258,7 @@ class CsvSource(BatchSource):
         chunk = _block(batch_rows, self.row_bytes)
         if lookup.null_values == self.null_values and _plain(self.path):
             try:
-                mapped = MappedBlocks(str(self.path), batch_rows, chunk)
+                mapped = MappedBlocks(str(self.path), batch_rows, chunk, where)
             except (OSError, ValueError):  # e.g. a file that cannot be mapped: read it as a stream
                 pass
             else:
