@@ -130,7 +130,7 @@ def dream_to_store(
     Returns
     -------
     Path
-        The store; ``read_panel(out)`` equals ``read_dream(source, **read_kwargs)``
+        The store; ``read_panel(out)`` equals ``read_dream(source, events=events, **read_kwargs)``
         (the ``meta`` also records ``input_notes`` merged over the batches and
         ``input_warnings``, the messages of the warnings issued by the read).
 
