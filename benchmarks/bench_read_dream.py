@@ -20,11 +20,15 @@ Each measurement runs in its own process and reports wall time and peak RSS (``V
 ``iterate``
     ``iter_dream``: the batches are consumed and dropped (what a writer of a partitioned store
     holds in memory); the coded person-weeks are counted.
+``store``
+    ``dream_to_store`` into a temporary partitioned store (``--store``, at the ``--scale`` sizes).
 
 Usage::
 
     .venv/bin/python benchmarks/bench_read_dream.py                       # 20k: whole vs stream
+    .venv/bin/python benchmarks/bench_read_dream.py --repeat 3            # medians of 3 runs each
     .venv/bin/python benchmarks/bench_read_dream.py --scale 200000 1000000  # iterate, memory vs N
+    .venv/bin/python benchmarks/bench_read_dream.py --scale 200000 --store  # and dream_to_store
     .venv/bin/python benchmarks/bench_read_dream.py --formats             # CSV vs CSV.gz/Parquet
 """
 
@@ -204,6 +208,13 @@ def child(method: str, path: str, batch_rows: int) -> None:
         n = len(read_dream(path, batch_rows=batch_rows, progress=False).states)
     elif method == "iterate":
         n = sum(len(p.states) for p in iter_dream(path, batch_rows=batch_rows, progress=False))
+    elif method == "store":
+        from evaltools.data import dream_to_store
+        from evaltools.data._store_parts import load_manifest
+
+        with tempfile.TemporaryDirectory(dir=Path(path).parent) as tmp:
+            out = dream_to_store(path, Path(tmp) / "store", batch_rows=batch_rows, progress=False)
+            n = int(load_manifest(out)["n_state_rows"])
     else:
         raise SystemExit(f"unknown method {method}")
     dt = time.perf_counter() - t0
@@ -226,10 +237,20 @@ def run(method: str, path: Path, batch_rows: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _summary(runs: list[dict]) -> dict:
+    """The medians of some runs of one method, and the CPU seconds of every run."""
+    out = {k: float(np.median([r[k] for r in runs])) for k in ("seconds", "cpu", "peak_rss_mb")}
+    out["coded"] = runs[0]["coded"]
+    out["cpu_runs"] = [r["cpu"] for r in runs]
+    return out
+
+
 def _show(tag: str, r: dict, size_mb: float) -> None:
+    runs = r.get("cpu_runs", [])
+    each = f"  CPU per run {', '.join(f'{c:.2f}' for c in runs)} s" if len(runs) > 1 else ""
     print(
         f"{tag:<34} {r['seconds']:8.2f} s (CPU {r['cpu']:7.2f} s)  peak RSS {r['peak_rss_mb']:7.0f} MB  "
-        f"{r['coded']:>13,} coded person-weeks  ({size_mb:,.0f} MB file)"
+        f"{r['coded']:>13,} coded person-weeks  ({size_mb:,.0f} MB file){each}"
     )
 
 
@@ -239,8 +260,12 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=20_000, help="persons for whole vs stream")
     ap.add_argument("--scale", type=int, nargs="*", default=[], help="persons for the iterate runs")
     ap.add_argument("--formats", action="store_true", help="also time CSV.gz and Parquet")
+    ap.add_argument("--store", action="store_true", help="also time dream_to_store at the --scale sizes")
     ap.add_argument("--batch-rows", type=int, default=20_000)
     ap.add_argument("--skip-whole", action="store_true")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs of each reader at --persons (medians are reported)"
+    )
     ap.add_argument("--dir", default=None, help="folder for the generated files (default: a temp dir)")
     args = ap.parse_args()
     if args.child:
@@ -253,15 +278,21 @@ def main() -> None:
         path = generate(tmpd / f"dream_{n}.csv", n)
         size = path.stat().st_size / 2**20
         print(f"generated {n:,} persons x {N_WEEKS:,} weeks in {time.perf_counter() - t0:.1f} s")
-        s = run("stream", path, args.batch_rows)
+        methods = ["stream"] if args.skip_whole else ["stream", "whole"]
+        runs: dict[str, list[dict]] = {m: [] for m in methods}
+        for _ in range(max(args.repeat, 1)):  # interleaved, so that both see the same machine load
+            for m in methods:
+                runs[m].append(run(m, path, args.batch_rows))
+        s = _summary(runs["stream"])
         _show(f"read_dream (streaming), {n:,}", s, size)
         if not args.skip_whole:
-            w = run("whole", path, args.batch_rows)
+            w = _summary(runs["whole"])
             _show(f"whole-file reader, {n:,}", w, size)
             assert w["coded"] == s["coded"], (w, s)
             print(
                 f"ratio whole/streaming: time {w['seconds'] / s['seconds']:.1f}x, "
                 f"CPU time {w['cpu'] / s['cpu']:.1f}x, peak RSS {w['peak_rss_mb'] / s['peak_rss_mb']:.1f}x"
+                + (f" (medians of {args.repeat} runs each, interleaved)" if args.repeat > 1 else "")
             )
         if args.formats:
             import pandas as pd
@@ -286,6 +317,9 @@ def main() -> None:
             gen = time.perf_counter() - t0
             r = run("iterate", big, args.batch_rows)
             _show(f"iter_dream, {m:,} (gen {gen:.0f} s)", r, big.stat().st_size / 2**20)
+            if args.store:
+                st = run("store", big, args.batch_rows)
+                _show(f"dream_to_store, {m:,}", st, big.stat().st_size / 2**20)
             base = base or r
             print(
                 f"  vs {args.scale[0]:,}: persons {m / args.scale[0]:.1f}x, time "

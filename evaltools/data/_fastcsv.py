@@ -2,11 +2,18 @@
 
 A block of whole lines of a DREAM CSV that holds no quote and no carriage
 return, where every line has one field per header column, is split with
-numpy: the separators (commas and line ends) of the block are located once, the
-weekly cells become 64-bit keys (their bytes), and the keys
-become code indices through a small hash table of the distinct cells seen so
-far.  Each distinct cell is read once by the :class:`CodeLookup`, exactly as
-the dictionary path reads the cells pyarrow gives, so the codes are the same.
+numpy, a few hundred lines at a time (so that the arrays stay in the CPU
+cache): the separators (commas and line ends) are located, the non-empty
+weekly cells become 64-bit keys (their bytes), and the keys become code
+indices through a small hash table of the distinct cells seen so far.  Each
+distinct cell is read once by the :class:`CodeLookup`, exactly as the
+dictionary path reads the cells pyarrow gives, so the codes are the same.  The
+result is the batch's coded cells (:class:`Cells`: per row, the weekly column
+and code of each coded week), never a dense matrix of the blank weeks.
+
+An uncompressed file is read through a memory map (:class:`MappedBlocks`, no
+copy of the bytes), a compressed one into one reused buffer
+(:class:`LineBlocks`).
 
 Any block outside that simple case (quotes, carriage returns, NUL bytes, empty lines, ragged lines,
 cells longer than 7 bytes, bytes that are not UTF-8, codes not in the table)
@@ -17,18 +24,23 @@ column-by-column lookup, which raise the usual messages.
 from __future__ import annotations
 
 import io
+import mmap
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evaltools.exceptions import EvaltoolsError
+from evaltools.exceptions import EvaltoolsError, FileFormatError
 
-__all__ = ["KeyTable", "block_codes", "Chained", "LineBlocks", "field_positions"]
+__all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "MappedBlocks", "field_positions"]
 
-#: Lines split per step inside a block (bounds the separator arrays).
-STEP_LINES = 2048
+#: Lines split per step inside a block (the separator arrays of a step stay in the CPU cache).
+STEP_LINES = 128
+#: The bytes that end a field: comma and line end.
+_SEPARATOR = np.zeros(256, dtype=bool)
+_SEPARATOR[[10, 44]] = True
 
 
 #: Left shift that moves a cell of ``n`` bytes to the top of its 64-bit key.
@@ -45,19 +57,23 @@ class KeyTable:
 
     def __init__(self, lookup: Any) -> None:
         self.lookup = lookup
+        #: code indices as the panel's categorical codes hold them (int8 for up to 127 codes)
+        self.dtype = np.int8 if len(lookup.index) < 127 else np.int16
         self.keys = np.zeros(0, dtype=np.uint64)
-        self.codes = np.zeros(0, dtype=np.int16)
+        self.codes = np.zeros(0, dtype=self.dtype)
         self.mult = np.uint64(0x9E3779B97F4A7C15)
         self.shift = np.uint64(63)
         self.slot_key = np.array([_EMPTY, _EMPTY], dtype=np.uint64)
-        self.slot_code = np.zeros(2, dtype=np.int16)
+        self.slot_code = np.zeros(2, dtype=self.dtype)
         if "" not in lookup.map:
             lookup._learn([""], "")
         self.simple = lookup.map[""] == lookup.BLANK
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return ((keys * self.mult) >> self.shift).view(np.int64)
+        # array products of unsigned integers wrap without a warning (no errstate needed)
+        slot = keys * self.mult
+        slot >>= self.shift
+        return slot.view(np.int64)
 
     def _rebuild(self) -> None:
         n = len(self.keys)
@@ -70,7 +86,7 @@ class KeyTable:
                 if len(np.unique(slot)) == n:
                     size = 1 << bits
                     self.slot_key = np.full(size, _EMPTY, dtype=np.uint64)
-                    self.slot_code = np.zeros(size, dtype=np.int16)
+                    self.slot_code = np.zeros(size, dtype=self.dtype)
                     self.slot_key[slot] = self.keys
                     self.slot_code[slot] = self.codes
                     return
@@ -92,7 +108,7 @@ class KeyTable:
                 lk._learn(fresh, "")
             except EvaltoolsError:
                 return False
-        codes = np.array([lk.map[v] for v in values], dtype=np.int16)
+        codes = np.array([lk.map[v] for v in values], dtype=self.dtype)
         if (codes == lk.UNKNOWN).any():
             return False
         self.keys = np.concatenate([self.keys, new.astype(np.uint64)])
@@ -112,55 +128,145 @@ class KeyTable:
         return None
 
 
-def block_codes(raw: bytes, ncols: int, fields: np.ndarray, table: KeyTable) -> np.ndarray | None:
-    """Code matrix (lines x weekly columns, int16, ``-1`` blank) of a block of whole lines, or ``None``.
+class Cells:
+    """The coded cells of a batch, row by row and in week order within a row (no Python object per cell).
 
-    ``raw`` ends with a line end; ``fields`` are the file positions of the weekly columns.
+    Parameters
+    ----------
+    counts : ndarray of int64
+        Coded cells per row.
+    col : ndarray of int
+        Weekly column (position in the reader's weekly columns) per cell.
+    code : ndarray of int8 or int16
+        Code index per cell (``>= 0``).
     """
-    if not table.simple or raw.find(b'"') >= 0 or raw.find(b"\r") >= 0 or raw.find(b"\x00") >= 0:
+
+    __slots__ = ("counts", "col", "code")
+
+    def __init__(self, counts: np.ndarray, col: np.ndarray, code: np.ndarray) -> None:
+        self.counts = counts
+        self.col = col
+        self.code = code
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    @classmethod
+    def of_matrix(cls, mat: np.ndarray) -> Cells:
+        """The cells of a code matrix (rows x weekly columns, ``-1`` blank)."""
+        n, nw = mat.shape
+        coded = mat >= 0
+        counts = np.count_nonzero(coded, axis=1).astype(np.int64)
+        flat = np.flatnonzero(coded.reshape(-1))
+        code = mat.reshape(-1)[flat].astype(np.int8 if mat.max(initial=0) < 127 else np.int16)
+        start = np.arange(n, dtype=np.int64) * nw
+        col = (flat - np.repeat(start, counts)).astype(_col_dtype(nw))
+        return cls(counts, col, code)
+
+    def select(self, sel: np.ndarray) -> Cells:
+        """The cells of the rows in the boolean mask ``sel``."""
+        keep = np.repeat(sel, self.counts)
+        return Cells(self.counts[sel], self.col[keep], self.code[keep])
+
+
+def _col_dtype(nw: int) -> type:
+    return np.int16 if nw < (1 << 15) else np.int32
+
+
+def block_cells(
+    raw: bytes | bytearray | mmap.mmap,
+    ncols: int,
+    fields: np.ndarray,
+    table: KeyTable,
+    start: int = 0,
+    end: int | None = None,
+    nl: np.ndarray | None = None,
+) -> Cells | None:
+    """The coded cells of a block of whole lines, or ``None`` if the block is not simple.
+
+    The block is ``raw[start:end]`` (all of ``raw`` by default) and ends with a
+    line end; ``nl`` are its line ends (positions in ``raw``) if known.
+    ``fields`` are the file positions of the weekly columns (in week order).
+    The lines are split ``STEP_LINES`` at a time, so that the arrays of a step
+    stay in the CPU cache.
+    """
+    end = len(raw) if end is None else end
+    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b'"', b"\r", b"\x00")):
         return None
-    a = np.frombuffer(raw, dtype=np.uint8)
-    nl = np.flatnonzero(a == 10)
+    a = np.frombuffer(raw, dtype=np.uint8, count=end - start, offset=start)
+    nl = np.flatnonzero(a == 10) if nl is None else nl - start
     n = len(nl)
     nw = len(fields)
-    out = np.full((n, nw), -1, dtype=np.int16)
-    flat_out = out.reshape(-1)
-    f0 = int(fields[0]) if nw else 0
-    run = nw > 0 and f0 > 0 and bool((np.diff(fields) == 1).all())
+    counts = np.zeros(n, dtype=np.int64)
+    col_dtype = _col_dtype(nw)
+    # room for every cell: only the memory of the coded cells is ever touched
+    col_out: np.ndarray = np.empty(n * nw, dtype=col_dtype)
+    code_out: np.ndarray = np.empty(n * nw, dtype=table.dtype)
+    filled = 0
+    weekly = np.zeros(ncols, dtype=bool)
+    weekly[fields] = True
+    position = np.full(ncols, -1, dtype=np.int64)  # file field -> weekly column
+    position[fields] = np.arange(nw)
+    run = nw > 0 and bool((np.diff(fields) == 1).all())
+    ascending = bool((np.diff(fields) > 0).all())
+    line_first = np.arange(STEP_LINES, dtype=np.int64) * ncols + (int(fields[0]) if run else 0)
+    # the 8 bytes from every byte position (the last step reads a padded copy)
+    words = np.ndarray((max(len(a) - 7, 0),), dtype="<u8", buffer=a.data, strides=(1,))
+    buf = np.empty(STEP_LINES * ncols, dtype=np.int64)
     for i0 in range(0, n, STEP_LINES):
         i1 = min(i0 + STEP_LINES, n)
         s = int(nl[i0 - 1]) + 1 if i0 else 0
         e = int(nl[i1 - 1]) + 1
         sub = a[s:e]
         k = i1 - i0
-        seps = np.flatnonzero((sub == 44) | (sub == 10)).astype(np.int32)
+        seps = np.flatnonzero((sub == 44) | (sub == 10))
         if len(seps) != k * ncols or not (sub[seps[ncols - 1 :: ncols]] == 10).all():
             return None
-        grid = seps.reshape(k, ncols)
-        if run:
-            start = grid[:, f0 - 1 : f0 - 1 + nw] + 1
-            lens = grid[:, f0 : f0 + nw] - start
-        else:
-            prev = np.empty((k, ncols + 1), dtype=np.int32)
-            prev[:, 0] = np.r_[-1, grid[:-1, -1]] if k else -1
-            prev[:, 1:] = grid
-            start = prev[:, fields] + 1
-            lens = prev[:, fields + 1] - start
-        nz = np.flatnonzero(lens)
-        if not len(nz):
+        # field j of the step ends at separator j: its length + 1 is d[j]
+        d = buf[: k * ncols]
+        d[0] = seps[0] + 1
+        np.subtract(seps[1:], seps[:-1], out=d[1:])
+        coded = d > 1
+        grid = coded.reshape(k, ncols)
+        grid &= weekly
+        q = np.flatnonzero(coded)
+        if not len(q):
             continue
-        ln = lens.reshape(-1)[nz]
-        if int(ln.max()) > 7:
+        ln = d[q]
+        ln -= 1
+        longest = int(ln.max())
+        if longest > 7:
             return None
-        padded = np.zeros(len(sub) + 8, dtype=np.uint8)
-        padded[: len(sub)] = sub
-        words = np.ndarray((len(sub),), dtype="<u8", buffer=padded.data, strides=(1,))
-        keys = words[start.reshape(-1)[nz]] << _SHIFT[ln]
-        code = table.code(keys)
+        at = seps[q]
+        at -= ln
+        if e + 8 <= len(a):
+            at += s
+            w = words[at]
+        else:
+            tail = np.zeros(len(a) - s + 8, dtype=np.uint8)
+            tail[: len(a) - s] = a[s:]
+            w = np.ndarray((len(a) - s,), dtype="<u8", buffer=tail.data, strides=(1,))[at]
+        w <<= _SHIFT[longest] if int(ln.min()) == longest else _SHIFT[ln]  # codes of one length: one shift
+        code = table.code(w)
         if code is None:
             return None
-        flat_out[i0 * nw + nz] = code
-    return out
+        cnt = np.add.reduce(grid, axis=1, dtype=np.int64)
+        col = q
+        col -= np.repeat(line_first[:k], cnt)
+        if not run:
+            col = position[col]
+            if not ascending:  # weekly columns out of week order in the file: week order per line
+                by = np.lexsort((col, np.repeat(np.arange(k), cnt)))
+                col, code = col[by], code[by]
+        if (code < 0).any():  # a blank spelling (a null value of the CSV reader) is no coded cell
+            keep = code >= 0
+            cnt = np.bincount(np.repeat(np.arange(k), cnt)[keep], minlength=k)
+            col, code = col[keep], code[keep]
+        counts[i0:i1] = cnt
+        col_out[filled : filled + len(col)] = col
+        code_out[filled : filled + len(col)] = code
+        filled += len(col)
+    return Cells(counts, col_out[:filled], code_out[:filled])
 
 
 class Chained(io.RawIOBase):
@@ -185,41 +291,171 @@ class Chained(io.RawIOBase):
         return n
 
 
+def _buffer(n: int) -> mmap.mmap:
+    """``n`` writable bytes (an anonymous map: its pages are first touched by the read into them)."""
+    return mmap.mmap(-1, max(n, 1))
+
+
 class LineBlocks:
     """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
-    :meth:`next` gives the next block (the last gets a final line end if the file has none)
-    or ``None`` at the end; :attr:`parts` holds the bytes read but not yet given.
+    The bytes are read into one buffer of about ``capacity`` bytes that is
+    reused from block to block (the unread rest moves to its front), and the
+    line ends are located once.
+    :meth:`next` gives the next block (the last gets a final line end if the
+    file has none) or ``None`` at the end; :meth:`rest` gives the bytes read
+    after the last block given.
     """
 
-    def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int) -> None:
+    def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int, capacity: int = 0) -> None:
         self.raw = raw
-        self.parts: list[bytes] = [carry] if carry else []
-        self.count = carry.count(b"\n")
         self.lines = lines
         self.chunk = chunk
+        self.buf = _buffer(max(len(carry) + chunk, capacity))
+        self.buf[: len(carry)] = carry
+        self.size = len(carry)
+        self.start = 0  # the bytes before it were given in a block
+        self.nl = np.flatnonzero(np.frombuffer(carry, dtype=np.uint8) == 10)
         self.eof = False
 
-    def next(self) -> bytes | None:
-        while self.count < self.lines and not self.eof:
-            c = self.raw.read(self.chunk)
-            if not c:
+    def _shift(self) -> None:
+        """Move the unread bytes to the front of the buffer."""
+        if self.start:
+            n = self.size - self.start
+            self.buf.move(0, self.start, n)
+            self.nl -= self.start
+            self.size = n
+            self.start = 0
+
+    def _read(self) -> int:
+        if len(self.buf) - self.size < self.chunk // 2:  # grow only when less than half a chunk is free
+            bigger = _buffer(self.size + self.chunk)
+            bigger[: self.size] = self.buf[: self.size]
+            self.buf = bigger
+        with memoryview(self.buf) as mv, mv[self.size : self.size + self.chunk] as room:
+            n = int(self.raw.readinto(room))
+        if n:
+            new = np.flatnonzero(np.frombuffer(self.buf, dtype=np.uint8, count=n, offset=self.size) == 10)
+            self.nl = np.concatenate([self.nl, new + self.size])
+            self.size += n
+        return n
+
+    def next(self) -> tuple[mmap.mmap, int, int, np.ndarray] | None:
+        """``(buffer, start, end, line ends)``: the block ``buffer[start:end]``, valid until the next call."""
+        self._shift()
+        while len(self.nl) < self.lines and not self.eof:
+            if not self._read():
                 self.eof = True
-                break
-            self.parts.append(c)
-            self.count += c.count(b"\n")
-        buf = b"".join(self.parts)
-        if self.count >= self.lines:
-            nl = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
-            cut = int(nl[self.lines - 1]) + 1
-            rest = buf[cut:]
-            self.parts = [rest] if rest else []
-            self.count -= self.lines
-            return buf[:cut]
-        self.parts = []
-        if buf:
-            return buf if buf.endswith(b"\n") else buf + b"\n"
-        return None
+        if len(self.nl) >= self.lines:
+            ends = self.nl[: self.lines]
+            self.nl = self.nl[self.lines :]
+            self.start = int(ends[-1]) + 1
+            return self.buf, 0, self.start, ends
+        if not self.size:
+            return None
+        if self.buf[self.size - 1] != 10:
+            if len(self.buf) == self.size:
+                bigger = _buffer(self.size + 1)
+                bigger[: self.size] = self.buf[: self.size]
+                self.buf = bigger
+            self.buf[self.size] = 10
+            self.nl = np.append(self.nl, self.size)
+            self.size += 1
+        ends, self.nl = self.nl, self.nl[:0]
+        self.start = self.size
+        return self.buf, 0, self.size, ends
+
+    def tail(self, start: int, end: int) -> tuple[bytes, Any]:
+        """The last block given (``start``, ``end`` as given) and the rest: bytes, then a stream."""
+        return bytes(self.buf[start:end]) + bytes(self.buf[self.start : self.size]), self.raw
+
+    def close(self) -> None:
+        """Nothing to release (the stream belongs to the caller)."""
+
+
+class MappedBlocks:
+    """Blocks of ``lines`` whole lines of an uncompressed file, read through a memory map.
+
+    The blocks are not copied: :meth:`next` gives ``(map, start, end, line
+    ends)`` as :meth:`LineBlocks.next` does.  The pages of a block are dropped
+    from the process (``MADV_DONTNEED``) when the next block is asked for, so
+    that the resident memory stays that of one block.
+    """
+
+    def __init__(self, path: str, lines: int, chunk: int, where: str = "read_dream") -> None:
+        with open(path, "rb") as f:
+            self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self.path = path
+        self.where = where
+        self.size = len(self.map)
+        cut = self.map.find(b"\n") + 1
+        self.header = self.map[:cut] if cut else self.map[:]
+        self.pos = cut if cut else self.size  # first byte not given in a block
+        self.scanned = self.pos  # line ends are known up to here
+        self.nl = np.zeros(0, dtype=np.int64)
+        self.lines = lines
+        self.chunk = chunk
+        self.given = (self.pos, self.pos)
+
+    def _drop(self, start: int, end: int) -> None:
+        page = mmap.PAGESIZE
+        a, b = start - start % page, end - end % page
+        if b > a and hasattr(mmap, "MADV_DONTNEED"):
+            self.map.madvise(mmap.MADV_DONTNEED, a, b - a)
+
+    def next(self) -> tuple[Any, int, int, np.ndarray] | None:
+        """The next block, or ``None`` at the end of the file.
+
+        Raises
+        ------
+        FileFormatError
+            If the file became shorter since it was mapped (its pages could
+            not be read any more).
+        """
+        self._drop(*self.given)
+        now = os.stat(self.path).st_size
+        if now < self.size:
+            raise FileFormatError(
+                f"{self.where}: {self.path!r} became shorter while it was read ({now:,} bytes, "
+                f"{self.size:,} when the read began); read it again when the file is complete."
+            )
+        while len(self.nl) < self.lines and self.scanned < self.size:
+            n = min(self.chunk, self.size - self.scanned)
+            a = np.frombuffer(self.map, dtype=np.uint8, count=n, offset=self.scanned)
+            self.nl = np.concatenate([self.nl, np.flatnonzero(a == 10) + self.scanned])
+            del a
+            self.scanned += n
+        if self.pos >= self.size:
+            return None
+        start = self.pos
+        if len(self.nl) >= self.lines:
+            ends, self.nl = self.nl[: self.lines], self.nl[self.lines :]
+            self.pos = int(ends[-1]) + 1
+            self.given = (start, self.pos)
+            return self.map, start, self.pos, ends
+        self.pos = self.size
+        self.given = (start, self.size)
+        if self.map[self.size - 1] == 10:
+            ends, self.nl = self.nl, self.nl[:0]
+            return self.map, start, self.size, ends
+        last = self.map[start:] + b"\n"  # no line end at the end of the file: a copy of the last block
+        return last, 0, len(last), np.append(self.nl - start, len(last) - 1)
+
+    def tail(self, start: int, end: int) -> tuple[bytes, Any]:
+        """The last block given and the rest of the file: no bytes, then a stream from the block."""
+        import pyarrow as pa
+
+        if start == 0:  # the copied last block
+            return self.map[self.given[0] :], pa.BufferReader(b"")
+        f = pa.OSFile(self.path, "r")
+        f.seek(start)
+        return b"", f
+
+    def close(self) -> None:
+        try:
+            self.map.close()
+        except BufferError:  # a view of the map is still alive: the map closes with it
+            pass
 
 
 def field_positions(header: Sequence[str], cols: Sequence[str]) -> np.ndarray:

@@ -40,7 +40,11 @@ from evaltools.exceptions import DataValidationError, PersonIdError, Specificati
 __all__ = [
     "ABSORBING",
     "sort_states",
+    "person_order",
+    "state_frame",
     "apply_absorbing",
+    "CodedRows",
+    "absorbing_rows",
     "coverage_notes",
     "trailing_blank_note",
     "load_person_table",
@@ -74,6 +78,35 @@ def sort_states(states: pd.DataFrame) -> pd.DataFrame:
     """States sorted by (person, week), as the panel stores them (unchanged if already sorted)."""
     order = _sorted(states["person_id"].to_numpy(), states["week"].to_numpy().astype(np.int64))
     return states if order is None else states.iloc[order].reset_index(drop=True)
+
+
+def person_order(group_pid: np.ndarray, group_len: np.ndarray) -> np.ndarray | None:
+    """``None`` if groups of states (one per person, weeks in order) are in person order, else the order.
+
+    The states are ``group_len[k]`` rows of person ``group_pid[k]``, group after
+    group; the order sorts them by person and week (the persons are distinct).
+    """
+    if len(group_pid) < 2 or bool(np.all(group_pid[1:] > group_pid[:-1])):
+        return None
+    by = np.argsort(group_pid, kind="stable")
+    first = np.cumsum(group_len) - group_len
+    n = group_len[by]
+    shift = first[by] - (np.cumsum(n) - n)
+    return np.repeat(shift, n) + np.arange(int(n.sum()), dtype=np.int64)
+
+
+def state_frame(
+    person: np.ndarray, week: np.ndarray, code: np.ndarray, dtype: pd.CategoricalDtype
+) -> pd.DataFrame:
+    """The states table of fresh arrays (not copied): person_id int64, week int32, state."""
+    return pd.DataFrame(
+        {
+            "person_id": person,
+            "week": week,
+            "state": pd.Categorical.from_codes(code, dtype=dtype),
+        },
+        copy=False,
+    )
 
 
 def _code_mask(state: pd.Series, wanted: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,14 +181,51 @@ def apply_absorbing(
     obs_end = persons["obs_end"].to_numpy().astype(np.int64)
     found = idx >= 0
     cut = found & last_abs & (last_week < obs_end[np.maximum(idx, 0)])
-    rows = idx[cut]
-    n_cut = int(cut.sum())
-    weeks_cut = int((obs_end[rows] - last_week[cut]).sum())
 
     # codes after absorbing: a non-absorbing code later than the person's first absorbing code
     big = np.iinfo(np.int64).max
     first_abs = np.minimum.reduceat(np.where(is_abs, week, big), starts)
     after = (~is_abs) & (week > np.repeat(first_abs, np.diff(np.r_[starts, len(pid)])))
+    n_after = (int(len(np.unique(pid[after]))), int(after.sum()))
+    return _absorbing_notes(
+        persons,
+        obs_end,
+        idx[cut],
+        last_week[cut],
+        last_code[cut],
+        np.isin(ppid, pid[after]) if n_after[1] else None,
+        n_after,
+        mode=mode,
+        where=where,
+        id_name=id_name,
+        shown=shown,
+    )
+
+
+def _absorbing_notes(
+    persons: pd.DataFrame,
+    obs_end: np.ndarray,
+    rows: np.ndarray,
+    last_week: np.ndarray,
+    last_code: np.ndarray,
+    after_mask: np.ndarray | None,
+    n_after: tuple[int, int],
+    *,
+    mode: str,
+    where: str,
+    id_name: str,
+    shown: np.ndarray,
+) -> tuple[pd.DataFrame, list[InputNote]]:
+    """The absorbing rule's persons and notes from its findings.
+
+    ``rows`` are the person rows whose final absorbing code is followed by blank
+    weeks, ``last_week``/``last_code`` their last coded week and code;
+    ``after_mask`` marks the person rows with non-absorbing codes after an
+    absorbing code (``None`` if none), ``n_after`` counts those persons and codes.
+    """
+    notes: list[InputNote] = []
+    n_cut = len(rows)
+    weeks_cut = int((obs_end[rows] - last_week).sum())
     out = persons
     if n_cut:
         mask = np.zeros(len(persons), dtype=bool)
@@ -165,11 +235,11 @@ def apply_absorbing(
             mask,
             id_name,
             {
-                "last_code_week": _at(rows, last_week[cut], len(persons)),
+                "last_code_week": _at(rows, last_week, len(persons)),
                 "obs_end": obs_end,
             },
         )
-        codes_seen = sorted(set(map(str, last_code[cut])))[:5]
+        codes_seen = sorted(set(map(str, last_code)))[:5]
         if mode == "error":
             raise DataValidationError(
                 f"{where}: {n_cut:,} person(s) have blank weeks after their last code, which is absorbing "
@@ -180,7 +250,7 @@ def apply_absorbing(
         if mode == "end_observation":
             out = persons.copy()
             new_end = obs_end.copy()
-            new_end[rows] = last_week[cut]
+            new_end[rows] = last_week
             out["obs_end"] = new_end.astype(np.int32)
             done = "observation ends at the absorbing week (absorbing='end_observation')"
         else:
@@ -198,25 +268,145 @@ def apply_absorbing(
                 ),
             )
         )
-    if after.any():
-        n_p = len(np.unique(pid[after]))
-        bad_p = np.isin(ppid, pid[after])
-        ex = _shown(shown, bad_p, id_name, {})
+    if after_mask is not None:
+        n_p, n_codes = n_after
+        ex = _shown(shown, after_mask, id_name, {})
         notes.append(
             InputNote(
                 rule="codes_after_absorbing",
                 column="state",
                 count=n_p,
-                weeks=int(after.sum()),
+                weeks=n_codes,
                 examples=ex,
                 message=(
-                    f"{where}: {n_p:,} person(s) have {int(after.sum()):,} non-absorbing code(s) after an "
+                    f"{where}: {n_p:,} person(s) have {n_codes:,} non-absorbing code(s) after an "
                     f"absorbing code (e.g. {ex}); kept as they are. panel.validate() reports them under "
                     "'after_absorbing': recode them, or set obs_end to the absorbing week."
                 ),
             )
         )
     return out, notes
+
+
+class CodedRows:
+    """What the absorbing rule and the notes need of each person's coded weeks, one entry per person.
+
+    Built from the coded cells of a batch, person by person (each person's
+    cells in week order), so that the rule costs one pass over the cells and
+    then works per person, never per person-week.
+
+    Attributes
+    ----------
+    counts : ndarray of int64
+        Coded weeks per person.
+    first_week, last_week : ndarray of int64
+        First and last coded week (0 for a person without a code).
+    last_code : ndarray of int16
+        Code index of the last coded week (-1 for a person without a code).
+    n_after : ndarray of int64
+        Non-absorbing codes after the person's first absorbing code.
+    """
+
+    __slots__ = ("counts", "first_week", "last_week", "last_code", "n_after")
+
+    def __init__(
+        self,
+        counts: np.ndarray,
+        first_week: np.ndarray,
+        last_week: np.ndarray,
+        last_code: np.ndarray,
+        n_after: np.ndarray,
+    ) -> None:
+        self.counts = counts
+        self.first_week = first_week
+        self.last_week = last_week
+        self.last_code = last_code
+        self.n_after = n_after
+
+    @classmethod
+    def of_cells(
+        cls, counts: np.ndarray, week: np.ndarray, code: np.ndarray, absorbing: np.ndarray
+    ) -> CodedRows:
+        """From the cells of the persons: ``counts[i]`` cells of person ``i``, then the next person.
+
+        ``week`` and ``code`` (code index) are per cell; ``absorbing`` is a boolean per code index.
+        """
+        n = len(counts)
+        ends = np.cumsum(counts)
+        has = counts > 0
+        last = ends[has] - 1
+        first_week = np.zeros(n, dtype=np.int64)
+        last_week = np.zeros(n, dtype=np.int64)
+        last_code = np.full(n, -1, dtype=np.int16)
+        first_week[has] = week[last - counts[has] + 1]
+        last_week[has] = week[last]
+        last_code[has] = code[last]
+        n_after = np.zeros(n, dtype=np.int64)
+        cells = np.flatnonzero(absorbing[code]) if len(code) and absorbing.any() else np.zeros(0, np.int64)
+        if len(cells):
+            row = np.searchsorted(ends, cells, side="right")
+            first = np.r_[True, row[1:] != row[:-1]]
+            n_abs = np.bincount(row, minlength=n)
+            r = row[first]
+            # cells after the first absorbing one, less the absorbing cells among them
+            n_after[r] = ends[r] - cells[first] - n_abs[r]
+        return cls(counts, first_week, last_week, last_code, n_after)
+
+    @classmethod
+    def concat(cls, parts: list[CodedRows]) -> CodedRows:
+        """The persons of ``parts``, one after the other."""
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in cls.__slots__))
+
+    def select(self, index: np.ndarray) -> CodedRows:
+        """The persons at ``index`` (positions or a boolean mask)."""
+        return CodedRows(*(getattr(self, k)[index] for k in self.__slots__))
+
+    def in_window(self, start: np.ndarray, end: np.ndarray) -> bool:
+        """Whether every coded week lies inside the person's window ``start..end``."""
+        has = self.counts > 0
+        return bool(np.all((self.first_week[has] >= start[has]) & (self.last_week[has] <= end[has])))
+
+
+def absorbing_rows(
+    coded: CodedRows,
+    persons: pd.DataFrame,
+    codes: CodeTable,
+    *,
+    mode: str,
+    where: str,
+    id_name: str,
+    shown: np.ndarray,
+) -> tuple[pd.DataFrame, list[InputNote]]:
+    """:func:`apply_absorbing` from the persons' :class:`CodedRows` (row ``i`` = person row ``i``).
+
+    Gives the persons and notes that :func:`apply_absorbing` gives for the
+    states that ``coded`` summarises.
+    """
+    check_option("absorbing", mode, ABSORBING, where)
+    names = list(codes.codes)
+    is_abs = np.isin(np.asarray(names, dtype=object), codes.codes_where(absorbing=True))
+    if not int(coded.counts.sum()) or not is_abs.any():
+        return persons, []
+    obs_end = persons["obs_end"].to_numpy().astype(np.int64)
+    has = coded.counts > 0
+    last_abs = has & is_abs[np.maximum(coded.last_code, 0)]
+    rows = np.flatnonzero(last_abs & (coded.last_week < obs_end))
+    cats = np.asarray(names, dtype=object)
+    after = coded.n_after > 0
+    n_after = (int(after.sum()), int(coded.n_after.sum()))
+    return _absorbing_notes(
+        persons,
+        obs_end,
+        rows,
+        coded.last_week[rows],
+        cats[coded.last_code[rows]],
+        after if n_after[1] else None,
+        n_after,
+        mode=mode,
+        where=where,
+        id_name=id_name,
+        shown=shown,
+    )
 
 
 def _at(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -234,6 +424,7 @@ def coverage_notes(
     shown: np.ndarray,
     trailing_blank: tuple[int, int] | None = None,
     column_name: Callable[[int], str] | None = None,
+    coded: np.ndarray | None = None,
 ) -> list[InputNote]:
     """Notes on persons without a coded week, weeks after today and blank trailing weekly columns.
 
@@ -248,12 +439,16 @@ def coverage_notes(
         the file's weeks: trailing columns without any code are noted.
     column_name : callable, optional
         Week index -> column name (``y_YYWW``) for messages.
+    coded : ndarray of bool, optional
+        Whether each person has a coded week, when the caller knows it (else
+        looked up in ``states``).
     """
     notes: list[InputNote] = []
     ppid = persons["person_id"].to_numpy()
     start = persons["obs_start"].to_numpy().astype(np.int64)
     end = persons["obs_end"].to_numpy().astype(np.int64)
-    coded = np.isin(ppid, states["person_id"].to_numpy())
+    if coded is None:
+        coded = np.isin(ppid, states["person_id"].to_numpy())
     if len(ppid) and not coded.all():
         n = int((~coded).sum())
         weeks = int((end - start + 1).clip(0)[~coded].sum())

@@ -6,8 +6,9 @@ readers type them) in one projected pass, and then yields the wide columns
 (weekly, monthly, yearly) in row batches with column projection:
 
 CSV / CSV.gz
-    Blocks of whole lines; a plain block (no quotes, one field per header
-    column) gives its weekly code matrix straight from the bytes
+    Blocks of whole lines (through a memory map for an uncompressed file); a
+    plain block (no quotes, one field per header column) gives its coded
+    weekly cells straight from the bytes
     (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
     go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
     weekly and text columns dictionary-encoded.
@@ -26,7 +27,7 @@ per distinct value, never per cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 import pyarrow.csv as pcsv
 
+from evaltools.data._fastcsv import Cells
 from evaltools.data._load import _header, _read_csv, as_code_strings, file_kind
 from evaltools.data.contract import Source, check_column_names
 from evaltools.exceptions import ColumnNameError, FileFormatError, SpecificationError
@@ -83,12 +85,13 @@ class BatchSource:
 
     def coded_batches(
         self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
-    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
-        """``(first row, code matrix or None, {column: values})`` per batch.
+    ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
+        """``(first row, coded cells or None, {column: values})`` per batch.
 
-        The code matrix (rows x ``weekly``, int16, ``-1`` blank) is given when the
-        source reads the weekly cells itself; otherwise the weekly columns are in
-        the dict with the ``other`` columns.
+        The coded cells (:class:`~evaltools.data._fastcsv.Cells`, the columns
+        counted in ``weekly``) are given when the source reads the weekly cells
+        itself; otherwise the weekly columns are in the dict with the ``other``
+        columns.
         """
         for r0, cols in self.batches([*weekly, *other], batch_rows, where):
             yield r0, None, cols
@@ -244,11 +247,34 @@ class CsvSource(BatchSource):
 
     def coded_batches(
         self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
-    ) -> Iterator[tuple[int, np.ndarray | None, dict[str, Any]]]:
-        """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`)."""
-        from evaltools.data._fastcsv import Chained, KeyTable, LineBlocks, block_codes, field_positions
+    ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
+        """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`).
+
+        An uncompressed file is read through a memory map, a compressed one as a stream.
+        """
+        from evaltools.data._fastcsv import Chained, LineBlocks, MappedBlocks
 
         cols = [*weekly, *other]
+        chunk = _block(batch_rows, self.row_bytes)
+        if lookup.null_values == self.null_values and _plain(self.path):
+            try:
+                mapped = MappedBlocks(str(self.path), batch_rows, chunk, where)
+            except (OSError, ValueError):  # e.g. a file that cannot be mapped: read it as a stream
+                pass
+            else:
+                try:
+                    header = mapped.header
+                    tail = yield from self._fast_batches(mapped, header, weekly, other, where, lookup)
+                finally:
+                    mapped.close()
+                if tail is None:
+                    return
+                r0, carry, rest = tail
+                with rest:
+                    stream = pa.PythonFile(Chained(header + carry, rest), mode="r")
+                    for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
+                        yield r, None, c
+                return
         try:
             raw = pa.input_stream(str(self.path), compression="detect")
         except (OSError, pa.ArrowException) as e:
@@ -263,29 +289,58 @@ class CsvSource(BatchSource):
             cut = head.find(b"\n") + 1
             header, carry = head[:cut], head[cut:]
             r0 = 0
-            if cut and b'"' not in header and b"\r" not in header and lookup.null_values == self.null_values:
-                fields = field_positions(self.columns, weekly)
-                table = KeyTable(lookup)
-                blocks = LineBlocks(raw, carry, batch_rows, _block(batch_rows, self.row_bytes))
-                while True:
-                    block = blocks.next()
-                    if block is None:
-                        return
-                    mat = block_codes(block, len(self.columns), fields, table)
-                    if mat is None:
-                        carry = block + b"".join(blocks.parts)
-                        break
-                    rest: dict[str, Any] = {}
-                    if other:
-                        rest = self._parse(header + block, other, where, r0)
-                    n = len(mat)
-                    box = [(r0, mat, rest)]
-                    del block, mat, rest
-                    yield box.pop()
-                    r0 += n
+            if cut and lookup.null_values == self.null_values:
+                blocks = LineBlocks(
+                    raw, carry, batch_rows, chunk, int(batch_rows * self.row_bytes * 1.1) + chunk
+                )
+                tail = yield from self._fast_batches(blocks, header, weekly, other, where, lookup)
+                if tail is None:
+                    return
+                r0, carry, _ = tail
             stream = pa.PythonFile(Chained(header + carry, raw), mode="r")
             for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
                 yield r, None, c
+
+    def _fast_batches(
+        self,
+        blocks: Any,
+        header: bytes,
+        weekly: Sequence[str],
+        other: Sequence[str],
+        where: str,
+        lookup: CodeLookup,
+    ) -> Generator[tuple[int, Cells | None, dict[str, Any]], None, tuple[int, bytes, Any] | None]:
+        """The batches of the simple blocks; at the first other block, its row, bytes and the rest.
+
+        Returns ``None`` when every block was simple, else ``(first row, bytes, stream)``: the
+        block that is not simple and the rest of the file, for pyarrow's reader.
+        """
+        from evaltools.data._fastcsv import KeyTable, block_cells, field_positions
+
+        if b'"' in header or b"\r" in header:
+            block = blocks.next()
+            return None if block is None else (0, *blocks.tail(block[1], block[2]))
+        fields = field_positions(self.columns, weekly)
+        table = KeyTable(lookup)
+        r0 = 0
+        while True:
+            block = blocks.next()
+            if block is None:
+                return None
+            buf, start, end, ends = block
+            del block
+            cells = block_cells(buf, len(self.columns), fields, table, start, end, ends)
+            if cells is None:
+                del buf, ends
+                return (r0, *blocks.tail(start, end))
+            rest: dict[str, Any] = {}
+            if other:
+                rest = self._parse(header + bytes(buf[start:end]), other, where, r0)
+            n = len(cells)
+            box = [(r0, cells, rest)]
+            del buf, ends, cells, rest
+            yield box.pop()
+            r0 += n
 
     def _parse(self, data: bytes, cols: Sequence[str], where: str, r0: int) -> dict[str, Any]:
         """The columns ``cols`` of a block of lines (with its header line), as the batches type them."""
@@ -355,6 +410,11 @@ class CsvSource(BatchSource):
         if held:
             table = pa.Table.from_batches(pending, schema=reader.schema)
             yield r0, {c: table.column(c) for c in cols}
+
+
+def _plain(path: Path) -> bool:
+    """Whether the file is read without decompression (pyarrow detects codecs by the extension)."""
+    return path.suffix.lower() in (".csv", ".txt")
 
 
 def _block(batch_rows: int, row_bytes: float) -> int:

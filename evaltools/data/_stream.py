@@ -11,10 +11,12 @@ Parquet, SAS ``.sas7bdat`` or a DataFrame) in two passes:
 2. the *batch* pass streams the weekly (and monthly and yearly) columns in row
    batches, reading only the columns inside the week window.  Each column of
    a batch becomes an integer code index per row through a lookup of its few
-   distinct values (never a Python object per cell); the non-blank cells of
-   the batch's code matrix become the batch's sparse person-week states.  For
-   plain CSV blocks (no quotes) the whole code matrix of a batch is read from
-   the bytes at once (:mod:`evaltools.data._fastcsv`).
+   distinct values (never a Python object per cell); the non-blank cells
+   become the batch's sparse person-week states.  For plain CSV blocks (no
+   quotes) the coded cells of a batch are read from the bytes at once
+   (:mod:`evaltools.data._fastcsv`).  A per-person summary of the coded weeks
+   (:class:`~evaltools.data._reading.CodedRows`) gives the window check, the
+   absorbing rule and the notes without another pass over the person-weeks.
 
 Every batch is a :class:`~evaltools.data.RegisterPanel` of whole persons,
 checked by the input contract as the whole-file reader checks a file
@@ -40,7 +42,15 @@ import pyarrow.compute as pac
 from evaltools._model.names import renamed_arguments
 from evaltools._progress import progress_bar
 from evaltools._validation import check_columns
-from evaltools.data._reading import apply_absorbing, coverage_notes, join_attributes, sort_states
+from evaltools.data._fastcsv import Cells
+from evaltools.data._reading import (
+    CodedRows,
+    absorbing_rows,
+    coverage_notes,
+    join_attributes,
+    person_order,
+    state_frame,
+)
 from evaltools.data._sources import BatchSource, CodeLookup, open_source, release_memory
 from evaltools.data._wide import (
     MONTHLY_COLUMN,
@@ -185,7 +195,8 @@ def plan_read(
     text = lambda c: bool(TEXT_COLUMN.fullmatch(str(c))) or c == id_col  # noqa: E731
     front = src.front(front_cols, text, where, id_col)
     release_memory()
-    check_columns(pd.DataFrame(columns=src.columns), [id_col], where, role="person id")
+    if id_col not in columns:
+        check_columns(pd.DataFrame(columns=src.columns), [id_col], where, role="person id")
     if not weekly_all:
         raise DataValidationError(
             f"{where}: no weekly columns named y_YYWW found (columns: {columns[:10]}). "
@@ -362,7 +373,11 @@ def plan_read(
 # -- one batch -------------------------------------------------------------------------
 @dataclass
 class Batch:
-    """One batch: states before the absorbing rule, the persons, calendar tables, rows."""
+    """One batch: states before the absorbing rule, the persons, calendar tables, rows.
+
+    ``coded`` summarises each person's coded weeks (row ``i`` = person row ``i``);
+    ``groups`` are the person ids and their numbers of states in the order of ``states``.
+    """
 
     states: pd.DataFrame
     persons: pd.DataFrame
@@ -372,6 +387,8 @@ class Batch:
     yearly: pd.DataFrame | None
     grad_numeric: bool
     window_ok: bool
+    coded: CodedRows
+    groups: tuple[np.ndarray, np.ndarray]
 
 
 def _select(values: Any, sel: np.ndarray | None) -> Any:
@@ -416,6 +433,16 @@ def _code_column(plan: Plan, name: str, values: Any, rows: np.ndarray, lookup: C
     return out
 
 
+class _NoBar:
+    """Stands in for the progress bar when none is shown."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[Batch]:
     """The batches of ``plan`` before the absorbing rule (states sorted by person and week)."""
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
@@ -423,15 +450,18 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             f"The 'batch_rows' parameter of {plan.where} must be a positive int. Got {batch_rows!r} instead."
         )
     dtype = plan.codes.dtype()
+    widx = plan.widx.astype(np.int32)
+    run = bool(np.array_equal(widx, np.arange(plan.lo, plan.lo + len(widx))))  # week = lo + column
+    absorbing = np.isin(np.asarray(plan.codes.codes, dtype=object), plan.codes.codes_where(absorbing=True))
     lookup = CodeLookup(list(plan.codes.codes), plan.where, plan.src.null_values)
     show = progress if progress is not None else plan.n_rows >= PROGRESS_ROWS
-    bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows", enabled=bool(show))
+    bar = progress_bar(total=plan.n_rows, desc=plan.where, unit="rows") if show else _NoBar()
     seen = 0
     try:
         other = [*plan.monthly, *plan.yearly]
-        for r0, mat, cols in plan.src.coded_batches(plan.wcols, other, int(batch_rows), plan.where, lookup):
+        for r0, cells, cols in plan.src.coded_batches(plan.wcols, other, int(batch_rows), plan.where, lookup):
             release_memory()  # the consumer has dropped the previous batch by now, or holds it
-            n = len(mat) if mat is not None else len(next(iter(cols.values())))
+            n = len(cells) if cells is not None else len(next(iter(cols.values())))
             bar.update(n)
             seen = r0 + n
             if seen > plan.n_rows:
@@ -445,46 +475,45 @@ def raw_batches(plan: Plan, batch_rows: int, progress: bool | None) -> Iterator[
             rows = r0 + (np.flatnonzero(sel) if sel is not None else np.arange(n))
             cols = {c: _select(v, sel) for c, v in cols.items()}
             m = len(rows)
-            if mat is not None:
-                flat = (mat if sel is None else mat[sel]).ravel()  # row-major: person by person
-                del mat
+            if cells is not None:
+                if sel is not None:
+                    cells = cells.select(sel)
             else:
                 by_week = np.empty((len(plan.wcols), m), dtype=np.int16)
                 for j, c in enumerate(plan.wcols):
                     by_week[j] = _code_column(plan, c, cols.pop(c), rows, lookup)
-                flat = np.ascontiguousarray(by_week.T).ravel()
+                cells = Cells.of_matrix(np.ascontiguousarray(by_week.T))
                 del by_week
-            cells = np.flatnonzero(flat >= 0)
-            code = flat[cells]
-            del flat
-            small = np.int32 if m * len(plan.wcols) < 2**31 else np.int64
-            rr, wk = np.divmod(cells.astype(small, copy=False), small(len(plan.wcols)))
-            del cells
             pid = plan.pid[rows]
-            week = plan.widx.astype(np.int32)[wk]
-            del wk
-            states = pd.DataFrame(
-                {
-                    "person_id": pid[rr],
-                    "week": week,
-                    "state": pd.Categorical.from_codes(code, dtype=dtype),
-                },
-                copy=False,  # fresh arrays of this batch
-            )
-            del code
-            states = sort_states(states)
+            counts = cells.counts
+            week = np.add(cells.col, plan.lo, dtype=np.int32) if run else widx[cells.col]
+            code = cells.code
+            del cells
+            coded = CodedRows.of_cells(counts, week, code, absorbing)
+            has = counts > 0
+            groups = (pid[has], counts[has])
+            person = np.repeat(pid, counts)
+            order = person_order(*groups)
+            if order is not None:  # rows not in id order: the states of each person move as a whole
+                person, week, code = person[order], week[order], code[order]
+                by = np.argsort(groups[0], kind="stable")
+                groups = (groups[0][by], groups[1][by])
+                del order, by
+            states = state_frame(person, week, code, dtype)
+            del person, week, code
             pers = plan.persons.iloc[plan.position[rows]].reset_index(drop=True)
-            start = pers["obs_start"].to_numpy(np.int32)
-            end = pers["obs_end"].to_numpy(np.int32)
-            window_ok = not bool(((week < start[rr]) | (week > end[rr])).any())
-            del rr, week
+            window_ok = coded.in_window(pers["obs_start"].to_numpy(), pers["obs_end"].to_numpy())
             monthly, numeric = (
                 monthly_table(plan.monthly, cols, pid, lookup, m) if plan.monthly else (None, True)
             )
             yearly = yearly_table(plan.yearly, cols, pid, lookup, plan.pivot) if plan.yearly else None
             del cols
-            box = [Batch(states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok)]
-            del states, pers, monthly, yearly, pid, start, end
+            box = [
+                Batch(
+                    states, pers, plan.shown[rows], rows, monthly, yearly, numeric, window_ok, coded, groups
+                )
+            ]
+            del states, pers, monthly, yearly, pid, coded, groups
             release_memory()
             yield box.pop()  # the frame keeps no reference to the batch while the next one is read
     finally:
@@ -508,8 +537,8 @@ def finish_batch(
     issue = None if batch.window_ok else check_window(batch.states, batch.persons)
     if issue:
         raise DataValidationError(f"{where}: {issue.message}")
-    pers, abs_notes = apply_absorbing(
-        batch.states,
+    pers, abs_notes = absorbing_rows(
+        batch.coded,
         batch.persons,
         plan.codes,
         mode=plan.absorbing,
@@ -517,7 +546,9 @@ def finish_batch(
         id_name=plan.id_col,
         shown=batch.shown,
     )
-    cov = coverage_notes(batch.states, pers, where=where, id_name=plan.id_col, shown=batch.shown)
+    cov = coverage_notes(
+        batch.states, pers, where=where, id_name=plan.id_col, shown=batch.shown, coded=batch.coded.counts > 0
+    )
     states = batch.states
     if plan.code_keep is not None:
         keep = plan.code_keep[states["state"].cat.codes.to_numpy()]
@@ -712,7 +743,7 @@ def _panels(plan: Plan, gen: Iterator[Batch]) -> Iterator[RegisterPanel]:
         meta = base_meta(plan, len(plan.wcols))
         meta["batch"] = {"number": k, "first_row": int(batch.rows[0]), "last_row": int(batch.rows[-1])}
         meta["input_notes"] = [n.as_dict() for n in (a + c)]
-        box = [RegisterPanel(states=states, persons=pers, events=ev, codes=plan.codes, meta=meta)]
+        box = [RegisterPanel._from_reader(states, pers, ev, plan.codes, meta)]
         del states, pers, ev, batch
         yield box.pop()  # the frame keeps no reference to the panel while the next one is read
     notes = merge_notes(abs_all, plan.where) + plan.front_notes + merge_notes(cov_all, plan.where)

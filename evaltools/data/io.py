@@ -57,12 +57,8 @@ from evaltools._model.names import renamed_arguments
 from evaltools._validation import warn_dropped
 from evaltools.data._load import file_kind
 from evaltools.data._long import read_long, write_long
-from evaltools.data._reading import (
-    apply_absorbing,
-    coverage_notes,
-    sort_states,
-)
-from evaltools.data._stream import DEFAULT_BATCH_ROWS, base_meta, plan_read, raw_batches
+from evaltools.data._reading import CodedRows, absorbing_rows, coverage_notes, person_order, state_frame
+from evaltools.data._stream import DEFAULT_BATCH_ROWS, Batch, base_meta, plan_read, raw_batches
 from evaltools.data._wide import MONTHLY_TABLE, YEARLY_TABLE, grad_as
 from evaltools.data.checks import check_window
 from evaltools.data.codes import CodeTable
@@ -75,10 +71,10 @@ from evaltools.data.weeks import (
 )
 from evaltools.exceptions import (
     DataValidationError,
-    SpecificationError,
 )
 
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
+
 
 # -- DREAM wide ------------------------------------------------------------------
 @renamed_arguments(id_col="id")
@@ -128,7 +124,9 @@ def read_dream(
         else the file's first and last weekly column.  Windows must lie inside
         the file's weekly columns.
     events : mapping of str to DataFrame, optional
-        Further event tables (activation, mentor, ...).
+        Further event tables (activation, mentor, ...).  With ``out=`` they
+        are stored partitioned with their persons (every row must belong to a
+        person read from the file).
     persons : DataFrame or path, optional
         A person table with background attributes, joined onto
         ``panel.persons`` by id: its column ``on`` holds the ids of the file's
@@ -224,14 +222,10 @@ def read_dream(
     if out is not None:
         from evaltools.data._store_io import dream_to_store
 
-        if events:
-            raise SpecificationError(
-                "read_dream(out=...): the 'events' parameter is not stored; write the event tables "
-                "separately or read in memory without out=."
-            )
         return dream_to_store(
             source,
             out,
+            events=events,
             id=id_col,
             codes=codes,
             pivot=pivot,
@@ -264,15 +258,14 @@ def read_dream(
     where = plan.where
     parts = list(raw_batches(plan, batch_rows, progress))
     codes = plan.codes
-    states = sort_states(pd.concat([b.states for b in parts], ignore_index=True))
+    states = _concat_states(parts, codes)
     pers = plan.persons
     shown = np.concatenate([b.shown for b in parts])
+    coded = CodedRows.concat([b.coded for b in parts])
     issue = None if all(b.window_ok for b in parts) else check_window(states, pers)
     if issue:
         raise DataValidationError(f"{where}: {issue.message}")
-    pers, notes = apply_absorbing(
-        states, pers, codes, mode=absorbing, where=where, id_name=id_col, shown=shown
-    )
+    pers, notes = absorbing_rows(coded, pers, codes, mode=absorbing, where=where, id_name=id_col, shown=shown)
     notes += plan.front_notes
     notes += coverage_notes(
         states,
@@ -282,7 +275,9 @@ def read_dream(
         shown=shown,
         trailing_blank=None if plan.given_end else (plan.lo, plan.hi),
         column_name=lambda w: dream_column(w)[0],
+        coded=coded.counts > 0,
     )
+    del coded
     if plan.code_keep is not None:
         states = states.loc[plan.code_keep[states["state"].cat.codes.to_numpy()]].reset_index(drop=True)
 
@@ -296,7 +291,23 @@ def read_dream(
         )
     meta = base_meta(plan, len(plan.wcols))
     meta["input_notes"] = emit_notes(notes)
-    return RegisterPanel(states=states, persons=pers, events=ev, codes=codes, meta=meta)
+    return RegisterPanel._from_reader(states, pers, ev, codes, meta)
+
+
+def _concat_states(parts: list[Batch], codes: CodeTable) -> pd.DataFrame:
+    """The batches' states in one table sorted by person and week (each batch's states are sorted)."""
+    if len(parts) == 1:
+        return parts[0].states
+    order = person_order(
+        np.concatenate([b.groups[0] for b in parts]), np.concatenate([b.groups[1] for b in parts])
+    )
+    cols = {c: [b.states[c] for b in parts] for c in ("person_id", "week")}
+    person = np.concatenate([s.to_numpy() for s in cols["person_id"]])
+    week = np.concatenate([s.to_numpy() for s in cols["week"]])
+    code = np.concatenate([b.states["state"].cat.codes.to_numpy() for b in parts])
+    if order is not None:
+        person, week, code = person[order], week[order], code[order]
+    return state_frame(person, week, code, codes.dtype())
 
 
 def _concat_monthly(parts: list, numeric: list[bool], where: str) -> pd.DataFrame:

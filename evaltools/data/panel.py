@@ -124,6 +124,17 @@ def _normalise_states(states: pd.DataFrame, codes: CodeTable) -> pd.DataFrame:
     return out
 
 
+def normalise_events(name: str, tab: object) -> pd.DataFrame:
+    """An event table as the panel stores it: checked, typed and sorted by person and week (a copy)."""
+    where = f"RegisterPanel(events[{name!r}])"
+    t = _frame(tab, f"events[{name!r}]", EVENT_COLUMNS).copy()
+    pid = _ids(t, where)
+    t["person_id"] = pid
+    t["week"] = _weeks(t, "week", pid, where)
+    t["end_week"] = _weeks(t, "end_week", pid, where)
+    return t.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+
+
 @dataclass(frozen=True)
 class RegisterPanel:
     """Weekly register panel: sparse long states, a person table and event tables.
@@ -172,7 +183,48 @@ class RegisterPanel:
                     f"The {name!r} parameter of RegisterPanel must be a mapping (dict). "
                     f"Got {type(value).__name__} instead."
                 )
-        object.__setattr__(self, "states", _normalise_states(self.states, self.codes))
+        self._set_tables(_normalise_states(self.states, self.codes))
+
+    @classmethod
+    def _from_reader(
+        cls,
+        states: pd.DataFrame,
+        persons: pd.DataFrame,
+        events: Mapping[str, pd.DataFrame],
+        codes: CodeTable,
+        meta: Mapping[str, object],
+    ) -> RegisterPanel:
+        """A panel whose ``states`` a reader built in the schema: the state checks are not run again.
+
+        ``states`` must be what the constructor makes of them: columns
+        ``person_id`` (int64), ``week`` (int32, plausible weeks), ``state``
+        (``codes.dtype()``, no missing value), sorted by person and week without
+        duplicates, with a RangeIndex.  The persons and events are checked as
+        by the constructor.  States of another layout go through the full constructor.
+        """
+        if (
+            list(states.columns) != list(STATE_COLUMNS)
+            or states["person_id"].dtype != np.int64
+            or states["week"].dtype != np.int32
+            or states["state"].dtype != codes.dtype()
+            or not isinstance(states.index, pd.RangeIndex)
+        ):
+            return cls(states=states, persons=persons, events=events, codes=codes, meta=meta)
+        panel = cls.__new__(cls)
+        for name, value in (
+            ("states", states),
+            ("persons", persons),
+            ("events", events),
+            ("codes", codes),
+            ("meta", meta),
+        ):
+            object.__setattr__(panel, name, value)
+        panel._set_tables(states)
+        return panel
+
+    def _set_tables(self, states: pd.DataFrame) -> None:
+        """Store the normalised ``states`` and normalise the persons, events and meta."""
+        object.__setattr__(self, "states", states)
         where = "RegisterPanel(persons=...)"
         persons = _frame(self.persons, "persons=...", PERSON_COLUMNS).copy()
         pid = _ids(persons, where)
@@ -181,15 +233,7 @@ class RegisterPanel:
         persons["obs_end"] = _weeks(persons, "obs_end", pid, where)
         persons = persons.sort_values("person_id", kind="stable", ignore_index=True)
         object.__setattr__(self, "persons", persons)
-        events = {}
-        for name, tab in dict(self.events).items():
-            where = f"RegisterPanel(events[{name!r}])"
-            t = _frame(tab, f"events[{name!r}]", EVENT_COLUMNS).copy()
-            pid = _ids(t, where)
-            t["person_id"] = pid
-            t["week"] = _weeks(t, "week", pid, where)
-            t["end_week"] = _weeks(t, "end_week", pid, where)
-            events[name] = t.sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+        events = {name: normalise_events(name, tab) for name, tab in dict(self.events).items()}
         object.__setattr__(self, "events", MappingProxyType(events))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 

@@ -12,6 +12,7 @@ from evaltools.data import (
     validate,
     weeks_self_supporting,
 )
+from evaltools.data.codes import default_codes
 from evaltools.exceptions import DataValidationError, InputWarning, PersonIdError
 
 W0 = int(isoweek_to_index(2010, 10))
@@ -128,3 +129,53 @@ def test_read_long_person_table_from_file_with_text_ids(tmp_path):
         [3, "12", 1, "F"],
     ]
     assert p.states["person_id"].tolist() == [1, 1, 3]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["end_observation", "keep", "error"])
+def test_absorbing_rule_per_person_equals_the_rule_on_the_states(seed, mode):
+    from evaltools.data._reading import CodedRows, absorbing_rows, apply_absorbing
+
+    codes = default_codes()
+    names = list(codes.codes)
+    absorbing = np.isin(np.asarray(names, dtype=object), codes.codes_where(absorbing=True))
+    rng = np.random.default_rng(seed)
+    n, weeks, lo = 40, 30, 1300
+    pid = rng.permutation(np.arange(500, 500 + 3 * n))[:n]  # persons in no particular id order
+    wanted = ["111", "701", "997", "998", "999"]
+    pick = np.asarray([names.index(c) for c in wanted])
+    mat = np.where(rng.random((n, weeks)) < 0.3, pick[rng.integers(0, len(pick), (n, weeks))], -1)
+    mat[:3] = -1  # persons without a coded week
+    counts = (mat >= 0).sum(axis=1)
+    cells = np.flatnonzero(mat.ravel() >= 0)
+    week = (lo + cells % weeks).astype(np.int32)
+    code = mat.ravel()[cells].astype(np.int8)
+    persons = pd.DataFrame(
+        {
+            "person_id": pid,
+            "obs_start": np.full(n, lo, np.int32),
+            "obs_end": np.full(n, lo + weeks - 1 + rng.integers(0, 3, n), np.int32),
+        }
+    )
+    states = pd.DataFrame(
+        {
+            "person_id": np.repeat(pid, counts),
+            "week": week,
+            "state": pd.Categorical.from_codes(code, dtype=codes.dtype()),
+        }
+    )
+    shown = pid.astype(object)
+    kw = dict(mode=mode, where="w", id_name="PNR", shown=shown)
+    coded = CodedRows.of_cells(counts.astype(np.int64), week, code, absorbing)
+    if mode == "error":
+        with pytest.raises(DataValidationError) as want:
+            apply_absorbing(states, persons, codes, **kw)
+        with pytest.raises(DataValidationError) as got:
+            absorbing_rows(coded, persons, codes, **kw)
+        assert str(got.value) == str(want.value)
+        return
+    want_p, want_n = apply_absorbing(states, persons, codes, **kw)
+    got_p, got_n = absorbing_rows(coded, persons, codes, **kw)
+    pd.testing.assert_frame_equal(got_p, want_p)
+    assert [x.as_dict() for x in got_n] == [x.as_dict() for x in want_n]
+    assert {x.rule for x in want_n} == {"absorbing_end", "codes_after_absorbing"}

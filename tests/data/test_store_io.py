@@ -1,12 +1,13 @@
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from data_panel_factory import random_panel
 
 from evaltools.data import dream_to_store, read_dream, read_panel, write_dream
 from evaltools.data._store_parts import load_manifest
-from evaltools.exceptions import DataValidationError, FileFormatError, InputWarning
+from evaltools.exceptions import DataValidationError, FileFormatError, InputWarning, SpecificationError
 
 
 def assert_same_content(a, b):
@@ -75,4 +76,88 @@ def test_unsorted_ids_across_batches_name_the_fix(dream_csv, tmp_path):
     shuffled.write_text("\n".join([lines[0], *lines[1:][::-1]]) + "\n")
     with pytest.raises(DataValidationError, match="sort the file by its id column"):
         dream_to_store(shuffled, tmp_path / "s", batch_rows=5)
+    assert not (tmp_path / "s").exists()
+
+
+def _activation(persons: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """An event table: a few activation spells for most persons, in no particular order."""
+    rng = np.random.default_rng(seed)
+    pid = rng.choice(persons["person_id"].to_numpy()[:-2], size=40)  # the last two persons have none
+    start = rng.integers(persons["obs_start"].min(), persons["obs_end"].max() - 5, size=40)
+    return pd.DataFrame(
+        {
+            "person_id": pid,
+            "week": start.astype(np.int32),
+            "end_week": (start + rng.integers(0, 5, size=40)).astype(np.int32),
+            "kind": pd.Categorical(rng.choice(["course", "job_training"], size=40)),
+            "hours": rng.integers(5, 37, size=40),
+        }
+    ).iloc[::-1]
+
+
+@pytest.mark.parametrize(("batch_rows", "partition_persons"), [(4, None), (10, 3), (100, None)])
+def test_streamed_store_keeps_the_event_tables(dream_csv, tmp_path, batch_rows, partition_persons):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        events = {"activation": _activation(read_dream(dream_csv).persons)}
+        given = events["activation"].copy()
+        exp = read_dream(dream_csv, events=events)
+        out = dream_to_store(
+            dream_csv,
+            tmp_path / "s",
+            events=events,
+            batch_rows=batch_rows,
+            partition_persons=partition_persons,
+        )
+    pd.testing.assert_frame_equal(events["activation"], given)  # the caller's table is not modified
+    man = load_manifest(out)
+    assert man["events"] == ["activation"]
+    assert sum(p["n_events"]["activation"] for p in man["partitions"]) == len(given)
+    got = read_panel(out)
+    assert_same_content(got, exp)
+    some = exp.persons["person_id"].to_numpy()[[0, 5, 9]]
+    part = read_panel(out, persons=some)
+    want = exp.events["activation"]
+    pd.testing.assert_frame_equal(
+        part.events["activation"], want[want["person_id"].isin(some)].reset_index(drop=True)
+    )
+
+
+def test_read_dream_out_stores_events_read_by_dask(dream_csv, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    from evaltools.data import read_panel_dask
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        events = {"activation": _activation(read_dream(dream_csv).persons, seed=8)}
+        exp = read_dream(dream_csv, events=events)
+        out = read_dream(dream_csv, events=events, out=tmp_path / "s", batch_rows=6)
+    lazy = read_panel_dask(out)
+    assert isinstance(lazy.events["activation"], dd.DataFrame)
+    got = lazy.events["activation"].compute().reset_index(drop=True)
+    want = exp.events["activation"]
+    got = got[list(want.columns)].sort_values(["person_id", "week"], kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_events_of_persons_not_in_the_file_leave_no_store(dream_csv, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        persons = read_dream(dream_csv).persons
+        ev = _activation(persons)
+        stranger = ev.iloc[:1].assign(person_id=int(persons["person_id"].max()) + 1000)
+        with pytest.raises(DataValidationError, match=r"events\['activation'\].*not read from the file"):
+            dream_to_store(dream_csv, tmp_path / "s", events={"activation": pd.concat([ev, stranger])})
+        first = int(persons["person_id"].iloc[0])
+        with_first = pd.concat([ev, ev.iloc[:1].assign(person_id=first)])
+        with pytest.raises(DataValidationError, match=rf"belong to person_id\(s\).*\[{first}\]"):
+            dream_to_store(
+                dream_csv,
+                tmp_path / "s",
+                events={"activation": with_first},
+                persons_filter=persons["person_id"].to_numpy()[1:],
+                batch_rows=5,
+            )
+        with pytest.raises(SpecificationError, match="calendar table"):
+            dream_to_store(dream_csv, tmp_path / "s", events={"dream_monthly": ev})
     assert not (tmp_path / "s").exists()

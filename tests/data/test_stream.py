@@ -375,3 +375,29 @@ def test_csv_weekly_columns_anywhere_in_the_line(tmp_path, order):
     frame[cols].to_csv(tmp_path / "d.csv", index=False)
     for batch in (3, 100):
         _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))
+
+
+def test_csv_weekly_columns_out_of_week_order(tmp_path):
+    frame = _frame(11, 6, seed=15)
+    weekly = [c for c in frame.columns if c.startswith("y_")]
+    shuffled = [weekly[i] for i in (3, 0, 5, 1, 4, 2)]
+    frame[["PNR", *shuffled[:3], "sex", *shuffled[3:]]].to_csv(tmp_path / "d.csv", index=False)
+    frame[["PNR", "sex", *weekly[::-1]]].to_csv(tmp_path / "r.csv", index=False)
+    for batch in (4, 100):
+        _same(_read(tmp_path / "d.csv", batch_rows=batch), _read(frame))
+        _same(_read(tmp_path / "r.csv", batch_rows=batch), _read(frame))
+
+
+def test_csv_shortened_while_it_is_read_is_an_error(tmp_path):
+    frame = _frame(30, 5, seed=16)
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        batches = iter_dream(path, batch_rows=4)
+        first = next(batches)
+        assert len(first.persons) == 4
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        with pytest.raises(FileFormatError, match="became shorter while it was read"):
+            list(batches)
