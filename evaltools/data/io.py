@@ -71,6 +71,7 @@ from evaltools.data.weeks import (
 )
 from evaltools.exceptions import (
     DataValidationError,
+    SpecificationError,
 )
 
 __all__ = ["read_dream", "to_dream_wide", "write_dream", "read_long", "write_long"]
@@ -239,6 +240,12 @@ def read_dream(
             code_filter=code_filter,
             batch_rows=batch_rows,
             progress=progress,
+        )
+    taken = sorted(set(events or {}) & {MONTHLY_TABLE, YEARLY_TABLE})
+    if taken:
+        raise SpecificationError(
+            f"read_dream: events[{taken[0]!r}] has the name of the calendar table the reader builds from "
+            "the file's monthly or yearly columns; give the table another name."
         )
     plan = plan_read(
         source,

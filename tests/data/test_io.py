@@ -205,3 +205,11 @@ def test_readers_and_writers_do_not_mutate(tmp_path):
     write_dream(p, tmp_path / "x.csv")
     pd.testing.assert_frame_equal(p.states, states0)
     pd.testing.assert_frame_equal(p.persons, persons0)
+
+
+@pytest.mark.parametrize("name", ["dream_monthly", "dream_yearly"])
+def test_read_dream_refuses_an_event_table_named_like_a_calendar_table(name):
+    wide = pd.DataFrame({"PNR": ["0101", "0202"], "y_1501": ["111", ""], "y_1502": ["111", "701"]})
+    own = pd.DataFrame({"person_id": [1], "week": [0]})
+    with pytest.raises(SpecificationError, match=rf"events\['{name}'\].*another name"):
+        read_dream(wide, events={name: own})
