@@ -89,6 +89,12 @@ def _header(path: Path, where: str) -> list[str]:
         row = []
     if not any(c.strip() for c in row):
         raise EmptyInputError(f"{where}: the first line of {str(path)!r} is blank; it must be the header.")
+    broken = [c for c in row if "\n" in c or "\r" in c]
+    if broken:
+        raise FileFormatError(
+            f"{where}: the header of {str(path)!r} has a column name holding a line break "
+            f"({broken[0]!r}). Rename the column(s) without line breaks and export the file again."
+        )
     if len(row) == 1:
         for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if sep in row[0]:

@@ -27,6 +27,7 @@ per distinct value, never per cell.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -317,7 +318,7 @@ class CsvSource(BatchSource):
         """
         from evaltools.data._fastcsv import KeyTable, block_cells, field_positions
 
-        if b'"' in header or b"\r" in header:
+        if b"\r" in header or not _header_is(header, self.columns):
             block = blocks.next()
             return None if block is None else (0, *blocks.tail(block[1], block[2]))
         fields = field_positions(self.columns, weekly)
@@ -363,7 +364,7 @@ class CsvSource(BatchSource):
         self, stream: Any, cols: Sequence[str], batch_rows: int, where: str, r0: int
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         types = {c: DICT_STRING for c in cols}
-        block = _block(batch_rows, self.row_bytes)
+        block = min(_block(batch_rows, self.row_bytes), STREAM_BLOCK)
         bad: list[int | None] = []
 
         def handler(row: pcsv.InvalidRow) -> str:
@@ -412,9 +413,27 @@ class CsvSource(BatchSource):
             yield r0, {c: table.column(c) for c in cols}
 
 
+def _header_is(line: bytes, columns: Sequence[str]) -> bool:
+    """Whether the first line, cut at its first line end, is the header (quoted names included).
+
+    A name holding a comma is fine; one holding a line end is not (the cut is then inside it).
+    """
+    try:
+        row = next(csv.reader([line.decode("utf-8-sig").rstrip("\n")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return False
+    return row == list(columns)
+
+
 def _plain(path: Path) -> bool:
     """Whether the file is read without decompression (pyarrow detects codecs by the extension)."""
     return path.suffix.lower() in (".csv", ".txt")
+
+
+#: Block size of pyarrow's streaming CSV reader.  The reader reads up to 32
+#: blocks ahead of the consumer (its background queue), so the block size bounds
+#: that read-ahead: 32 x 4 MB.  The blocks are joined into batches of whole rows.
+STREAM_BLOCK = 1 << 22
 
 
 def _block(batch_rows: int, row_bytes: float) -> int:

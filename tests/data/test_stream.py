@@ -401,3 +401,33 @@ def test_csv_shortened_while_it_is_read_is_an_error(tmp_path):
         path.write_bytes(data[: len(data) // 2])
         with pytest.raises(FileFormatError, match="became shorter while it was read"):
             list(batches)
+
+
+@pytest.mark.parametrize("names", ["quoted", "comma_in_a_name"])
+def test_csv_with_a_quoted_header(tmp_path, monkeypatch, names):
+    """Quoted column names (as pyarrow's and R's writers write them) keep the fast path."""
+    from evaltools.data import _fastcsv
+
+    frame = _frame(10, 5, seed=17)
+    extra = {"quoted": "kom", "comma_in_a_name": "kom,nr"}[names]
+    frame[extra] = np.arange(len(frame))
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False, quoting=1 if names == "quoted" else 0)
+    assert path.read_bytes().startswith(b'"PNR"' if names == "quoted" else b"PNR")
+    calls: list[int] = []
+    real = _fastcsv.block_cells
+    monkeypatch.setattr(_fastcsv, "block_cells", lambda *a, **k: calls.append(1) or real(*a, **k))
+    if names == "quoted":  # quoted cells too: rewrite the data lines unquoted, keep the header
+        head, _, body = path.read_bytes().partition(b"\n")
+        path.write_bytes(head + b"\n" + body.replace(b'"', b""))
+    for batch in (3, 100):
+        _same(_read(path, batch_rows=batch), _read(frame))
+    assert calls
+
+
+def test_csv_column_name_with_a_line_break(tmp_path):
+    frame = _frame(4, 3, seed=18)
+    frame["kom\nnr"] = 1
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(FileFormatError, match=r"column name holding a line break \('kom\\nnr'\)"):
+        _read(tmp_path / "d.csv")
