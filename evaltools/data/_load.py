@@ -121,7 +121,13 @@ def _read_csv(
     where: str,
     id_col: str | None,
     include: Sequence[str] | None = None,
+    arrow: Sequence[str] = (),
 ) -> pd.DataFrame:
+    """Read a CSV strictly (field counts, UTF-8, line breaks in fields), typed as the readers type it.
+
+    Columns named in ``arrow`` stay Arrow arrays (an ``ArrowDtype`` column): text ids of every row
+    are then not turned into one Python object each before they are classified.
+    """
     keep = header if include is None else [c for c in header if c in set(include)]
     types = {c: pa.string() for c in keep if text(c)}
     bad: list[tuple[int | None, int, int, str]] = []
@@ -225,6 +231,14 @@ def _read_csv(
         else:  # dates stay text, as pandas reads them
             new = pac.cast(col, pa.string())
         table = table.set_column(i, name, new)
+    held = {c: table.column(c) for c in arrow if c in table.column_names}
+    if held:
+        order = table.column_names
+        table = table.drop_columns(list(held))
+        frame = table.to_pandas(split_blocks=True, self_destruct=True)
+        for c, col in held.items():
+            frame.insert(order.index(c), c, pd.Series(pd.arrays.ArrowExtensionArray(col), index=frame.index))
+        return frame
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 

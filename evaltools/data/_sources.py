@@ -239,7 +239,7 @@ class CsvSource(BatchSource):
         self, cols: Sequence[str], text: Callable[[str], bool], where: str, id_col: str
     ) -> pd.DataFrame:
         # strict: every line's field count is checked here, for the whole file
-        return _read_csv(self.path, self.columns, text, where, id_col, include=list(cols))
+        return _read_csv(self.path, self.columns, text, where, id_col, include=list(cols), arrow=(id_col,))
 
     def batches(
         self, cols: Sequence[str], batch_rows: int, where: str

@@ -220,7 +220,11 @@ def plan_read(
             "Add them (blank = no transfer) so that absent weeks are not mistaken for self-support."
         )
     source_all = src.source(where)
-    ids = classify_ids(front[id_col], column=id_col, source=source_all)
+    id_values: Any = front[id_col]
+    if isinstance(id_values.dtype, pd.ArrowDtype):  # the CSV front pass keeps the ids in Arrow
+        id_values = pa.array(id_values.array)  # its ChunkedArray, not copied
+    ids = classify_ids(id_values, column=id_col, source=source_all)
+    del id_values
     collector = IdCollector(id_col, fix="The wide layout has one row per person; merge the duplicated rows.")
     collector.add(ids, source_all)
     pid, original = collector.finish()

@@ -112,6 +112,24 @@ def _text_ids(obj: np.ndarray, source: Source, column: str, *, allow_text: bool)
     return Ids("text", obj)
 
 
+def _arrow_int_ids(values: Any) -> Ids | None:
+    """Integer ids of an Arrow text column whose every value is a canonical integer, else ``None``.
+
+    The same result as the general path (which checks blanks, padding and the canonical form on
+    an object array), without a Python object per id.
+    """
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)) or not len(values) or values.null_count:
+        return None
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return None
+    if not pc.all(pc.match_substring_regex(values, _CANONICAL_INT)).as_py():
+        return None
+    try:
+        return Ids("int", np.asarray(pc.cast(values, pa.int64()).to_numpy(), dtype=np.int64))
+    except pa.ArrowInvalid:  # integers beyond int64: the general path keeps them as text
+        return None
+
+
 def classify_ids(values: Any, *, column: str, source: Source, allow_text: bool = True) -> Ids:
     """Classify one batch of person ids as integers or verbatim text (see the module docstring).
 
@@ -160,6 +178,9 @@ def classify_ids(values: Any, *, column: str, source: Source, allow_text: bool =
         return Ids("int", v.astype(np.int64))
     if kind == "float":
         return Ids("int", _float_ids(_numeric(values), source, column))
+    fast = _arrow_int_ids(values)
+    if fast is not None:
+        return fast
     obj, miss = _as_object(values)
     if miss.any():
         _id_error(source, column, "is missing", miss, obj, "Every row needs a person id.")

@@ -97,3 +97,30 @@ def test_batches_give_the_same_ids_as_one_batch(ids, cuts):
         assert got[1].tolist() == expected[1].tolist() == ids
     else:
         assert got[0].tolist() == [int(i) for i in ids]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["17", "4", "9"],
+        ["-3", "0", "12"],
+        ["0101", "17"],  # a leading zero: text ids
+        [" 17", "4"],  # padded: an error
+        ["17", ""],  # blank: an error
+        ["17", None],  # missing: an error
+        ["9223372036854775808", "1"],  # beyond int64: text
+        ["1e3", "2"],
+    ],
+)
+def test_arrow_text_ids_classified_as_object_ids(raw):
+    """An Arrow text column (the CSV front pass) gives the ids, or the error, of the object column."""
+    def run(values):
+        try:
+            ids = classify_ids(values, column="PNR", source=SRC)
+        except PersonIdError as e:
+            return "error", str(e)
+        return ids.kind, list(ids.values)
+
+    assert run(pa.chunked_array([raw[:1], raw[1:]], type=pa.string())) == run(
+        pd.Series(raw, dtype=object)
+    )
