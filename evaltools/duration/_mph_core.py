@@ -34,8 +34,8 @@ import numpy as np
 from scipy import optimize, sparse
 
 __all__ = ["Design", "Layout", "make_design", "loglik", "loglik_grad", "loglik_hess", "person_loglik",
-           "person_scores", "candidate_loglik", "directional_derivative", "maximise", "newton",
-           "numerical_hessian"]
+           "person_scores", "candidate_loglik", "directional_derivative", "enter_points", "maximise",
+           "newton", "numerical_hessian"]
 
 _LIN_MAX = 40.0  # cap on log hazards (exp(40) per week is already absurd); keeps exp finite
 
@@ -283,6 +283,41 @@ def directional_derivative(
         ellc = _ell(design, eta, A, candidates[k0:k0 + chunk], need_grad=False)[0]
         D[k0:k0 + chunk] = np.exp(np.minimum(ellc - lli[:, None], 700.0)).sum(axis=0)
     return D - design.n_persons
+
+
+def enter_points(theta: np.ndarray, design: Design, layout: Layout, points: np.ndarray
+                 ) -> list[tuple[np.ndarray, float]]:
+    """Starting values with one more point: the ``M``-point fit plus each of ``points`` at a small mass.
+
+    The new point ``c`` enters with the mass ``e`` that maximises the log-likelihood along
+    the mixing direction, ``sum_i log((1 - e) + e L_i(c) / L_i)`` over ``e`` in
+    ``[1e-6, 0.5]``, and the old probabilities are scaled by ``1 - e``.  As ``e -> 0``
+    this is the ``M``-point fit itself, so a start never loses more than
+    ``-N log(1 - 1e-6)`` against it and gains where the directional derivative is positive.
+
+    Returns
+    -------
+    list of (ndarray, float)
+        Per point: the ``M + 1``-point parameter vector and its log-likelihood gain over
+        ``theta``.
+    """
+    betas, V, a = layout.split(theta)
+    pi = np.exp(a - np.logaddexp.reduce(a))
+    lli = person_loglik(theta, design, layout)
+    pts = np.atleast_2d(points)
+    ellc = candidate_loglik(theta, design, layout, pts)
+    lay1 = Layout(p=layout.p, n_points=layout.n_points + 1)
+    out = []
+    for col in range(pts.shape[0]):
+        diff = ellc[:, col] - lli
+
+        def negll(e: float, diff: np.ndarray = diff) -> float:
+            return -float(np.sum(np.logaddexp(np.log1p(-e), np.log(e) + diff)))
+
+        eps = float(optimize.minimize_scalar(negll, bounds=(1e-6, 0.5), method="bounded").x)
+        p_new = np.append(pi * (1 - eps), eps)
+        out.append((lay1.join(betas, np.vstack([V, pts[col]]), np.log(p_new / p_new[0])), -negll(eps)))
+    return out
 
 
 def _phi2(H: np.ndarray) -> np.ndarray:

@@ -5,8 +5,13 @@ points as known.  Two alternatives use the whole NPMLE path:
 
 * **Person bootstrap of the path** (:func:`bootstrap_path`): persons are drawn
   with replacement; in every replicate each fit on the path is re-maximised
-  (Newton, warm-started at the full-sample estimate with that number of points)
-  and the criterion picks the number of points again.  The covariance of the
+  (Newton from two starts: the full-sample estimate with that number of points,
+  and the replicate's own fit with one point fewer plus a new point entering at a
+  small mass, the better end point kept; :func:`replicate_path`) and the criterion
+  picks the number of points again.  Warm starts alone can end in a local optimum
+  whose log-likelihood is below that of the fit with one point fewer, which is
+  never the maximum (the smaller fit plus a point of zero mass is feasible); the
+  second start keeps every replicate's path non-decreasing in log L.  The covariance of the
   regression coefficients and treatment effects is formed from the selected
   replicate estimates, so it contains the variability of the choice.  By default
   it is robust to outlying replicates (:func:`robust_boot_cov`): an occasional
@@ -49,7 +54,7 @@ from evaltools.exceptions import SpecificationError
 if TYPE_CHECKING:  # pragma: no cover
     from evaltools.duration._mph_results import MPHPath, MPHResults
 
-__all__ = ["bootstrap_path", "model_average", "resample_design", "robust_boot_cov"]
+__all__ = ["bootstrap_path", "model_average", "replicate_path", "resample_design", "robust_boot_cov"]
 
 _EXTRA = ("masspoints", "llf", "aic", "bic", "n_points", "n_persons", "n_rows", "hazards",
           "effect_params", "effect_groups", "treatments", "converged", "rank", "n_dropped_rows")
@@ -179,28 +184,105 @@ def _init_worker(model: Any, starts: list[tuple[int, np.ndarray]], criterion: st
     _WORKER.update(model=model, starts=starts, criterion=criterion)
 
 
-def _replicate(seed: np.random.SeedSequence) -> tuple[int, np.ndarray]:
-    """One bootstrap replicate: re-maximise every fit of the path, select by the criterion."""
+_N_CANDIDATES = 64  # random locations searched for the point that enters a replicate's path
+_N_ENTER = 4  # of which the ones with the largest directional derivative are tried with optimised mass
+_DROP_TOL = 1e-3  # a replicate's path stops where the next fit ends this far below the previous one
+
+
+def _enter_start(model: Any, design: core.Design, theta: np.ndarray, M: int, rng: np.random.Generator
+                 ) -> np.ndarray | None:
+    """Start with ``M + 1`` points from the replicate's own ``M``-point fit (``None``: no candidate gains).
+
+    Random locations in the box of the current points widened by 3 are ranked by the
+    directional derivative; the best ``_N_ENTER`` enter with the mass that maximises the
+    log-likelihood along the mixing direction, and the start with the highest log-likelihood
+    is returned.  Its log-likelihood is at least that of the ``M``-point fit (up to the
+    smallest entering mass), so the ``M + 1``-point fit started there cannot end below it.
+    """
+    lay = model._layout(M)
+    V = lay.split(theta)[1]
+    lo, hi = V.min(axis=0) - 3.0, V.max(axis=0) + 3.0
+    cand = lo + (hi - lo) * rng.random((_N_CANDIDATES, design.n_hazards))
+    D = core.directional_derivative(theta, design, lay, cand)
+    pos = np.flatnonzero(D > 0)
+    if pos.size == 0:
+        return None
+    top = pos[np.argsort(-D[pos])][:_N_ENTER]
+    starts = core.enter_points(theta, design, lay, cand[top])
+    return max(starts, key=lambda s: s[1])[0]
+
+
+def replicate_path(model: Any, starts: list[tuple[int, np.ndarray]], design: core.Design,
+                   rng: np.random.Generator) -> list[tuple[int, float, np.ndarray]]:
+    """Re-maximise the NPMLE path on a resampled design, keeping it non-decreasing in log L.
+
+    Every fit is started twice: at the full-sample estimate with the same number of points
+    (the warm start) and at the replicate's own previous fit with a new point entering at a
+    small mass (:func:`_enter_start`); the better end point is kept.  Adding a point with zero
+    mass reproduces the previous fit, so the maximised log-likelihood cannot decrease along
+    the path; a fit that still ends more than ``_DROP_TOL`` below its predecessor is a local
+    optimum and the replicate's path stops there.
+
+    Parameters
+    ----------
+    model : TimingOfEvents
+        The model (its layouts and scaled design).
+    starts : list of (int, ndarray)
+        ``(number of points, scaled parameter vector)`` of the full-sample path, in order.
+    design : Design
+        The replicate's design (:func:`resample_design`).
+    rng : numpy.random.Generator
+        Source of the candidate locations.
+
+    Returns
+    -------
+    list of (int, float, ndarray)
+        ``(points, log-likelihood, scaled parameters)`` of the fits on the replicate's path.
+    """
+    fits: list[tuple[int, float, np.ndarray]] = []
+    for M, th0 in starts:
+        lay = model._layout(M)
+        th, ll, _, _ = core.maximise(th0, design, lay, polish=False, gtol=1e-5)
+        if fits:
+            prev_M, prev_ll, prev_th = fits[-1]
+            th1 = _enter_start(model, design, prev_th, prev_M, rng) if prev_M == M - 1 else None
+            if th1 is not None:
+                th2, ll2, _, _ = core.maximise(th1, design, lay, polish=False, gtol=1e-5)
+                if np.isfinite(ll2) and not ll2 <= ll:
+                    th, ll = th2, ll2
+            if not ll >= prev_ll - _DROP_TOL:
+                break
+        fits.append((M, float(ll), th))
+    return fits
+
+
+def _replicate(seed: np.random.SeedSequence) -> tuple[int, np.ndarray, np.ndarray]:
+    """One bootstrap replicate: re-maximise the path, select by the criterion.
+
+    Returns the selected number of points, its regression coefficients (original scale) and
+    the log-likelihoods of the replicate's path (NaN after a stop).
+    """
     from threadpoolctl import threadpool_limits
 
     model, starts, criterion = _WORKER["model"], _WORKER["starts"], _WORKER["criterion"]
     d = model._sdesign
     rng = np.random.default_rng(seed)
     design = resample_design(d, rng.integers(0, d.n_persons, d.n_persons))
-    best: tuple[float, int, np.ndarray] | None = None
     pen = 2.0 if criterion == "aic" else float(np.log(d.n_persons))
+    lls = np.full(len(starts), np.nan)
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for M, th0 in starts:
-            lay = model._layout(M)
-            th, ll, _, _ = core.maximise(th0, design, lay, polish=False, gtol=1e-5)
-            ic = -2.0 * ll + pen * lay.size
-            if np.isfinite(ic) and (best is None or ic < best[0]):
-                best = (ic, M, th)
+        fits = replicate_path(model, starts, design, rng)
+    best: tuple[float, int, np.ndarray] | None = None
+    for k, (M, ll, th) in enumerate(fits):
+        lls[k] = ll
+        ic = -2.0 * ll + pen * model._layout(M).size
+        if np.isfinite(ic) and (best is None or ic < best[0]):
+            best = (ic, M, th)
     if best is None:  # pragma: no cover - every fit failed
-        return 0, np.full(starts[0][1].size, np.nan)
+        return 0, np.full(model._layout(1).n_beta, np.nan), lls
     _, M, th = best
-    return M, model._to_original(th, M)[: model._layout(M).n_beta]
+    return M, model._to_original(th, M)[: model._layout(M).n_beta], lls
 
 
 def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", seed: int | None = 0,
@@ -233,8 +315,9 @@ def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", 
     MPHResults
         The fit selected by ``criterion`` with the bootstrap covariance of the
         regression coefficients and effects; ``boot_points`` holds the number of
-        points selected in each replicate and ``boot_params`` the replicate
-        estimates.
+        points selected in each replicate, ``boot_params`` the replicate
+        estimates and ``boot_llf`` the log-likelihoods of every replicate's path
+        (replicates x points, NaN after a path stopped; see :func:`replicate_path`).
     """
     from evaltools._progress import progress_bar
 
@@ -252,7 +335,7 @@ def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", 
     model = best.model
     starts = [(r.n_points, model._to_scaled(r.params.to_numpy(), r.n_points)) for r in path.results]
     seeds = np.random.SeedSequence(seed).spawn(int(n_boot))
-    out: list[tuple[int, np.ndarray] | None] = [None] * len(seeds)
+    out: list[tuple[int, np.ndarray, np.ndarray] | None] = [None] * len(seeds)
     bar = progress_bar(total=len(seeds), enabled=progress, desc="path bootstrap", unit="replicate")
     if n_jobs == 1:
         _init_worker(model, starts, criterion)
@@ -276,6 +359,9 @@ def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", 
         raise SpecificationError("MPHPath.bootstrap: unexpected parameter layout.")
     draws = np.stack([o[1] for o in out if o is not None])
     pts = np.array([o[0] for o in out if o is not None])
+    llf = pd.DataFrame(np.stack([o[2] for o in out if o is not None]), columns=pd.Index(
+        [M for M, _ in starts], name="points"))
+    stopped = int(llf.isna().any(axis=1).sum())
     ok = np.all(np.isfinite(draws), axis=1)
     if scale == "iqr":
         cov = robust_boot_cov(draws[ok]) if ok.sum() >= 2 else np.full((nb, nb), np.nan)
@@ -287,12 +373,17 @@ def bootstrap_path(path: MPHPath, *, n_boot: int = 199, criterion: str = "aic", 
     counts = pd.Series(pts[ok]).value_counts().sort_index()
     ptxt = ", ".join(f"{int(cast(int, k))}: {int(v)}" for k, v in counts.items())  # labels: point counts
     notes = [f"Person bootstrap of the NPMLE path ({int(ok.sum())} of {len(seeds)} replicates usable): "
-             "in every "
-             f"replicate each fit on the path is re-maximised from the full-sample estimate and "
-             f"{criterion.upper()} selects the number of points again, so the standard errors include the "
-             f"uncertainty of that choice; {how}. Points selected (points: replicates) {ptxt}."]
+             "in every replicate each fit on the path is re-maximised from the full-sample estimate and "
+             "from the replicate's previous fit with a new point at a small mass (the better is kept, so "
+             f"the replicate's log-likelihood does not decrease along its path) and {criterion.upper()} "
+             "selects the number of points again, so the standard errors include the uncertainty of that "
+             f"choice; {how}. Points selected (points: replicates) {ptxt}."]
+    if stopped:
+        notes.append(f"{stopped} replicate path(s) stopped early: a fit ended more than {_DROP_TOL:g} below "
+                     "the previous one (a local optimum).")
     params = best.params[names]
     return _rebuild(best, params, pd.DataFrame(cov, index=names, columns=names),
                     f"person bootstrap of the path, {criterion.upper()} per replicate "
                     f"(B={int(ok.sum())})", notes,
-                    {"boot_points": pts, "boot_params": pd.DataFrame(draws, columns=names)})
+                    {"boot_points": pts, "boot_params": pd.DataFrame(draws, columns=names),
+                     "boot_llf": llf})

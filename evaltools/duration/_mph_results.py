@@ -54,6 +54,9 @@ class MPHResults(EstimationResults):
     boot_params, boot_points : DataFrame, ndarray or None
         Selected replicate estimates and the number of points chosen in each
         bootstrap replicate (bootstrap inference only).
+    boot_llf : DataFrame or None
+        Log-likelihood of every fit on every bootstrap replicate's path
+        (replicates x points; bootstrap inference only).
     """
 
     masspoints: pd.DataFrame
@@ -75,6 +78,7 @@ class MPHResults(EstimationResults):
     weights: pd.Series | None = None
     boot_params: pd.DataFrame | None = None
     boot_points: np.ndarray | None = None
+    boot_llf: pd.DataFrame | None = None
 
     loglike = deprecated_alias("llf")
 

@@ -47,7 +47,6 @@ from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from evaltools._model.covariance import RENAMES, resolve_cov_type
 from evaltools._model.design import Design
@@ -632,8 +631,10 @@ class TimingOfEvents:
                 raise ConvergenceError(f"{_WHERE}.fit: no starting values for {M + 1} support points.")
             th, ll_new, conv_new, hess_new = core.maximise(best[0], d, lay1, maxiter=maxiter)
             conv_new = conv_new or best[2]
-            if ll_new - ll < tol:
-                stop = f"log-likelihood improved by less than tol={tol:g}"
+            if ll_new - ll < tol:  # a decrease: local optimum (old fit + massless point is feasible)
+                stop = (f"log-likelihood improved by less than tol={tol:g}" if ll_new > ll - tol else
+                        f"the {M + 1}-point fit ended below the {M}-point log-likelihood (a local optimum); "
+                        "try multistart > 1")
                 break
             _, Vn, an = self._layout(M + 1).split(th)
             pn = np.exp(an - np.logaddexp.reduce(an))
@@ -655,7 +656,10 @@ class TimingOfEvents:
 
         (i) the ``multistart`` candidates with the largest directional derivative and
         ``multistart - 1`` random candidates with a positive one, each entering with the
-        probability that maximises the log-likelihood along the mixing direction; (ii)
+        probability that maximises the log-likelihood along the mixing direction
+        (:func:`~evaltools.duration._mph_core.enter_points`), and of the next three
+        candidates by the derivative the one whose start has the highest log-likelihood, if
+        it beats the first start; (ii)
         ``multistart`` splits of the most probable point into two points ``v +- u`` (random
         ``u``) sharing its probability.  Splits find broad new types that the directional
         derivative (which favours extreme, small-mass points) tends to miss.
@@ -663,22 +667,16 @@ class TimingOfEvents:
         d, lay = self._sdesign, self._layout(M)
         betas, V, a = lay.split(theta)
         pi = np.exp(a - np.logaddexp.reduce(a))
-        lli = core.person_loglik(theta, d, lay)
         pos = np.flatnonzero(D > 0)
-        top = pos[np.argsort(-D[pos])][:multistart]
-        rest = np.setdiff1d(pos, top)
+        ranked = pos[np.argsort(-D[pos])]
+        top, near = ranked[:multistart], ranked[multistart:multistart + 3]
+        rest = np.setdiff1d(pos, ranked[:multistart + 3])
         picks = np.r_[top, rng.choice(rest, size=min(multistart - 1, rest.size), replace=False)].astype(int)
-        ellc = core.candidate_loglik(theta, d, lay, cand[picks])
-        out = []
-        for col, k in enumerate(picks):
-            diff = ellc[:, col] - lli
-
-            def negll(e: float, diff: np.ndarray = diff) -> float:
-                return -float(np.sum(np.logaddexp(np.log1p(-e), np.log(e) + diff)))
-
-            eps = optimize.minimize_scalar(negll, bounds=(1e-6, 0.5), method="bounded").x
-            p_new = np.append(pi * (1 - eps), eps)
-            out.append(self._layout(M + 1).join(betas, np.vstack([V, cand[k]]), np.log(p_new / p_new[0])))
+        out = [th for th, _ in core.enter_points(theta, d, lay, cand[picks])]
+        if near.size:  # of the next candidates by D, the one that enters with the highest log L
+            th_near, gain = max(core.enter_points(theta, d, lay, cand[near]), key=lambda s: s[1])
+            if gain > core.loglik(out[0], d, self._layout(M + 1)) - core.loglik(theta, d, lay):
+                out.append(th_near)
         m = int(np.argmax(pi))
         for _ in range(multistart):
             u = rng.uniform(-1.0, 1.0, size=V.shape[1])

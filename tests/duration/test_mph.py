@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evaltools.duration import _mph_core as core
-from evaltools.duration.montecarlo import simulate_toe
+from evaltools.duration.montecarlo import ToEDGP, simulate_toe, toe_model
 from evaltools.duration.mph import MPHPath, MPHResults, TimingOfEvents, band_labels, build_toe_rows
 from evaltools.exceptions import DataValidationError, DroppedRowsWarning, SpecificationError
 
@@ -144,6 +144,25 @@ def test_path_is_monotone_and_criteria_are_consistent(sim_path):
     assert sim_path.best("aic").aic == path["aic"].min()
     assert sim_path.best("bic").bic == path["bic"].min()
     assert isinstance(sim_path.stop_reason, str) and "NPMLE path" in str(sim_path)
+
+
+@pytest.mark.parametrize("n, seed, programme", [(800, 41, False), (1500, 42, False), (1000, 43, True)])
+def test_path_never_falls_below_the_previous_fit(n, seed, programme):
+    dgp = ToEDGP(programme_points=(-4.0, -2.8)) if programme else ToEDGP()
+    model = toe_model(simulate_toe(n, seed=seed, dgp=dgp), dgp)
+    path = model.fit(max_points=4, seed=seed)
+    assert "local optimum" not in path.stop_reason
+    assert np.all(np.diff(path.path["llf"].to_numpy()) >= 1e-3)  # each added point gains at least tol
+    J = len(model.hazards)
+    for prev in path.results[:-1]:
+        # the previous fit plus a point of (numerically) zero mass is feasible with one point more
+        M = prev.n_points
+        lay = model._layout(M)
+        betas, V, a = lay.split(prev.params.to_numpy())
+        padded = model._layout(M + 1).join(betas, np.vstack([V, V[:1] - 2.0]), np.r_[a, -40.0])
+        assert padded.size == lay.size + J + 1
+        np.testing.assert_allclose(model.loglike(padded, M + 1), prev.llf, rtol=1e-12)
+        assert path[M + 1].llf >= prev.llf
 
 
 def test_heterogeneity_is_detected_and_effect_recovered(sim_path):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evaltools.duration._mph_inference import bootstrap_path, robust_boot_cov
+from evaltools.duration import _mph_core as core
+from evaltools.duration._mph_inference import bootstrap_path, replicate_path, resample_design, robust_boot_cov
 from evaltools.duration.montecarlo import ToEDGP, simulate_toe, toe_model
 from evaltools.exceptions import SpecificationError
 
@@ -69,3 +70,40 @@ def test_bootstrap_scale_option(small_path):
     np.testing.assert_allclose(small_path.bootstrap(n_boot=6, seed=4).bse.to_numpy(), robust.bse.to_numpy())
     with pytest.raises(SpecificationError, match="'scale'"):
         bootstrap_path(small_path, n_boot=6, scale="mad")
+
+
+def test_replicate_paths_never_decrease_and_beat_warm_starts():
+    # adding a point with zero mass reproduces the previous fit, so maximised log L is non-decreasing
+    # in the number of points; warm starts at the full-sample estimates alone can end below that
+    warm_drops = []
+    for n, seed in [(1000, 31), (1500, 33), (1200, 35)]:
+        dgp = ToEDGP()
+        model = toe_model(simulate_toe(n, seed=seed, dgp=dgp), dgp)
+        path = model.fit(max_points=4, seed=seed)
+        starts = [(r.n_points, model._to_scaled(r.params.to_numpy(), r.n_points)) for r in path]
+        d = model._sdesign
+        for b in range(4):
+            rng = np.random.default_rng([seed, b])
+            design = resample_design(d, rng.integers(0, d.n_persons, d.n_persons))
+            warm = np.array([core.maximise(th0, design, model._layout(M), polish=False, gtol=1e-5)[1]
+                             for M, th0 in starts])
+            fits = replicate_path(model, starts, design, rng)
+            ll = np.array([f[1] for f in fits])
+            assert [f[0] for f in fits] == list(path.path.index)  # no replicate path stops early here
+            assert np.all(np.diff(ll) >= -1e-3)
+            assert np.all(ll >= warm[:len(ll)] - 1e-6)  # the better of the two starts is kept
+            for M, llM, th in fits:
+                np.testing.assert_allclose(core.loglik(th, design, model._layout(M)), llM, rtol=1e-12)
+            warm_drops.append(np.diff(warm).min())
+    assert min(warm_drops) < -0.1  # the designs contain a replicate where warm starts alone fail
+
+
+def test_bootstrap_reports_monotone_replicate_paths(small_path):
+    boot = bootstrap_path(small_path, n_boot=5, seed=8)
+    L = boot.boot_llf
+    assert list(L.columns) == list(small_path.path.index) and len(L) == 5
+    diffs = np.diff(L.to_numpy(), axis=1)
+    assert np.all(diffs[np.isfinite(diffs)] >= -1e-3)
+    assert np.all(np.isfinite(L.iloc[:, 0]))
+    best = np.nanargmin(-2 * L.to_numpy() + 2 * small_path.path["n_params"].to_numpy()[None, :], axis=1)
+    np.testing.assert_array_equal(boot.boot_points, L.columns.to_numpy()[best])  # AIC on the replicate path
