@@ -63,5 +63,5 @@ def test_d5_full_path_reaches_the_npmle():
                            exit_covariates=["x1", "x2"], treatment_covariates=["x1", "x2"], timing="exact")
     path = model.fit(max_points=20, seed=1)
     assert "NPMLE reached" in path.stop_reason
-    assert path.path["loglike"].iloc[-1] >= exp["previous_lbfgsb_path"]["loglike"][-1] - 1e-6
-    np.testing.assert_allclose(path.path["loglike"].iloc[-1], exp["newton_path"]["loglike"][-1], atol=1e-3)
+    assert path.path["llf"].iloc[-1] >= exp["previous_lbfgsb_path"]["loglike"][-1] - 1e-6
+    np.testing.assert_allclose(path.path["llf"].iloc[-1], exp["newton_path"]["loglike"][-1], atol=1e-3)
