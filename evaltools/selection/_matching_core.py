@@ -284,6 +284,31 @@ def knn_other_groups(
     return q[srt], p[srt], own_nearest
 
 
+def _run_within(
+    sp: np.ndarray, q: np.ndarray, pos: np.ndarray, lim: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``[lo, hi)`` of the sorted pool ``sp`` with ``(sp - q) ** 2 <= lim``, by bisection.
+
+    The squared distance does not rise up to the insertion point ``pos`` and does not fall after it, so
+    the positions that qualify are one run around ``pos`` (empty when ``lim`` is ``-inf``).
+    """
+    n = sp.size
+    # lo: the first position before pos from which on every position qualifies
+    a, b = np.zeros_like(pos), pos.copy()
+    while (a < b).any():
+        mid = (a + b) // 2
+        ok = (sp[np.minimum(mid, n - 1)] - q) ** 2 <= lim
+        a, b = np.where((a < b) & ~ok, mid + 1, a), np.where((a < b) & ok, mid, b)
+    lo = a
+    # hi: the first position from pos on that does not qualify
+    a, b = pos.copy(), np.full_like(pos, n)
+    while (a < b).any():
+        mid = (a + b) // 2
+        ok = (sp[np.minimum(mid, n - 1)] - q) ** 2 <= lim
+        a, b = np.where((a < b) & ok, mid + 1, a), np.where((a < b) & ~ok, mid, b)
+    return lo, a
+
+
 def _other_groups_1d(
     zq: np.ndarray, zp: np.ndarray, m: int, tol: float, gq: np.ndarray, gp: np.ndarray, g: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,8 +318,9 @@ def _other_groups_1d(
     (``g`` the largest own-group count) lie in a window of ``2 (m + g)`` positions around the
     query's insertion point; that window holds the ``m``-th nearest unit overall and the ``m``-th
     nearest unit of another group.  The matches of a query are then the other-group units of one
-    range of sorted positions.  Queries with the same range (ties) share one copy of its pool
-    indices sorted by index, so the pairs come out sorted by (query, pool) without sorting them.
+    run of sorted positions (found by bisection).  Queries with the same run (ties) share one copy
+    of its pool indices sorted by index, so the pairs come out sorted by (query, pool) without
+    sorting them.
     """
     n = zp.size
     n_query = zq.size
@@ -321,11 +347,7 @@ def _other_groups_1d(
     own = by_group[at]
     near = (zq[rows] - zp[own]) ** 2 <= lim_all[rows]
     own_nearest = np.bincount(rows[near], minlength=n_query) > 0
-    # position ranges holding the matches (a slightly wider radius; the exact rule is applied per pair)
-    r = np.sqrt(np.maximum(lim, 0.0)) * (1 + 1e-12) + 1e-300
-    lo = np.searchsorted(sp, zq - r, side="left")
-    hi = np.searchsorted(sp, zq + r, side="right")
-    hi = np.where(np.isfinite(lim), np.maximum(hi, lo), lo)
+    lo, hi = _run_within(sp, zq, pos, lim)
     key, which = np.unique(lo * (n + 1) + hi, return_inverse=True)
     ulo, uhi = key // (n + 1), key % (n + 1)
     seg, upos = _expand_ranges(ulo, uhi)
@@ -333,7 +355,7 @@ def _other_groups_1d(
     start = (np.cumsum(uhi - ulo) - (uhi - ulo))[which.ravel()]
     rows, at = _expand_ranges(start, start + (hi - lo))
     p = idx_sorted[at]
-    keep = (gp[p] != gq[rows]) & ((zq[rows] - zp[p]) ** 2 <= lim[rows])
+    keep = gp[p] != gq[rows]
     return rows[keep], p[keep], own_nearest
 
 
