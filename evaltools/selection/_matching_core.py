@@ -269,6 +269,8 @@ def knn_other_groups(
     if g == 0:
         q, p = knn_with_ties(zq, zp, min(m, zp.shape[0]), tol, caliper)
         return q, p, none
+    if zq.shape[1] == 1 and caliper is None:
+        return _other_groups_1d(zq[:, 0], zp[:, 0], m, tol, gq, gp, g)
     q, p = knn_with_ties(zq, zp, min(m + g, zp.shape[0]), tol, caliper)
     d = ((zq[q] - zp[p]) ** 2).sum(axis=1)
     same = gq[q] == gp[p]
@@ -280,6 +282,81 @@ def knn_other_groups(
     q, p = q[keep], p[keep]
     srt = np.lexsort((p, q))
     return q[srt], p[srt], own_nearest
+
+
+def _run_within(
+    sp: np.ndarray, q: np.ndarray, pos: np.ndarray, lim: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``[lo, hi)`` of the sorted pool ``sp`` with ``(sp - q) ** 2 <= lim``, by bisection.
+
+    The squared distance does not rise up to the insertion point ``pos`` and does not fall after it, so
+    the positions that qualify are one run around ``pos`` (empty when ``lim`` is ``-inf``).
+    """
+    n = sp.size
+    # lo: the first position before pos from which on every position qualifies
+    a, b = np.zeros_like(pos), pos.copy()
+    while (a < b).any():
+        mid = (a + b) // 2
+        ok = (sp[np.minimum(mid, n - 1)] - q) ** 2 <= lim
+        a, b = np.where((a < b) & ~ok, mid + 1, a), np.where((a < b) & ok, mid, b)
+    lo = a
+    # hi: the first position from pos on that does not qualify
+    a, b = pos.copy(), np.full_like(pos, n)
+    while (a < b).any():
+        mid = (a + b) // 2
+        ok = (sp[np.minimum(mid, n - 1)] - q) ** 2 <= lim
+        a, b = np.where((a < b) & ok, mid + 1, a), np.where((a < b) & ~ok, mid, b)
+    return lo, a
+
+
+def _other_groups_1d(
+    zq: np.ndarray, zp: np.ndarray, m: int, tol: float, gq: np.ndarray, gp: np.ndarray, g: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`knn_other_groups` for 1-D coordinates without a caliper, in time linear in the pairs.
+
+    On the sorted pool the squared distance falls and then rises, so the ``m + g`` nearest units
+    (``g`` the largest own-group count) lie in a window of ``2 (m + g)`` positions around the
+    query's insertion point; that window holds the ``m``-th nearest unit overall and the ``m``-th
+    nearest unit of another group.  The matches of a query are then the other-group units of one
+    run of sorted positions (found by bisection).  Queries with the same run (ties) share one copy
+    of its pool indices sorted by index, so the pairs come out sorted by (query, pool) without
+    sorting them.
+    """
+    n = zp.size
+    n_query = zq.size
+    order = np.argsort(zp, kind="stable")
+    sp = zp[order]
+    width = min(m + g, n)
+    pos = np.searchsorted(sp, zq)
+    win = pos[:, None] + np.arange(-width, width)[None, :]
+    valid = (win >= 0) & (win < n)
+    win = np.clip(win, 0, n - 1)
+    d = np.where(valid, (sp[win] - zq[:, None]) ** 2, np.inf)
+    k_all = min(m, n) - 1
+    lim_all = np.partition(d, k_all, axis=1)[:, k_all] + tol
+    d[gp[order][win] == gq[:, None]] = np.inf
+    k_other = min(m, d.shape[1]) - 1
+    kth = np.partition(d, k_other, axis=1)[:, k_other]
+    # fewer than m units of other groups: take them all (none: -inf, no match)
+    kth = np.where(np.isfinite(kth), kth, np.where(np.isfinite(d), d, -np.inf).max(axis=1))
+    lim = kth + tol
+    # own-group candidates: is one of them among the unrestricted matches?
+    by_group = np.argsort(gp, kind="stable")
+    gs = gp[by_group]
+    rows, at = _expand_ranges(np.searchsorted(gs, gq, side="left"), np.searchsorted(gs, gq, side="right"))
+    own = by_group[at]
+    near = (zq[rows] - zp[own]) ** 2 <= lim_all[rows]
+    own_nearest = np.bincount(rows[near], minlength=n_query) > 0
+    lo, hi = _run_within(sp, zq, pos, lim)
+    key, which = np.unique(lo * (n + 1) + hi, return_inverse=True)
+    ulo, uhi = key // (n + 1), key % (n + 1)
+    seg, upos = _expand_ranges(ulo, uhi)
+    idx_sorted = np.sort(seg * n + order[upos]) - seg * n
+    start = (np.cumsum(uhi - ulo) - (uhi - ulo))[which.ravel()]
+    rows, at = _expand_ranges(start, start + (hi - lo))
+    p = idx_sorted[at]
+    keep = gp[p] != gq[rows]
+    return rows[keep], p[keep], own_nearest
 
 
 def within_radius(zq: np.ndarray, zp: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

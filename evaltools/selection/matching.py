@@ -382,8 +382,10 @@ class Matching(FormulaMixin):
                     cal = None if width is None else (self._v[idx], self._v[idx], width)
                     q, p, _ = core.knn_other_groups(z[idx], z[idx], j, self.tie_tolerance, gi, gi, cal)
                     cnt: np.ndarray = np.bincount(q, minlength=idx.size) + 1.0
-                    s1 = np.bincount(q, weights=y[idx][p], minlength=idx.size) + y[idx]
-                    s2 = np.bincount(q, weights=y[idx][p] ** 2, minlength=idx.size) + y[idx] ** 2
+                    yi = y[idx]
+                    yp = yi[p]
+                    s1 = np.bincount(q, weights=yp, minlength=idx.size) + yi
+                    s2 = np.bincount(q, weights=yp * yp, minlength=idx.size) + yi * yi
                 elif z.shape[1] == 1:
                     # 1-D: tie sets can be huge (many equal scores), so use ranges and cumulative sums
                     order = np.argsort(z[idx, 0], kind="stable")

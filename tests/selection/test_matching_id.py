@@ -304,3 +304,86 @@ def test_bad_id(hand):
     before = hand.copy()
     Matching(hand, outcome="y", treatment="t", covariates=["x"], id="person").fit()
     pd.testing.assert_frame_equal(hand, before)
+
+
+# --- 1-D search with large tie sets, against brute force ----------------------------------------------------
+
+
+def _brute_own_nearest(zq, zp, m, tol, gq, gp):
+    """Whether a query's unrestricted tie-inclusive ``m`` nearest pool units hold one of its own group."""
+    out = np.zeros(zq.shape[0], dtype=bool)
+    for i in range(zq.shape[0]):
+        d = ((zp - zq[i]) ** 2).sum(axis=1)
+        dm = np.sort(d)[min(m, d.size) - 1]
+        out[i] = bool(((gp == gq[i]) & (d <= dm + tol)).any())
+    return out
+
+
+@pytest.mark.parametrize("case", ["few_values", "self", "small_pool", "continuous"])
+@pytest.mark.parametrize("m", [1, 2, 4])
+@pytest.mark.parametrize("tol", [0.0, 1e-5])
+def test_other_group_search_1d_ties_equals_brute_force(case, m, tol):
+    rng = np.random.default_rng(["few_values", "self", "small_pool", "continuous"].index(case) * 10 + m)
+    for _ in range(15):
+        n_q, n_p = int(rng.integers(1, 120)), int(rng.integers(1, 120))
+        if case == "small_pool":
+            n_p = int(rng.integers(1, 6))
+        if case == "continuous":
+            zq, zp = rng.normal(size=(n_q, 1)), rng.normal(size=(n_p, 1))
+        else:
+            # a handful of distinct values: tie sets of dozens of units
+            zq = rng.integers(0, 4, size=(n_q, 1)) * 0.37
+            zp = rng.integers(0, 4, size=(n_p, 1)) * 0.37
+        n_groups = int(rng.integers(1, 40))
+        gq, gp = rng.integers(0, n_groups, size=n_q), rng.integers(0, n_groups, size=n_p)
+        if case == "self":
+            zq, gq = zp, gp
+        q, p, own = core.knn_other_groups(zq, zp, m, tol, gq, gp)
+        pairs = list(zip(q.tolist(), p.tolist(), strict=True))
+        assert sorted(pairs) == _brute(zq, zp, m, tol, gq, gp)
+        if np.isin(gq, gp).any():
+            # in (query, pool) order: the conditional variances sum the matches' outcomes in this order
+            assert pairs == _brute(zq, zp, m, tol, gq, gp)
+        np.testing.assert_array_equal(own, _brute_own_nearest(zq, zp, m, tol, gq, gp))
+
+
+def _brute_sigmas(z, t, y, person, j, tol):
+    """AI conditional variances from the ``j`` nearest same-group rows of other persons (ties kept).
+
+    The outcomes are summed one by one in row order of the matches, then the unit's own outcome.
+    """
+    sig = np.zeros(z.size)
+    for i in range(z.size):
+        mates = np.flatnonzero((t == t[i]) & (person != person[i]))
+        if (t == t[i]).sum() < 2 or mates.size == 0:
+            continue
+        d = (z[mates] - z[i]) ** 2
+        kth = np.sort(d)[min(j, d.size) - 1]
+        s1 = s2 = 0.0
+        for k in mates[d <= kth + tol]:
+            s1 += y[k]
+            s2 += y[k] ** 2
+        cnt = float((d <= kth + tol).sum()) + 1.0
+        s1, s2 = s1 + y[i], s2 + y[i] ** 2
+        sig[i] = (s2 / cnt - (s1 / cnt) ** 2) * cnt / max(cnt - 1, 1)
+    return sig
+
+
+@pytest.mark.parametrize("j", [1, 3])
+def test_conditional_variances_with_ties_equal_brute_force(j):
+    rng = np.random.default_rng(40 + j)
+    n = 400
+    d = pd.DataFrame(
+        {
+            "person": rng.integers(0, 150, size=n),
+            "x": rng.integers(0, 6, size=n).astype(float),
+            "t": rng.integers(0, 2, size=n),
+            "y": rng.normal(size=n),
+        }
+    )
+    model = Matching(d, outcome="y", treatment="t", covariates=["x"], id="person")
+    z = model._coordinates()
+    t = d["t"].to_numpy() == 1
+    sig = model._variance_sigmas(z, t, j)
+    expected = _brute_sigmas(z[:, 0], t, d["y"].to_numpy(), d["person"].to_numpy(), j, model.tie_tolerance)
+    np.testing.assert_array_equal(sig, expected)
