@@ -73,17 +73,29 @@ def _exact_bounds(
     hi: np.ndarray,
     inside: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Move ``[lo, hi)`` so that it is exactly the contiguous run of positions where ``inside`` holds."""
+    """Move ``[lo, hi)`` so that it is exactly the contiguous run of positions where ``inside`` holds.
+
+    Equal pool values are all inside or all outside, so an edge moves by a whole tie set at a
+    time: a range edge inside a large tie set (after rounding of the search bounds) is found in
+    one step.
+    """
     n = sp.size
     for _ in range(64):
-        grow_lo = (lo > 0) & inside(sp[np.maximum(lo - 1, 0)], q)
-        shrink_lo = (lo < hi) & ~inside(sp[np.minimum(lo, n - 1)], q)
-        grow_hi = (hi < n) & inside(sp[np.minimum(hi, n - 1)], q)
-        shrink_hi = (hi > lo) & ~inside(sp[np.maximum(hi - 1, 0)], q)
+        a = sp[np.maximum(lo - 1, 0)]
+        grow_lo = (lo > 0) & inside(a, q)
+        b = sp[np.minimum(lo, n - 1)]
+        shrink_lo = (lo < hi) & ~inside(b, q)
+        c = sp[np.minimum(hi, n - 1)]
+        grow_hi = (hi < n) & inside(c, q)
+        e = sp[np.maximum(hi - 1, 0)]
+        shrink_hi = (hi > lo) & ~inside(e, q)
         if not (grow_lo.any() or shrink_lo.any() or grow_hi.any() or shrink_hi.any()):
             break
-        lo = lo - grow_lo + shrink_lo
-        hi = hi + grow_hi - shrink_hi
+        lo = np.where(grow_lo, np.searchsorted(sp, a, side="left"), lo)
+        lo = np.where(shrink_lo & ~grow_lo, np.searchsorted(sp, b, side="right"), lo)
+        hi = np.where(grow_hi, np.searchsorted(sp, c, side="right"), hi)
+        hi = np.where(shrink_hi & ~grow_hi, np.searchsorted(sp, e, side="left"), hi)
+        hi = np.maximum(hi, lo)  # an empty range stays empty where its two edges met
     return lo, hi
 
 

@@ -387,3 +387,15 @@ def test_conditional_variances_with_ties_equal_brute_force(j):
     sig = model._variance_sigmas(z, t, j)
     expected = _brute_sigmas(z[:, 0], t, d["y"].to_numpy(), d["person"].to_numpy(), j, model.tie_tolerance)
     np.testing.assert_array_equal(sig, expected)
+
+
+def test_range_edges_move_over_whole_tie_sets():
+    """A start range off by more than 64 positions inside tie sets is still made exact."""
+    from evaltools.selection._matching_core import _exact_bounds
+
+    sp = np.sort(np.r_[np.zeros(500), np.ones(1000), np.full(300, 2.0)])
+    q = np.array([1.0, 0.5, 2.0])
+    lim = np.array([0.0, 0.25, 1.0])
+    lo, hi = _exact_bounds(sp, q, np.array([1400, 10, 1700]), np.array([1450, 20, 1750]),
+                           lambda v, c: (v - c) ** 2 <= lim)
+    assert lo.tolist() == [500, 0, 500] and hi.tolist() == [1500, 1500, 1800]
