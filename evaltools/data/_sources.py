@@ -169,7 +169,19 @@ class ParquetSource(BatchSource):
 
 # -- SAS ---------------------------------------------------------------------------------
 class SasSource(BatchSource):
-    """SAS ``.sas7bdat`` row chunks (:func:`pyreadstat.read_file_in_chunks`, ``usecols``)."""
+    """SAS ``.sas7bdat`` row ranges (:func:`pyreadstat.read_sas7bdat`, ``usecols``, ``row_offset``).
+
+    The batch pass reads each row range as Python lists (``output_format="dict"``,
+    no DataFrame is built).  When every weekly column is a text column, the
+    weekly cells of a batch are joined into the lines of a plain CSV block
+    (one C-level pass over the cells) and coded by the CSV reader's fast path
+    (:func:`~evaltools.data._fastcsv.block_cells`: numpy over the bytes and a
+    hash table of the distinct cells, each read once by the
+    :class:`CodeLookup`).  A batch outside that simple case (a missing text
+    value, a comma, quote or line break inside a cell, a cell longer than 7
+    bytes, a code not in the table) is read again as a DataFrame and coded
+    column by column, which raises the usual messages.
+    """
 
     def __init__(self, path: Path, where: str) -> None:
         try:
@@ -187,6 +199,8 @@ class SasSource(BatchSource):
             raise FileFormatError(f"{where}: cannot read {str(path)!r} as SAS7BDAT ({e}).") from None
         self.columns = list(meta.column_names)
         self.n_rows = meta.number_rows
+        #: ``"string"`` or ``"double"`` per column (SAS has no other storage types)
+        self.types: dict[str, str] = dict(getattr(meta, "readstat_variable_types", None) or {})
 
     def _read(self, where: str, **kw: Any) -> Any:
         try:
@@ -210,16 +224,116 @@ class SasSource(BatchSource):
                 return
             yield r0, {c: frame[c] for c in cols}
             r0 += len(frame)
-            if len(frame) < batch_rows:
+            if len(frame) < batch_rows or r0 == self.n_rows:
+                return
+
+    def coded_batches(
+        self, weekly: Sequence[str], other: Sequence[str], batch_rows: int, where: str, lookup: CodeLookup
+    ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
+        """As :meth:`BatchSource.coded_batches`; text weekly cells are coded from one CSV block per batch."""
+        from evaltools.data._fastcsv import KeyTable
+
+        cols = [*weekly, *other]
+        fast = (
+            bool(weekly)
+            and all(self.types.get(c) == "string" for c in weekly)
+            and lookup.null_values == self.null_values
+        )
+        if not fast:
+            yield from super().coded_batches(weekly, other, batch_rows, where, lookup)
+            return
+        table = KeyTable(lookup)
+        if not table.simple:  # a blank cell is a code of the table
+            yield from super().coded_batches(weekly, other, batch_rows, where, lookup)
+            return
+        r0 = 0
+        while True:
+            if fast:
+                data, _ = self._read(
+                    where, usecols=cols, row_offset=r0, row_limit=batch_rows, output_format="dict"
+                )
+                n = len(data[cols[0]])
+                cells = _sas_cells([data.pop(c) for c in weekly], table) if n else None
+                part = {c: _sas_series(data.pop(c), c, self.types.get(c)) for c in other}
+                del data
+            if not fast or (n and cells is None):
+                # not the simple case (from this batch on): the DataFrame path and its messages
+                fast, cells = False, None
+                frame, _ = self._read(where, usecols=cols, row_offset=r0, row_limit=batch_rows)
+                n = len(frame)
+                part = {c: frame[c] for c in cols}
+                del frame
+            if not n:
+                return
+            box = [(r0, cells, part)]
+            del cells, part
+            yield box.pop()
+            r0 += n
+            if n < batch_rows or r0 == self.n_rows:  # no read of an empty range past the end
                 return
 
 
+def _sas_cells(columns: list[list], table: Any) -> Cells | None:
+    """The coded cells of a batch's weekly text columns (lists of ``str``), or ``None``.
+
+    The cells are joined into the lines of a CSV block (``,`` between the
+    weeks of a person, a line end after each person) and split by
+    :func:`~evaltools.data._fastcsv.block_cells`; ``None`` when a cell is
+    missing (``None``), cannot be encoded, or the block is not plain.
+    ``columns`` is emptied (its lists are freed once the block is made).
+    """
+    from evaltools.data._fastcsv import block_cells
+
+    nw = len(columns)
+    try:
+        text = "\n".join(map(",".join, zip(*columns)))
+    except TypeError:
+        return None
+    finally:
+        columns.clear()
+    try:
+        raw = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    del text
+    return block_cells(raw, nw, np.arange(nw, dtype=np.int64), table)
+
+
+def _sas_series(values: list, name: str, kind: str | None) -> pd.Series:
+    """A batch column of the dict output typed as the DataFrame output types it.
+
+    A numeric column (``kind="double"``) is float64 with NaN; any other column
+    (text, and numbers read as dates or holding tagged missing values) holds
+    objects with NaN for a missing value.
+    """
+    if kind == "double":
+        try:
+            return pd.Series(np.array(values, dtype=np.float64), name=name)
+        except (TypeError, ValueError):
+            pass
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    arr[pd.isna(arr)] = np.nan
+    return pd.Series(arr, name=name)
+
+
 def _sas_blanks(frame: pd.DataFrame) -> pd.DataFrame:
-    """SAS stores a missing text value as ``""``: read it as missing, as the CSV reader does."""
+    """The front columns as the CSV reader types them.
+
+    SAS stores a missing text value as ``""`` (read as missing) and every
+    number as a double: a numeric column of whole numbers without a missing
+    value is int64, as the CSV reader infers it.
+    """
     out = {}
     for c in frame.columns:
         s = frame[c]
-        out[c] = s.mask(s == "") if s.dtype == object else s
+        if s.dtype == object:
+            s = s.mask(s == "")
+        elif s.dtype == np.float64:
+            v = s.to_numpy()
+            if np.isfinite(v).all() and (np.abs(v) < 2.0**53).all() and (v == np.floor(v)).all():
+                s = s.astype(np.int64)
+        out[c] = s
     return pd.DataFrame(out, index=frame.index)
 
 
