@@ -32,17 +32,16 @@ rows than coded person-weeks and 2-7x smaller on disk.  Register shape, 30 years
 persons per partition: 200,000 persons in 282 s wall with 3.66 GB peak RSS; 1,000,000 persons
 (417 M coded person-weeks, 14.2 M runs, 56 MB on disk) in 2,002 s wall / 408 CPU-s with
 3.97 GB peak RSS, so memory is set by the partition size, not by the number of persons.
-A DREAM-shaped CSV of ``--csv-generator register`` converts to a store in 85 s wall / 34 CPU-s
-with 1.62 GB peak RSS at 200,000 persons (543 MB), and in 454 s wall / 168 CPU-s with 2.50 GB
-at 1,000,000 persons (2,717 MB; store 57 MB in 50 partitions).
+A DREAM-shaped CSV of ``--csv-generator register`` (30 years, 2.7 KB per person) converts to a
+store in 9.9 s / 10.3 CPU-s with 558 MB peak RSS at 200,000 persons (543 MB), 43.5 s / 43.7 CPU-s
+with 642 MB at 1,000,000 (2,717 MB; store 57 MB in 50 partitions) and 89.8 s / 92.1 CPU-s with
+730 MB at 2,000,000 (5,434 MB), on an idle machine.
 
 With ``--workers 1`` (one dask thread; load average 3-8): 5,000,000 persons x 30 years
 (2,086 M coded person-weeks, 71.2 M runs, 100 partitions, 279 MB on disk; 19.2 M
 kontanthjaelp spells, 7,220 FTE cells) in 3,122 s wall / 1,605 CPU-s (write 430 s wall /
 242 CPU-s, spells 1,849 s, FTE 841 s) with 2.41 GB peak RSS; 200,000 persons in 206 s wall /
-171 CPU-s with 2.10 GB.  The CSV conversion peaks at 1.40 GB (200,000 persons, 69 CPU-s) and
-2.15 GB (1,000,000 persons, 317 CPU-s): the front pass of the reader (ids, windows and
-background columns of every row) grows with the number of persons.
+171 CPU-s with 2.10 GB.
 """
 
 from __future__ import annotations
