@@ -173,6 +173,35 @@ def _col_dtype(nw: int) -> type:
     return np.int16 if nw < (1 << 15) else np.int32
 
 
+_NO_QUOTES = np.zeros(0, dtype=np.int64)
+
+
+def _quoted_fields(sub: np.ndarray, seps: np.ndarray) -> np.ndarray | None:
+    """The fields of ``sub`` enclosed in quotes, or ``None`` if a quote is not of that kind.
+
+    ``seps`` are the separators of ``sub`` (field ``j`` ends at ``seps[j]``).
+    Every quote must open a field and its pair close that field: the pairs
+    are consecutive quotes, the opening one at the field's first byte, the
+    closing one just before the separator that ends the field (so no comma,
+    line end or doubled quote lies inside).  The cell is then the bytes
+    between the quotes, as the CSV reader reads it.
+    """
+    qp = np.flatnonzero(sub == 34)
+    if not len(qp):
+        return _NO_QUOTES
+    if len(qp) % 2:
+        return None
+    opening, closing = qp[0::2], qp[1::2]
+    field = np.searchsorted(seps, opening)  # the first separator after the opening quote ends the field
+    if not (seps[field] == closing + 1).all():  # the block ends with a line end: field < len(seps)
+        return None
+    first = seps[field - 1] + 1  # the field's first byte (field 0 begins at 0)
+    first[field == 0] = 0
+    if not (first == opening).all():
+        return None
+    return field
+
+
 def block_cells(
     raw: bytes | bytearray | mmap.mmap,
     ncols: int,
@@ -191,8 +220,9 @@ def block_cells(
     stay in the CPU cache.
     """
     end = len(raw) if end is None else end
-    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b'"', b"\r", b"\x00")):
+    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b"\r", b"\x00")):
         return None
+    quoted = raw.find(b'"', start, end) >= 0
     a = np.frombuffer(raw, dtype=np.uint8, count=end - start, offset=start)
     nl = np.flatnonzero(a == 10) if nl is None else nl - start
     n = len(nl)
@@ -226,6 +256,11 @@ def block_cells(
         d = buf[: k * ncols]
         d[0] = seps[0] + 1
         np.subtract(seps[1:], seps[:-1], out=d[1:])
+        inner = _quoted_fields(sub, seps) if quoted else _NO_QUOTES
+        if inner is None:
+            return None
+        if len(inner):
+            d[inner] -= 2  # the quotes are no part of the cell
         coded = d > 1
         grid = coded.reshape(k, ncols)
         grid &= weekly
@@ -239,6 +274,10 @@ def block_cells(
             return None
         at = seps[q]
         at -= ln
+        if len(inner):  # a quoted cell ends before its closing quote
+            close = np.zeros(k * ncols, dtype=np.int64)
+            close[inner] = 1
+            at -= close[q]
         if e + 8 <= len(a):
             at += s
             w = words[at]
