@@ -311,10 +311,14 @@ class CsvSource(BatchSource):
         where: str,
         lookup: CodeLookup,
     ) -> Generator[tuple[int, Cells | None, dict[str, Any]], None, tuple[int, bytes, Any] | None]:
-        """The batches of the simple blocks; at the first other block, its row, bytes and the rest.
+        """The batches of the blocks, read from the bytes or, one block at a time, by pyarrow.
 
-        Returns ``None`` when every block was simple, else ``(first row, bytes, stream)``: the
-        block that is not simple and the rest of the file, for pyarrow's reader.
+        A block that is not simple (e.g. a quoted field holding a comma) is read by
+        pyarrow on its own (:meth:`_block_alone`) and the next blocks go back to the
+        fast path.  Returns ``None`` when every block was read so, else
+        ``(first row, bytes, stream)``: the first block that pyarrow cannot read on its
+        own (a quoted field running past its line, a ragged line, bad bytes) and the
+        rest of the file, for pyarrow's streaming reader and its messages.
         """
         from evaltools.data._fastcsv import KeyTable, block_cells, field_positions
 
@@ -332,8 +336,16 @@ class CsvSource(BatchSource):
             del block
             cells = block_cells(buf, len(self.columns), fields, table, start, end, ends)
             if cells is None:
+                alone = self._block_alone(header + bytes(buf[start:end]), len(ends), [*weekly, *other])
+                if alone is None or not table.simple:
+                    del buf, ends, alone
+                    return (r0, *blocks.tail(start, end))
+                n = len(ends)
                 del buf, ends
-                return (r0, *blocks.tail(start, end))
+                yield r0, None, alone
+                del alone
+                r0 += n
+                continue
             rest: dict[str, Any] = {}
             if other:
                 rest = self._parse(header + bytes(buf[start:end]), other, where, r0)
@@ -342,6 +354,36 @@ class CsvSource(BatchSource):
             del buf, ends, cells, rest
             yield box.pop()
             r0 += n
+
+    def _block_alone(self, data: bytes, lines: int, cols: Sequence[str]) -> dict[str, Any] | None:
+        """The columns ``cols`` of a block that is not simple, read by pyarrow on its own.
+
+        ``data`` is the header line and the block's ``lines`` lines.  ``None``
+        unless every line is one row with one field per header column and no
+        field holds a line break (no quoted field runs past its line, so the
+        block reads as it reads within the whole file); the block is then read
+        with the rest of the file, whose reader raises the usual messages.
+        """
+        try:
+            t = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(use_threads=False),
+                parse_options=pcsv.ParseOptions(newlines_in_values=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={c: DICT_STRING for c in self.columns},
+                    strings_can_be_null=False,
+                ),
+            )
+        except (OSError, pa.ArrowException):
+            return None
+        if t.num_rows != lines or t.column_names != self.columns:
+            return None
+        for col in t.columns:
+            for chunk in col.chunks:
+                text = chunk.dictionary
+                if pac.any(pac.or_(pac.match_substring(text, "\n"), pac.match_substring(text, "\r"))).as_py():
+                    return None
+        return {c: t.column(c) for c in cols}
 
     def _parse(self, data: bytes, cols: Sequence[str], where: str, r0: int) -> dict[str, Any]:
         """The columns ``cols`` of a block of lines (with its header line), as the batches type them."""
