@@ -6,12 +6,13 @@ readers type them) in one projected pass, and then yields the wide columns
 (weekly, monthly, yearly) in row batches with column projection:
 
 CSV / CSV.gz
-    Blocks of whole lines (through a memory map for an uncompressed file); a
-    plain block (no quotes, one field per header column) gives its coded
-    weekly cells straight from the bytes
-    (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
-    go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
-    weekly and text columns dictionary-encoded.
+    Blocks of whole lines read into one reused buffer; a plain block (one
+    field per header column, quotes only around whole fields) gives its coded
+    weekly cells straight from the bytes (:mod:`evaltools.data._fastcsv`), any
+    other block is read by pyarrow on its own, and where that cannot be done
+    (a quoted field running past its line) the rest of the file goes to
+    :func:`pyarrow.csv.open_csv` (streaming, bounded blocks), with the weekly
+    and text columns dictionary-encoded.
 Parquet
     :meth:`pyarrow.parquet.ParquetFile.iter_batches` with the projected columns.
 SAS (``.sas7bdat``)
@@ -28,6 +29,7 @@ per distinct value, never per cell.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -251,33 +253,20 @@ class CsvSource(BatchSource):
     ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
         """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`).
 
-        An uncompressed file is read through a memory map, a compressed one as a stream.
+        An uncompressed file is read with ``readinto`` (and its size watched), a compressed one
+        as a decompressed stream, both into one reused buffer.
         """
-        from evaltools.data._fastcsv import Chained, LineBlocks, MappedBlocks
+        from evaltools.data._fastcsv import Chained, LineBlocks
 
         cols = [*weekly, *other]
         chunk = _block(batch_rows, self.row_bytes)
-        if lookup.null_values == self.null_values and _plain(self.path):
-            try:
-                mapped = MappedBlocks(str(self.path), batch_rows, chunk, where)
-            except (OSError, ValueError):  # e.g. a file that cannot be mapped: read it as a stream
-                pass
-            else:
-                try:
-                    header = mapped.header
-                    tail = yield from self._fast_batches(mapped, header, weekly, other, where, lookup)
-                finally:
-                    mapped.close()
-                if tail is None:
-                    return
-                r0, carry, rest = tail
-                with rest:
-                    stream = pa.PythonFile(Chained(header + carry, rest), mode="r")
-                    for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
-                        yield r, None, c
-                return
+        size = None
         try:
-            raw = pa.input_stream(str(self.path), compression="detect")
+            if _plain(self.path):
+                raw: Any = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
+                size = os.fstat(raw.fileno()).st_size
+            else:
+                raw = pa.input_stream(str(self.path), compression="detect")
         except (OSError, pa.ArrowException) as e:
             raise _csv_error(e, self.name, where, "") from None
         with raw:
@@ -291,9 +280,8 @@ class CsvSource(BatchSource):
             header, carry = head[:cut], head[cut:]
             r0 = 0
             if cut and lookup.null_values == self.null_values:
-                blocks = LineBlocks(
-                    raw, carry, batch_rows, chunk, int(batch_rows * self.row_bytes * 1.1) + chunk
-                )
+                capacity = int(batch_rows * self.row_bytes * 1.1) + chunk
+                blocks = LineBlocks(raw, carry, batch_rows, chunk, capacity, size, self.name, where)
                 tail = yield from self._fast_batches(blocks, header, weekly, other, where, lookup)
                 if tail is None:
                     return
