@@ -76,9 +76,7 @@ def _quote_cells(path: Path, rows: set[int] | None = None, cols: set[int] | None
         if not lines[i] or (rows is not None and i - 1 not in rows):
             continue
         cells = lines[i].split(b",")
-        lines[i] = b",".join(
-            b'"' + c + b'"' if cols is None or j in cols else c for j, c in enumerate(cells)
-        )
+        lines[i] = b",".join(b'"' + c + b'"' if cols is None or j in cols else c for j, c in enumerate(cells))
     path.write_bytes(b"\n".join(lines))
 
 
