@@ -180,28 +180,25 @@ def _col_dtype(nw: int) -> type:
 _NO_QUOTES = np.zeros(0, dtype=np.int64)
 
 
-def _quoted_fields(sub: np.ndarray, seps: np.ndarray) -> np.ndarray | None:
+def _quoted_fields(sub: np.ndarray, seps: np.ndarray, d: np.ndarray) -> np.ndarray | None:
     """The fields of ``sub`` enclosed in quotes, or ``None`` if a quote is not of that kind.
 
-    ``seps`` are the separators of ``sub`` (field ``j`` ends at ``seps[j]``).
-    Every quote must open a field and its pair close that field: the pairs
-    are consecutive quotes, the opening one at the field's first byte, the
-    closing one just before the separator that ends the field (so no comma,
-    line end or doubled quote lies inside).  The cell is then the bytes
+    ``seps`` are the separators of ``sub`` (field ``j`` ends at ``seps[j]``) and
+    ``d`` the field lengths + 1.  A field is quoted if its first byte is a
+    quote; it must then be at least 2 bytes long and end with a quote, and
+    these must be the only quotes of ``sub`` (no quote inside a field, no
+    doubled quote).  No comma or line end lies inside a quoted field, since the
+    fields are the bytes between separators.  The cell is then the bytes
     between the quotes, as the CSV reader reads it.
     """
-    qp = np.flatnonzero(sub == 34)
-    if not len(qp):
+    n = int(np.count_nonzero(sub == 34))
+    if not n:
         return _NO_QUOTES
-    if len(qp) % 2:
-        return None
-    opening, closing = qp[0::2], qp[1::2]
-    field = np.searchsorted(seps, opening)  # the first separator after the opening quote ends the field
-    if not (seps[field] == closing + 1).all():  # the block ends with a line end: field < len(seps)
-        return None
-    first = seps[field - 1] + 1  # the field's first byte (field 0 begins at 0)
-    first[field == 0] = 0
-    if not (first == opening).all():
+    first = np.empty(len(seps), dtype=np.int64)  # each field's first byte (its separator if it is empty)
+    first[0] = 0
+    np.add(seps[:-1], 1, out=first[1:])
+    field = np.flatnonzero(sub[first] == 34)
+    if 2 * len(field) != n or not (d[field] >= 3).all() or not (sub[seps[field] - 1] == 34).all():
         return None
     return field
 
@@ -262,7 +259,7 @@ def block_cells(
         d = buf[: k * ncols]
         d[0] = seps[0] + 1
         np.subtract(seps[1:], seps[:-1], out=d[1:])
-        inner = _quoted_fields(sub, seps) if quoted else _NO_QUOTES
+        inner = _quoted_fields(sub, seps, d) if quoted else _NO_QUOTES
         if inner is None:
             return None
         if len(inner):
@@ -279,11 +276,9 @@ def block_cells(
         if longest > 7:
             return None
         at = seps[q]
+        if len(inner):  # a quoted cell ends before its closing quote (the only quotes are those)
+            at -= sub[at - 1] == 34
         at -= ln
-        if len(inner):  # a quoted cell ends before its closing quote
-            close = np.zeros(k * ncols, dtype=np.int64)
-            close[inner] = 1
-            at -= close[q]
         if e + 8 <= len(a):
             at += s
             w = words[at]
