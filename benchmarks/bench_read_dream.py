@@ -30,6 +30,12 @@ Usage::
     .venv/bin/python benchmarks/bench_read_dream.py --scale 200000 1000000  # iterate, memory vs N
     .venv/bin/python benchmarks/bench_read_dream.py --scale 200000 --store  # and dream_to_store
     .venv/bin/python benchmarks/bench_read_dream.py --formats             # CSV vs CSV.gz/Parquet
+    .venv/bin/python benchmarks/bench_read_dream.py --skip-whole --quoted --arrow  # quoted cells
+
+``--quoted`` also writes the file with every field in quotes (``"111"``, ``""``, as QUOTE_ALL
+writers and R's ``write.csv`` of text columns write it); ``--arrow`` also reads each file with
+every block handed to pyarrow (``stream-alone``: each block read by pyarrow on its own, as an
+odd block is; ``stream-arrow``: the whole file through pyarrow's streaming reader).
 """
 
 from __future__ import annotations
@@ -104,18 +110,33 @@ def _bodies(rng: np.random.Generator, n: int) -> list[bytes]:
     return [buf[a:b] for a, b in zip(starts.tolist(), ends_b.tolist())]
 
 
-def generate(path: Path, n: int, *, seed: int = 1, chunk: int = 5000, distinct: int = 100_000) -> Path:
+def _quote(data: bytes) -> bytes:
+    """Lines with every field in quotes (``"111"``, ``""`` for a blank), as QUOTE_ALL writers write."""
+    return b'"' + data[:-1].replace(b",", b'","').replace(b"\n", b'"\n"') + b'"\n'
+
+
+def generate(
+    path: Path,
+    n: int,
+    *,
+    seed: int = 1,
+    chunk: int = 5000,
+    distinct: int = 100_000,
+    quoted: bool = False,
+) -> Path:
     """Write a DREAM-shaped wide CSV (or ``.csv.gz``) of ``n`` persons, ``chunk`` persons at a time.
 
     The first ``distinct`` persons are drawn; further persons repeat their weekly histories under
-    new ids (the reader's work is the same, the generation is faster).
+    new ids (the reader's work is the same, the generation is faster).  ``quoted``: every field
+    in quotes (the same persons and cells).
     """
+    q = _quote if quoted else (lambda data: data)
     rng = np.random.default_rng(seed)
     opener = gzip.open if path.name.endswith(".gz") else open
     cache: list[list[bytes]] = []
     n_cache = max(distinct // chunk, 1)
     with opener(path, "wb") as f:
-        f.write((",".join(["PNR", "sex", "kom", "birth_year", *_columns()]) + "\n").encode())
+        f.write(q((",".join(["PNR", "sex", "kom", "birth_year", *_columns()]) + "\n").encode()))
         for k, start in enumerate(range(0, n, chunk)):
             m = min(chunk, n - start)
             if k < n_cache:
@@ -124,7 +145,7 @@ def generate(path: Path, n: int, *, seed: int = 1, chunk: int = 5000, distinct: 
             else:
                 bodies = cache[k % n_cache][:m]
             first = 100_000_000 + start
-            f.write(b"".join(str(first + j).encode() + b for j, b in enumerate(bodies)))
+            f.write(q(b"".join(str(first + j).encode() + b for j, b in enumerate(bodies))))
     return path
 
 
@@ -206,6 +227,14 @@ def child(method: str, path: str, batch_rows: int) -> None:
         n = _whole(path)
     elif method == "stream":
         n = len(read_dream(path, batch_rows=batch_rows, progress=False).states)
+    elif method in ("stream-arrow", "stream-alone"):
+        from evaltools.data import _fastcsv
+        from evaltools.data._sources import CsvSource
+
+        _fastcsv.block_cells = lambda *a, **k: None  # type: ignore[assignment]  # no block is simple
+        if method == "stream-arrow":  # and none is read alone: pyarrow's streaming reader reads the file
+            CsvSource._block_alone = lambda *a, **k: None  # type: ignore[method-assign]
+        n = len(read_dream(path, batch_rows=batch_rows, progress=False).states)
     elif method == "iterate":
         n = sum(len(p.states) for p in iter_dream(path, batch_rows=batch_rows, progress=False))
     elif method == "store":
@@ -254,6 +283,35 @@ def _show(tag: str, r: dict, size_mb: float) -> None:
     )
 
 
+def _paths(tmpd: Path, path: Path, n: int, args: argparse.Namespace, size: float) -> None:
+    """The fast path against pyarrow's, on the plain and (``--quoted``) the fully quoted file."""
+    files = [("plain", path, size)]
+    if args.quoted:
+        qpath = generate(tmpd / f"dream_{n}_quoted.csv", n, quoted=True)
+        files.append(("quoted", qpath, qpath.stat().st_size / 2**20))
+    methods = ["stream", *(["stream-alone", "stream-arrow"] if args.arrow else [])]
+    label = {
+        "stream": "fast path",
+        "stream-alone": "blocks read by pyarrow alone",
+        "stream-arrow": "pyarrow streaming reader",
+    }
+    for kind, p, mb in files:
+        runs: dict[str, list[dict]] = {m: [] for m in methods}
+        for _ in range(max(args.repeat, 1)):
+            for m in methods:
+                runs[m].append(run(m, p, args.batch_rows))
+        res = {m: _summary(r) for m, r in runs.items()}
+        for m in methods:
+            _show(f"{kind}: {label[m]}", res[m], mb)
+        base = res["stream"]
+        for m in methods[1:]:
+            assert res[m]["coded"] == base["coded"], (m, res[m], base)
+            print(
+                f"  {kind}: {label[m]} / fast path: CPU time {res[m]['cpu'] / base['cpu']:.1f}x, "
+                f"peak RSS {res[m]['peak_rss_mb'] / base['peak_rss_mb']:.2f}x"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"))
@@ -261,6 +319,12 @@ def main() -> None:
     ap.add_argument("--scale", type=int, nargs="*", default=[], help="persons for the iterate runs")
     ap.add_argument("--formats", action="store_true", help="also time CSV.gz and Parquet")
     ap.add_argument("--store", action="store_true", help="also time dream_to_store at the --scale sizes")
+    ap.add_argument("--quoted", action="store_true", help="also a file with every field in quotes")
+    ap.add_argument(
+        "--arrow",
+        action="store_true",
+        help="also read with every block handed to pyarrow (alone, and the whole file streamed)",
+    )
     ap.add_argument("--batch-rows", type=int, default=20_000)
     ap.add_argument("--skip-whole", action="store_true")
     ap.add_argument(
@@ -294,6 +358,8 @@ def main() -> None:
                 f"CPU time {w['cpu'] / s['cpu']:.1f}x, peak RSS {w['peak_rss_mb'] / s['peak_rss_mb']:.1f}x"
                 + (f" (medians of {args.repeat} runs each, interleaved)" if args.repeat > 1 else "")
             )
+        if args.quoted or args.arrow:
+            _paths(tmpd, path, n, args, size)
         if args.formats:
             import pandas as pd
 

@@ -11,13 +11,17 @@ dictionary path reads the cells pyarrow gives, so the codes are the same.  The
 result is the batch's coded cells (:class:`Cells`: per row, the weekly column
 and code of each coded week), never a dense matrix of the blank weeks.
 
-An uncompressed file is read through a memory map (:class:`MappedBlocks`, no
-copy of the bytes), a compressed one into one reused buffer
+Quotes that enclose whole fields (``"111"``, ``""``, as R's ``write.csv``,
+Stata and SAS write text columns) are read on this path too: every quote pair
+must open a field and close it, with no comma, line end or doubled quote
+inside; the cell is the text between the quotes, as pyarrow reads it.
+
+The file (uncompressed or decompressed) is read into one reused buffer
 (:class:`LineBlocks`).
 
-Any block outside that simple case (quotes, carriage returns, NUL bytes, empty lines, ragged lines,
-cells longer than 7 bytes, bytes that are not UTF-8, codes not in the table)
-is handed back, with the rest of the file, to pyarrow's CSV reader and the
+Any block outside that simple case (other quotes, carriage returns, NUL bytes,
+empty lines, ragged lines, cells longer than 7 bytes, bytes that are not
+UTF-8, codes not in the table) is handed back to pyarrow's CSV reader and the
 column-by-column lookup, which raise the usual messages.
 """
 
@@ -34,7 +38,7 @@ import pandas as pd
 
 from evaltools.exceptions import EvaltoolsError, FileFormatError
 
-__all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "MappedBlocks", "field_positions"]
+__all__ = ["KeyTable", "Cells", "block_cells", "Chained", "LineBlocks", "field_positions"]
 
 #: Lines split per step inside a block (the separator arrays of a step stay in the CPU cache).
 STEP_LINES = 128
@@ -173,6 +177,32 @@ def _col_dtype(nw: int) -> type:
     return np.int16 if nw < (1 << 15) else np.int32
 
 
+_NO_QUOTES = np.zeros(0, dtype=np.int64)
+
+
+def _quoted_fields(sub: np.ndarray, seps: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """The fields of ``sub`` enclosed in quotes, or ``None`` if a quote is not of that kind.
+
+    ``seps`` are the separators of ``sub`` (field ``j`` ends at ``seps[j]``) and
+    ``d`` the field lengths + 1.  A field is quoted if its first byte is a
+    quote; it must then be at least 2 bytes long and end with a quote, and
+    these must be the only quotes of ``sub`` (no quote inside a field, no
+    doubled quote).  No comma or line end lies inside a quoted field, since the
+    fields are the bytes between separators.  The cell is then the bytes
+    between the quotes, as the CSV reader reads it.
+    """
+    n = int(np.count_nonzero(sub == 34))
+    if not n:
+        return _NO_QUOTES
+    first = np.empty(len(seps), dtype=np.int64)  # each field's first byte (its separator if it is empty)
+    first[0] = 0
+    np.add(seps[:-1], 1, out=first[1:])
+    field = np.flatnonzero(sub[first] == 34)
+    if 2 * len(field) != n or not (d[field] >= 3).all() or not (sub[seps[field] - 1] == 34).all():
+        return None
+    return field
+
+
 def block_cells(
     raw: bytes | bytearray | mmap.mmap,
     ncols: int,
@@ -185,14 +215,17 @@ def block_cells(
     """The coded cells of a block of whole lines, or ``None`` if the block is not simple.
 
     The block is ``raw[start:end]`` (all of ``raw`` by default) and ends with a
-    line end; ``nl`` are its line ends (positions in ``raw``) if known.
+    line end; ``nl`` are its line ends (positions in ``raw``) if known.  Fields
+    enclosed in quotes are read without them (:func:`_quoted_fields`); any other
+    quote makes the block not simple.
     ``fields`` are the file positions of the weekly columns (in week order).
     The lines are split ``STEP_LINES`` at a time, so that the arrays of a step
     stay in the CPU cache.
     """
     end = len(raw) if end is None else end
-    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b'"', b"\r", b"\x00")):
+    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b"\r", b"\x00")):
         return None
+    quoted = raw.find(b'"', start, end) >= 0
     a = np.frombuffer(raw, dtype=np.uint8, count=end - start, offset=start)
     nl = np.flatnonzero(a == 10) if nl is None else nl - start
     n = len(nl)
@@ -226,6 +259,11 @@ def block_cells(
         d = buf[: k * ncols]
         d[0] = seps[0] + 1
         np.subtract(seps[1:], seps[:-1], out=d[1:])
+        inner = _quoted_fields(sub, seps, d) if quoted else _NO_QUOTES
+        if inner is None:
+            return None
+        if len(inner):
+            d[inner] -= 2  # the quotes are no part of the cell
         coded = d > 1
         grid = coded.reshape(k, ncols)
         grid &= weekly
@@ -238,6 +276,8 @@ def block_cells(
         if longest > 7:
             return None
         at = seps[q]
+        if len(inner):  # a quoted cell ends before its closing quote (the only quotes are those)
+            at -= sub[at - 1] == 34
         at -= ln
         if e + 8 <= len(a):
             at += s
@@ -303,12 +343,31 @@ class LineBlocks:
     reused from block to block (the unread rest moves to its front), and the
     line ends are located once.
     :meth:`next` gives the next block (the last gets a final line end if the
-    file has none) or ``None`` at the end; :meth:`rest` gives the bytes read
-    after the last block given.
+    file has none) or ``None`` at the end; :meth:`tail` gives the last block
+    given and the bytes read after it.
+
+    For an uncompressed file, ``raw`` is the open file and ``size`` its size
+    when the read began: a file that becomes shorter while it is read is then
+    a :class:`~evaltools.exceptions.FileFormatError` naming ``name``, never a
+    shorter last block.  (The file is read, not memory-mapped: a mapped file
+    cut short by another process would end the process with ``SIGBUS``.)
     """
 
-    def __init__(self, raw: Any, carry: bytes, lines: int, chunk: int, capacity: int = 0) -> None:
+    def __init__(
+        self,
+        raw: Any,
+        carry: bytes,
+        lines: int,
+        chunk: int,
+        capacity: int = 0,
+        size: int | None = None,
+        name: str = "",
+        where: str = "read_dream",
+    ) -> None:
         self.raw = raw
+        self.size_at_open = size
+        self.name = name
+        self.where = where
         self.lines = lines
         self.chunk = chunk
         self.buf = _buffer(max(len(carry) + chunk, capacity))
@@ -340,12 +399,30 @@ class LineBlocks:
             self.size += n
         return n
 
+    def _check_size(self) -> None:
+        if self.size_at_open is None:
+            return
+        now = os.fstat(self.raw.fileno()).st_size
+        if now < self.size_at_open:
+            raise FileFormatError(
+                f"{self.where}: {self.name!r} became shorter while it was read ({now:,} bytes, "
+                f"{self.size_at_open:,} when the read began); read it again when the file is complete."
+            )
+
     def next(self) -> tuple[mmap.mmap, int, int, np.ndarray] | None:
-        """``(buffer, start, end, line ends)``: the block ``buffer[start:end]``, valid until the next call."""
+        """``(buffer, start, end, line ends)``: the block ``buffer[start:end]``, valid until the next call.
+
+        Raises
+        ------
+        FileFormatError
+            If ``size`` was given and the file became shorter than that.
+        """
+        self._check_size()
         self._shift()
         while len(self.nl) < self.lines and not self.eof:
             if not self._read():
                 self.eof = True
+                self._check_size()  # cut short while it was read: not a shorter last block
         if len(self.nl) >= self.lines:
             ends = self.nl[: self.lines]
             self.nl = self.nl[self.lines :]
@@ -371,91 +448,6 @@ class LineBlocks:
 
     def close(self) -> None:
         """Nothing to release (the stream belongs to the caller)."""
-
-
-class MappedBlocks:
-    """Blocks of ``lines`` whole lines of an uncompressed file, read through a memory map.
-
-    The blocks are not copied: :meth:`next` gives ``(map, start, end, line
-    ends)`` as :meth:`LineBlocks.next` does.  The pages of a block are dropped
-    from the process (``MADV_DONTNEED``) when the next block is asked for, so
-    that the resident memory stays that of one block.
-    """
-
-    def __init__(self, path: str, lines: int, chunk: int, where: str = "read_dream") -> None:
-        with open(path, "rb") as f:
-            self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        self.path = path
-        self.where = where
-        self.size = len(self.map)
-        cut = self.map.find(b"\n") + 1
-        self.header = self.map[:cut] if cut else self.map[:]
-        self.pos = cut if cut else self.size  # first byte not given in a block
-        self.scanned = self.pos  # line ends are known up to here
-        self.nl = np.zeros(0, dtype=np.int64)
-        self.lines = lines
-        self.chunk = chunk
-        self.given = (self.pos, self.pos)
-
-    def _drop(self, start: int, end: int) -> None:
-        page = mmap.PAGESIZE
-        a, b = start - start % page, end - end % page
-        if b > a and hasattr(mmap, "MADV_DONTNEED"):
-            self.map.madvise(mmap.MADV_DONTNEED, a, b - a)
-
-    def next(self) -> tuple[Any, int, int, np.ndarray] | None:
-        """The next block, or ``None`` at the end of the file.
-
-        Raises
-        ------
-        FileFormatError
-            If the file became shorter since it was mapped (its pages could
-            not be read any more).
-        """
-        self._drop(*self.given)
-        now = os.stat(self.path).st_size
-        if now < self.size:
-            raise FileFormatError(
-                f"{self.where}: {self.path!r} became shorter while it was read ({now:,} bytes, "
-                f"{self.size:,} when the read began); read it again when the file is complete."
-            )
-        while len(self.nl) < self.lines and self.scanned < self.size:
-            n = min(self.chunk, self.size - self.scanned)
-            a = np.frombuffer(self.map, dtype=np.uint8, count=n, offset=self.scanned)
-            self.nl = np.concatenate([self.nl, np.flatnonzero(a == 10) + self.scanned])
-            del a
-            self.scanned += n
-        if self.pos >= self.size:
-            return None
-        start = self.pos
-        if len(self.nl) >= self.lines:
-            ends, self.nl = self.nl[: self.lines], self.nl[self.lines :]
-            self.pos = int(ends[-1]) + 1
-            self.given = (start, self.pos)
-            return self.map, start, self.pos, ends
-        self.pos = self.size
-        self.given = (start, self.size)
-        if self.map[self.size - 1] == 10:
-            ends, self.nl = self.nl, self.nl[:0]
-            return self.map, start, self.size, ends
-        last = self.map[start:] + b"\n"  # no line end at the end of the file: a copy of the last block
-        return last, 0, len(last), np.append(self.nl - start, len(last) - 1)
-
-    def tail(self, start: int, end: int) -> tuple[bytes, Any]:
-        """The last block given and the rest of the file: no bytes, then a stream from the block."""
-        import pyarrow as pa
-
-        if start == 0:  # the copied last block
-            return self.map[self.given[0] :], pa.BufferReader(b"")
-        f = pa.OSFile(self.path, "r")
-        f.seek(start)
-        return b"", f
-
-    def close(self) -> None:
-        try:
-            self.map.close()
-        except BufferError:  # a view of the map is still alive: the map closes with it
-            pass
 
 
 def field_positions(header: Sequence[str], cols: Sequence[str]) -> np.ndarray:

@@ -6,12 +6,13 @@ readers type them) in one projected pass, and then yields the wide columns
 (weekly, monthly, yearly) in row batches with column projection:
 
 CSV / CSV.gz
-    Blocks of whole lines (through a memory map for an uncompressed file); a
-    plain block (no quotes, one field per header column) gives its coded
-    weekly cells straight from the bytes
-    (:mod:`evaltools.data._fastcsv`), any other block and the rest of the file
-    go to :func:`pyarrow.csv.open_csv` (streaming, bounded blocks) with the
-    weekly and text columns dictionary-encoded.
+    Blocks of whole lines read into one reused buffer; a plain block (one
+    field per header column, quotes only around whole fields) gives its coded
+    weekly cells straight from the bytes (:mod:`evaltools.data._fastcsv`), any
+    other block is read by pyarrow on its own, and where that cannot be done
+    (a quoted field running past its line) the rest of the file goes to
+    :func:`pyarrow.csv.open_csv` (streaming, bounded blocks), with the weekly
+    and text columns dictionary-encoded.
 Parquet
     :meth:`pyarrow.parquet.ParquetFile.iter_batches` with the projected columns.
 SAS (``.sas7bdat``)
@@ -28,6 +29,7 @@ per distinct value, never per cell.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -365,33 +367,20 @@ class CsvSource(BatchSource):
     ) -> Iterator[tuple[int, Cells | None, dict[str, Any]]]:
         """As :meth:`BatchSource.coded_batches`; simple blocks are split with numpy (:mod:`._fastcsv`).
 
-        An uncompressed file is read through a memory map, a compressed one as a stream.
+        An uncompressed file is read with ``readinto`` (and its size watched), a compressed one
+        as a decompressed stream, both into one reused buffer.
         """
-        from evaltools.data._fastcsv import Chained, LineBlocks, MappedBlocks
+        from evaltools.data._fastcsv import Chained, LineBlocks
 
         cols = [*weekly, *other]
         chunk = _block(batch_rows, self.row_bytes)
-        if lookup.null_values == self.null_values and _plain(self.path):
-            try:
-                mapped = MappedBlocks(str(self.path), batch_rows, chunk, where)
-            except (OSError, ValueError):  # e.g. a file that cannot be mapped: read it as a stream
-                pass
-            else:
-                try:
-                    header = mapped.header
-                    tail = yield from self._fast_batches(mapped, header, weekly, other, where, lookup)
-                finally:
-                    mapped.close()
-                if tail is None:
-                    return
-                r0, carry, rest = tail
-                with rest:
-                    stream = pa.PythonFile(Chained(header + carry, rest), mode="r")
-                    for r, c in self._arrow_batches(stream, cols, batch_rows, where, r0):
-                        yield r, None, c
-                return
+        size = None
         try:
-            raw = pa.input_stream(str(self.path), compression="detect")
+            if _plain(self.path):
+                raw: Any = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
+                size = os.fstat(raw.fileno()).st_size
+            else:
+                raw = pa.input_stream(str(self.path), compression="detect")
         except (OSError, pa.ArrowException) as e:
             raise _csv_error(e, self.name, where, "") from None
         with raw:
@@ -405,9 +394,8 @@ class CsvSource(BatchSource):
             header, carry = head[:cut], head[cut:]
             r0 = 0
             if cut and lookup.null_values == self.null_values:
-                blocks = LineBlocks(
-                    raw, carry, batch_rows, chunk, int(batch_rows * self.row_bytes * 1.1) + chunk
-                )
+                capacity = int(batch_rows * self.row_bytes * 1.1) + chunk
+                blocks = LineBlocks(raw, carry, batch_rows, chunk, capacity, size, self.name, where)
                 tail = yield from self._fast_batches(blocks, header, weekly, other, where, lookup)
                 if tail is None:
                     return
@@ -425,10 +413,14 @@ class CsvSource(BatchSource):
         where: str,
         lookup: CodeLookup,
     ) -> Generator[tuple[int, Cells | None, dict[str, Any]], None, tuple[int, bytes, Any] | None]:
-        """The batches of the simple blocks; at the first other block, its row, bytes and the rest.
+        """The batches of the blocks, read from the bytes or, one block at a time, by pyarrow.
 
-        Returns ``None`` when every block was simple, else ``(first row, bytes, stream)``: the
-        block that is not simple and the rest of the file, for pyarrow's reader.
+        A block that is not simple (e.g. a quoted field holding a comma) is read by
+        pyarrow on its own (:meth:`_block_alone`) and the next blocks go back to the
+        fast path.  Returns ``None`` when every block was read so, else
+        ``(first row, bytes, stream)``: the first block that pyarrow cannot read on its
+        own (a quoted field running past its line, a ragged line, bad bytes) and the
+        rest of the file, for pyarrow's streaming reader and its messages.
         """
         from evaltools.data._fastcsv import KeyTable, block_cells, field_positions
 
@@ -446,8 +438,16 @@ class CsvSource(BatchSource):
             del block
             cells = block_cells(buf, len(self.columns), fields, table, start, end, ends)
             if cells is None:
+                alone = self._block_alone(header + bytes(buf[start:end]), len(ends), [*weekly, *other])
+                if alone is None or not table.simple:
+                    del buf, ends, alone
+                    return (r0, *blocks.tail(start, end))
+                n = len(ends)
                 del buf, ends
-                return (r0, *blocks.tail(start, end))
+                yield r0, None, alone
+                del alone
+                r0 += n
+                continue
             rest: dict[str, Any] = {}
             if other:
                 rest = self._parse(header + bytes(buf[start:end]), other, where, r0)
@@ -456,6 +456,38 @@ class CsvSource(BatchSource):
             del buf, ends, cells, rest
             yield box.pop()
             r0 += n
+
+    def _block_alone(self, data: bytes, lines: int, cols: Sequence[str]) -> dict[str, Any] | None:
+        """The columns ``cols`` of a block that is not simple, read by pyarrow on its own.
+
+        ``data`` is the header line and the block's ``lines`` lines.  ``None``
+        unless every line is one row with one field per header column and no
+        field holds a line break (no quoted field runs past its line, so the
+        block reads as it reads within the whole file); the block is then read
+        with the rest of the file, whose reader raises the usual messages.
+        """
+        if data.count(b"\r") != data.count(b"\r\n"):  # a carriage return in a field
+            return None
+        try:
+            t = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(use_threads=False),
+                parse_options=pcsv.ParseOptions(newlines_in_values=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={c: DICT_STRING for c in self.columns},
+                    strings_can_be_null=False,
+                ),
+            )
+        except (OSError, pa.ArrowException):
+            return None
+        if t.num_rows != lines or t.column_names != self.columns:
+            return None
+        # a field holding a line end spans two lines, so one row fewer, unless it runs to the end
+        # of the block: only the last row can hold one
+        last = t.slice(lines - 1, 1).to_pylist()[0].values()
+        if any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last):
+            return None
+        return {c: t.column(c) for c in cols}
 
     def _parse(self, data: bytes, cols: Sequence[str], where: str, r0: int) -> dict[str, Any]:
         """The columns ``cols`` of a block of lines (with its header line), as the batches type them."""
