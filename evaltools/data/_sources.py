@@ -16,7 +16,10 @@ CSV / CSV.gz
 Parquet
     :meth:`pyarrow.parquet.ParquetFile.iter_batches` with the projected columns.
 SAS (``.sas7bdat``)
-    :func:`pyreadstat.read_file_in_chunks` with ``usecols``.
+    :func:`pyreadstat.read_sas7bdat` with ``usecols``, ``row_offset`` and
+    ``row_limit`` per batch (lists, pyreadstat's dict output); text weekly
+    cells go through the CSV fast path.  readstat reaches ``row_offset`` by
+    reading the pages before it, so each batch reads the file from its start.
 DataFrame
     Row slices of the frame (not copied).
 
