@@ -109,13 +109,15 @@ def state_frame(
     )
 
 
-def _code_mask(state: pd.Series, wanted: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row mask of codes in ``wanted``, the rows' category codes and the categories."""
+def _code_index(state: pd.Series, names: list[str]) -> np.ndarray:
+    """Per-row index of the code in ``names`` (-1 for a missing state or a code not in ``names``)."""
     cat = state if isinstance(state.dtype, pd.CategoricalDtype) else state.astype("category")
     codes = cat.cat.codes.to_numpy()
-    cats = np.asarray(cat.cat.categories.astype(str), dtype=object)
-    in_cat = np.isin(cats, wanted)
-    return in_cat[np.maximum(codes, 0)] & (codes >= 0), codes, cats
+    cats = cat.cat.categories
+    if len(cats) == len(names) and bool(np.all(np.asarray(cats.astype(str), dtype=object) == names)):
+        return codes
+    recode = pd.Index(names).get_indexer(cats.astype(str))
+    return np.where(codes >= 0, recode[np.maximum(codes, 0)], -1) if len(recode) else codes
 
 
 def apply_absorbing(
@@ -128,12 +130,16 @@ def apply_absorbing(
     id_name: str,
     shown: np.ndarray,
 ) -> tuple[pd.DataFrame, list[InputNote]]:
-    """Apply the absorbing-code rule (see the module docstring).
+    """Apply the absorbing-code rule (see the module docstring) to a states table.
+
+    The states are summarised per person (:meth:`CodedRows.of_states`) and the
+    rule is :func:`absorbing_rows`, the one the streaming wide reader applies.
 
     Parameters
     ----------
     states : DataFrame
-        ``person_id``, ``week``, ``state`` (fastest when sorted by person and week).
+        ``person_id``, ``week``, ``state`` (fastest when sorted by person and
+        week).  States of persons not in ``persons`` are not looked at.
     persons : DataFrame
         ``person_id``, ``obs_start``, ``obs_end`` (not modified).
     codes : CodeTable
@@ -154,52 +160,10 @@ def apply_absorbing(
     notes : list of InputNote
     """
     check_option("absorbing", mode, ABSORBING, where)
-    absorbing = codes.codes_where(absorbing=True)
-    notes: list[InputNote] = []
-    if not len(states) or not absorbing:
-        return persons, notes
-    pid = states["person_id"].to_numpy()
-    week = states["week"].to_numpy().astype(np.int64)
-    is_abs, cat_codes, cats = _code_mask(states["state"], absorbing)
-    order = _sorted(pid, week)
-    if order is not None:
-        pid, week, is_abs, cat_codes = pid[order], week[order], is_abs[order], cat_codes[order]
-    new_person = np.r_[True, pid[1:] != pid[:-1]]
-    starts = np.flatnonzero(new_person)
-    last = np.r_[starts[1:], len(pid)] - 1
-    last_pid = pid[last]
-    last_week = week[last]
-    last_abs = is_abs[last]
-    last_code = cats[cat_codes[last]]
-
-    ppid = persons["person_id"].to_numpy()
-    pos = np.searchsorted(ppid, last_pid) if np.all(np.diff(ppid) > 0) else None
-    if pos is None:
-        idx = pd.Index(ppid).get_indexer(last_pid)
-    else:
-        idx = np.where((pos < len(ppid)) & (ppid[np.minimum(pos, len(ppid) - 1)] == last_pid), pos, -1)
-    obs_end = persons["obs_end"].to_numpy().astype(np.int64)
-    found = idx >= 0
-    cut = found & last_abs & (last_week < obs_end[np.maximum(idx, 0)])
-
-    # codes after absorbing: a non-absorbing code later than the person's first absorbing code
-    big = np.iinfo(np.int64).max
-    first_abs = np.minimum.reduceat(np.where(is_abs, week, big), starts)
-    after = (~is_abs) & (week > np.repeat(first_abs, np.diff(np.r_[starts, len(pid)])))
-    n_after = (int(len(np.unique(pid[after]))), int(after.sum()))
-    return _absorbing_notes(
-        persons,
-        obs_end,
-        idx[cut],
-        last_week[cut],
-        last_code[cut],
-        np.isin(ppid, pid[after]) if n_after[1] else None,
-        n_after,
-        mode=mode,
-        where=where,
-        id_name=id_name,
-        shown=shown,
-    )
+    if not len(states) or not codes.codes_where(absorbing=True):
+        return persons, []
+    coded = CodedRows.of_states(states, persons["person_id"].to_numpy(), codes)
+    return absorbing_rows(coded, persons, codes, mode=mode, where=where, id_name=id_name, shown=shown)
 
 
 def _absorbing_notes(
@@ -291,9 +255,10 @@ def _absorbing_notes(
 class CodedRows:
     """What the absorbing rule and the notes need of each person's coded weeks, one entry per person.
 
-    Built from the coded cells of a batch, person by person (each person's
-    cells in week order), so that the rule costs one pass over the cells and
-    then works per person, never per person-week.
+    Built from the coded cells of a batch of a wide file, person by person
+    (:meth:`of_cells`), or from a states table (:meth:`of_states`), so that
+    the rule (:func:`absorbing_rows`) costs one pass over the cells and then
+    works per person, never per person-week.
 
     Attributes
     ----------
@@ -353,6 +318,57 @@ class CodedRows:
         return cls(counts, first_week, last_week, last_code, n_after)
 
     @classmethod
+    def of_states(cls, states: pd.DataFrame, person_id: np.ndarray, codes: CodeTable) -> CodedRows:
+        """From a states table: row ``i`` summarises the states of the person ``person_id[i]``.
+
+        ``states`` has ``person_id``, ``week`` and ``state`` (codes of
+        ``codes``), in any row order; duplicated person-weeks count as coded
+        weeks each (of the rows of one week, the last one in row order gives
+        the last code), states of persons not
+        in ``person_id`` are left out.  The code index is the position in
+        ``codes.codes`` (-1 for a state that is missing or not in the table).
+        """
+        names = list(codes.codes)
+        absorbing = np.isin(np.asarray(names, dtype=object), codes.codes_where(absorbing=True))
+        n = len(person_id)
+        counts = np.zeros(n, dtype=np.int64)
+        first_week = np.zeros(n, dtype=np.int64)
+        last_week = np.zeros(n, dtype=np.int64)
+        last_code = np.full(n, -1, dtype=np.int16)
+        n_after = np.zeros(n, dtype=np.int64)
+        if not len(states) or not n:
+            return cls(counts, first_week, last_week, last_code, n_after)
+        pid = states["person_id"].to_numpy()
+        week = states["week"].to_numpy().astype(np.int64)
+        code = _code_index(states["state"], names)
+        order = _sorted(pid, week)
+        if order is not None:
+            pid, week, code = pid[order], week[order], code[order]
+        starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+        size = np.diff(np.r_[starts, len(pid)])
+        last = starts + size - 1
+        gpid = pid[starts]
+        pos = np.searchsorted(person_id, gpid) if bool(np.all(person_id[1:] > person_id[:-1])) else None
+        if pos is None:
+            row = pd.Index(person_id).get_indexer(gpid)
+        else:
+            row = np.where((pos < n) & (person_id[np.minimum(pos, n - 1)] == gpid), pos, -1)
+        found = row >= 0
+        r = row[found]
+        counts[r] = size[found]
+        first_week[r] = week[starts[found]]
+        last_week[r] = week[last[found]]
+        last_code[r] = code[last[found]]
+        is_abs = (code >= 0) & absorbing[np.maximum(code, 0)]
+        if is_abs.any():
+            # non-absorbing states later than the person's first absorbing week
+            first_abs = np.minimum.reduceat(np.where(is_abs, week, np.iinfo(np.int64).max), starts)
+            after = ~is_abs & (week > np.repeat(first_abs, size))
+            if after.any():
+                n_after[r] = np.add.reduceat(after.astype(np.int64), starts)[found]
+        return cls(counts, first_week, last_week, last_code, n_after)
+
+    @classmethod
     def concat(cls, parts: list[CodedRows]) -> CodedRows:
         """The persons of ``parts``, one after the other."""
         return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in cls.__slots__))
@@ -377,10 +393,11 @@ def absorbing_rows(
     id_name: str,
     shown: np.ndarray,
 ) -> tuple[pd.DataFrame, list[InputNote]]:
-    """:func:`apply_absorbing` from the persons' :class:`CodedRows` (row ``i`` = person row ``i``).
+    """The absorbing-code rule (see the module docstring) from the persons' :class:`CodedRows`.
 
-    Gives the persons and notes that :func:`apply_absorbing` gives for the
-    states that ``coded`` summarises.
+    Row ``i`` of ``coded`` is person row ``i``; the other parameters and the
+    result are those of :func:`apply_absorbing`, which builds ``coded`` from a
+    states table and calls this function.
     """
     check_option("absorbing", mode, ABSORBING, where)
     names = list(codes.codes)
@@ -388,8 +405,7 @@ def absorbing_rows(
     if not int(coded.counts.sum()) or not is_abs.any():
         return persons, []
     obs_end = persons["obs_end"].to_numpy().astype(np.int64)
-    has = coded.counts > 0
-    last_abs = has & is_abs[np.maximum(coded.last_code, 0)]
+    last_abs = (coded.counts > 0) & (coded.last_code >= 0) & is_abs[np.maximum(coded.last_code, 0)]
     rows = np.flatnonzero(last_abs & (coded.last_week < obs_end))
     cats = np.asarray(names, dtype=object)
     after = coded.n_after > 0

@@ -1,8 +1,11 @@
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evaltools.data import (
     dream_column,
@@ -179,3 +182,146 @@ def test_absorbing_rule_per_person_equals_the_rule_on_the_states(seed, mode):
     pd.testing.assert_frame_equal(got_p, want_p)
     assert [x.as_dict() for x in got_n] == [x.as_dict() for x in want_n]
     assert {x.rule for x in want_n} == {"absorbing_end", "codes_after_absorbing"}
+
+
+def _absorbing_reference(states, persons, absorbing):
+    """The absorbing rule person by person: rows cut (with last week), codes after absorbing per row."""
+    cut, after = {}, {}
+    for i, (p, end) in enumerate(zip(persons["person_id"], persons["obs_end"])):
+        mine = states[states["person_id"] == p].sort_values("week", kind="stable")
+        if not len(mine):
+            continue
+        weeks = mine["week"].to_numpy()
+        is_abs = mine["state"].astype(str).isin(absorbing).to_numpy()
+        if is_abs[-1] and weeks[-1] < end:
+            cut[i] = int(weeks[-1])
+        if is_abs.any():
+            n = int((~is_abs & (weeks > weeks[is_abs].min())).sum())
+            if n:
+                after[i] = n
+    return cut, after
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(0, 9),
+    weeks=st.integers(1, 8),
+    seed=st.integers(0, 10_000),
+    p_coded=st.sampled_from([0.0, 0.3, 0.8, 1.0]),
+    p_abs=st.sampled_from([0.0, 0.3, 0.7]),
+    keep_all=st.booleans(),
+    sorted_rows=st.booleans(),
+)
+def test_absorbing_rule_of_states_and_of_cells_agree_with_the_rule_person_by_person(
+    n, weeks, seed, p_coded, p_abs, keep_all, sorted_rows
+):
+    from evaltools.data._reading import CodedRows, absorbing_rows, apply_absorbing
+
+    codes = default_codes()
+    names = list(codes.codes)
+    absorbing_names = codes.codes_where(absorbing=True)
+    absorbing = np.isin(np.asarray(names, dtype=object), absorbing_names)
+    rng = np.random.default_rng(seed)
+    lo = 1300
+    pid = rng.permutation(np.arange(100, 100 + 3 * n + 1))[:n]  # ids in no particular order
+    plain = np.flatnonzero(~absorbing)
+    final = np.flatnonzero(absorbing)  # several absorbing codes, also in the first week
+    pick = np.where(
+        rng.random((n, weeks)) < p_abs,
+        final[rng.integers(0, len(final), (n, weeks))],
+        plain[rng.integers(0, len(plain), (n, weeks))],
+    )
+    mat = np.where(rng.random((n, weeks)) < p_coded, pick, -1)
+    mat[rng.random(n) < 0.2] = -1  # persons without a coded week
+    # the persons table as a reader filters it: the states of the others are not looked at
+    keep = np.ones(n, bool) if keep_all else rng.random(n) < 0.6
+    counts = (mat >= 0).sum(axis=1).astype(np.int64)
+    cells = np.flatnonzero(mat.ravel() >= 0)
+    week = (lo + cells % weeks).astype(np.int32)
+    code = mat.ravel()[cells].astype(np.int16)
+    states = pd.DataFrame(
+        {
+            "person_id": np.repeat(pid, counts),
+            "week": week,
+            "state": pd.Categorical.from_codes(code, dtype=codes.dtype()),
+        }
+    )
+    if not sorted_rows:
+        states = states.iloc[rng.permutation(len(states))].reset_index(drop=True)
+    persons = pd.DataFrame(
+        {
+            "person_id": pid,
+            "obs_start": np.full(n, lo, np.int32),
+            "obs_end": (lo + weeks - 1 + rng.integers(0, 3, n)).astype(np.int32),
+        }
+    )[keep].reset_index(drop=True)
+    shown = persons["person_id"].to_numpy().astype(object)
+
+    in_keep = np.repeat(keep, counts)
+    by_cells = CodedRows.of_cells(counts[keep], week[in_keep], code[in_keep], absorbing)
+    by_states = CodedRows.of_states(states, persons["person_id"].to_numpy(), codes)
+    for k in CodedRows.__slots__:
+        np.testing.assert_array_equal(getattr(by_states, k), getattr(by_cells, k), err_msg=k)
+
+    cut, after = _absorbing_reference(states, persons, absorbing_names)
+    obs_end = persons["obs_end"].to_numpy()
+    for mode in ("end_observation", "keep", "error"):
+        kw = dict(mode=mode, where="w", id_name="PNR", shown=shown)
+        if mode == "error" and cut:
+            with pytest.raises(DataValidationError) as want:
+                absorbing_rows(by_cells, persons, codes, **kw)
+            with pytest.raises(DataValidationError) as got:
+                apply_absorbing(states, persons, codes, **kw)
+            assert str(got.value) == str(want.value)
+            assert f"{len(cut):,} person(s) have blank weeks after their last code" in str(got.value)
+            continue
+        got_p, got_n = apply_absorbing(states, persons, codes, **kw)
+        want_p, want_n = absorbing_rows(by_cells, persons, codes, **kw)
+        pd.testing.assert_frame_equal(got_p, want_p)
+        assert [x.as_dict() for x in got_n] == [x.as_dict() for x in want_n]
+        assert persons["obs_end"].tolist() == obs_end.tolist()  # the caller's table is not changed
+        end = obs_end.copy()
+        if mode == "end_observation":
+            for i, w in cut.items():
+                end[i] = w
+        assert got_p["obs_end"].tolist() == end.tolist()
+        notes = {x.rule: x for x in got_n}
+        rules = (("absorbing_end", cut), ("codes_after_absorbing", after))
+        assert set(notes) == {rule for rule, found in rules if found}
+        if cut:
+            note = notes["absorbing_end"]
+            assert note.count == len(cut)
+            assert note.weeks == sum(int(obs_end[i]) - w for i, w in cut.items())
+            ids = [int(shown[i]) for i in sorted(cut)[:3]]
+            assert [int(x) for x in re.findall(r"PNR=(\d+)", note.examples)] == ids
+            assert note.examples.endswith("; ...") == (len(cut) > 3)
+        if after:
+            note = notes["codes_after_absorbing"]
+            assert (note.count, note.weeks) == (len(after), sum(after.values()))
+            ids = [int(shown[i]) for i in sorted(after)[:3]]
+            assert [int(x) for x in re.findall(r"PNR=(\d+)", note.examples)] == ids
+
+
+def test_absorbing_rule_reads_states_of_any_category_order_or_as_text():
+    from evaltools.data._reading import apply_absorbing
+
+    codes = default_codes()
+    states = pd.DataFrame(
+        {
+            "person_id": [3, 3, 1, 1, 1, 2],
+            "week": [10, 11, 10, 11, 12, 10],
+            "state": ["111", "998", "999", "701", "412", "701"],
+        }
+    )
+    persons = pd.DataFrame({"person_id": [1, 2, 3], "obs_start": [10, 10, 10], "obs_end": [20, 20, 11]})
+    kw = dict(mode="end_observation", where="w", id_name="PNR", shown=np.array([1, 2, 3], dtype=object))
+    as_table = states.assign(state=states["state"].astype(codes.dtype()))
+    want_p, want_n = apply_absorbing(as_table, persons, codes, **kw)
+    assert want_p["obs_end"].tolist() == [12, 20, 11]
+    found = [(x.rule, x.count, x.weeks) for x in want_n]
+    assert found == [("absorbing_end", 1, 8), ("codes_after_absorbing", 1, 1)]
+    reordered = pd.Categorical(states["state"], categories=["999", "998", "701", "412", "111"])
+    for state in (states["state"], reordered):
+        got_p, got_n = apply_absorbing(states.assign(state=state), persons, codes, **kw)
+        pd.testing.assert_frame_equal(got_p, want_p)
+        assert [x.as_dict() for x in got_n] == [x.as_dict() for x in want_n]
