@@ -357,14 +357,14 @@ def _buffer(n: int) -> mmap.mmap:
 
 
 class LineBlocks:
-    """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
+    r"""Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
     The bytes are read into one buffer of about ``capacity`` bytes that is
     reused from block to block (the unread rest moves to its front), and the
     line ends are located once.
     :meth:`next` gives the next block (the last gets a final line end if the
-    file has none) or ``None`` at the end; :meth:`tail` gives the last block
-    given and the bytes read after it.
+    file has none: ``\r\n`` if the line before it ends so) or ``None`` at the
+    end; :meth:`tail` gives the last block given and the bytes read after it.
 
     For an uncompressed file, ``raw`` is the open file and ``size`` its size
     when the read began: a file that becomes shorter while it is read is then
@@ -396,6 +396,7 @@ class LineBlocks:
         self.start = 0  # the bytes before it were given in a block
         self.nl = np.flatnonzero(np.frombuffer(carry, dtype=np.uint8) == 10)
         self.eof = False
+        self.crlf = False  # whether the last line of the last block given ends in \r\n
 
     def _shift(self) -> None:
         """Move the unread bytes to the front of the buffer."""
@@ -447,17 +448,24 @@ class LineBlocks:
             ends = self.nl[: self.lines]
             self.nl = self.nl[self.lines :]
             self.start = int(ends[-1]) + 1
+            self.crlf = self.start >= 2 and self.buf[self.start - 2] == 13
             return self.buf, 0, self.start, ends
         if not self.size:
             return None
         if self.buf[self.size - 1] != 10:
-            if len(self.buf) == self.size:
-                bigger = _buffer(self.size + 1)
+            # \r\n after the last line of a file whose lines before it end so, else \n
+            last = int(self.nl[-1]) if len(self.nl) else 0
+            crlf = (self.buf[last - 1] == 13 if last > 0 else self.crlf and not len(self.nl)) and (
+                self.buf[self.size - 1] != 13
+            )
+            eol = b"\r\n" if crlf else b"\n"
+            if len(self.buf) < self.size + len(eol):
+                bigger = _buffer(self.size + len(eol))
                 bigger[: self.size] = self.buf[: self.size]
                 self.buf = bigger
-            self.buf[self.size] = 10
-            self.nl = np.append(self.nl, self.size)
-            self.size += 1
+            self.buf[self.size : self.size + len(eol)] = eol
+            self.size += len(eol)
+            self.nl = np.append(self.nl, self.size - 1)
         ends, self.nl = self.nl, self.nl[:0]
         self.start = self.size
         return self.buf, 0, self.size, ends
