@@ -1,15 +1,16 @@
-"""Fast path of the streaming CSV reader: weekly code cells read straight from the bytes.
+r"""Fast path of the streaming CSV reader: weekly code cells read straight from the bytes.
 
 A block of whole lines of a DREAM CSV that holds no quote and no carriage
-return, where every line has one field per header column, is split with
-numpy, a few hundred lines at a time (so that the arrays stay in the CPU
-cache): the separators (commas and line ends) are located, the non-empty
-weekly cells become 64-bit keys (their bytes), and the keys become code
-indices through a small hash table of the distinct cells seen so far.  Each
-distinct cell is read once by the :class:`CodeLookup`, exactly as the
-dictionary path reads the cells pyarrow gives, so the codes are the same.  The
-result is the batch's coded cells (:class:`Cells`: per row, the weekly column
-and code of each coded week), never a dense matrix of the blank weeks.
+return (but those of ``\r\n`` line ends, below), where every line has one
+field per header column, is split with numpy, a few hundred lines at a time
+(so that the arrays stay in the CPU cache): the separators (commas and line
+ends) are located, the non-empty weekly cells become 64-bit keys (their
+bytes), and the keys become code indices through a small hash table of the
+distinct cells seen so far.  Each distinct cell is read once by the
+:class:`CodeLookup`, exactly as the dictionary path reads the cells pyarrow
+gives, so the codes are the same.  The result is the batch's coded cells
+(:class:`Cells`: per row, the weekly column and code of each coded week),
+never a dense matrix of the blank weeks.
 
 Quotes that enclose whole fields (``"111"``, ``""``, as R's ``write.csv``,
 Stata and SAS write text columns) are read on this path too: every quote pair
@@ -19,7 +20,12 @@ inside; the cell is the text between the quotes, as pyarrow reads it.
 The file (uncompressed or decompressed) is read into one reused buffer
 (:class:`LineBlocks`).
 
-Any block outside that simple case (other quotes, carriage returns, NUL bytes,
+Lines that all end in a carriage return and a line feed (``\r\n``, as files
+written on Windows end) are read on this path too: the carriage return then ends
+the last field of each line, and a block holding any other carriage return (a
+line ending in ``\n`` alone, or one inside a field) is not simple.
+
+Any block outside that simple case (other quotes, other carriage returns, NUL bytes,
 empty lines, ragged lines, cells longer than 7 bytes, bytes that are not
 UTF-8, codes not in the table) is handed back to pyarrow's CSV reader and the
 column-by-column lookup, which raise the usual messages.
@@ -180,8 +186,8 @@ def _col_dtype(nw: int) -> type:
 _NO_QUOTES = np.zeros(0, dtype=np.int64)
 
 
-def _quoted_fields(sub: np.ndarray, seps: np.ndarray, d: np.ndarray) -> np.ndarray | None:
-    """The fields of ``sub`` enclosed in quotes, or ``None`` if a quote is not of that kind.
+def _quoted_fields(sub: np.ndarray, seps: np.ndarray, d: np.ndarray, crlf: int = 0) -> np.ndarray | None:
+    r"""The fields of ``sub`` enclosed in quotes, or ``None`` if a quote is not of that kind.
 
     ``seps`` are the separators of ``sub`` (field ``j`` ends at ``seps[j]``) and
     ``d`` the field lengths + 1.  A field is quoted if its first byte is a
@@ -189,7 +195,10 @@ def _quoted_fields(sub: np.ndarray, seps: np.ndarray, d: np.ndarray) -> np.ndarr
     these must be the only quotes of ``sub`` (no quote inside a field, no
     doubled quote).  No comma or line end lies inside a quoted field, since the
     fields are the bytes between separators.  The cell is then the bytes
-    between the quotes, as the CSV reader reads it.
+    between the quotes, as the CSV reader reads it.  With ``crlf`` (the fields
+    per line) the lines end in ``\r\n`` and ``seps`` holds the carriage returns:
+    the first field of each line but the first starts two bytes after its
+    separator.
     """
     n = int(np.count_nonzero(sub == 34))
     if not n:
@@ -197,6 +206,8 @@ def _quoted_fields(sub: np.ndarray, seps: np.ndarray, d: np.ndarray) -> np.ndarr
     first = np.empty(len(seps), dtype=np.int64)  # each field's first byte (its separator if it is empty)
     first[0] = 0
     np.add(seps[:-1], 1, out=first[1:])
+    if crlf:
+        first[crlf::crlf] += 1
     field = np.flatnonzero(sub[first] == 34)
     if 2 * len(field) != n or not (d[field] >= 3).all() or not (sub[seps[field] - 1] == 34).all():
         return None
@@ -212,19 +223,23 @@ def block_cells(
     end: int | None = None,
     nl: np.ndarray | None = None,
 ) -> Cells | None:
-    """The coded cells of a block of whole lines, or ``None`` if the block is not simple.
+    r"""The coded cells of a block of whole lines, or ``None`` if the block is not simple.
 
     The block is ``raw[start:end]`` (all of ``raw`` by default) and ends with a
     line end; ``nl`` are its line ends (positions in ``raw``) if known.  Fields
     enclosed in quotes are read without them (:func:`_quoted_fields`); any other
-    quote makes the block not simple.
+    quote makes the block not simple.  A block holding a carriage return is
+    simple only if each of its lines ends in ``\r\n`` and it holds no other
+    carriage return.
     ``fields`` are the file positions of the weekly columns (in week order).
     The lines are split ``STEP_LINES`` at a time, so that the arrays of a step
     stay in the CPU cache.
     """
     end = len(raw) if end is None else end
-    if not table.simple or any(raw.find(b, start, end) >= 0 for b in (b"\r", b"\x00")):
+    if not table.simple or raw.find(b"\x00", start, end) >= 0:
         return None
+    crlf = raw.find(b"\r", start, end) >= 0  # then every line must end in \r\n
+    eol = 13 if crlf else 10  # the byte that ends the last field of a line
     quoted = raw.find(b'"', start, end) >= 0
     a = np.frombuffer(raw, dtype=np.uint8, count=end - start, offset=start)
     nl = np.flatnonzero(a == 10) if nl is None else nl - start
@@ -252,14 +267,19 @@ def block_cells(
         e = int(nl[i1 - 1]) + 1
         sub = a[s:e]
         k = i1 - i0
-        seps = np.flatnonzero((sub == 44) | (sub == 10))
-        if len(seps) != k * ncols or not (sub[seps[ncols - 1 :: ncols]] == 10).all():
+        ends = sub == eol
+        seps = np.flatnonzero((sub == 44) | ends)
+        if len(seps) != k * ncols or not (sub[seps[ncols - 1 :: ncols]] == eol).all():
             return None
+        if crlf and (np.count_nonzero(ends) != k or not (sub[seps[ncols - 1 :: ncols] + 1] == 10).all()):
+            return None  # the k carriage returns, each before one of the k line feeds: the line ends
         # field j of the step ends at separator j: its length + 1 is d[j]
         d = buf[: k * ncols]
         d[0] = seps[0] + 1
         np.subtract(seps[1:], seps[:-1], out=d[1:])
-        inner = _quoted_fields(sub, seps, d) if quoted else _NO_QUOTES
+        if crlf:
+            d[ncols::ncols] -= 1  # a line's first field starts after the \r\n of the line before
+        inner = _quoted_fields(sub, seps, d, ncols if crlf else 0) if quoted else _NO_QUOTES
         if inner is None:
             return None
         if len(inner):
@@ -337,14 +357,14 @@ def _buffer(n: int) -> mmap.mmap:
 
 
 class LineBlocks:
-    """Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
+    r"""Blocks of ``lines`` whole lines from ``carry`` then ``raw`` (the last may be shorter).
 
     The bytes are read into one buffer of about ``capacity`` bytes that is
     reused from block to block (the unread rest moves to its front), and the
     line ends are located once.
     :meth:`next` gives the next block (the last gets a final line end if the
-    file has none) or ``None`` at the end; :meth:`tail` gives the last block
-    given and the bytes read after it.
+    file has none: ``\r\n`` if the line before it ends so) or ``None`` at the
+    end; :meth:`tail` gives the last block given and the bytes read after it.
 
     For an uncompressed file, ``raw`` is the open file and ``size`` its size
     when the read began: a file that becomes shorter while it is read is then
@@ -376,6 +396,7 @@ class LineBlocks:
         self.start = 0  # the bytes before it were given in a block
         self.nl = np.flatnonzero(np.frombuffer(carry, dtype=np.uint8) == 10)
         self.eof = False
+        self.crlf = False  # whether the last line of the last block given ends in \r\n
 
     def _shift(self) -> None:
         """Move the unread bytes to the front of the buffer."""
@@ -427,17 +448,24 @@ class LineBlocks:
             ends = self.nl[: self.lines]
             self.nl = self.nl[self.lines :]
             self.start = int(ends[-1]) + 1
+            self.crlf = self.start >= 2 and self.buf[self.start - 2] == 13
             return self.buf, 0, self.start, ends
         if not self.size:
             return None
         if self.buf[self.size - 1] != 10:
-            if len(self.buf) == self.size:
-                bigger = _buffer(self.size + 1)
+            # \r\n after the last line of a file whose lines before it end so, else \n
+            last = int(self.nl[-1]) if len(self.nl) else 0
+            crlf = (self.buf[last - 1] == 13 if last > 0 else self.crlf and not len(self.nl)) and (
+                self.buf[self.size - 1] != 13
+            )
+            eol = b"\r\n" if crlf else b"\n"
+            if len(self.buf) < self.size + len(eol):
+                bigger = _buffer(self.size + len(eol))
                 bigger[: self.size] = self.buf[: self.size]
                 self.buf = bigger
-            self.buf[self.size] = 10
-            self.nl = np.append(self.nl, self.size)
-            self.size += 1
+            self.buf[self.size : self.size + len(eol)] = eol
+            self.size += len(eol)
+            self.nl = np.append(self.nl, self.size - 1)
         ends, self.nl = self.nl, self.nl[:0]
         self.start = self.size
         return self.buf, 0, self.size, ends

@@ -424,7 +424,7 @@ class CsvSource(BatchSource):
         """
         from evaltools.data._fastcsv import KeyTable, block_cells, field_positions
 
-        if b"\r" in header or not _header_is(header, self.columns):
+        if b"\r" in header.removesuffix(b"\r\n") or not _header_is(header, self.columns):
             block = blocks.next()
             return None if block is None else (0, *blocks.tail(block[1], block[2]))
         fields = field_positions(self.columns, weekly)
@@ -560,12 +560,13 @@ class CsvSource(BatchSource):
 
 
 def _header_is(line: bytes, columns: Sequence[str]) -> bool:
-    """Whether the first line, cut at its first line end, is the header (quoted names included).
+    r"""Whether the first line, cut at its first line end, is the header (quoted names included).
 
-    A name holding a comma is fine; one holding a line end is not (the cut is then inside it).
+    The line ends in ``\n`` or ``\r\n``.  A name holding a comma is fine; one holding a line
+    end is not (the cut is then inside it).
     """
     try:
-        row = next(csv.reader([line.decode("utf-8-sig").rstrip("\n")]))
+        row = next(csv.reader([line.decode("utf-8-sig").removesuffix("\n").removesuffix("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         return False
     return row == list(columns)

@@ -292,3 +292,126 @@ def test_mixed_quoted_cells_equal_the_frame_and_pyarrow(n, k, seed, share, batch
             _same(got, _arrow_read(path, mp, batch_rows=batch))
         finally:
             mp.undo()
+
+
+# -- CRLF line ends on the fast path -----------------------------------------------------
+def _crlf(path: Path) -> Path:
+    """A copy of ``path`` with every line end written as ``\\r\\n``."""
+    out = path.with_name("crlf_" + path.name)
+    out.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return out
+
+
+@pytest.mark.parametrize("calendar", [False, True])
+def test_crlf_file_equals_the_lf_file_on_the_fast_path(tmp_path, monkeypatch, calendar):
+    frame = _frame(23, 7, seed=11, calendar=calendar)
+    lf = tmp_path / "d.csv"
+    frame.to_csv(lf, index=False)
+    crlf = _crlf(lf)
+    assert crlf.read_bytes().count(b"\r\n") == 24
+    want = _read(frame)
+    fast = _spy(monkeypatch)
+    for batch in (1, 4, 9, 100):
+        fast.clear()
+        got = _read(crlf, batch_rows=batch)
+        _same(got, want)
+        _same(got, _read(lf, batch_rows=batch))
+        assert fast and all(fast)  # every block on the fast path
+    _same(_arrow_read(crlf, monkeypatch, batch_rows=4), want)
+
+
+def test_crlf_last_column_front_and_monthly_read_without_the_carriage_return(tmp_path, monkeypatch):
+    rng = np.random.default_rng(12)
+    frame = _frame(19, 6, seed=12, calendar=True)
+    frame["grad_2015_01"] = rng.choice(["", "20", "35"], size=len(frame))  # the last column of each line
+    for last in ("grad_2015_01", "name"):
+        cols = [c for c in frame.columns if c != last] + [last]
+        lf = tmp_path / f"{last}.csv"
+        frame[cols].to_csv(lf, index=False)
+        path = _crlf(lf)
+        want = _read(lf)
+        _same(want, _arrow_read(path, monkeypatch))
+        fast = _spy(monkeypatch)
+        for batch in (1, 5, 100):
+            fast.clear()
+            got = _read(path, batch_rows=batch)
+            _same(got, want)
+            assert fast and all(fast)
+            for part in [got.persons, *got.events.values()]:
+                for c in part.columns:
+                    assert not part[c].astype(str).str.contains("\r").any(), c
+        monkeypatch.undo()
+    names = frame.set_index("PNR").loc[got.persons["person_id"], "name"]
+    assert (got.persons["name"].to_numpy() == names.to_numpy()).all()
+
+
+def test_crlf_quoted_cells_on_the_fast_path(tmp_path, monkeypatch):
+    frame = _frame(21, 6, seed=13, calendar=True)
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    assert b'""\r\n' in path.read_bytes() or b'"\r\n' in path.read_bytes()  # quoted last fields
+    want = _read(frame)
+    fast = _spy(monkeypatch)
+    for batch in (1, 4, 100):
+        fast.clear()
+        _same(_read(path, batch_rows=batch), want)
+        assert fast and all(fast)
+    _same(_arrow_read(path, monkeypatch, batch_rows=4), want)
+
+
+def test_mixed_line_ends_hand_over_their_block_only(tmp_path, monkeypatch):
+    frame = _frame(30, 6, seed=14, calendar=True)
+    lf = tmp_path / "d.csv"
+    frame.to_csv(lf, index=False)
+    lines = _crlf(lf).read_bytes().split(b"\r\n")
+    lines[11] += b"\n" + lines.pop(12)  # data line 11 ends in \n alone
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\r\n".join(lines))
+    want = _read(frame)
+    fast = _spy(monkeypatch)
+    for batch in (1, 4, 7, 100):
+        fast.clear()
+        _same(_read(path, batch_rows=batch), want)
+        # the block of data line 11 only (a block of that line alone is all LF: the fast path)
+        assert fast.count(False) == (batch > 1)
+        assert batch == 1 or fast.index(False) == 10 // batch
+    _same(_arrow_read(path, monkeypatch, batch_rows=4), want)
+
+
+def test_crlf_file_without_a_last_line_end(tmp_path, monkeypatch):
+    frame = _frame(17, 5, seed=15)
+    lf = tmp_path / "d.csv"
+    frame.to_csv(lf, index=False)
+    path = _crlf(lf)
+    path.write_bytes(path.read_bytes().removesuffix(b"\r\n"))
+    want = _read(frame)
+    fast = _spy(monkeypatch)
+    for batch in (1, 4, 100):
+        fast.clear()
+        _same(_read(path, batch_rows=batch), want)
+        assert len(fast) == -(-17 // batch)
+        assert all(fast)  # the last line gets \r\n: its block on the fast path too
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"1,111,701\r\n2,701\r,111\r\n",  # a carriage return inside a field
+        b"1,111,701\r\n2,701,111\n",  # a line ending in \n alone
+        b"1,111,701\n2,701,111\r\n",
+        b"1,111,701\r\r\n",  # two carriage returns
+        b"1,111\r,701\n",  # a carriage return before a comma
+    ],
+)
+def test_other_carriage_returns_are_not_simple(block):
+    assert _cells(block) is None
+
+
+def test_crlf_block_is_read_as_the_lf_block():
+    block = b'1,111,701\n2,,\n"3","701","111"\n4,701,\n"","",""\n'
+    want = _cells(block)
+    got = _cells(block.replace(b"\n", b"\r\n"))
+    assert want is not None and got is not None
+    assert got.counts.tolist() == want.counts.tolist() == [2, 0, 2, 1, 0]
+    assert got.col.tolist() == want.col.tolist()
+    assert got.code.tolist() == want.code.tolist() == [1, 2, 2, 1, 2]
