@@ -86,7 +86,8 @@ def test_gamma_frailty_from_formula():
         a = GammaFrailtyHazard.from_formula("~ fin1 + age + prio", pw, **kw).fit()
         b = GammaFrailtyHazard(pw, covariates=["fin1", "age", "prio"], **kw).fit()
     np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
-    assert a.llf == b.llf == b.loglike
+    with pytest.warns(FutureWarning, match="use .llf"):
+        assert a.llf == b.llf == b.loglike
 
 
 def test_from_formula_keeps_the_spec(nsw):
