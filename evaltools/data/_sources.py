@@ -438,8 +438,10 @@ class CsvSource(BatchSource):
             del block
             cells = block_cells(buf, len(self.columns), fields, table, start, end, ends)
             if cells is None:
-                alone = self._block_alone(header + bytes(buf[start:end]), len(ends), [*weekly, *other])
-                if alone is None or not table.simple:
+                alone = None
+                if table.simple:  # else no block is simple: the streaming reader reads them all
+                    alone = self._block_alone(header + bytes(buf[start:end]), len(ends), [*weekly, *other])
+                if alone is None:
                     del buf, ends, alone
                     return (r0, *blocks.tail(start, end))
                 n = len(ends)
@@ -469,15 +471,7 @@ class CsvSource(BatchSource):
         if data.count(b"\r") != data.count(b"\r\n"):  # a carriage return in a field
             return None
         try:
-            t = pcsv.read_csv(
-                pa.BufferReader(data),
-                read_options=pcsv.ReadOptions(use_threads=False),
-                parse_options=pcsv.ParseOptions(newlines_in_values=False),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={c: DICT_STRING for c in self.columns},
-                    strings_can_be_null=False,
-                ),
-            )
+            t = _read_block(data, self.columns)
         except (OSError, pa.ArrowException):
             return None
         if t.num_rows != lines or t.column_names != self.columns:
@@ -492,16 +486,7 @@ class CsvSource(BatchSource):
     def _parse(self, data: bytes, cols: Sequence[str], where: str, r0: int) -> dict[str, Any]:
         """The columns ``cols`` of a block of lines (with its header line), as the batches type them."""
         try:
-            t = pcsv.read_csv(
-                pa.BufferReader(data),
-                read_options=pcsv.ReadOptions(use_threads=False),
-                parse_options=pcsv.ParseOptions(newlines_in_values=False),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={c: DICT_STRING for c in cols},
-                    strings_can_be_null=False,
-                    include_columns=list(cols),
-                ),
-            )
+            t = _read_block(data, cols)
         except (OSError, pa.ArrowException) as e:
             raise _csv_error(e, self.name, where, f" after line {r0 + 1:,}") from None
         return {c: t.column(c) for c in cols}
@@ -557,6 +542,20 @@ class CsvSource(BatchSource):
         if held:
             table = pa.Table.from_batches(pending, schema=reader.schema)
             yield r0, {c: table.column(c) for c in cols}
+
+
+def _read_block(data: bytes, cols: Sequence[str]) -> pa.Table:
+    """The columns ``cols`` of a block of whole lines (with its header line), as the batches type them."""
+    return pcsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pcsv.ReadOptions(use_threads=False),
+        parse_options=pcsv.ParseOptions(newlines_in_values=False),
+        convert_options=pcsv.ConvertOptions(
+            column_types={c: DICT_STRING for c in cols},
+            strings_can_be_null=False,
+            include_columns=list(cols),
+        ),
+    )
 
 
 def _header_is(line: bytes, columns: Sequence[str]) -> bool:
