@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reader_helpers import assert_same_panel as _same
+from reader_helpers import read_quietly as _read
 
-from evaltools.data import _fastcsv, dream_column, isoweek_to_index, iter_dream, read_dream
+from evaltools.data import _fastcsv, dream_column, isoweek_to_index, iter_dream
 from evaltools.data._sources import CodeLookup, CsvSource
 from evaltools.exceptions import FileFormatError, InputWarning
 
@@ -31,20 +33,6 @@ def _frame(n: int, k: int, *, seed: int, calendar: bool = False) -> pd.DataFrame
         frame["branche_2015_01"] = rng.choice(["", "4711", "8610"], size=n)
         frame["ak15"] = rng.choice(["", "1"], size=n)
     return frame
-
-
-def _read(path: object, **kw: object):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        return read_dream(path, **kw)
-
-
-def _same(a, b) -> None:
-    pd.testing.assert_frame_equal(a.states, b.states)
-    pd.testing.assert_frame_equal(a.persons, b.persons)
-    assert sorted(a.events) == sorted(b.events)
-    for k in a.events:
-        pd.testing.assert_frame_equal(a.events[k], b.events[k])
 
 
 def _spy(monkeypatch) -> list[bool]:

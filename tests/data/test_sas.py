@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from reader_helpers import assert_same_panel as _same
+from reader_helpers import read_quietly as _read
 
-from evaltools.data import read_dream
 from evaltools.data._fastcsv import Cells, KeyTable
 from evaltools.data._sources import CodeLookup, SasSource, _sas_blanks, _sas_cells, _sas_series
-from evaltools.exceptions import DataValidationError, InputWarning
+from evaltools.exceptions import DataValidationError
 
 pytest.importorskip("pyreadstat")
 
 SAS_DIR = Path(__file__).resolve().parents[1] / "reference" / "data" / "dream_sas7bdat"
 SAS = SAS_DIR / "dream.sas7bdat"
 CODES = ["111", "651", "701", "731", "890", "997"]
-
-
-def _read(path: object, **kw: object):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        return read_dream(path, **kw)
-
-
-def _same(a, b) -> None:
-    pd.testing.assert_frame_equal(a.states, b.states)
-    pd.testing.assert_frame_equal(a.persons, b.persons)
-    assert sorted(a.events) == sorted(b.events)
-    for k in a.events:
-        pd.testing.assert_frame_equal(a.events[k], b.events[k])
 
 
 @pytest.mark.parametrize("batch_rows", [1, 3, 7, 39, 40, 41, 1000])

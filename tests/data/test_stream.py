@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reader_helpers import assert_same_panel as _same
+from reader_helpers import read_quietly as _read
 
 from evaltools.data import dream_column, isoweek_to_index, iter_dream, read_dream
 from evaltools.exceptions import (
@@ -41,24 +43,10 @@ def _frame(n: int, k: int, *, seed: int, text: bool = False, calendar: bool = Fa
     return frame
 
 
-def _read(path: object, **kw: object):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        return read_dream(path, **kw)
-
-
 def _batches(path: object, **kw: object) -> list:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
         return list(iter_dream(path, **kw))
-
-
-def _same(a, b) -> None:
-    pd.testing.assert_frame_equal(a.states, b.states)
-    pd.testing.assert_frame_equal(a.persons, b.persons)
-    assert sorted(a.events) == sorted(b.events)
-    for k in a.events:
-        pd.testing.assert_frame_equal(a.events[k], b.events[k])
 
 
 def _concat(panels: list) -> tuple[pd.DataFrame, pd.DataFrame]:
