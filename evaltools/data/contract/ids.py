@@ -92,12 +92,9 @@ def _text_ids(obj: np.ndarray, source: Source, column: str, *, allow_text: bool)
             obj,
             "Ids are kept verbatim, so ' 17' and '17' would be two persons: strip the spaces.",
         )
-    canonical = bool(pc.all(pc.match_substring_regex(arr, _CANONICAL_INT)).as_py()) if len(arr) else True
-    if canonical:
-        try:
-            return Ids("int", pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64))
-        except pa.ArrowInvalid:
-            pass  # integers beyond int64: keep them as text
+    ints = _arrow_int_ids(arr)
+    if ints is not None:
+        return ints
     if not allow_text:
         bad = ~np.asarray(pc.match_substring_regex(arr, _CANONICAL_INT).to_numpy(zero_copy_only=False))
         _id_error(
@@ -115,14 +112,14 @@ def _text_ids(obj: np.ndarray, source: Source, column: str, *, allow_text: bool)
 def _arrow_int_ids(values: Any) -> Ids | None:
     """Integer ids of an Arrow text column whose every value is a canonical integer, else ``None``.
 
-    The same result as the general path (which checks blanks, padding and the canonical form on
-    an object array), without a Python object per id.
+    Such a column has no blank or padded id, so :func:`classify_ids` returns this before it makes
+    an object array of the ids (a Python object per id); :func:`_text_ids` ends with it too.
     """
-    if not isinstance(values, (pa.Array, pa.ChunkedArray)) or not len(values) or values.null_count:
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)) or values.null_count:
         return None
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         return None
-    if not pc.all(pc.match_substring_regex(values, _CANONICAL_INT)).as_py():
+    if len(values) and not pc.all(pc.match_substring_regex(values, _CANONICAL_INT)).as_py():
         return None
     try:
         return Ids("int", np.asarray(pc.cast(values, pa.int64()).to_numpy(), dtype=np.int64))
