@@ -236,8 +236,9 @@ def _read_csv(
         order = table.column_names
         table = table.drop_columns(list(held))
         frame = table.to_pandas(split_blocks=True, self_destruct=True)
-        for c, col in held.items():
-            frame.insert(order.index(c), c, pd.Series(pd.arrays.ArrowExtensionArray(col), index=frame.index))
+        for c in sorted(held, key=order.index):  # left to right, so that each lands at its place
+            col = pd.Series(pd.arrays.ArrowExtensionArray(held[c]), index=frame.index)
+            frame.insert(order.index(c), c, col)
         return frame
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
